@@ -1,0 +1,1 @@
+"""Distansmöte: the distance-meeting routine as a chat bot."""

@@ -1,0 +1,125 @@
+"""Settings: one frozen model, flat ``DISTANSMOTE_`` environment variables."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "DISTANSMOTE_"
+
+# Comma-separated in the environment; a tuple in code.
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", frozen=True, extra="ignore"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///distansmote.db"
+    timezone: str = "Europe/Stockholm"
+
+    webex_token: SecretStr | None = None
+    webex_webhook_secret: SecretStr | None = None
+    webex_api_url: str = "https://webexapis.com/v1/"
+
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str | None = None
+
+    cms_url: str | None = None
+    cms_username: str | None = None
+    cms_password: SecretStr | None = None
+    cms_timeout_seconds: float = Field(default=20.0, gt=0)
+
+    video_domain: str | None = None
+    dial_in_number: str | None = None
+    web_join_url: str | None = None
+
+    allowed_email_domains: CommaList = ()
+    allowed_webex_org_ids: CommaList = ()
+    allowed_teams_tenant_ids: CommaList = ()
+    admins: CommaList = ()
+
+    # Links shown in the help card; the region's own documents and films.
+    link_equipment_checklist: str | None = None
+    link_meeting_tips: str | None = None
+    link_film_create_room: str | None = None
+    link_film_join: str | None = None
+    link_film_picture_sound: str | None = None
+    link_film_delete_room: str | None = None
+    link_practical_guide: str | None = None
+
+    # Reminders (minutes unless named otherwise).
+    reminder_unconfirmed_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    reminder_start_minutes: int = Field(default=5, ge=0, le=120)
+    reminder_end_grace_minutes: int = Field(default=10, ge=0, le=240)
+    reminder_followup_minutes: int = Field(default=120, ge=15, le=24 * 60)
+    auto_delete_after_hours: int = Field(default=24, ge=1, le=24 * 14)
+    working_hours_start: time = time(7, 30)
+    working_hours_end: time = time(17, 0)
+    late_reminder_minutes: int = Field(default=5, ge=1)
+
+    @field_validator(
+        "allowed_email_domains", "allowed_webex_org_ids", "allowed_teams_tenant_ids", "admins",
+        mode="before",
+    )
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("webex_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # Without the slash the Webex SDK joins paths onto the parent and drops /v1.
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("cms_url")
+    @classmethod
+    def _cms_api_base(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (for example https://cms.example.se:445/api/v1/)")
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def cms_configured(self) -> bool:
+        return bool(self.cms_url and self.cms_username and self.cms_password)
+
+    def is_admin(self, *identities: str | None) -> bool:
+        wanted = {a.casefold() for a in self.admins}
+        return any(i and i.casefold() in wanted for i in identities)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; one line naming the variable on error."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ENV_PREFIX + "_".join(str(p) for p in first["loc"]).upper()
+        raise ConfigError(f"{name}: {first['msg']}") from None

@@ -1,0 +1,205 @@
+"""Database engine, schema (SQLAlchemy 2 models) and migrations."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    TypeDecorator,
+    event,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every back end (SQLite stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MeetingState(enum.StrEnum):
+    CREATED = "created"
+    INVITED = "invited"
+    ENDED = "ended"
+    DELETED = "deleted"
+
+
+class Channel(enum.StrEnum):
+    LINK = "link"
+    MESSENGER = "messenger"
+    PHONE = "phone"
+
+
+class UnitCounter(Base):
+    """Last room number handed out per unit; only ever goes up, so names are never reused."""
+
+    __tablename__ = "unit_counter"
+    unit_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class UsedCallId(Base):
+    """Every call ID ever handed out; a call ID is never reused."""
+
+    __tablename__ = "used_call_id"
+    call_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    reserved_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class Meeting(Base):
+    __tablename__ = "meeting"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), nullable=False)
+    creator_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    creator_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    unit: Mapped[str] = mapped_column(String(80), nullable=False)
+    room_name: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
+    uri: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
+    call_id: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    space_id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    secret: Mapped[str | None] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    deleted_by: Mapped[str | None] = mapped_column(String(255))
+
+    recipients: Mapped[list[Recipient]] = relationship(
+        back_populates="meeting", order_by="Recipient.position", lazy="selectin",
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (Index("ix_meeting_creator_state", "creator_id", "state"),)
+
+
+class Recipient(Base):
+    __tablename__ = "recipient"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meeting.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    label: Mapped[str] = mapped_column(String(60), nullable=False)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="recipients")
+
+
+class AuditRecord(Base):
+    """Who did what to which room, when. Codes only: never free text from chat."""
+
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    meeting_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    space_id: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(255), nullable=False)
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    detail: Mapped[str | None] = mapped_column(String(255))
+
+
+class InboundEvent(Base):
+    """Platform event ids already handled, so a redelivered event changes nothing."""
+
+    __tablename__ = "inbound_event"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class Preference(Base):
+    """The unit a person last used, to prefill the next card."""
+
+    __tablename__ = "preference"
+    actor_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    last_unit: Mapped[str] = mapped_column(String(80), nullable=False)
+
+
+class Reminder(Base):
+    __tablename__ = "reminder"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meeting.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (
+        Index(
+            "ix_reminder_pending_due", "due_at",
+            postgresql_where=text("state = 'pending'"), sqlite_where=text("state = 'pending'"),
+        ),
+    )
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        # One connection: SQLite has one writer anyway, and this turns "database is locked"
+        # into orderly waiting. Several instances need PostgreSQL.
+        engine = create_async_engine(
+            url, pool_size=1, max_overflow=0, connect_args={"timeout": 30}
+        )
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+            cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    """Apply all migrations (`distansmote db upgrade`, and at start-up)."""
+
+    def run(connection: object) -> None:
+        config = _alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)

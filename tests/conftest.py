@@ -1,0 +1,70 @@
+"""Shared fixtures: databases on both back ends, clocks, settings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import ManualClock
+from bot.db import create_engine, upgrade
+
+POSTGRES_URL = os.environ.get(
+    "DISTANSMOTE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""), timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL to a database of its own, dropped afterwards.
+
+    Outside CI a missing server skips the test with a visible reason; in CI it fails.
+    """
+    name = f"distansmote_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except OSError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but not reachable at {POSTGRES_URL}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
+    yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    asyncio.run(_admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every store test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'distansmote.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    # A Wednesday morning in Stockholm, far from any clock change.
+    return ManualClock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
