@@ -79,6 +79,8 @@ class UsedCallId(Base):
 class Meeting(Base):
     __tablename__ = "meeting"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # The new-meeting card's own id: a card submitted twice creates one room.
+    request_key: Mapped[str] = mapped_column(String(300), nullable=False, unique=True)
     platform: Mapped[str] = mapped_column(String(16), nullable=False)
     creator_id: Mapped[str] = mapped_column(String(255), nullable=False)
     creator_name: Mapped[str] = mapped_column(String(255), nullable=False)

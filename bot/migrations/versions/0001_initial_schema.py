@@ -37,6 +37,7 @@ def upgrade() -> None:
     )
     op.create_table('meeting',
     sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('request_key', sa.String(length=300), nullable=False),
     sa.Column('platform', sa.String(length=16), nullable=False),
     sa.Column('creator_id', sa.String(length=255), nullable=False),
     sa.Column('creator_name', sa.String(length=255), nullable=False),
@@ -54,6 +55,7 @@ def upgrade() -> None:
     sa.Column('deleted_by', sa.String(length=255), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('call_id'),
+    sa.UniqueConstraint('request_key'),
     sa.UniqueConstraint('room_name'),
     sa.UniqueConstraint('space_id'),
     sa.UniqueConstraint('uri')

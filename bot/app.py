@@ -1,0 +1,49 @@
+"""The aiohttp application: health endpoints plus the routes of each platform adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.core import Reply
+from bot.dispatcher import Bot
+from bot.platforms import PlatformAdapter
+from bot.runtime import Services
+from handlers import build_router
+
+SERVICES = web.AppKey("services", Services)
+BOT = web.AppKey("bot", Bot)
+# Platform -> adapter, for messages the bot starts itself (reminders).
+ADAPTERS = web.AppKey("adapters", dict)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    try:
+        async with services.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        return web.json_response({"status": "database unavailable"}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+def create_app(services: Services, adapters: Sequence[PlatformAdapter] = ()) -> web.Application:
+    """Build the app. Nothing is started here; the caller owns ``services``' lifetime."""
+    app = web.Application()
+    app[SERVICES] = services
+    app[BOT] = Bot(build_router(), services)
+    app[ADAPTERS] = {adapter.platform: adapter for adapter in adapters}
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    for adapter in adapters:
+        adapter.install(app)
+    return app
+
+
+__all__ = ["ADAPTERS", "BOT", "SERVICES", "Reply", "create_app"]

@@ -1,0 +1,98 @@
+"""From a neutral event to replies: dedupe, the privacy guard, command parsing, routing.
+
+Adapters call :meth:`Bot.handle` and send what it returns. It never raises for a person's
+input: every problem becomes a Swedish answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from typing import Any
+
+from bot.core import CardSubmit, Event, Reply, Router
+from bot.services.privacy import any_personal_number
+from cards import texts
+from cards.messages import error_card, info_card
+
+log = logging.getLogger(__name__)
+
+KEYWORDS = {"distansmote", "distansmöte"}
+# Longest first, so "ta bort" wins over a one-word command.
+_MULTIWORD = ("ta bort",)
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics: "Hjälp" -> "hjalp"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """Split a typed command into (command word, rest).
+
+    Accepts ``/distansmöte ny``, ``distansmote NY``, extra spaces, and the bare subcommand
+    (``ny``) as typed in a 1:1 chat. ``None`` if the text names no command at all.
+    """
+    words = text.split()
+    if not words:
+        return None
+    first = fold(words[0]).lstrip("/")
+    if first in {fold(k) for k in KEYWORDS}:
+        words = words[1:]
+        if not words:
+            return ("", "")
+    rest_words = words
+    folded = [fold(w) for w in rest_words]
+    for phrase in _MULTIWORD:
+        size = len(phrase.split())
+        if " ".join(folded[:size]) == phrase:
+            return (phrase, " ".join(rest_words[size:]))
+    return (folded[0].lstrip("/"), " ".join(rest_words[1:]))
+
+
+class Bot:
+    def __init__(self, router: Router, services: Any) -> None:
+        self.router = router
+        self.services = services
+
+    async def handle(self, event: Event) -> list[Reply]:
+        values = [event.text] if event.text is not None else list(event.inputs.values())
+        if any_personal_number(values):
+            log.info("input with a personal identity number refused (platform=%s)", event.platform)
+            return [Reply(texts.PERSONAL_NUMBER_REFUSED, info_card(texts.PERSONAL_NUMBER_TITLE, texts.PERSONAL_NUMBER_REFUSED))]
+
+        if not await self.services.events.first_time(event.dedupe_key):
+            log.info("duplicate event ignored (platform=%s)", event.platform)
+            return []
+
+        try:
+            if event.is_card_submit:
+                return await self._card(event)
+            return await self._command(event)
+        except Exception:
+            log.exception("handler failed (platform=%s)", event.platform)
+            return [Reply(texts.INTERNAL_ERROR, error_card(texts.INTERNAL_ERROR))]
+
+    async def _command(self, event: Event) -> list[Reply]:
+        assert event.text is not None
+        parsed = parse_command(event.text)
+        word, rest = parsed if parsed else ("", "")
+        dispatch = self.router.resolve_command(word, rest)
+        if dispatch.route is None:
+            assert self.router.fallback is not None
+            return await self.router.fallback(event, rest, self.services)
+        return await dispatch.route.handler(event, rest, self.services)
+
+    async def _card(self, event: Event) -> list[Reply]:
+        dispatch = self.router.resolve_action(event.inputs)
+        if dispatch.problem == "unknown":
+            return [Reply(texts.UNKNOWN_ACTION, error_card(texts.UNKNOWN_ACTION))]
+        if dispatch.problem == "stale":
+            return [Reply(texts.STALE_CARD, error_card(texts.STALE_CARD))]
+        if dispatch.problem == "invalid":
+            message = texts.invalid_input(dispatch.errors or [])
+            return [Reply(message, error_card(message))]
+        assert dispatch.route is not None
+        return await dispatch.route.handler(CardSubmit(event, dispatch.argument), self.services)
+

@@ -1,0 +1,51 @@
+"""The services the bot runs on, built once per app and closed with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import create_engine, sessionmaker, upgrade
+from bot.services.cms import CmsClient
+from bot.services.events import InboundEvents
+from bot.services.meetings import MeetingService, Person
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker
+    cms: CmsClient
+    meetings: MeetingService
+    events: InboundEvents
+
+    def person(self, platform: str, actor_id: str, name: str, *identities: str | None) -> Person:
+        """The acting person; admin if any of their ids or e-mail is in ``ADMINS``."""
+        return Person(
+            key=f"{platform}:{actor_id}", name=name,
+            is_admin=self.settings.is_admin(actor_id, *identities),
+        )
+
+    async def close(self) -> None:
+        await self.cms.close()
+        await self.engine.dispose()
+
+
+async def open_services(settings: Settings, *, clock: Clock | None = None,
+                        cms: CmsClient | None = None) -> Services:
+    """Connect to the database (applying migrations) and the CMS."""
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    sessions = sessionmaker(engine)
+    cms = cms or CmsClient.from_settings(settings)
+    return Services(
+        settings=settings, clock=clock, engine=engine, sessions=sessions, cms=cms,
+        meetings=MeetingService(sessions, cms, clock, settings),
+        events=InboundEvents(sessions, clock),
+    )

@@ -1,0 +1,106 @@
+"""The rules for what staff may type: unit names, recipient labels, meeting times.
+
+Each rule raises :class:`InvalidInput` with a code; ``cards.texts`` holds the Swedish sentence
+for each code, so services stay free of wording.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.services.naming import uri_slug
+
+UNIT_MAX = 40
+LABEL_MAX = 60
+LENGTH_MIN_MINUTES = 5
+LENGTH_MAX_MINUTES = 8 * 60
+
+# Bidi embeddings/overrides/isolates and marks (CVE-2021-42574 class), zero-width characters.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_UNIT_ALLOWED = re.compile(r"^[^\W_][\w .\-']*$")
+_LABEL_ALLOWED = re.compile(r"^[^\W_][\w .,\-–'()/]*$")
+_EMAIL = re.compile(r"\S+@\S+")
+
+
+class InvalidInput(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _clean(text: str) -> str:
+    if _INVISIBLE.search(text):
+        raise InvalidInput("invisible_characters")
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def clean_unit(text: str) -> str:
+    unit = _clean(text)
+    if not unit:
+        raise InvalidInput("unit_missing")
+    if len(unit) > UNIT_MAX:
+        raise InvalidInput("unit_too_long")
+    if not _UNIT_ALLOWED.match(unit) or not uri_slug(unit):
+        raise InvalidInput("unit_characters")
+    return unit
+
+
+def clean_label(text: str) -> str:
+    label = _clean(text)
+    if not label:
+        raise InvalidInput("label_missing")
+    if _EMAIL.search(label):
+        raise InvalidInput("label_email")
+    if len(label) > LABEL_MAX:
+        raise InvalidInput("label_too_long")
+    if not _LABEL_ALLOWED.match(label):
+        raise InvalidInput("label_characters")
+    return label
+
+
+@dataclass(frozen=True)
+class MeetingTimes:
+    starts_at: datetime  # UTC
+    ends_at: datetime  # UTC
+
+
+def _local(day: date, start: time, zone: ZoneInfo) -> datetime:
+    """The local start as UTC; a time that does not exist that day (spring forward) is refused.
+
+    An ambiguous time (the repeated hour in October) means the first one, as a person reading
+    a clock that has not yet been turned back would mean.
+    """
+    local = datetime.combine(day, start, tzinfo=zone).replace(fold=0)
+    round_trip = local.astimezone(UTC).astimezone(zone)
+    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise InvalidInput("time_does_not_exist")
+    return local.astimezone(UTC)
+
+
+def meeting_times(
+    day_text: str, start_text: str, length_text: str, *, zone: ZoneInfo, now: datetime
+) -> MeetingTimes:
+    try:
+        day = date.fromisoformat(day_text.strip())
+    except ValueError:
+        raise InvalidInput("date_invalid") from None
+    try:
+        start = time.fromisoformat(start_text.strip())
+    except ValueError:
+        raise InvalidInput("time_invalid") from None
+    try:
+        minutes = int(length_text.strip())
+    except ValueError:
+        raise InvalidInput("length_invalid") from None
+    if not LENGTH_MIN_MINUTES <= minutes <= LENGTH_MAX_MINUTES:
+        raise InvalidInput("length_out_of_range")
+    starts_at = _local(day, start.replace(second=0, microsecond=0), zone)
+    if day < now.astimezone(zone).date() or starts_at < now - timedelta(minutes=5):
+        raise InvalidInput("in_the_past")
+    if starts_at > now + timedelta(days=366):
+        raise InvalidInput("too_far_ahead")
+    return MeetingTimes(starts_at, starts_at + timedelta(minutes=minutes))
