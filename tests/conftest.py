@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from dataclasses import dataclass
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import ManualClock
+from bot.config import Settings
+from bot.runtime import Services, open_services
+from bot.simulators.cms import CmsSimulator
 from bot.db import create_engine, upgrade
 
 POSTGRES_URL = os.environ.get(
@@ -68,3 +72,36 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 def clock() -> ManualClock:
     # A Wednesday morning in Stockholm, far from any clock change.
     return ManualClock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+
+
+@dataclass
+class RunningCms:
+    simulator: CmsSimulator
+    url: str
+
+
+@pytest.fixture
+async def cms(aiohttp_server) -> RunningCms:
+    """The CMS simulator over real HTTP on 127.0.0.1."""
+    simulator = CmsSimulator(username="api", password="simulator")
+    server = await aiohttp_server(simulator.app)
+    return RunningCms(simulator, str(server.make_url("/api/v1/")))
+
+
+def make_settings(cms: RunningCms, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = dict(
+        database_url=database_url, cms_url=cms.url, cms_username="api",
+        cms_password="simulator", video_domain="video.region.example", dial_in_number="0480 44 55 11",
+        web_join_url="https://join.region.example/meeting", admins=("admin-1",),
+    )
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def services(cms: RunningCms, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Services]:
+    """Services on SQLite and the CMS simulator, with a manual clock."""
+    settings = make_settings(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    opened = await open_services(settings, clock=clock)
+    yield opened
+    await opened.close()

@@ -1,0 +1,62 @@
+"""Typed card submissions. Each model's ``action`` is the name in its ``Action.Submit`` data."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from bot.core import CardAction
+
+MeetingId = Field(min_length=36, max_length=36)
+
+
+class CreateMeeting(CardAction):
+    action: ClassVar[str] = "create_meeting"
+    request_id: str = Field(min_length=8, max_length=64)
+    unit: str = Field(default="", max_length=500)
+    date: str = Field(default="", max_length=40)
+    start: str = Field(default="", max_length=40)
+    length: str = Field(default="", max_length=10)
+
+
+class AddRecipient(CardAction):
+    action: ClassVar[str] = "add_recipient"
+    meeting_id: str = MeetingId
+    label: str = Field(default="", max_length=500)
+    channel: Literal["link", "messenger", "phone", "email", ""] = ""
+
+
+class MarkSent(CardAction):
+    action: ClassVar[str] = "mark_sent"
+    meeting_id: str = MeetingId
+    recipient_id: str = Field(default="", max_length=36)
+
+
+class MarkConfirmed(CardAction):
+    action: ClassVar[str] = "mark_confirmed"
+    meeting_id: str = MeetingId
+    recipient_id: str = Field(default="", max_length=36)
+
+
+class ShowInvitation(CardAction):
+    action: ClassVar[str] = "show_invitation"
+    meeting_id: str = MeetingId
+
+
+class AskDelete(CardAction):
+    """Ta bort mötesrummet: asks the CMS for active calls, then asks for confirmation."""
+
+    action: ClassVar[str] = "ask_delete"
+    meeting_id: str = MeetingId
+
+
+class ConfirmDelete(CardAction):
+    action: ClassVar[str] = "confirm_delete"
+    meeting_id: str = MeetingId
+    end_calls: Literal["true", "false"] = "false"
+
+
+class CancelDelete(CardAction):
+    action: ClassVar[str] = "cancel_delete"
+    meeting_id: str = MeetingId

@@ -1,0 +1,159 @@
+"""The meeting's cards: new meeting, room created with forwarding and recipients, deletion."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cards import texts
+from cards.actions import (
+    AddRecipient,
+    AskDelete,
+    CancelDelete,
+    ConfirmDelete,
+    CreateMeeting,
+    MarkConfirmed,
+    MarkSent,
+    ShowInvitation,
+)
+from cards.elements import (
+    Element,
+    card,
+    choices,
+    date_input,
+    facts,
+    heading,
+    submit,
+    text,
+    text_input,
+    time_input,
+    title,
+)
+from cards.models import DeleteQuestion, MeetingView, NewMeetingForm, RecipientView
+
+WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+
+
+def when(view: MeetingView) -> str:
+    """``onsdag 2026-11-25 kl. 13:30–14:30``"""
+    start, end = view.starts_at, view.ends_at
+    return f"{WEEKDAYS[start.weekday()]} {start:%Y-%m-%d} kl. {start:%H:%M}–{end:%H:%M}"
+
+
+def new_meeting_card(form: NewMeetingForm) -> dict[str, Any]:
+    lengths = {str(minutes): label for minutes, label in texts.LENGTH_CHOICES}
+    body = [
+        title(texts.NEW_MEETING_TITLE),
+        text(texts.NEW_MEETING_INTRO),
+        text(texts.NO_PATIENT_DATA, attention=True),
+        text_input("unit", texts.UNIT_LABEL, value=form.unit, placeholder=texts.UNIT_PLACEHOLDER, max_length=40),
+        date_input("date", texts.DATE_LABEL, value=form.date, min_value=form.min_date),
+        time_input("start", texts.START_LABEL, value=form.start),
+        choices("length", texts.LENGTH_LABEL, lengths, value=str(form.length_minutes)),
+    ]
+    actions = [submit(texts.CREATE_ROOM, CreateMeeting, style="positive", request_id=form.request_id)]
+    return card(body, actions=actions, fallback=f"{texts.NEW_MEETING_TITLE}: {texts.NO_PATIENT_DATA}")
+
+
+def _room_facts(view: MeetingView) -> Element:
+    return facts([
+        (texts.ROOM_TITLE, view.room_name),
+        (texts.WHEN, when(view)),
+        (texts.VIDEO_ADDRESS, view.video_address),
+        (texts.CALL_ID, view.call_id),
+        (texts.STATE, texts.STATES.get(view.state, view.state)),
+    ])
+
+
+def _status(recipient: RecipientView) -> str:
+    if recipient.confirmed_at:
+        return texts.CONFIRMED_AT.format(time=_clock(recipient.confirmed_at))
+    if recipient.sent_at:
+        return texts.SENT_AT.format(time=_clock(recipient.sent_at))
+    return texts.NOT_SENT
+
+
+def _clock(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def recipients_section(view: MeetingView) -> list[Element]:
+    section: list[Element] = [heading(texts.RECIPIENTS_TITLE)]
+    if view.recipients:
+        section.append(facts(
+            (r.label, f"{texts.CHANNELS.get(r.channel, r.channel)} – {_status(r)}") for r in view.recipients
+        ))
+        section.append(choices(
+            "recipient_id", texts.PICK_RECIPIENT,
+            {r.id: r.label for r in view.recipients},
+            value=next((r.id for r in view.recipients if not r.confirmed_at), ""),
+        ))
+    else:
+        section.append(text(texts.NO_RECIPIENTS, subtle=True))
+    section += [
+        text_input("label", texts.RECIPIENT_LABEL, placeholder=texts.RECIPIENT_PLACEHOLDER, max_length=60),
+        choices("channel", texts.CHANNEL_LABEL, texts.CHANNELS, value="link", compact=False),
+    ]
+    return section
+
+
+def meeting_card(view: MeetingView, *, just_created: bool = False) -> dict[str, Any]:
+    """The room, how to forward the invitation, and who has been told and has confirmed."""
+    body: list[Element] = [title(texts.ROOM_CREATED_TITLE if just_created else view.room_name), _room_facts(view)]
+    if just_created:
+        body.append(text(texts.INVITATION_FOLLOWS, subtle=True))
+    body += [heading(texts.FORWARDING_TITLE), text(texts.MUNICIPALITY_NEEDS)]
+    body += [text(rule) for rule in texts.FORWARDING_RULES]
+    body += recipients_section(view)
+    actions = [submit(texts.ADD_RECIPIENT, AddRecipient, meeting_id=view.id)]
+    if view.recipients:
+        actions += [
+            submit(texts.MARK_SENT, MarkSent, meeting_id=view.id),
+            submit(texts.MARK_CONFIRMED, MarkConfirmed, meeting_id=view.id),
+        ]
+    actions += [
+        submit(texts.SHOW_INVITATION, ShowInvitation, meeting_id=view.id),
+        submit(texts.DELETE_ROOM, AskDelete, style="destructive", meeting_id=view.id),
+    ]
+    return card(body, actions=actions, fallback=f"{view.room_name}: {when(view)}")
+
+
+def invitation_text(view: MeetingView) -> str:
+    """Plain text to paste into Cosmic Link or Cosmic Messenger."""
+    start, end = view.starts_at, view.ends_at
+    lines = [
+        texts.INVITATION_HEADER.format(date=f"{WEEKDAYS[start.weekday()]} {start:%Y-%m-%d}",
+                                       start=f"{start:%H:%M}", end=f"{end:%H:%M}"),
+        "",
+        texts.INVITATION_VIDEO.format(address=view.video_address),
+        texts.INVITATION_CALL_ID.format(call_id=view.call_id),
+        "",
+        texts.MUNICIPALITY_NEEDS,
+        "",
+        texts.INVITATION_JOIN_VIDEO.format(address=view.video_address),
+        texts.INVITATION_JOIN_BROWSER.format(link=view.web_link) if view.web_link
+        else texts.INVITATION_JOIN_BROWSER_NO_LINK,
+    ]
+    if view.dial_in:
+        lines.append(texts.INVITATION_JOIN_PHONE.format(number=view.dial_in, call_id=view.call_id))
+    lines += ["", texts.INVITATION_START]
+    return "\n".join(lines)
+
+
+def delete_question_card(question: DeleteQuestion) -> dict[str, Any]:
+    view = question.meeting
+    body = [title(texts.DELETE_CONFIRM_TITLE.format(room=view.room_name)), _room_facts(view),
+            text(texts.DELETE_CONFIRM_TEXT)]
+    if question.active_calls:
+        body.append(text(texts.DELETE_CALL_ACTIVE, attention=True))
+        yes = submit(texts.DELETE_YES_END_CALL, ConfirmDelete, style="destructive", meeting_id=view.id,
+                     end_calls="true")
+    else:
+        yes = submit(texts.DELETE_YES, ConfirmDelete, style="destructive", meeting_id=view.id, end_calls="false")
+    no = submit(texts.DELETE_NO, CancelDelete, meeting_id=view.id)
+    return card(body, actions=[yes, no], fallback=texts.DELETE_CONFIRM_TITLE.format(room=view.room_name))
+
+
+def deleted_card(view: MeetingView) -> dict[str, Any]:
+    message = texts.DELETED_TEXT.format(room=view.room_name)
+    return card([title(texts.DELETED_TITLE), text(message)], fallback=message)

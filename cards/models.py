@@ -1,0 +1,56 @@
+"""What cards show: plain data, no I/O. Handlers build these from the store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class RecipientView(View):
+    id: str
+    label: str
+    channel: str
+    sent_at: datetime | None = None  # local time
+    confirmed_at: datetime | None = None  # local time
+
+
+class MeetingView(View):
+    id: str
+    room_name: str
+    video_address: str
+    call_id: str
+    web_link: str | None = None
+    dial_in: str | None = None
+    starts_at: datetime  # local time
+    ends_at: datetime  # local time
+    state: str
+    recipients: tuple[RecipientView, ...] = ()
+
+
+class NewMeetingForm(View):
+    request_id: str
+    unit: str = ""
+    date: str
+    min_date: str
+    start: str
+    length_minutes: int = 60
+
+
+class HelpInfo(View):
+    dial_in: str | None = None
+    links: dict[str, str] = {}
+
+
+class DeleteQuestion(View):
+    meeting: MeetingView
+    active_calls: int = 0
+
+
+class StatusView(View):
+    live: int
+    by_state: dict[str, int]

@@ -1,0 +1,207 @@
+"""Every sentence staff read, in Swedish, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+BOT_NAME = "Distansmöte"
+
+NO_PATIENT_DATA = "Skriv inga patientuppgifter här – inga namn, personnummer eller adresser."
+PERSONAL_NUMBER_TITLE = "Inga personnummer här"
+PERSONAL_NUMBER_REFUSED = (
+    "Ditt meddelande verkar innehålla ett personnummer eller samordningsnummer. "
+    "Jag har inte sparat det och inte gjort något med det. Distansmöte ska aldrig innehålla "
+    "patientuppgifter – skriv bara enhetens namn, datum och tid."
+)
+INTERNAL_ERROR = "Något gick fel hos mig. Inget har ändrats – försök igen om en stund."
+UNKNOWN_ACTION = "Den knappen känner jag inte igen. Skriv /distansmöte hjälp för att se vad jag kan göra."
+STALE_CARD = (
+    "Kortet kommer från en äldre version av Distansmöte och kan inte användas längre. "
+    "Skriv /distansmöte lista för att få aktuella kort."
+)
+MOVED_TO_DIRECT = "Jag skickar resten till dig i ett privat meddelande, eftersom mötesuppgifterna är sekretessbelagda."
+
+NEW_MEETING_TITLE = "Nytt distansmöte"
+NEW_MEETING_INTRO = "Jag skapar ett unikt mötesrum i Cisco Meeting Server åt dig."
+UNIT_LABEL = "Enhet"
+UNIT_PLACEHOLDER = "t.ex. HC Torsås"
+DATE_LABEL = "Datum"
+START_LABEL = "Starttid"
+LENGTH_LABEL = "Längd"
+CREATE_ROOM = "Skapa mötesrum"
+LENGTH_CHOICES = ((15, "15 minuter"), (30, "30 minuter"), (45, "45 minuter"), (60, "1 timme"),
+                  (90, "1,5 timme"), (120, "2 timmar"), (180, "3 timmar"))
+
+ROOM_CREATED_TITLE = "Mötesrummet är skapat"
+ROOM_TITLE = "Mötesrum"
+VIDEO_ADDRESS = "Videoadress"
+CALL_ID = "Samtals-ID"
+WHEN = "Tid"
+STATE = "Läge"
+STATES = {
+    "created": "Skapat – inbjudan inte skickad",
+    "invited": "Inbjudan skickad",
+    "ended": "Mötet är slut – rummet ska tas bort",
+    "deleted": "Borttaget",
+}
+FORWARDING_TITLE = "Så skickar du inbjudan"
+FORWARDING_RULES = (
+    "1. Skicka i första hand via **Cosmic Link**, eftersom patienten är utskrivningsplanerad från slutenvården.",
+    "2. Finns personen inte i Cosmic Link: skicka via **Cosmic Messenger**. Välj kategori ”Distansmöte” och "
+    "ange personens adress i ämnesraden enligt rutinen för Messenger.",
+    "3. Den som inte har Link eller Messenger får uppgifterna per **telefon**.",
+    "4. Skicka **aldrig** via e-post – det är inte säkert och därför inte tillåtet.",
+    "5. Mottagaren ska skicka en bekräftelse när informationen är noterad.",
+)
+MUNICIPALITY_NEEDS = "Kommunen behöver bara videoadressen och samtals-ID."
+INVITATION_FOLLOWS = "Inbjudan att kopiera kommer i nästa meddelande."
+RECIPIENTS_TITLE = "Mottagare"
+NO_RECIPIENTS = "Inga mottagare ännu. Lägg till dem du skickar inbjudan till."
+RECIPIENT_LABEL = "Ny mottagare (ingen personuppgift)"
+RECIPIENT_PLACEHOLDER = "t.ex. Kommunen – hemtjänsten"
+CHANNEL_LABEL = "Kanal"
+CHANNELS = {"link": "Cosmic Link", "messenger": "Cosmic Messenger", "phone": "Telefon"}
+PICK_RECIPIENT = "Välj mottagare"
+ADD_RECIPIENT = "Lägg till mottagare"
+MARK_SENT = "Skickat"
+MARK_CONFIRMED = "Bekräftelse mottagen"
+DELETE_ROOM = "Ta bort mötesrummet"
+SHOW_INVITATION = "Visa inbjudan"
+NOT_SENT = "inte skickat"
+SENT_AT = "skickat {time}"
+CONFIRMED_AT = "bekräftat {time}"
+
+DELETE_CONFIRM_TITLE = "Ta bort {room}?"
+DELETE_CONFIRM_TEXT = "Rummet tas bort från Cisco Meeting Server och kan aldrig användas igen."
+DELETE_CALL_ACTIVE = (
+    "Varning: det pågår ett samtal i rummet just nu. "
+    "Om du tar bort rummet avslutas samtalet för alla."
+)
+DELETE_YES = "Ja, ta bort"
+DELETE_YES_END_CALL = "Avsluta samtalet och ta bort"
+DELETE_NO = "Avbryt"
+DELETED_TITLE = "Mötesrummet är borttaget"
+DELETED_TEXT = "{room} är borttaget och kan inte användas igen. Tack!"
+DELETE_CANCELLED = "Okej, {room} finns kvar. Kom ihåg att ta bort det efter mötet."
+
+LIST_TITLE = "Dina mötesrum"
+LIST_EMPTY = "Du har inga mötesrum just nu. Skriv /distansmöte ny för att skapa ett."
+PICK_MEETING = "Välj mötesrum"
+CONFIRMED_COUNT = "{confirmed} av {total} har bekräftat"
+
+HELP_TITLE = "Distansmöte – hjälp"
+HELP_INTRO = (
+    "Jag hjälper dig med landstingets rutin för distansmöten: ett unikt mötesrum per möte, "
+    "inbjudan via säkra kanaler, bekräftelser, påminnelser och att rummet tas bort efteråt."
+)
+HELP_COMMANDS_TITLE = "Kommandon"
+HELP_COMMANDS = (
+    "**/distansmöte ny** – skapa ett nytt mötesrum",
+    "**/distansmöte lista** – dina mötesrum",
+    "**/distansmöte ta bort HC Torsås 9** – ta bort ett mötesrum",
+    "**/distansmöte hjälp** – den här hjälpen",
+)
+HELP_VIDEO_TITLE = "Ansluta via videokonferenssystem"
+HELP_VIDEO = (
+    "Skriv in videoadressen (t.ex. hc.torsas.8@…) med konferenssystemets pekskärm eller fjärrkontroll "
+    "och tryck på ”Ring upp”."
+)
+HELP_BROWSER_TITLE = "Ansluta via webbläsare (Cisco Meeting)"
+HELP_BROWSER = "Öppna mötets webblänk i en webbläsare på en dator med kamera och mikrofon."
+HELP_PHONE_TITLE = "Ansluta med telefon (endast ljud)"
+HELP_PHONE = "Ring {number} och ange samtals-ID för mötet. Följ sedan instruktionerna."
+HELP_PHONE_NO_NUMBER = "Ring mötestjänstens telefonnummer och ange samtals-ID för mötet."
+HELP_DURING_TITLE = "Under mötet"
+HELP_DURING = "Börja alltid med att kontrollera att alla ser varandra och att ljudet är bra."
+HELP_AFTER_TITLE = "Efter mötet"
+HELP_AFTER = "Den som skapade mötesrummet tar bort det, så att det aldrig används igen."
+HELP_LINKS_TITLE = "Dokument och filmer"
+HELP_LINKS = {
+    "link_equipment_checklist": "Checklista för rekommenderad utrustning",
+    "link_meeting_tips": "Tips inför distansmöte",
+    "link_practical_guide": "Praktiska anvisningar: Distansmöte mellan huvudmän",
+    "link_film_create_room": "Film: Skapa distansmöten/mötesrum",
+    "link_film_join": "Film: Anslut till distansmötesrum via Cisco Meeting",
+    "link_film_picture_sound": "Film: Konfigurera bild och ljud i Cisco Meeting",
+    "link_film_delete_room": "Film: Ta bort mötesrum i Cisco Meeting",
+}
+UNKNOWN_COMMAND = "Det kommandot känner jag inte igen. Här är vad jag kan:"
+
+NO_EMAIL_TITLE = "Inte via e-post"
+NO_EMAIL = (
+    "Mötesuppgifter får inte skickas via e-post: det är inte säkert och därför inte tillåtet enligt "
+    "rutinen. Använd Cosmic Link, Cosmic Messenger eller telefon."
+)
+
+STATUS_TITLE = "Status (admin)"
+STATUS_LIVE = "Levande mötesrum"
+STATUS_BY_STATE = "Per läge"
+ADMIN_ONLY = "Det kommandot är bara för administratörer."
+
+INVITATION_HEADER = "Distansmöte {date} kl. {start}–{end}"
+INVITATION_VIDEO = "Videoadress: {address}"
+INVITATION_CALL_ID = "Samtals-ID: {call_id}"
+INVITATION_JOIN_VIDEO = (
+    "Via videokonferenssystem: skriv in videoadressen {address} med pekskärmen eller fjärrkontrollen "
+    "och tryck på ”Ring upp”."
+)
+INVITATION_JOIN_BROWSER = "Via webbläsare med kamera och mikrofon: öppna {link}"
+INVITATION_JOIN_BROWSER_NO_LINK = "Via webbläsare med kamera och mikrofon: anslut med Cisco Meeting och samtals-ID."
+INVITATION_JOIN_PHONE = (
+    "Via telefon (endast ljud): ring {number} och ange samtals-ID {call_id}. Följ sedan instruktionerna."
+)
+INVITATION_START = "Vi inleder mötet med att kontrollera att alla ser och hör varandra."
+
+ERRORS = {
+    # input
+    "invisible_characters": "Texten innehåller osynliga styrtecken. Skriv den igen utan att klistra in.",
+    "unit_missing": "Skriv enhetens namn, t.ex. ”HC Torsås”.",
+    "unit_too_long": "Enhetens namn får vara högst 40 tecken.",
+    "unit_characters": "Enhetens namn får bara innehålla bokstäver, siffror, mellanslag, punkt och bindestreck.",
+    "label_missing": "Skriv vem mottagaren är, t.ex. ”Kommunen – hemtjänsten”.",
+    "label_email": (
+        "Skriv ingen e-postadress – inbjudan får aldrig skickas via e-post. "
+        "Skriv bara vem mottagaren är, t.ex. ”Kommunen – hemtjänsten”."
+    ),
+    "label_too_long": "Mottagaren får beskrivas med högst 60 tecken.",
+    "label_characters": "Mottagaren får bara beskrivas med bokstäver, siffror och enkla skiljetecken.",
+    "channel_missing": "Välj kanal: Cosmic Link, Cosmic Messenger eller telefon.",
+    "recipient_missing": "Välj vilken mottagare det gäller.",
+    "date_invalid": "Datumet känns inte igen. Välj ett datum i kortet.",
+    "time_invalid": "Starttiden känns inte igen. Skriv den som tt:mm, t.ex. 13:30.",
+    "length_invalid": "Välj mötets längd i kortet.",
+    "length_out_of_range": "Ett möte får vara från 5 minuter till 8 timmar långt.",
+    "in_the_past": "Den tiden har redan varit. Välj en tid framåt.",
+    "too_far_ahead": "Mötet kan som längst planeras ett år framåt.",
+    "time_does_not_exist": (
+        "Den tiden finns inte den dagen: klockan ställs fram en timme vid sommartid. Välj en annan starttid."
+    ),
+    # meetings
+    "not_found": "Jag hittar inget sådant mötesrum. Skriv /distansmöte lista för att se dina rum.",
+    "not_allowed": "Bara den som skapade mötesrummet (eller en administratör) kan ändra eller ta bort det.",
+    "already_deleted": "Mötesrummet är redan borttaget.",
+    "room_service_unavailable": (
+        "Mötestjänsten (Cisco Meeting Server) svarar inte just nu. Inget mötesrum skapades eller ändrades – "
+        "försök igen om en stund."
+    ),
+    "no_unique_room": "Jag kunde inte få fram ett unikt mötesrum. Inget skapades – försök igen.",
+    "recipient_exists": "Den mottagaren finns redan i listan.",
+    "too_many_recipients": "Ett möte kan ha högst 20 mottagare.",
+    "recipient_not_found": "Välj en mottagare i listan.",
+    "not_sent_yet": "Markera först att inbjudan är skickad till mottagaren.",
+    "call_active": "Det pågår ett samtal i rummet. Bekräfta att samtalet ska avslutas innan rummet tas bort.",
+}
+# Answers to a step that is already done: calm, not an error.
+ALREADY_DONE = {
+    "already_created": "Det här kortet har redan skapat ett mötesrum. Skriv /distansmöte lista för att se det.",
+    "already_sent": "Det är redan markerat som skickat.",
+    "already_confirmed": "Bekräftelsen är redan registrerad.",
+    "already_deleted": "Mötesrummet är redan borttaget.",
+}
+INVALID_FORM = "Något i kortet var inte ifyllt som det ska. Fyll i kortet igen."
+
+
+def invalid_input(errors: Sequence[dict[str, Any]]) -> str:
+    """A card submission that does not even parse: say so without echoing what was sent."""
+    return INVALID_FORM

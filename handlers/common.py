@@ -1,0 +1,61 @@
+"""What every handler needs: who acts, the store's meetings as card views, answers to refusals."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.core import Event, Reply
+from bot.db import Meeting
+from bot.runtime import Services
+from bot.services.meetings import Person
+from cards import texts
+from cards.messages import error_card, info_card
+from cards.models import MeetingView, RecipientView
+
+
+def person(event: Event, services: Services) -> Person:
+    actor = event.actor
+    return services.person(event.platform, actor.id, actor.name, actor.email)
+
+
+def meeting_view(meeting: Meeting, services: Services) -> MeetingView:
+    settings = services.settings
+    zone = settings.zone
+    return MeetingView(
+        id=meeting.id,
+        room_name=meeting.room_name,
+        video_address=f"{meeting.uri}@{settings.video_domain}" if settings.video_domain else meeting.uri,
+        call_id=meeting.call_id,
+        web_link=_web_link(settings.web_join_url, meeting),
+        dial_in=settings.dial_in_number,
+        starts_at=meeting.starts_at.astimezone(zone),
+        ends_at=meeting.ends_at.astimezone(zone),
+        state=meeting.state,
+        recipients=tuple(
+            RecipientView(
+                id=r.id, label=r.label, channel=r.channel,
+                sent_at=_local(r.sent_at, zone), confirmed_at=_local(r.confirmed_at, zone),
+            )
+            for r in meeting.recipients
+        ),
+    )
+
+
+def _local(moment, zone: ZoneInfo):  # type: ignore[no-untyped-def]
+    return moment.astimezone(zone) if moment else None
+
+
+def _web_link(base: str | None, meeting: Meeting) -> str | None:
+    """CMS 3.x web app: ``<WEB_JOIN_URL>/<callId>?secret=<secret>``."""
+    if not base or not meeting.secret:
+        return None
+    return f"{base.rstrip('/')}/{meeting.call_id}?secret={meeting.secret}"
+
+
+def refusal(code: str) -> list[Reply]:
+    """A Swedish answer to a refused step; a step already done gets a calm one."""
+    if code in texts.ALREADY_DONE:
+        message = texts.ALREADY_DONE[code]
+        return [Reply(message, info_card(texts.BOT_NAME, message), direct=True)]
+    message = texts.ERRORS.get(code, texts.INTERNAL_ERROR)
+    return [Reply(message, error_card(message), direct=True)]
