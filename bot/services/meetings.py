@@ -185,10 +185,8 @@ class MeetingService:
     async def _next_number(self, slug: str) -> int:
         """The unit's next room number; monotonic, committed at once, so never handed out twice."""
         async with self._sessions() as session, session.begin():
-            dialect = session.bind.dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
             await session.execute(
-                insert(UnitCounter).values(unit_key=slug, last_number=0).on_conflict_do_nothing()
+                _insert(session, UnitCounter).values(unit_key=slug, last_number=0).on_conflict_do_nothing()
             )
             return await session.scalar(
                 update(UnitCounter).where(UnitCounter.unit_key == slug)
@@ -208,11 +206,10 @@ class MeetingService:
             return call_id
 
     async def _remember_unit(self, session: AsyncSession, actor_key: str, unit: str) -> None:
-        preference = await session.get(Preference, actor_key)
-        if preference is None:
-            session.add(Preference(actor_key=actor_key, last_unit=unit))
-        else:
-            preference.last_unit = unit
+        await session.execute(
+            _insert(session, Preference).values(actor_key=actor_key, last_unit=unit)
+            .on_conflict_do_update(index_elements=[Preference.actor_key], set_={"last_unit": unit})
+        )
 
     async def last_unit(self, actor_key: str) -> str | None:
         async with self._sessions() as session:
@@ -361,6 +358,11 @@ class MeetingService:
             if meeting is not None and meeting.state in (MeetingState.CREATED, MeetingState.INVITED):
                 meeting.state = MeetingState.ENDED
                 _audit(session, self._clock.now(), "system", "ended", meeting)
+
+
+def _insert(session: AsyncSession, table: type):  # type: ignore[no-untyped-def]
+    """INSERT with ON CONFLICT, in the session's dialect."""
+    return (pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def _recipient(meeting: Meeting, recipient_id: str) -> Recipient:

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-from tests.harness import Chat, last_card, submission
-
 from bot.core import Actor
-from bot.dispatcher import Bot
 from cards import texts
-from handlers import build_router
+from tests.harness import Chat, last_card, submission
 
 NURSE = Actor(id="nurse-1", name="Nina Sjuksköterska", email="nina@region.example")
 COLLEAGUE = Actor(id="nurse-2", name="Kalle Kollega", email="kalle@region.example")
 ADMIN = Actor(id="admin-1", name="Ada Admin", email="ada@region.example")
-
-
-@pytest.fixture
-def chat(services) -> Chat:
-    return Chat(Bot(build_router(), services))
 
 
 async def create_room(chat: Chat, actor: Actor = NURSE, unit: str = "HC Torsås", **fields: str):

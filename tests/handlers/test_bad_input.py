@@ -1,0 +1,161 @@
+"""Every bad input gets a clear Swedish answer and changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.core import CARD_VERSION
+from bot.db import Meeting, Recipient
+from cards import texts
+from cards.actions import ConfirmDelete, CreateMeeting, MarkSent
+from tests.handlers.test_routine import COLLEAGUE, NURSE, create_room
+from tests.harness import last_card, submission
+
+
+async def _counts(services) -> tuple[int, int]:
+    async with services.sessions() as session:
+        meetings = await session.scalar(select(func.count()).select_from(Meeting))
+        recipients = await session.scalar(select(func.count()).select_from(Recipient))
+    return meetings, recipients
+
+
+def _answer(replies) -> str:
+    return " ".join(r.text for r in replies)
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"date": "2026-11-24"}, "in_the_past"),
+        ({"date": "2026-11-25", "start": "07:00"}, "in_the_past"),
+        ({"date": "2027-03-28", "start": "02:30"}, "time_does_not_exist"),
+        ({"length": "0"}, "length_out_of_range"),
+        ({"length": "481"}, "length_out_of_range"),
+        ({"length": "en timme"}, "length_invalid"),
+        ({"date": "26/11"}, "date_invalid"),
+        ({"start": "25:00"}, "time_invalid"),
+        ({"unit": "H" * 200}, "unit_too_long"),
+        ({"unit": "HC \u202eTorsås"}, "invisible_characters"),
+        ({"unit": "<b>HC Torsås</b>"}, "unit_characters"),
+        ({"unit": "**HC** [Torsås](https://evil.example)"}, "unit_characters"),
+        ({"unit": ""}, "unit_missing"),
+    ],
+)
+async def test_bad_meeting_input_is_refused_in_swedish(chat, services, cms, fields, expected):
+    replies = await create_room(chat, **fields)
+    assert _answer(replies) == texts.ERRORS[expected]
+    assert all(r.direct for r in replies)
+    assert await _counts(services) == (0, 0)
+    assert cms.simulator.snapshot() == []
+
+
+async def test_march_clock_change_gap_is_refused_on_2026_03_29(chat, services, cms, clock):
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 3, 20, 8, 0, tzinfo=UTC))
+    replies = await create_room(chat, date="2026-03-29", start="02:30")
+    assert _answer(replies) == texts.ERRORS["time_does_not_exist"]
+    assert cms.simulator.snapshot() == []
+
+
+async def test_personnummer_in_unit_is_not_stored_logged_or_echoed(chat, services, cms, caplog):
+    replies = await create_room(chat, unit="HC Torsås 880320-0016")
+    answer = _answer(replies)
+    assert answer == texts.PERSONAL_NUMBER_REFUSED
+    assert "880320" not in answer and "880320" not in caplog.text
+    assert await _counts(services) == (0, 0)
+
+
+async def test_personnummer_typed_as_command_is_not_echoed(chat, caplog):
+    replies = await chat.say(NURSE, "/distansmöte ny för 19701063-2391")
+    assert _answer(replies) == texts.PERSONAL_NUMBER_REFUSED
+    assert "2391" not in caplog.text
+
+
+async def test_recipient_label_with_email_address_is_refused(chat, services):
+    room_card = last_card(await create_room(chat))
+    replies = await chat.click(NURSE, room_card, texts.ADD_RECIPIENT, label="hemtjanst@kommun.se", channel="link")
+    assert _answer(replies) == texts.ERRORS["label_email"]
+    assert await _counts(services) == (1, 0)
+
+
+async def test_email_is_never_offered_and_asking_for_it_explains_why(chat, services):
+    room_card = last_card(await create_room(chat))
+    channel_input = next(e for e in room_card["body"] if e.get("id") == "channel")
+    assert {c["value"] for c in channel_input["choices"]} == {"link", "messenger", "phone"}
+    forged = submission(room_card, texts.ADD_RECIPIENT, label="Kommunen", channel="email")
+    replies = await chat.deliver(chat.event(NURSE, inputs=forged))
+    assert _answer(replies) == texts.NO_EMAIL
+    assert _answer(await chat.say(NURSE, "/distansmöte e-post")) == texts.NO_EMAIL
+    assert await _counts(services) == (1, 0)
+
+
+async def test_forged_or_unknown_meeting_id_is_refused(chat, services):
+    room_card = last_card(await create_room(chat))
+    for forged_id in (str(uuid.uuid4()), "'; DROP TABLE meeting; --".ljust(36, "x")):
+        inputs = submission(room_card, texts.DELETE_ROOM) | {"meeting_id": forged_id}
+        replies = await chat.deliver(chat.event(NURSE, inputs=inputs))
+        assert _answer(replies) == texts.ERRORS["not_found"]
+    assert await _counts(services) == (1, 0)
+
+
+async def test_button_clicked_by_someone_else_is_refused(chat, services, cms):
+    room_card = last_card(await create_room(chat))
+    question = last_card(await chat.click(NURSE, room_card, texts.DELETE_ROOM))
+    replies = await chat.click(COLLEAGUE, question, texts.DELETE_YES)
+    assert _answer(replies) == texts.ERRORS["not_allowed"]
+    replies = await chat.click(COLLEAGUE, room_card, texts.ADD_RECIPIENT, label="Kommunen", channel="phone")
+    assert _answer(replies) == texts.ERRORS["not_allowed"]
+    assert len(cms.simulator.snapshot()) == 1
+    assert await _counts(services) == (1, 0)
+
+
+async def test_buttons_clicked_twice_change_nothing(chat, services, cms):
+    new_card = last_card(await chat.say(NURSE, "/distansmöte ny"))
+    fields = {"unit": "HC Torsås", "date": "2026-11-26", "start": "13:30", "length": "60"}
+    await chat.click(NURSE, new_card, texts.CREATE_ROOM, **fields)
+    again = await chat.click(NURSE, new_card, texts.CREATE_ROOM, **fields)
+    assert _answer(again) == texts.ALREADY_DONE["already_created"]
+    assert len(cms.simulator.snapshot()) == 1
+
+    room_card = last_card(await chat.click(NURSE, _room_card_of(chat), texts.ADD_RECIPIENT,
+                                           label="Kommunen", channel="phone"))
+    await chat.click(NURSE, room_card, texts.MARK_SENT)
+    assert _answer(await chat.click(NURSE, room_card, texts.MARK_SENT)) == texts.ALREADY_DONE["already_sent"]
+
+    question = last_card(await chat.click(NURSE, room_card, texts.DELETE_ROOM))
+    await chat.click(NURSE, question, texts.DELETE_YES)
+    again = await chat.click(NURSE, question, texts.DELETE_YES)
+    assert _answer(again) == texts.ALREADY_DONE["already_deleted"]
+
+
+def _room_card_of(chat) -> dict:
+    return next(s.reply.card for s in chat.sent if s.reply.text == texts.ROOM_CREATED_TITLE)
+
+
+async def test_same_platform_event_delivered_twice_is_handled_once(chat, cms):
+    new_card = last_card(await chat.say(NURSE, "/distansmöte ny"))
+    inputs = submission(new_card, texts.CREATE_ROOM, unit="HC Torsås", date="2026-11-26", start="13:30")
+    event = chat.event(NURSE, inputs=inputs, event_id="webhook-event-1")
+    assert await chat.deliver(event)
+    assert await chat.deliver(event) == []
+    assert len(cms.simulator.snapshot()) == 1
+
+
+async def test_card_from_an_old_version_of_the_bot_gets_a_polite_answer(chat, services):
+    old = CreateMeeting.submit_data(request_id="a" * 32) | {"v": "0", "unit": "HC Torsås"}
+    replies = await chat.deliver(chat.event(NURSE, inputs=old))
+    assert _answer(replies) == texts.STALE_CARD
+    unknown = {"action": "launch_rockets", "v": CARD_VERSION}
+    assert _answer(await chat.deliver(chat.event(NURSE, inputs=unknown))) == texts.UNKNOWN_ACTION
+    assert await _counts(services) == (0, 0)
+
+
+async def test_malformed_submission_does_not_echo_inputs(chat):
+    inputs = MarkSent.submit_data(meeting_id="short")
+    assert _answer(await chat.deliver(chat.event(NURSE, inputs=inputs))) == texts.INVALID_FORM
+    inputs = ConfirmDelete.submit_data(meeting_id=str(uuid.uuid4()), end_calls="maybe")
+    assert _answer(await chat.deliver(chat.event(NURSE, inputs=inputs))) == texts.INVALID_FORM
