@@ -130,6 +130,7 @@ def invitation_text(view: MeetingView) -> str:
         "",
         texts.MUNICIPALITY_NEEDS,
         "",
+        texts.INVITATION_HOW,
         texts.INVITATION_JOIN_VIDEO.format(address=view.video_address),
         texts.INVITATION_JOIN_BROWSER.format(link=view.web_link) if view.web_link
         else texts.INVITATION_JOIN_BROWSER_NO_LINK,

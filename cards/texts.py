@@ -142,6 +142,7 @@ ADMIN_ONLY = "Det kommandot är bara för administratörer."
 INVITATION_HEADER = "Distansmöte {date} kl. {start}–{end}"
 INVITATION_VIDEO = "Videoadress: {address}"
 INVITATION_CALL_ID = "Samtals-ID: {call_id}"
+INVITATION_HOW = "Så ansluter du:"
 INVITATION_JOIN_VIDEO = (
     "Via videokonferenssystem: skriv in videoadressen {address} med pekskärmen eller fjärrkontrollen "
     "och tryck på ”Ring upp”."

@@ -1,0 +1,181 @@
+"""Reminder cards: what the bot says on its own, before, at and after a meeting (Swedish).
+
+Pure functions from data to replies with Adaptive Card 1.3 bodies. Times are local.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from bot.core import CardAction, Reply
+from cards import texts
+from cards.actions import AskDelete, MeetingId, ShowInvitation
+from cards.elements import Element, card, heading, submit, text, title
+
+LATE = "(försenad påminnelse)"
+
+UNCONFIRMED_TITLE = "{room}: {count} har inte bekräftat – ring dem"
+UNCONFIRMED_TEXT = "Mötet börjar kl. {start}. De här mottagarna har inte bekräftat att de har fått mötesinformationen:"
+NOT_SENT_TEXT = "Inbjudan är inte markerad som skickad till:"
+CALL_THEM = "Ring dem och kontrollera att de har videoadressen och samtals-ID."
+NOBODY_TITLE = "{room}: ingen mottagare är registrerad"
+NOBODY_TEXT = (
+    "Mötet börjar kl. {start}, men ingen mottagare är registrerad. Har alla som ska vara med fått "
+    "videoadress och samtals-ID via Cosmic Link, Cosmic Messenger eller telefon? Ring dem som saknas."
+)
+
+START_TITLE = "{room} börjar kl. {start}"
+START_TEXT = "Inled mötet med att kontrollera att alla ser varandra och att ljudet är bra."
+START_TIPS_TITLE = "Tips"
+START_TIPS = (
+    "Be var och en säga något, så att du hör att ljudet fungerar hos alla.",
+    "Kontrollera att alla syns i bild och att ingen sitter i motljus.",
+    "Den som är med via telefon ser ingenting: säg vem som pratar.",
+    "Stäng av mikrofonen när du inte pratar om det ekar eller brusar.",
+)
+TIP_LINKS = {
+    "link_meeting_tips": "Tips inför distansmöte",
+    "link_film_picture_sound": "Film: Konfigurera bild och ljud i Cisco Meeting",
+}
+
+CLEANUP_TITLE = "Mötet är slut – ta bort {room}"
+FOLLOWUP_TITLE = "Påminnelse: {room} finns kvar"
+CLEANUP_TEXT = (
+    "Enligt rutinen ska den som skapade mötesrummet ta bort det efter mötet, så att det aldrig "
+    "används igen."
+)
+CLEANUP_DEADLINE = "Tar du inte bort det påminner jag dig under arbetstid, och {deadline} tar jag bort det själv."
+SNOOZE_15 = "Mötet pågår – påminn om 15 min"
+SNOOZE_60 = "Påminn om en timme"
+
+SNOOZED = "Okej, jag påminner dig igen kl. {time}."
+ALREADY_SNOOZED = "Jag påminner dig redan kl. {time}."
+
+AUTO_DELETED_TITLE = "{room} är borttaget"
+AUTO_DELETED_TEXT = (
+    "Mötesrummet fanns kvar efter mötet, så jag tog bort det {when} enligt rutinen. "
+    "Det kan inte användas igen."
+)
+
+ADMIN_TITLE = "Distansmöte – till administratör"
+ADMIN_CALL_ACTIVE = (
+    "{room} skulle tas bort automatiskt {deadline}, men det pågår ett samtal i rummet. "
+    "Jag försöker igen kl. {retry}."
+)
+ADMIN_GONE = (
+    "Jag kan inte längre nå den som skapade {room} (personen eller boten finns inte kvar i chatten). "
+    "Påminnelserna om rummet är stoppade; rummet tas bort automatiskt {deadline}."
+)
+ADMIN_FAILED = "En påminnelse om {room} kunde inte levereras efter {attempts} försök."
+ADMIN_ORPHANS = "Det finns {count} mötesrum på mötestjänsten som Distansmöte har skapat men inte längre har något möte för:"
+ADMIN_ORPHANS_HOW = "Kör ”distansmote sweep --delete” för att ta bort dem."
+
+
+class SnoozeCleanup(CardAction):
+    """Mötet pågår / Påminn om en timme: the cleanup prompt comes back after ``minutes``."""
+
+    action: ClassVar[str] = "snooze_cleanup"
+    meeting_id: str = MeetingId
+    minutes: Literal["15", "60"]
+
+
+@dataclass(frozen=True)
+class RoomView:
+    meeting_id: str
+    room_name: str
+    starts_at: datetime  # local
+    ends_at: datetime  # local
+
+
+def when(moment: datetime) -> str:
+    """``26/11 kl. 09:10``: day and month, because a deadline is often another day."""
+    return f"{moment.day}/{moment.month} kl. {moment:%H:%M}"
+
+
+def _reply(heading_text: str, body: Sequence[Element], *, late: bool, actions: Sequence[Element] = (),
+           fallback: str | None = None) -> Reply:
+    top = [text(LATE, attention=True)] if late else []
+    summary = f"{LATE} {heading_text}" if late else heading_text
+    fallback_text = f"{summary}. {fallback}" if fallback else summary
+    return Reply(summary, card([*top, title(heading_text), *body], fallback=fallback_text, actions=actions))
+
+
+def _bullets(lines: Sequence[str]) -> Element:
+    return text("\n".join(f"- {line}" for line in lines))
+
+
+def unconfirmed(room: RoomView, *, unconfirmed_labels: Sequence[str], not_sent_labels: Sequence[str],
+                late: bool) -> Reply:
+    """Before the start: who has not confirmed (or nobody registered at all) – ring them."""
+    start = f"{room.starts_at:%H:%M}"
+    actions = [submit(texts.SHOW_INVITATION, ShowInvitation, meeting_id=room.meeting_id)]
+    missing = len(unconfirmed_labels) + len(not_sent_labels)
+    if missing == 0:
+        return _reply(NOBODY_TITLE.format(room=room.room_name), [text(NOBODY_TEXT.format(start=start))],
+                      late=late, actions=actions, fallback=NOBODY_TEXT.format(start=start))
+    body: list[Element] = []
+    if unconfirmed_labels:
+        body += [text(UNCONFIRMED_TEXT.format(start=start)), _bullets(unconfirmed_labels)]
+    if not_sent_labels:
+        body += [text(NOT_SENT_TEXT), _bullets(not_sent_labels)]
+    body.append(text(CALL_THEM, attention=True))
+    return _reply(UNCONFIRMED_TITLE.format(room=room.room_name, count=missing), body, late=late,
+                  actions=actions, fallback=CALL_THEM)
+
+
+def start(room: RoomView, *, links: Mapping[str, str], late: bool) -> Reply:
+    """A few minutes before the start: check picture and sound, with the routine's tips."""
+    body = [text(START_TEXT), heading(START_TIPS_TITLE), _bullets(START_TIPS)]
+    documents = [f"[{label}]({links[key]})" for key, label in TIP_LINKS.items() if links.get(key)]
+    if documents:
+        body.append(_bullets(documents))
+    return _reply(START_TITLE.format(room=room.room_name, start=f"{room.starts_at:%H:%M}"), body,
+                  late=late, fallback=START_TEXT)
+
+
+def cleanup(room: RoomView, *, deadline: datetime | None, followup: bool, late: bool) -> Reply:
+    """After the meeting: delete the room now, or be reminded in 15 or 60 minutes."""
+    heading_text = (FOLLOWUP_TITLE if followup else CLEANUP_TITLE).format(room=room.room_name)
+    body = [text(CLEANUP_TEXT)]
+    if deadline is not None:
+        body.append(text(CLEANUP_DEADLINE.format(deadline=when(deadline)), subtle=True))
+    actions = [
+        submit(texts.DELETE_ROOM, AskDelete, style="destructive", meeting_id=room.meeting_id),
+        submit(SNOOZE_15, SnoozeCleanup, meeting_id=room.meeting_id, minutes="15"),
+        submit(SNOOZE_60, SnoozeCleanup, meeting_id=room.meeting_id, minutes="60"),
+    ]
+    return _reply(heading_text, body, late=late, actions=actions, fallback=CLEANUP_TEXT)
+
+
+def snoozed(at: datetime, *, already: bool) -> Reply:
+    message = (ALREADY_SNOOZED if already else SNOOZED).format(time=f"{at:%H:%M}")
+    return Reply(message, card([text(message)], fallback=message))
+
+
+def auto_deleted(room: RoomView, *, deleted_at: datetime, late: bool) -> Reply:
+    message = AUTO_DELETED_TEXT.format(when=when(deleted_at))
+    return _reply(AUTO_DELETED_TITLE.format(room=room.room_name), [text(message)], late=late, fallback=message)
+
+
+def _admin(message: str, *extra: Element) -> Reply:
+    return Reply(message, card([title(ADMIN_TITLE), text(message), *extra], fallback=message))
+
+
+def admin_call_active(room: RoomView, *, deadline: datetime, retry_at: datetime) -> Reply:
+    return _admin(ADMIN_CALL_ACTIVE.format(room=room.room_name, deadline=when(deadline), retry=f"{retry_at:%H:%M}"))
+
+
+def admin_recipient_gone(room: RoomView, *, deadline: datetime | None) -> Reply:
+    return _admin(ADMIN_GONE.format(room=room.room_name, deadline=when(deadline) if deadline else "vid tidsgränsen"))
+
+
+def admin_delivery_failed(room: RoomView, *, attempts: int) -> Reply:
+    return _admin(ADMIN_FAILED.format(room=room.room_name, attempts=attempts))
+
+
+def admin_orphans(room_names: Sequence[str]) -> Reply:
+    message = ADMIN_ORPHANS.format(count=len(room_names))
+    return _admin(message, _bullets(list(room_names)), text(ADMIN_ORPHANS_HOW, subtle=True))

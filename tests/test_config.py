@@ -1,0 +1,59 @@
+"""Settings: flat DISTANSMOTE_ variables, one clear line on error, secrets never shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli import main
+from bot.config import ConfigError, load_settings
+
+
+def test_defaults_and_comma_lists(monkeypatch):
+    monkeypatch.setenv("DISTANSMOTE_ADMINS", "ada@region.example, admin-2")
+    monkeypatch.setenv("DISTANSMOTE_WEBEX_API_URL", "http://127.0.0.1:9/v1")
+    settings = load_settings(_env_file=None)
+    assert settings.database_url == "sqlite+aiosqlite:///distansmote.db"
+    assert settings.timezone == "Europe/Stockholm"
+    assert settings.admins == ("ada@region.example", "admin-2")
+    assert settings.webex_api_url == "http://127.0.0.1:9/v1/"
+    assert settings.is_admin(None, "ADA@region.example")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("DISTANSMOTE_TIMEZONE", "Europe/Atlantis", "DISTANSMOTE_TIMEZONE: Value error, unknown time zone"),
+        ("DISTANSMOTE_CMS_URL", "cms.region.example", "DISTANSMOTE_CMS_URL: Value error, must start with https://"),
+        ("DISTANSMOTE_REMINDER_START_MINUTES", "soon", "DISTANSMOTE_REMINDER_START_MINUTES: Input should be"),
+    ],
+)
+def test_invalid_value_names_the_variable_in_one_line(monkeypatch, name, value, expected):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as error:
+        load_settings(_env_file=None)
+    message = str(error.value)
+    assert message.startswith(expected)
+    assert "\n" not in message
+
+
+def test_secrets_are_never_printed(monkeypatch):
+    monkeypatch.setenv("DISTANSMOTE_CMS_PASSWORD", "hunter2-cms")
+    monkeypatch.setenv("DISTANSMOTE_WEBEX_TOKEN", "token-that-must-not-leak")
+    settings = load_settings(_env_file=None)
+    shown = repr(settings) + str(settings) + settings.model_dump_json()
+    assert "hunter2-cms" not in shown and "token-that-must-not-leak" not in shown
+
+
+def test_cli_stops_with_the_variable_named(monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DISTANSMOTE_TIMEZONE", "Mars/Olympus")
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("distansmote: configuration error: DISTANSMOTE_TIMEZONE:")
+
+
+def test_db_upgrade_creates_the_schema(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DISTANSMOTE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    assert main(["db", "upgrade"]) == 0
+    assert main(["db", "upgrade"]) == 0
+    assert (tmp_path / "x.db").exists()
