@@ -41,7 +41,88 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply all migrations").set_defaults(run=_db_upgrade)
+
+    cms = commands.add_parser("cms", help="Cisco Meeting Server")
+    cms_commands = cms.add_subparsers(dest="cms_command", required=True, metavar="ACTION")
+    cms_commands.add_parser(
+        "check", help="log in to CMS once with the DISTANSMOTE_CMS_* settings and say what is wrong"
+    ).set_defaults(run=_cms_check)
+
+    cms_simulator = commands.add_parser(
+        "cms-simulator", help="serve a fake CMS API for development and demos (until Ctrl-C)"
+    )
+    cms_simulator.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    cms_simulator.add_argument("--port", type=int, default=8081,
+                               help="port (default 8081; 0 picks a free one)")
+    cms_simulator.add_argument("--username", default="api", help="API username it accepts (default api)")
+    cms_simulator.add_argument("--password", default=_SIMULATOR_PASSWORD,
+                               help=f"API password it accepts (default {_SIMULATOR_PASSWORD})")
+    cms_simulator.set_defaults(run=_cms_simulator)
     return parser
+
+
+_SIMULATOR_PASSWORD = "simulator"
+
+
+def _cms_check(args: argparse.Namespace) -> int:
+    from yarl import URL
+
+    from bot.services.cms import (
+        CmsAuthError, CmsClient, CmsError, CmsFailure, CmsProtocolError, CmsUnavailable, missing_settings,
+    )
+
+    settings = load_settings()
+    if missing := missing_settings(settings):
+        print(f"distansmote cms check: CMS is not configured; set {', '.join(missing)}", file=sys.stderr)
+        return 2
+    url = str(URL(settings.cms_url or "").with_user(None))  # never echo credentials typed into the URL
+
+    async def check() -> None:
+        # Few retries: a person is waiting for the answer.
+        client = CmsClient.from_settings(settings, max_attempts=2, retry_for=5.0)
+        try:
+            await client.check()
+        finally:
+            await client.close()
+
+    try:
+        asyncio.run(check())
+    except CmsAuthError:
+        problem = "wrong username or password (DISTANSMOTE_CMS_USERNAME / DISTANSMOTE_CMS_PASSWORD)"
+    except CmsUnavailable as exc:
+        problem = f"not reachable: {exc}"
+    except (CmsProtocolError, CmsFailure) as exc:
+        problem = f"does not answer like a CMS API (the URL should end in /api/v1/): {exc}"
+    except (CmsError, ValueError) as exc:
+        problem = str(exc)
+    else:
+        print(f"CMS OK: {url}")
+        return 0
+    print(f"distansmote cms check: {url}: {problem}", file=sys.stderr)
+    return 1
+
+
+def _cms_simulator(args: argparse.Namespace) -> int:
+    from bot.simulators.cms import run_simulator
+
+    def ready(url: str) -> None:
+        # Only the simulator's well-known default is shown; a password someone chose stays off the screen.
+        shown = args.password == _SIMULATOR_PASSWORD
+        password = _SIMULATOR_PASSWORD if shown else "<the --password you gave>"
+        print(f"CMS simulator listening on {url} (Ctrl-C stops it). Point the bot at it with:\n"
+              f"  DISTANSMOTE_CMS_URL={url}\n  DISTANSMOTE_CMS_USERNAME={args.username}\n"
+              f"  DISTANSMOTE_CMS_PASSWORD={password}", flush=True)
+
+    try:
+        asyncio.run(run_simulator(args.host, args.port, ready=ready, username=args.username,
+                                  password=args.password))
+    except KeyboardInterrupt:
+        print("CMS simulator stopped")
+    except OSError as exc:
+        print(f"distansmote cms-simulator: cannot listen on {args.host}:{args.port} ({exc.strerror})",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,386 @@
+"""Async client for the Cisco Meeting Server REST API.
+
+The contract is ``shared/contracts/cms.md``: Basic auth, form-encoded requests, XML answers,
+errors as ``<failureDetails>`` bodies. Exception texts and logs never carry credentials or
+a room's secret; logs name the method, the path (never query values) and the status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import aiohttp
+import defusedxml
+import defusedxml.ElementTree
+from yarl import URL
+
+from bot.config import ENV_PREFIX, ConfigError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+# CMS ids are lowercase GUIDs; anything else must never be pasted into a URL path.
+_OBJECT_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
+# CMS pages are small; a much larger answer is not CMS and must not fill memory.
+_MAX_BODY = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Space:
+    id: str
+    name: str
+    uri: str
+    call_id: str | None
+    secret: str | None
+    cdr_tag: str | None
+
+
+@dataclass(frozen=True)
+class SpaceSummary:
+    id: str
+    name: str
+    uri: str | None
+    call_id: str | None
+
+
+class CmsError(Exception):
+    """Any failure talking to CMS; ``str()`` is a sentence fit for an operator."""
+
+
+class CmsAuthError(CmsError):
+    """CMS answered 401: the API username or password is wrong."""
+
+
+class CmsUnavailable(CmsError):
+    """CMS is busy (503), unreachable or too slow, also after retrying."""
+
+
+class CmsProtocolError(CmsError):
+    """The answer is not what a CMS API gives: malformed or unsafe XML, a redirect, an odd status."""
+
+
+class CmsFailure(CmsError):
+    """CMS refused the request with ``<failureDetails>``; ``reason`` is the child's tag name."""
+
+    def __init__(self, reason: str, parameter: str | None = None, *, status: int | None = None) -> None:
+        self.reason = reason
+        self.parameter = parameter
+        self.status = status
+        detail = f" (parameter {parameter})" if parameter else ""
+        super().__init__(f"CMS refused the request: {reason}{detail}.")
+
+
+class DuplicateUri(CmsFailure):
+    """Another coSpace already has this uri or secondaryUri."""
+
+
+class DuplicateCallId(CmsFailure):
+    """Another coSpace already has this callId."""
+
+
+class SpaceNotFound(CmsFailure):
+    """No coSpace has this id (``coSpaceDoesNotExist``)."""
+
+
+_FAILURE_TYPES: dict[str, type[CmsFailure]] = {
+    "duplicateCoSpaceUri": DuplicateUri,
+    "duplicateCoSpaceId": DuplicateCallId,
+    "coSpaceDoesNotExist": SpaceNotFound,
+}
+# The API guide spells "unrecognized", Mividas matches "unrecognised": accept both as one reason.
+_REASON_ALIASES = {"unrecognisedObject": "unrecognizedObject"}
+
+
+def missing_settings(settings: Settings) -> list[str]:
+    """The DISTANSMOTE_CMS_* variables that must still be set before CMS can be used."""
+    values = {"cms_url": settings.cms_url, "cms_username": settings.cms_username,
+              "cms_password": settings.cms_password}
+    return [ENV_PREFIX + name.upper() for name, value in values.items() if not value]
+
+
+class CmsClient:
+    """One CMS API account. Create it once, share it, ``await close()`` at shutdown."""
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        timeout: float = 20.0,
+        retry_for: float = 15.0,
+        max_attempts: int = 5,
+        backoff: float = 0.2,
+        page_limit: int = 50,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        url = URL(base_url)
+        if url.user or url.password:
+            raise ValueError("the CMS URL must not contain credentials; pass username and password")
+        if not base_url.endswith("/"):
+            raise ValueError("the CMS URL must end with /api/v1/")
+        self.base_url = url
+        if ":" in username:
+            raise ValueError("a CMS username cannot contain ':'")
+        # Built by hand: aiohttp.BasicAuth is deprecated and its replacement is too new (3.14).
+        credentials = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        self._headers = {"Authorization": f"Basic {credentials}"}
+        # sock_connect raises ConnectionTimeoutError, which proves the request was never sent.
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
+        self._retry_for = retry_for
+        self._max_attempts = max(1, max_attempts)
+        self._backoff = backoff
+        self._page_limit = page_limit
+        self._session = session
+        self._owns_session = session is None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, retry_for: float = 15.0, max_attempts: int = 5
+    ) -> CmsClient:
+        if missing := missing_settings(settings):
+            raise ConfigError(f"CMS is not configured; set {', '.join(missing)}")
+        assert settings.cms_url and settings.cms_username and settings.cms_password
+        return cls(
+            settings.cms_url,
+            settings.cms_username,
+            settings.cms_password.get_secret_value(),
+            timeout=settings.cms_timeout_seconds,
+            retry_for=retry_for,
+            max_attempts=max_attempts,
+        )
+
+    async def close(self) -> None:
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+        self._session = None
+
+    # -- coSpaces ------------------------------------------------------------------------------
+
+    async def create_space(self, *, name: str, uri: str, call_id: str, cdr_tag: str) -> str:
+        """Create a coSpace and return its id. Raises DuplicateUri/DuplicateCallId on a clash.
+
+        After a timeout CmsUnavailable does not say whether the space exists; look it up by uri.
+        """
+        response = await self._request(
+            "POST", "coSpaces", data={"name": name, "uri": uri, "callId": call_id, "cdrTag": cdr_tag}
+        )
+        location = response.headers.get("Location", "")
+        space_id = URL(location).path.rstrip("/").rsplit("/", 1)[-1]
+        if "/coSpaces/" not in location or not _OBJECT_ID.fullmatch(space_id):
+            raise CmsProtocolError("CMS created the coSpace but did not say its id in the Location header.")
+        return space_id
+
+    async def get_space(self, space_id: str) -> Space:
+        root = await self._get_xml(f"coSpaces/{_object_id(space_id)}", "coSpace")
+        return Space(
+            id=root.get("id", space_id),
+            name=_text(root, "name") or "",
+            uri=_text(root, "uri") or "",
+            call_id=_text(root, "callId"),
+            secret=_text(root, "secret"),
+            cdr_tag=_text(root, "cdrTag"),
+        )
+
+    async def delete_space(self, space_id: str) -> None:
+        try:
+            await self._request("DELETE", f"coSpaces/{_object_id(space_id)}")
+        except SpaceNotFound:
+            log.info("CMS coSpace %s was already deleted", space_id)
+
+    async def list_spaces(self, filter: str | None = None) -> list[SpaceSummary]:
+        """All coSpaces whose name (and on CMS perhaps uri or callId) contains ``filter``."""
+        params = {"filter": filter} if filter else {}
+        return [
+            SpaceSummary(
+                id=item.get("id", ""),
+                name=_text(item, "name") or "",
+                uri=_text(item, "uri"),
+                call_id=_text(item, "callId"),
+            )
+            async for item in self._pages("coSpaces", "coSpace", params)
+        ]
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    async def active_calls(self, space_id: str) -> int:
+        """How many calls the space has on this Call Bridge (0 = no meeting in progress)."""
+        root = await self._get_xml("calls", "calls", {"coSpaceFilter": _object_id(space_id), "limit": "1"})
+        return _total(root)
+
+    async def end_calls(self, space_id: str) -> int:
+        """End every active call of the space (before a forced delete); returns how many were ended."""
+        params = {"coSpaceFilter": _object_id(space_id)}
+        call_ids = [item.get("id", "") async for item in self._pages("calls", "call", params)]
+        ended = 0
+        for call_id in call_ids:
+            try:
+                await self._request("DELETE", f"calls/{_object_id(call_id)}")
+            except CmsFailure as exc:
+                if exc.reason != "callDoesNotExist":
+                    raise
+                continue  # it ended by itself meanwhile
+            ended += 1
+        return ended
+
+    async def check(self) -> None:
+        """One cheap authenticated request; raises the typed errors when something is wrong."""
+        await self._get_xml("coSpaces", "coSpaces", {"limit": "1"})
+
+    # -- transport -----------------------------------------------------------------------------
+
+    async def _pages(self, path: str, item_tag: str, params: Mapping[str, str]) -> AsyncIterator[ET.Element]:
+        # The server may cap a page below our limit: advance by what actually came back.
+        offset = 0
+        seen: set[str] = set()
+        while True:
+            page = {**params, "offset": str(offset), "limit": str(self._page_limit)}
+            root = await self._get_xml(path, path, page)
+            items = root.findall(item_tag)
+            for item in items:
+                # Paging can repeat an item when objects are deleted between pages.
+                if item.get("id") not in seen:
+                    seen.add(item.get("id", ""))
+                    yield item
+            offset += len(items)
+            if not items or offset >= _total(root):
+                return
+
+    async def _get_xml(self, path: str, root_tag: str, params: Mapping[str, str] | None = None) -> ET.Element:
+        root = (await self._request("GET", path, params=params)).root
+        if root is None or root.tag != root_tag:
+            found = "an empty body" if root is None else f"<{root.tag}>"
+            raise CmsProtocolError(
+                f"CMS answered GET {path} with {found} instead of <{root_tag}>; "
+                "is the URL a CMS API address ending in /api/v1/?"
+            )
+        return root
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+    ) -> _Answer:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._retry_for
+        url = self.base_url.join(URL(path))
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                answer = await self._send(method, url, params, data)
+            except aiohttp.ClientConnectorCertificateError:
+                raise CmsUnavailable(
+                    f"The TLS certificate of CMS at {url.host} is not trusted."
+                ) from None
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                # The request never left: safe to repeat, also a POST.
+                why = getattr(exc, "strerror", None) or type(exc).__name__
+                problem = f"Could not connect to CMS at {url.host}:{url.port} ({why})"
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                problem = f"CMS did not answer {method} {path} in time or dropped it ({type(exc).__name__})"
+                if method == "POST":
+                    # The server may have acted on it; a blind retry could clash with our own new space.
+                    raise CmsUnavailable(f"{problem}; it may or may not have been carried out.") from None
+            else:
+                if answer.status != 503:
+                    return answer.raise_for_failure(method, path)
+                problem = f"CMS is busy (HTTP 503) for {method} {path}"
+            delay = self._backoff * 2 ** (attempt - 1)
+            if attempt == self._max_attempts or loop.time() + delay > deadline:
+                break
+            log.warning("CMS %s %s: %s; retrying in %.1f s", method, path, problem, delay)
+            await asyncio.sleep(delay)
+        raise CmsUnavailable(f"{problem}, also after {attempt} attempts.")
+
+    async def _send(
+        self, method: str, url: URL, params: Mapping[str, str] | None, data: Mapping[str, str] | None
+    ) -> _Answer:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        async with self._session.request(
+            method, url, params=params, data=data, headers=self._headers,
+            allow_redirects=False, timeout=self._timeout,
+        ) as response:
+            body = bytearray()
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                body += chunk
+                if len(body) > _MAX_BODY:
+                    raise CmsProtocolError(f"CMS answered {method} {url.path} with an oversized body.")
+            log.debug("CMS %s %s -> %s", method, url.path, response.status)
+            return _Answer(response.status, response.headers.copy(), bytes(body))
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    root: ET.Element | None = None
+
+    def raise_for_failure(self, method: str, path: str) -> _Answer:
+        """Return the answer with its parsed body, or raise the error it carries."""
+        if 300 <= self.status < 400:
+            raise CmsProtocolError(
+                f"CMS answered {method} {path} with a redirect (HTTP {self.status}); "
+                "the CMS URL is probably wrong (it should end in /api/v1/)."
+            )
+        if self.status == 401:
+            raise CmsAuthError("CMS refused the login (HTTP 401): the API username or password is wrong.")
+        root = _parse(self.body, method, path) if self.body.strip() else None
+        # Some CMS answers carry failureDetails with status 200, so look whatever the status.
+        failure = root if root is None or root.tag == "failureDetails" else root.find(".//failureDetails")
+        if failure is not None:
+            raise _failure(failure, self.status)
+        if not 200 <= self.status < 300:
+            raise CmsProtocolError(f"CMS answered {method} {path} with an unexpected HTTP {self.status}.")
+        return _Answer(self.status, self.headers, self.body, root)
+
+
+def _parse(body: bytes, method: str, path: str) -> ET.Element:
+    try:
+        # forbid_dtd refuses every DOCTYPE: entity expansion and external entities never start.
+        root: ET.Element = defusedxml.ElementTree.fromstring(body, forbid_dtd=True)
+    except defusedxml.DefusedXmlException as exc:
+        raise CmsProtocolError(
+            f"CMS answered {method} {path} with unsafe XML ({type(exc).__name__}); refused."
+        ) from None
+    except ET.ParseError:
+        raise CmsProtocolError(f"CMS answered {method} {path} with malformed XML.") from None
+    return root
+
+
+def _failure(element: ET.Element, status: int) -> CmsFailure:
+    child = next(iter(element), None)
+    if child is None:
+        return CmsFailure("unknown", status=status)
+    reason = _REASON_ALIASES.get(child.tag, child.tag)
+    return _FAILURE_TYPES.get(reason, CmsFailure)(reason, child.get("parameter"), status=status)
+
+
+def _object_id(value: str) -> str:
+    if not _OBJECT_ID.fullmatch(value):
+        raise ValueError("not a CMS object id")
+    return value
+
+
+def _text(element: ET.Element, tag: str) -> str | None:
+    child = element.find(tag)
+    return child.text if child is not None and child.text else None
+
+
+def _total(root: ET.Element) -> int:
+    try:
+        return int(root.get("total", ""))
+    except ValueError:
+        raise CmsProtocolError(f"CMS answered a <{root.tag}> list without a valid total.") from None

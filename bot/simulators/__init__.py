@@ -1,0 +1,1 @@
+"""Fakes of remote services: small aiohttp servers following the notes in ``shared/contracts``."""

@@ -1,0 +1,360 @@
+"""A fake Cisco Meeting Server API for tests and the demo (``shared/contracts/cms.md`` §6).
+
+It keeps coSpaces and calls in memory and answers like CMS: Basic auth, form-encoded requests,
+``text/xml`` answers, errors as ``<failureDetails>``. Where the contract is UNVERIFIED the fake
+is strict (it refuses unknown parameters and odd URIs) so that the bot does not come to rely on
+leniency a real CMS may not have. Fault injection hooks let tests play a busy or broken CMS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import re
+import secrets
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from aiohttp import web
+from yarl import URL
+
+API = "/api/v1"
+
+# Parameters of POST/PUT coSpaces (§2.1). Stored ones in the order GET shows them.
+_STORED = (
+    "name", "uri", "secondaryUri", "callId", "cdrTag", "defaultLayout", "nonMemberAccess", "ownerJid",
+    "ownerAdGuid", "streamUrl", "meetingScheduler", "panePlacementHighestImportance",
+    "panePlacementSelfPaneMode", "secret", "passcode",
+)
+_BOOLEANS = ("requireCallId", "regenerateSecret", "nonMemberAccess", "panePlacementHighestImportance")
+# References to objects this fake never holds, so any value names something that does not exist.
+_REFERENCES = {
+    "tenant": "tenantDoesNotExist",
+    "callProfile": "callProfileDoesNotExist",
+    "callLegProfile": "callLegProfileDoesNotExist",
+    "callBrandingProfile": "callBrandingProfileDoesNotExist",
+    "dialInSecurityProfile": "dialInSecurityProfileDoesNotExist",
+}
+_SPACE_PARAMETERS = frozenset(_STORED) | frozenset(_BOOLEANS) | frozenset(_REFERENCES)
+_URI = re.compile(r"[A-Za-z0-9._-]+")  # fake policy, UNVERIFIED on real CMS
+_DIGITS = re.compile(r"[0-9]+")
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_T = TypeVar("_T")
+
+
+class _Refused(Exception):
+    """Answer with ``<failureDetails><reason .../></failureDetails>``."""
+
+    def __init__(self, status: int, reason: str, **attributes: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.attributes = attributes
+
+
+def _invalid(parameter: str, error: str = "invalidValue") -> _Refused:
+    return _Refused(400, "parameterError", parameter=parameter, error=error)
+
+
+class CmsSimulator:
+    """In-memory CMS. Mount ``app`` on a server; tests read ``spaces`` and ``calls`` directly."""
+
+    def __init__(
+        self, *, username: str = "api", password: str = "simulator", page_cap: int = 10,
+        domain: str = "video.example.se",
+    ) -> None:
+        self._credentials = (username.encode(), password.encode())
+        self.page_cap = page_cap
+        self.domain = domain
+        self.spaces: dict[str, dict[str, str]] = {}
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.requests: list[str] = []  # "METHOD /path" of every request, without query values
+        self.slowness = 0.0
+        self.quirk_200_failure = False
+        self.delete_ends_calls = False  # what DELETE does to a meeting in progress is UNVERIFIED
+        self._canned: deque[tuple[int, bytes, str | None, dict[str, str]]] = deque()
+
+        self.app = web.Application(middlewares=[self._front])
+        route = self.app.router.add_route
+        route("GET", f"{API}/coSpaces", self._list_spaces)
+        route("POST", f"{API}/coSpaces", self._create_space)
+        route("GET", f"{API}/coSpaces/{{id}}", self._get_space)
+        route("PUT", f"{API}/coSpaces/{{id}}", self._modify_space)
+        route("DELETE", f"{API}/coSpaces/{{id}}", self._delete_space)
+        route("GET", f"{API}/coSpaces/{{id}}/meetingEntryDetail", self._meeting_entry_detail)
+        route("GET", f"{API}/calls", self._list_calls)
+        route("GET", f"{API}/calls/{{id}}", self._get_call)
+        route("DELETE", f"{API}/calls/{{id}}", self._delete_call)
+        route("*", f"{API}/{{tail:.*}}", self._unknown_node)
+
+    # -- test hooks ----------------------------------------------------------------------------
+
+    def fail_next(self, status: int = 503, count: int = 1) -> None:
+        """The next ``count`` requests get ``status`` with an empty body."""
+        self._canned.extend([(status, b"", None, {})] * count)
+
+    def raw_next(
+        self, body: bytes, status: int = 200, content_type: str = "text/xml",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """The next request gets exactly this answer (malformed XML, hostile payloads, redirects)."""
+        self._canned.append((status, body, content_type, dict(headers or {})))
+
+    def add_call(self, space_id: str, participants: int = 2) -> str:
+        """Start a meeting in the space, as if people had dialled in; returns the call id."""
+        if space_id not in self.spaces:
+            raise KeyError(f"no coSpace {space_id}")
+        call_id = str(uuid.uuid4())
+        self.calls[call_id] = {
+            "name": self.spaces[space_id].get("name", ""),
+            "coSpace": space_id,
+            "callCorrelator": str(uuid.uuid4()),
+            "participants": participants,
+            "started": time.monotonic(),
+        }
+        return call_id
+
+    def end_call(self, call_id: str) -> None:
+        self.calls.pop(call_id, None)
+
+    def snapshot(self) -> list[dict[str, str | None]]:
+        return [
+            {"id": space_id, "name": space.get("name"), "uri": space.get("uri"),
+             "callId": space.get("callId"), "cdrTag": space.get("cdrTag")}
+            for space_id, space in self.spaces.items()
+        ]
+
+    # -- middleware: logging, faults, auth, failures -----------------------------------------
+
+    @web.middleware
+    async def _front(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
+        self.requests.append(f"{request.method} {request.path}")
+        if self.slowness:
+            await asyncio.sleep(self.slowness)
+        if self._canned:
+            status, body, content_type, headers = self._canned.popleft()
+            return web.Response(status=status, body=body, content_type=content_type, headers=headers)
+        if not self._authorised(request.headers.get("Authorization", "")):
+            return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="CMS API"'})
+        try:
+            return await handler(request)
+        except _Refused as refused:
+            failure = ET.Element("failureDetails")
+            ET.SubElement(failure, refused.reason, refused.attributes)
+            return _xml(failure, status=200 if self.quirk_200_failure else refused.status)
+
+    def _authorised(self, header: str) -> bool:
+        scheme, _, encoded = header.partition(" ")
+        try:
+            login, _, password = base64.b64decode(encoded, validate=True).partition(b":")
+        except ValueError:
+            return False
+        wanted_login, wanted_password = self._credentials
+        # Both compared, always, so the timing does not tell which one was wrong.
+        return scheme.lower() == "basic" and hmac.compare_digest(login, wanted_login) & hmac.compare_digest(
+            password, wanted_password
+        )
+
+    async def _unknown_node(self, request: web.Request) -> web.StreamResponse:
+        raise _Refused(400, "unrecognizedObject")
+
+    # -- coSpaces ------------------------------------------------------------------------------
+
+    async def _list_spaces(self, request: web.Request) -> web.StreamResponse:
+        query = request.query
+        wanted = query.get("filter", "").casefold()
+        matches = [
+            (space_id, space) for space_id, space in self.spaces.items()
+            if any(wanted in space.get(key, "").casefold() for key in ("name", "uri", "callId"))
+            and _filtered(space.get("tenant"), query.get("tenantFilter"))
+            and _filtered(space.get("callLegProfile"), query.get("callLegProfileFilter"))
+        ]
+        root = ET.Element("coSpaces", total=str(len(matches)))
+        for space_id, space in self._page(matches, query):
+            item = ET.SubElement(root, "coSpace", id=space_id)
+            _add(item, "name", space.get("name", ""))
+            _add(item, "autoGenerated", "false")
+            for key in ("uri", "secondaryUri", "callId", "tenant"):
+                _add(item, key, space.get(key))
+        return _xml(root)
+
+    async def _create_space(self, request: web.Request) -> web.StreamResponse:
+        space = self._merged({}, await _form(request), own_id=None)
+        space_id = str(uuid.uuid4())
+        self.spaces[space_id] = space
+        return web.Response(headers={"Location": f"{API}/coSpaces/{space_id}"})
+
+    async def _get_space(self, request: web.Request) -> web.StreamResponse:
+        space_id, space = self._space(request)
+        root = ET.Element("coSpace", id=space_id)
+        _add(root, "name", space.get("name", ""))
+        _add(root, "autoGenerated", "false")
+        for key in _STORED[1:]:
+            _add(root, key, space.get(key))
+        return _xml(root)
+
+    async def _modify_space(self, request: web.Request) -> web.StreamResponse:
+        space_id, space = self._space(request)
+        self.spaces[space_id] = self._merged(space, await _form(request), own_id=space_id)
+        return web.Response()
+
+    async def _delete_space(self, request: web.Request) -> web.StreamResponse:
+        space_id, _ = self._space(request)
+        del self.spaces[space_id]
+        if self.delete_ends_calls:
+            self.calls = {k: call for k, call in self.calls.items() if call["coSpace"] != space_id}
+        return web.Response()
+
+    async def _meeting_entry_detail(self, request: web.Request) -> web.StreamResponse:
+        space_id, space = self._space(request)
+        root = ET.Element("meetingEntryDetail")
+        _add(root, "coSpace", space_id)
+        _add(root, "uri", space.get("uri") and f"{space['uri']}@{self.domain}")
+        _add(root, "callId", space.get("callId"))
+        return _xml(root)
+
+    def _space(self, request: web.Request) -> tuple[str, dict[str, str]]:
+        space_id = request.match_info["id"]
+        if space_id not in self.spaces:
+            raise _Refused(404, "coSpaceDoesNotExist")
+        return space_id, self.spaces[space_id]
+
+    def _merged(
+        self, current: Mapping[str, str], form: Mapping[str, str], *, own_id: str | None
+    ) -> dict[str, str]:
+        """``current`` changed by a POST/PUT form: missing = unchanged, empty = unset."""
+        for key, value in form.items():
+            if key not in _SPACE_PARAMETERS:
+                raise _invalid(key, "unrecognised")
+            if value and key in _REFERENCES:
+                raise _Refused(400, _REFERENCES[key])
+            if value and key in _BOOLEANS and value not in ("true", "false"):
+                raise _invalid(key)
+        for key in ("uri", "secondaryUri"):
+            if form.get(key) and not _URI.fullmatch(form[key]):
+                raise _invalid(key)
+        if form.get("callId") and not _DIGITS.fullmatch(form["callId"]):
+            raise _invalid("callId")
+        if len(form.get("cdrTag", "")) > 100:
+            raise _invalid("cdrTag")
+
+        space = {key: value for key, value in current.items() if form.get(key, value)}
+        space.update((key, value) for key, value in form.items() if value and key in _STORED)
+        if form.get("requireCallId") == "true" and not space.get("callId"):
+            space["callId"] = self._new_call_id()
+        if form.get("regenerateSecret") == "true" or (space.get("callId") and not space.get("secret")):
+            space["secret"] = secrets.token_urlsafe(16)  # 22 base64url characters, like CMS
+
+        others = [other for other_id, other in self.spaces.items() if other_id != own_id]
+        if any(_uris(space) & _uris(other) for other in others):
+            raise _Refused(400, "duplicateCoSpaceUri")
+        if "callId" in space and any(other.get("callId") == space["callId"] for other in others):
+            raise _Refused(400, "duplicateCoSpaceId")
+        return space
+
+    def _new_call_id(self) -> str:
+        taken = {space.get("callId") for space in self.spaces.values()}
+        while (call_id := f"{secrets.randbelow(900_000_000) + 100_000_000}") in taken:
+            pass
+        return call_id
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    async def _list_calls(self, request: web.Request) -> web.StreamResponse:
+        query = request.query
+        matches = [
+            (call_id, call) for call_id, call in self.calls.items()
+            if _filtered(call["coSpace"], query.get("coSpaceFilter"))
+            and _filtered(None, query.get("tenantFilter"))
+        ]
+        root = ET.Element("calls", total=str(len(matches)))
+        for call_id, call in self._page(matches, query):
+            item = ET.SubElement(root, "call", id=call_id)
+            for key in ("name", "coSpace", "callCorrelator"):
+                _add(item, key, call[key])
+        return _xml(root)
+
+    async def _get_call(self, request: web.Request) -> web.StreamResponse:
+        call_id = self._call_id(request)
+        call = self.calls[call_id]
+        root = ET.Element("call", id=call_id)
+        legs = str(call["participants"])
+        for key, value in (
+            ("name", call["name"]), ("callType", "coSpace"), ("coSpace", call["coSpace"]),
+            ("callCorrelator", call["callCorrelator"]),
+            ("durationSeconds", str(int(time.monotonic() - call["started"]))),
+            ("numCallLegs", legs), ("maxCallLegs", legs), ("numParticipantsLocal", legs),
+            ("numParticipantsRemote", "0"), ("numDistributedInstances", "0"), ("locked", "false"),
+        ):
+            _add(root, key, value)
+        return _xml(root)
+
+    async def _delete_call(self, request: web.Request) -> web.StreamResponse:
+        del self.calls[self._call_id(request)]
+        return web.Response()
+
+    def _call_id(self, request: web.Request) -> str:
+        call_id = request.match_info["id"]
+        if call_id not in self.calls:
+            raise _Refused(404, "callDoesNotExist")
+        return call_id
+
+    def _page(self, matches: list[_T], query: Mapping[str, str]) -> list[_T]:
+        offset = _count(query, "offset", 0)
+        limit = min(_count(query, "limit", self.page_cap), self.page_cap)
+        return matches[offset:offset + limit]
+
+
+async def run_simulator(
+    host: str, port: int, *, ready: Callable[[str], None] | None = None, **kwargs: Any
+) -> None:
+    """Serve a fresh simulator until cancelled; ``ready`` gets the API base URL once it listens."""
+    simulator = CmsSimulator(**kwargs)
+    runner = web.AppRunner(simulator.app, handler_cancellation=True)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        if ready is not None:
+            bound_port = runner.addresses[0][1]  # port 0 asks the system for a free one
+            ready(str(URL.build(scheme="http", host=host, port=bound_port, path=f"{API}/")))
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    return {key: str(value) for key, value in (await request.post()).items()}
+
+
+def _uris(space: Mapping[str, str]) -> set[str]:
+    # Compared without case: stricter than CMS may be, so the bot never depends on case alone.
+    return {space[key].casefold() for key in ("uri", "secondaryUri") if key in space}
+
+
+def _filtered(value: str | None, wanted: str | None) -> bool:
+    return not wanted or value == wanted
+
+
+def _count(query: Mapping[str, str], name: str, default: int) -> int:
+    value = query.get(name)
+    if value is None:
+        return default
+    if not _DIGITS.fullmatch(value):
+        raise _invalid(name)
+    return int(value)
+
+
+def _add(parent: ET.Element, tag: str, text: str | None) -> None:
+    if text is not None:
+        ET.SubElement(parent, tag).text = text
+
+
+def _xml(root: ET.Element, status: int = 200) -> web.Response:
+    body = '<?xml version="1.0"?>' + ET.tostring(root, encoding="unicode")
+    return web.Response(status=status, body=body.encode(), content_type="text/xml")
