@@ -1,0 +1,569 @@
+"""Webex: signed webhooks in, the Webex SDK out (``contracts/webex.md``).
+
+``POST /webex/events`` checks the signature on the raw body before anything else, answers at
+once and handles the event in a background task: fetch the message or card submission by id,
+look up the sender, check the allowlist, let the bot answer, post the replies. The SDK is
+synchronous, so every call runs in a small pool of worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import requests
+from aiohttp import web
+from webexpythonsdk import WebexAPI
+from webexpythonsdk.exceptions import ApiError, MalformedResponse
+
+from bot.app import BOT, SERVICES
+from bot.config import ConfigError, Settings
+from bot.core import Actor, Conversation, Event, Platform, Reply
+from bot.dispatcher import Bot
+from bot.runtime import Services
+from cards import texts
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webex/events"
+SIGNATURE_HEADER = "X-Spark-Signature"
+MAX_BODY_BYTES = 64 * 1024  # envelopes carry ids only; anything this big is not Webex
+MAX_TEXT_BYTES = 7439
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+WEBHOOK_EVENTS = (("messages", "created"), ("attachmentActions", "created"))
+WEBHOOK_CHECK_SECONDS = 600.0
+PERSON_CACHE_TTL = timedelta(minutes=10)
+PERSON_CACHE_SIZE = 1000
+
+NOT_ALLOWED = (
+    "Du har inte behörighet att använda Distansmöte. "
+    "Kontakta IT-supporten om du behöver tillgång."
+)
+
+# Everything a Webex call can fail with, after the client's own retries.
+WEBEX_ERRORS = (ApiError, MalformedResponse, requests.RequestException)
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def webex_credentials(settings: Settings) -> tuple[str, str]:
+    """The bot token and the webhook secret; without a secret nothing inbound can be trusted."""
+    token = settings.webex_token.get_secret_value().strip() if settings.webex_token else ""
+    secret = settings.webex_webhook_secret.get_secret_value().strip() if settings.webex_webhook_secret else ""
+    if not token:
+        raise ConfigError("DISTANSMOTE_WEBEX_TOKEN: required for Webex")
+    if not secret:
+        raise ConfigError("DISTANSMOTE_WEBEX_WEBHOOK_SECRET: required when DISTANSMOTE_WEBEX_TOKEN is set "
+                          "(webhook signatures cannot be checked without it)")
+    return token, secret
+
+
+def require_allowlist(settings: Settings) -> None:
+    if not settings.allowed_webex_org_ids and not settings.allowed_email_domains:
+        raise ConfigError("DISTANSMOTE_ALLOWED_WEBEX_ORG_IDS or DISTANSMOTE_ALLOWED_EMAIL_DOMAINS: set at least "
+                          "one when Webex is configured, otherwise anyone on Webex could use the bot")
+
+
+def signature_valid(secret: bytes, body: bytes, signature: str | None) -> bool:
+    """``X-Spark-Signature`` is hex HMAC-SHA1 of the exact bytes received."""
+    if not signature:
+        return False
+    expected = hmac.new(secret, body, hashlib.sha1).hexdigest()
+    return hmac.compare_digest(expected, signature.strip().lower())
+
+
+_COMMAND_AT = re.compile(r"/distansm(?:ö|o)te\b", re.IGNORECASE)
+
+
+def strip_mention(text: str, names: Sequence[str]) -> str:
+    """The command in a group-space message, without the @mention of the bot.
+
+    Webex puts the mention into ``text`` as the bot's plain (first) name. A command written
+    after other words still counts, as in other Webex bots.
+    """
+    command = unicodedata.normalize("NFC", text).strip()
+    for name in sorted(filter(None, names), key=len, reverse=True):
+        if command[:len(name)].casefold() == name.casefold():
+            command = command[len(name):].lstrip(" ,:\u00a0")
+            break
+    found = _COMMAND_AT.search(command)
+    return command[found.start():] if found and found.start() > 0 else command
+
+
+def describe_error(exc: BaseException) -> str:
+    """An error for the log: status and tracking id, never a message text or token."""
+    if isinstance(exc, ApiError):
+        return f"HTTP {exc.status_code} (trackingId {exc.tracking_id})"
+    return type(exc).__name__
+
+
+def _retry_after(value: str | None, *, cap: float) -> float:
+    """``Retry-After`` in seconds, bounded; a malformed value (seen in production) means 15 s."""
+    try:
+        seconds = float(value) if value is not None else 15.0
+    except ValueError:
+        seconds = 15.0
+    if seconds != seconds:  # NaN
+        seconds = 15.0
+    return min(max(seconds, 1.0), cap)
+
+
+class WebexClient:
+    """The synchronous SDK behind a bounded thread pool, with retries.
+
+    Each worker thread gets its own ``WebexAPI``: the SDK's requests session is not known
+    to be thread-safe. The SDK's own rate-limit wait is off (it would sleep in the thread
+    without bound); 429 and 423 are retried here after ``Retry-After`` (at most
+    ``max_retry_after``), 5xx and connection errors with exponential backoff.
+    """
+
+    def __init__(self, token: str, base_url: str, *, workers: int = 8, timeout: int = 20,
+                 attempts: int = 6, max_retry_after: float = 30.0, backoff: float = 0.5,
+                 sleep: Sleep = asyncio.sleep) -> None:
+        self._token = token
+        self._base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._timeout = timeout
+        self._attempts = attempts
+        self._max_retry_after = max_retry_after
+        self._backoff = backoff
+        self._sleep = sleep
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webex")
+        self._local = threading.local()
+        self._apis: list[WebexAPI] = []
+        self._lock = threading.Lock()
+
+    async def call(self, what: str, operation: Callable[[WebexAPI], T]) -> T:
+        """Run ``operation`` in a worker thread; retry what Webex says is worth retrying."""
+        loop = asyncio.get_running_loop()
+        attempt = 1
+        while True:
+            try:
+                return await loop.run_in_executor(self._pool, self._run, operation)
+            except WEBEX_ERRORS as exc:
+                delay = self._retry_delay(exc, attempt)
+                if delay is None or attempt >= self._attempts:
+                    raise
+                log.warning("Webex %s failed with %s; retry %d in %.1f s", what, describe_error(exc), attempt, delay)
+            await self._sleep(delay)
+            attempt += 1
+
+    def _retry_delay(self, exc: BaseException, attempt: int) -> float | None:
+        backoff = min(self._backoff * 2 ** (attempt - 1), self._max_retry_after)
+        if isinstance(exc, ApiError):
+            if exc.status_code in (423, 429):
+                return _retry_after(exc.response.headers.get("Retry-After"), cap=self._max_retry_after)
+            return backoff if exc.status_code >= 500 else None
+        if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+            # A POST that timed out may have arrived: a rare duplicate beats a lost reply.
+            return backoff
+        return None
+
+    def _run(self, operation: Callable[[WebexAPI], T]) -> T:
+        api = getattr(self._local, "api", None)
+        if api is None:
+            api = WebexAPI(access_token=self._token, base_url=self._base_url,
+                           single_request_timeout=self._timeout, wait_on_rate_limit=False)
+            with self._lock:
+                self._apis.append(api)
+            self._local.api = api
+        return operation(api)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+        with self._lock:
+            for api in self._apis:
+                api._session._req_session.close()  # the SDK offers no close of its own
+            self._apis.clear()
+
+    # -- the calls the bot makes ------------------------------------------------------------
+
+    async def me(self) -> dict[str, Any]:
+        return await self.call("people/me", lambda api: api.people.me().to_dict())
+
+    async def person(self, person_id: str) -> dict[str, Any]:
+        return await self.call("people/{id}", lambda api: api.people.get(person_id).to_dict())
+
+    async def message(self, message_id: str) -> dict[str, Any]:
+        return await self.call("GET messages/{id}", lambda api: api.messages.get(message_id).to_dict())
+
+    async def attachment_action(self, action_id: str) -> dict[str, Any]:
+        return await self.call("attachment/actions/{id}",
+                               lambda api: api.attachment_actions.get(action_id).to_dict())
+
+    async def post_message(self, **fields: Any) -> dict[str, Any]:
+        return await self.call("POST messages", lambda api: api.messages.create(**fields).to_dict())
+
+    async def delete_message(self, message_id: str) -> None:
+        await self.call("DELETE messages/{id}", lambda api: api.messages.delete(message_id))
+
+    async def webhooks(self) -> list[dict[str, Any]]:
+        return await self.call("GET webhooks", lambda api: [w.to_dict() for w in api.webhooks.list()])
+
+    async def create_webhook(self, **fields: Any) -> dict[str, Any]:
+        return await self.call("POST webhooks", lambda api: api.webhooks.create(**fields).to_dict())
+
+    async def update_webhook(self, webhook_id: str, **fields: Any) -> dict[str, Any]:
+        return await self.call("PUT webhooks/{id}", lambda api: api.webhooks.update(webhook_id, **fields).to_dict())
+
+
+# -- webhook set-up --------------------------------------------------------------------------
+
+async def setup_webhooks(client: WebexClient, target_url: str, secret: str) -> list[str]:
+    """Create or repair the bot's two webhooks for ``target_url``; one line per webhook.
+
+    Idempotent: an active webhook with our secret is left alone, an inactive one is
+    reactivated, a missing one created. Webhooks for other URLs are never touched.
+    """
+    hooks = await client.webhooks()
+    report = []
+    for resource, event in WEBHOOK_EVENTS:
+        ours = [h for h in hooks if (h.get("resource"), h.get("event")) == (resource, event)
+                and h.get("targetUrl") == target_url]
+        for hook in ours:
+            report.append(await _repair(client, hook, secret))
+        if not ours:
+            await client.create_webhook(name=f"Distansmöte {resource}/{event}", targetUrl=target_url,
+                                        resource=resource, event=event, secret=secret)
+            report.append(f"created {resource}/{event} -> {target_url}")
+    return report
+
+
+async def setup_from_settings(settings: Settings, target_url: str) -> list[str]:
+    """``distansmote webex setup``: :func:`setup_webhooks` with the configured token and secret."""
+    token, secret = webex_credentials(settings)
+    client = WebexClient(token, settings.webex_api_url, workers=1)
+    try:
+        return await setup_webhooks(client, target_url, secret)
+    finally:
+        await client.close()
+
+
+async def reactivate_webhooks(client: WebexClient, secret: str) -> list[str]:
+    """Reactivate the bot's disabled webhooks (Webex never does it by itself)."""
+    hooks = await client.webhooks()
+    return [await _repair(client, hook, secret) for hook in hooks
+            if (hook.get("resource"), hook.get("event")) in WEBHOOK_EVENTS and hook.get("status") != "active"]
+
+
+async def _repair(client: WebexClient, hook: Mapping[str, Any], secret: str) -> str:
+    label = f"{hook['resource']}/{hook['event']} -> {hook['targetUrl']}"
+    if hook.get("status") == "active" and hook.get("secret") == secret:
+        return f"unchanged {label} (active)"
+    await client.update_webhook(hook["id"], name=hook["name"], targetUrl=hook["targetUrl"],
+                                secret=secret, status="active")
+    if hook.get("status") != "active":
+        return f"reactivated {label}"
+    return f"updated the secret of {label}"
+
+
+# -- the adapter -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BotIdentity:
+    """Who the bot is on Webex: its id, and the names a mention of it may read as."""
+
+    id: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """The parts of a webhook envelope the bot uses; the content is fetched by ``data_id``."""
+
+    resource: str
+    data_id: str
+    person_id: str
+    actor_id: str | None
+
+
+def parse_envelope(envelope: Any) -> Inbound | None:
+    """The event in a verified envelope, or ``None`` for anything the bot does not handle."""
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("data"), dict):
+        return None
+    data = envelope["data"]
+    if (envelope.get("resource"), envelope.get("event")) not in WEBHOOK_EVENTS:
+        return None
+    data_id, person_id = data.get("id"), data.get("personId")
+    if not isinstance(data_id, str) or not isinstance(person_id, str) or not data_id or not person_id:
+        return None
+    actor_id = envelope.get("actorId")
+    return Inbound(envelope["resource"], data_id, person_id, actor_id if isinstance(actor_id, str) else None)
+
+
+class WebexAdapter:
+    """The Webex platform: the webhook route, and replies through the Webex API."""
+
+    platform = Platform.WEBEX
+
+    def __init__(self, settings: Settings, *, workers: int = 8, webhook_check_seconds: float | None = None,
+                 sleep: Sleep = asyncio.sleep, shutdown_grace: float = 10.0) -> None:
+        token, secret = webex_credentials(settings)
+        require_allowlist(settings)
+        self._secret = secret
+        self._allowed_orgs = frozenset(settings.allowed_webex_org_ids)
+        self._allowed_domains = frozenset(d.casefold().lstrip("@") for d in settings.allowed_email_domains)
+        self.client = WebexClient(token, settings.webex_api_url, workers=workers, sleep=sleep)
+        self._webhook_check_seconds = webhook_check_seconds
+        self._shutdown_grace = shutdown_grace
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._people: dict[str, tuple[datetime, Actor]] = {}
+        self._me: BotIdentity | None = None
+        self._bot: Bot | None = None
+        self._services: Services | None = None
+
+    def install(self, app: web.Application) -> None:
+        app.router.add_post(WEBHOOK_PATH, self._receive)
+        app.on_startup.append(self._start)
+        app.on_cleanup.append(self._stop)
+
+    async def send_direct(self, person_id: str, reply: Reply) -> None:
+        """Post ``reply`` 1:1 (reminders). Raises the Webex error if it fails after retrying,
+        so that the caller can keep the reminder due."""
+        await self.client.post_message(toPersonId=person_id, **_content(reply))
+
+    async def drain(self) -> None:
+        """Wait until every event received so far has been handled (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    @property
+    def me(self) -> BotIdentity:
+        if self._me is None:
+            raise RuntimeError("the Webex adapter has not started")
+        return self._me
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def _start(self, app: web.Application) -> None:
+        self._bot, self._services = app[BOT], app[SERVICES]
+        me = await self.client.me()
+        names = (me.get("displayName"), me.get("firstName"), me.get("nickName"))
+        self._me = BotIdentity(me["id"], tuple(dict.fromkeys(n.strip() for n in names if n and n.strip())))
+        log.info("Webex bot identity read; webhook endpoint %s", WEBHOOK_PATH)
+        if self._webhook_check_seconds:
+            await self.check_webhooks()
+            self._watcher = asyncio.create_task(self._watch_webhooks(self._webhook_check_seconds))
+
+    async def _stop(self, app: web.Application) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+        try:
+            await asyncio.wait_for(self.drain(), self._shutdown_grace)
+        except TimeoutError:
+            log.warning("%d Webex events still in progress at shutdown were cancelled", len(self._tasks))
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.client.close()
+
+    async def check_webhooks(self) -> None:
+        """Reactivate a webhook Webex disabled after failed deliveries; never raises."""
+        try:
+            for line in await reactivate_webhooks(self.client, self._secret):
+                log.warning("Webex had disabled a webhook: %s", line)
+        except WEBEX_ERRORS as exc:
+            log.error("could not check the Webex webhooks: %s", describe_error(exc))
+
+    async def _watch_webhooks(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            await self.check_webhooks()
+
+    # -- inbound --------------------------------------------------------------------------
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        body = await _read_limited(request, MAX_BODY_BYTES)
+        if body is None:
+            return web.json_response({"error": "body too large"}, status=413)
+        if not signature_valid(self._secret.encode(), body, request.headers.get(SIGNATURE_HEADER)):
+            log.warning("Webex delivery refused: missing or wrong signature")
+            return web.json_response({"error": "invalid signature"}, status=401)
+        try:
+            envelope = json.loads(body)
+        except ValueError:
+            return web.json_response({"error": "not JSON"}, status=400)
+        self._spawn(self._process(envelope))
+        return web.json_response({"status": "accepted"})
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, envelope: Any) -> None:
+        try:
+            await self._handle(envelope)
+        except Exception:  # noqa: BLE001 - a background task must log, not die silently
+            log.exception("Webex event failed unexpectedly")
+
+    async def _handle(self, envelope: Any) -> None:
+        inbound = parse_envelope(envelope)
+        if inbound is None:
+            log.info("Webex delivery ignored: not an event the bot handles")
+            return
+        if self.me.id in (inbound.person_id, inbound.actor_id):
+            return  # the bot's own message: answering it would loop
+        try:
+            actor = await self._actor(inbound.person_id)
+        except WEBEX_ERRORS as exc:
+            log.error("Webex sender could not be looked up: %s", describe_error(exc))
+            return
+        if not self._allowed(actor):
+            await self._refuse(inbound, actor)
+            return
+        try:
+            found = await self._event(inbound, actor)
+        except WEBEX_ERRORS as exc:
+            log.error("Webex %s could not be fetched: %s", inbound.resource, describe_error(exc))
+            await self._send({"toPersonId": actor.id}, Reply(texts.INTERNAL_ERROR))
+            return
+        if found is not None:
+            event, submitted_card = found
+            assert self._bot is not None
+            await self._deliver(event, await self._bot.handle(event), submitted_card)
+
+    async def _actor(self, person_id: str) -> Actor:
+        """The sender as Webex knows them, cached for a while (``people/{id}`` is rate-limited)."""
+        assert self._services is not None
+        now = self._services.clock.now()
+        cached = self._people.get(person_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        person = await self.client.person(person_id)
+        emails = person.get("emails") or [None]
+        actor = Actor(id=person["id"], name=person.get("displayName") or "", email=emails[0], org=person.get("orgId"))
+        if len(self._people) >= PERSON_CACHE_SIZE:
+            self._people = {k: v for k, v in self._people.items() if v[0] > now}
+        self._people[person_id] = (now + PERSON_CACHE_TTL, actor)
+        return actor
+
+    def _allowed(self, actor: Actor) -> bool:
+        """The person's own org (never the envelope's: that is the webhook owner's) or e-mail domain."""
+        if actor.org and actor.org in self._allowed_orgs:
+            return True
+        domain = actor.email.rpartition("@")[2].casefold() if actor.email else ""
+        return bool(domain) and domain in self._allowed_domains
+
+    async def _refuse(self, inbound: Inbound, actor: Actor) -> None:
+        log.info("Webex person outside the allowed organisations refused")
+        assert self._services is not None
+        # The key Event.dedupe_key would give: a redelivery gets no second refusal.
+        if await self._services.events.first_time(f"{Platform.WEBEX}:{inbound.data_id}"):
+            await self._send({"toPersonId": actor.id}, Reply(NOT_ALLOWED))
+
+    async def _event(self, inbound: Inbound, actor: Actor) -> tuple[Event, str | None] | None:
+        """The neutral event, and the id of the card message that was submitted (if any)."""
+        if inbound.resource == "messages":
+            return await self._message_event(inbound, actor)
+        return await self._submit_event(inbound, actor)
+
+    async def _message_event(self, inbound: Inbound, actor: Actor) -> tuple[Event, None] | None:
+        message = await self.client.message(inbound.data_id)
+        text = message.get("text")
+        if message.get("personId") != actor.id or not isinstance(text, str) or not text.strip():
+            return None  # not from the sender we checked, or a file without text
+        is_direct = message.get("roomType") == "direct"
+        if not is_direct:
+            text = strip_mention(text, self.me.names)
+        conversation = Conversation(message["roomId"], is_direct=is_direct)
+        return Event(Platform.WEBEX, inbound.data_id, actor, conversation, text=text), None
+
+    async def _submit_event(self, inbound: Inbound, actor: Actor) -> tuple[Event, str | None] | None:
+        action = await self.client.attachment_action(inbound.data_id)
+        if action.get("personId") != actor.id or not isinstance(action.get("messageId"), str):
+            return None
+        try:
+            card_message: dict[str, Any] | None = await self.client.message(action["messageId"])
+        except ApiError as exc:
+            if exc.status_code != 404:
+                raise
+            card_message = None  # the card was replaced meanwhile; the handlers judge the submit
+        if card_message is not None and card_message.get("personId") != self.me.id:
+            log.warning("Webex card submission ignored: the card is not the bot's")
+            return None
+        is_direct = card_message is not None and card_message.get("roomType") == "direct"
+        conversation = Conversation(action["roomId"], is_direct=is_direct)
+        event = Event(Platform.WEBEX, inbound.data_id, actor, conversation, inputs=_inputs(action.get("inputs")))
+        return event, action["messageId"] if card_message is not None else None
+
+    # -- outbound -------------------------------------------------------------------------
+
+    async def _deliver(self, event: Event, replies: Sequence[Reply], submitted_card: str | None) -> None:
+        """Post the replies in order. A new card replaces the submitted one: Webex cannot edit
+        a message that has a card, so the old one is deleted once the new one is there."""
+        for reply in replies:
+            posted = await self._send(_target(event, reply), reply)
+            if posted and reply.card is not None and submitted_card is not None:
+                await self._delete(submitted_card)
+                submitted_card = None
+
+    async def _send(self, target: Mapping[str, str], reply: Reply) -> str | None:
+        """Post one reply; a failure is logged (never its text) and does not stop the others."""
+        try:
+            message = await self.client.post_message(**target, **_content(reply))
+        except WEBEX_ERRORS as exc:
+            log.error("Webex reply not delivered: %s", describe_error(exc))
+            return None
+        return message.get("id")
+
+    async def _delete(self, message_id: str) -> None:
+        try:
+            await self.client.delete_message(message_id)
+        except WEBEX_ERRORS as exc:
+            log.warning("replaced Webex card could not be deleted: %s", describe_error(exc))
+
+
+def _target(event: Event, reply: Reply) -> dict[str, str]:
+    """Where a reply goes. Direct replies (the invitation) go to the person, never to a group."""
+    if reply.direct or event.conversation.is_direct:
+        return {"toPersonId": event.actor.id}
+    return {"roomId": event.conversation.id}
+
+
+def _content(reply: Reply) -> dict[str, Any]:
+    content: dict[str, Any] = {"markdown": _fit(reply.text)}
+    if reply.card is not None:
+        content["attachments"] = [{"contentType": CARD_CONTENT_TYPE, "content": reply.card}]
+    return content
+
+
+def _fit(text: str) -> str:
+    """Webex refuses text over 7439 bytes; cut at a character boundary rather than lose it."""
+    encoded = text.encode()
+    if len(encoded) <= MAX_TEXT_BYTES:
+        return text
+    return encoded[:MAX_TEXT_BYTES - 3].decode(errors="ignore") + "…"
+
+
+def _inputs(raw: Any) -> dict[str, str]:
+    """Card inputs as strings. Webex sends strings; anything else was forged through the API."""
+    if not isinstance(raw, dict):
+        return {}
+    return {str(key): value if isinstance(value, str) else json.dumps(value)
+            for key, value in raw.items() if isinstance(value, (str, int, float, bool))}
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes | None:
+    """The raw body, or ``None`` if it is over ``limit`` bytes (not read any further)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
