@@ -32,7 +32,7 @@ from bot.db import (
     UnitCounter,
     UsedCallId,
 )
-from bot.services.cms import CmsClient, CmsError, DuplicateCallId, DuplicateUri
+from bot.services.cms import CmsClient, CmsError, CmsUnavailable, DuplicateCallId, DuplicateUri
 from bot.services.naming import new_call_id, room_name, room_uri, uri_slug
 from bot.services.validation import MeetingTimes
 
@@ -129,6 +129,9 @@ class MeetingService:
                 call_id = await self._reserve_call_id()
             except CmsError as exc:
                 log.warning("room not created: %s", type(exc).__name__)
+                if isinstance(exc, CmsUnavailable):
+                    # A create that timed out may still have happened: find it and take it away.
+                    await self._remove_if_created(room_uri(unit, number))
                 raise MeetingError("room_service_unavailable") from exc
         else:
             raise MeetingError("no_unique_room")
@@ -177,6 +180,15 @@ class MeetingService:
         async with self._sessions() as session, session.begin():
             _audit(session, self._clock.now(), "system", "deleted", space_id=space_id,
                    detail="not_recorded")
+
+    async def _remove_if_created(self, uri: str) -> None:
+        try:
+            spaces = await self._cms.list_spaces(filter=uri)
+        except CmsError:
+            return  # the sweep finds it later by its cdrTag
+        for space in spaces:
+            if space.uri == uri:
+                await self._remove_orphan(space.id)
 
     async def _by_request(self, request_key: str) -> Meeting | None:
         async with self._sessions() as session:
