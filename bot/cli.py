@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import ConfigError, load_settings
 
@@ -30,6 +31,25 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port is 0-65535 (0 picks a free one)")
+    return port
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+    from bot.platforms.demo import DemoSetupError
+
+    try:
+        asyncio.run(run_demo(args.port, args.data_dir))
+    except DemoSetupError as exc:
+        print(f"distansmote demo: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="distansmote",
@@ -37,6 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Settings come from DISTANSMOTE_* environment variables (and .env).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", help="try the bot in a local chat page: everything embedded, no accounts, "
+        "listens on 127.0.0.1 only, ignores DISTANSMOTE_* settings",
+    )
+    demo.add_argument("--port", type=_port, default=8080, help="port of the page (default 8080)")
+    demo.add_argument("--data-dir", type=Path, default=Path("demo-data"),
+                      help="the demo's own data folder; its database starts empty each time (default ./demo-data)")
+    demo.set_defaults(run=_demo)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

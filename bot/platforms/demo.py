@@ -1,0 +1,374 @@
+"""The local demo platform: a 1:1 chat with the bot per demo user, in a web page.
+
+It is the third adapter beside Webex and Teams: a typed text or a card submission becomes the
+same neutral :class:`~bot.core.Event`, goes through ``app[BOT].handle``, and the replies are
+kept in an in-memory conversation that the page long-polls. The caller binds it to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from bisect import bisect_right
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from bot.app import BOT
+from bot.core import Actor, Conversation, Event, Platform, Reply
+from bot.services.privacy import contains_personal_number
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).with_name("static")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ADAPTIVECARDS_DIST = Path("node_modules", "adaptivecards", "dist")
+
+# Bounds on what a page may send: a chat line, a card's inputs, and the whole body.
+MAX_BODY_BYTES = 64 * 1024
+MAX_TEXT = 2000
+MAX_INPUTS = 50
+MAX_INPUT_KEY = 100
+MAX_INPUT_VALUE = 2000
+MAX_WAIT_SECONDS = 25.0
+
+# The page's own policy: everything from this server, nothing from anywhere else. The card
+# renderer sets inline styles, hence 'unsafe-inline' for styles only.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; form-action 'none'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+STATIC_FILES = {
+    "app.js": "text/javascript",
+    "app.css": "text/css",
+}
+# What the page shows instead of a typed personnummer: the demo keeps no copy of one either.
+HIDDEN_TEXT = "(Meddelandet visas inte: det innehöll ett personnummer.)"
+
+
+class DemoSetupError(RuntimeError):
+    """Something the demo needs is missing; the message says how to get it."""
+
+
+class UnknownDemoUser(LookupError):
+    """``send_direct`` to a person who is not one of the demo users."""
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    id: str
+    name: str
+    role: str
+    email: str
+    is_admin: bool = False
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(id=self.id, name=self.name, email=self.email)
+
+    @property
+    def conversation(self) -> Conversation:
+        return Conversation(id=f"demo-direct:{self.id}", is_direct=True)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "role": self.role, "isAdmin": self.is_admin}
+
+
+DEMO_EMAIL_DOMAIN = "demo.example"
+# Fictional staff; the admin may delete anyone's room, the others only their own.
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("demo-anna", "Anna Lind", "Sjuksköterska, HC Torsås", f"anna.lind@{DEMO_EMAIL_DOMAIN}"),
+    DemoUser("demo-erik", "Erik Holm", "Undersköterska, avdelning 12", f"erik.holm@{DEMO_EMAIL_DOMAIN}"),
+    DemoUser("demo-maria", "Maria Berg", "Administratör", f"maria.berg@{DEMO_EMAIL_DOMAIN}", is_admin=True),
+)
+
+
+def admin_ids(users: Iterable[DemoUser]) -> tuple[str, ...]:
+    """The ids to put in the demo settings' ``admins``."""
+    return tuple(user.id for user in users if user.is_admin)
+
+
+def find_adaptivecards_js(places: Sequence[Path] | None = None) -> Path:
+    """Microsoft's card renderer from ``node_modules``, looked for here and at the repository root."""
+    for base in places if places is not None else (Path.cwd(), REPO_ROOT):
+        for name in ("adaptivecards.min.js", "adaptivecards.js"):
+            candidate = base / ADAPTIVECARDS_DIST / name
+            if candidate.is_file():
+                return candidate
+    raise DemoSetupError(
+        "The demo page needs the npm package 'adaptivecards', which is not installed: "
+        f"run `npm ci` in {REPO_ROOT} (or `make demo`)."
+    )
+
+
+# -- the conversations ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    id: int
+    sender: Literal["user", "bot"]
+    text: str
+    card: dict[str, Any] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "from": self.sender, "text": self.text, "card": self.card}
+
+
+class Conversations:
+    """Each demo user's 1:1 chat, in memory only, with a wake-up for waiting long-polls."""
+
+    def __init__(self, user_ids: Iterable[str]) -> None:
+        self._messages: dict[str, list[ChatMessage]] = {user_id: [] for user_id in user_ids}
+        self._last_id = 0
+        self._changed = asyncio.Condition()
+        self._closing = False
+
+    @property
+    def last_id(self) -> int:
+        return self._last_id
+
+    async def append(self, user_id: str, sender: Literal["user", "bot"], text: str,
+                     card: dict[str, Any] | None = None) -> ChatMessage:
+        async with self._changed:
+            self._last_id += 1
+            message = ChatMessage(self._last_id, sender, text, card)
+            self._messages[user_id].append(message)
+            self._changed.notify_all()
+        return message
+
+    def after(self, user_id: str, after: int) -> list[ChatMessage]:
+        # Ids only grow, so the new messages are a tail of the list.
+        messages = self._messages[user_id]
+        return messages[bisect_right(messages, after, key=attrgetter("id")):]
+
+    async def wait_after(self, user_id: str, after: int, timeout: float) -> list[ChatMessage]:
+        """Messages newer than ``after``; waits up to ``timeout`` seconds for the first one."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self._closing or bool(self.after(user_id, after))),
+                    timeout,
+                )
+            except TimeoutError:
+                pass
+        return self.after(user_id, after)
+
+    async def close(self) -> None:
+        """Release waiting long-polls so the server can stop at once."""
+        async with self._changed:
+            self._closing = True
+            self._changed.notify_all()
+
+
+# -- request bodies ---------------------------------------------------------------------------
+
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+InputKey = Annotated[str, StringConstraints(min_length=1, max_length=MAX_INPUT_KEY)]
+InputValue = Annotated[str, StringConstraints(max_length=MAX_INPUT_VALUE)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    user: UserId
+
+
+class TypedMessage(_Body):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+
+
+class CardSubmission(_Body):
+    """Like a Webex attachment action: the inputs with the Action.Submit data merged in."""
+
+    inputs: dict[InputKey, InputValue] = Field(max_length=MAX_INPUTS)
+
+
+class MessagesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    user: UserId
+    after: int = Field(default=0, ge=0)
+    wait: float = Field(default=0.0, ge=0.0, le=MAX_WAIT_SECONDS)
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, error: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.details = details
+
+
+B = TypeVar("B", bound=BaseModel)
+
+
+def _validated(model: type[B], value: object) -> B:
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        # Never echo the input back: it may hold something that must not be repeated.
+        details = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_input=False)]
+        raise BadRequest(400, "invalid request", details) from None
+
+
+async def _read_json(request: web.Request) -> object:
+    if request.content_type != "application/json":
+        raise BadRequest(400, "expected application/json")
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise BadRequest(413, "request body too large")
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(413, "request body too large")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest(400, "malformed JSON") from None
+
+
+def _api_error(exc: BadRequest) -> web.Response:
+    body: dict[str, Any] = {"error": exc.error}
+    if exc.details:
+        body["details"] = exc.details
+    return web.json_response(body, status=exc.status, headers=API_HEADERS)
+
+
+def _file(path: Path, content_type: str) -> web.FileResponse:
+    return web.FileResponse(path, headers={**PAGE_HEADERS, "Content-Type": f"{content_type}; charset=utf-8"})
+
+
+def _api_json(body: Mapping[str, Any]) -> web.Response:
+    return web.json_response(body, headers=API_HEADERS)
+
+
+# -- the adapter ------------------------------------------------------------------------------
+
+Rooms = Callable[[], Iterable[Mapping[str, Any]]]
+ApiHandler = Callable[[web.Request], Awaitable[Mapping[str, Any]]]
+
+
+class DemoAdapter:
+    """Serves the page and its API; ``rooms`` lists the CMS simulator's rooms for the side panel."""
+
+    platform = Platform.DEMO
+
+    def __init__(self, rooms: Rooms, users: Sequence[DemoUser] = DEMO_USERS,
+                 adaptivecards_js: Path | None = None) -> None:
+        if not users:
+            raise ValueError("the demo needs at least one user")
+        self._rooms = rooms
+        self._users = {user.id: user for user in users}
+        # Looked up now so that a missing `npm ci` stops start-up, not the first page load.
+        self._adaptivecards_js = adaptivecards_js or find_adaptivecards_js()
+        self.conversations = Conversations(self._users)
+
+    def install(self, app: web.Application) -> None:
+        app.router.add_get("/", self._page)
+        app.router.add_get("/static/{name}", self._static)
+        app.router.add_get("/vendor/adaptivecards.js", self._vendor)
+        app.router.add_get("/api/demo/users", self._api(self._list_users))
+        app.router.add_post("/api/demo/message", self._api(self._message))
+        app.router.add_post("/api/demo/submit", self._api(self._submit))
+        app.router.add_get("/api/demo/messages", self._api(self._messages))
+        app.router.add_get("/api/demo/rooms", self._api(self._list_rooms))
+        app.on_shutdown.append(self._on_shutdown)
+
+    async def send_direct(self, person_id: str, reply: Reply) -> None:
+        if person_id not in self._users:
+            raise UnknownDemoUser("not a demo user")
+        await self._post_reply(person_id, reply)
+
+    # -- page and files -----------------------------------------------------------------------
+
+    async def _page(self, request: web.Request) -> web.FileResponse:
+        return _file(STATIC_DIR / "index.html", "text/html")
+
+    async def _static(self, request: web.Request) -> web.FileResponse:
+        name = request.match_info["name"]
+        if name not in STATIC_FILES:
+            raise web.HTTPNotFound()
+        return _file(STATIC_DIR / name, STATIC_FILES[name])
+
+    async def _vendor(self, request: web.Request) -> web.FileResponse:
+        return _file(self._adaptivecards_js, "text/javascript")
+
+    # -- API ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _api(handler: ApiHandler) -> Callable[[web.Request], Awaitable[web.Response]]:
+        """JSON in, JSON out; a bad request becomes a 4xx JSON answer."""
+
+        async def answer(request: web.Request) -> web.Response:
+            try:
+                return _api_json(await handler(request))
+            except BadRequest as exc:
+                return _api_error(exc)
+
+        return answer
+
+    async def _list_users(self, request: web.Request) -> dict[str, Any]:
+        return {"users": [user.as_json() for user in self._users.values()]}
+
+    async def _list_rooms(self, request: web.Request) -> dict[str, Any]:
+        rooms = [
+            {"id": room.get("id"), "name": room.get("name"), "uri": room.get("uri"), "callId": room.get("callId")}
+            for room in self._rooms()
+        ]
+        return {"rooms": sorted(rooms, key=lambda room: str(room["name"]).casefold())}
+
+    async def _messages(self, request: web.Request) -> dict[str, Any]:
+        query = _validated(MessagesQuery, dict(request.query))
+        user = self._user(query.user)
+        messages = await self.conversations.wait_after(user.id, query.after, query.wait)
+        return {"messages": [m.as_json() for m in messages]}
+
+    async def _message(self, request: web.Request) -> dict[str, Any]:
+        body = _validated(TypedMessage, await _read_json(request))
+        user = self._user(body.user)
+        mark = self.conversations.last_id
+        shown = HIDDEN_TEXT if contains_personal_number(body.text) else body.text
+        await self.conversations.append(user.id, "user", shown)
+        return await self._handle(request, user, mark, text=body.text)
+
+    async def _submit(self, request: web.Request) -> dict[str, Any]:
+        body = _validated(CardSubmission, await _read_json(request))
+        user = self._user(body.user)
+        return await self._handle(request, user, self.conversations.last_id, inputs=body.inputs)
+
+    async def _handle(self, request: web.Request, user: DemoUser, mark: int, *, text: str | None = None,
+                      inputs: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Send the event through the bot; answer with the user's messages since ``mark``."""
+        event = Event(
+            platform=Platform.DEMO, event_id=str(uuid.uuid4()), actor=user.actor,
+            conversation=user.conversation, text=text, inputs=dict(inputs or {}),
+        )
+        for reply in await request.app[BOT].handle(event):
+            # Every demo chat is 1:1, so a direct reply and an answer land in the same place.
+            await self._post_reply(user.id, reply)
+        return {"messages": [m.as_json() for m in self.conversations.after(user.id, mark)]}
+
+    async def _post_reply(self, user_id: str, reply: Reply) -> None:
+        await self.conversations.append(user_id, "bot", reply.text, reply.card)
+
+    def _user(self, user_id: str) -> DemoUser:
+        user = self._users.get(user_id)
+        if user is None:
+            raise BadRequest(400, "unknown user")
+        return user
+
+    async def _on_shutdown(self, app: web.Application) -> None:
+        await self.conversations.close()
