@@ -87,7 +87,51 @@ def build_parser() -> argparse.ArgumentParser:
     cms_simulator.add_argument("--password", default=_SIMULATOR_PASSWORD,
                                help=f"API password it accepts (default {_SIMULATOR_PASSWORD})")
     cms_simulator.set_defaults(run=_cms_simulator)
+
+    serve = commands.add_parser(
+        "serve", help="run the bot for the configured platforms (POST /webex/events, GET /healthz, "
+        "GET /readyz) until SIGINT/SIGTERM; applies database migrations first",
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=_port, default=8080, help="port (default 8080)")
+    serve.set_defaults(run=_serve)
+
+    webex = commands.add_parser("webex", help="Webex operator commands")
+    webex_commands = webex.add_subparsers(dest="webex_command", required=True, metavar="ACTION")
+    webex_setup = webex_commands.add_parser(
+        "setup", help="create or repair the bot's two webhooks (messages, card submissions) with "
+        "DISTANSMOTE_WEBEX_WEBHOOK_SECRET and reactivate disabled ones; safe to run again",
+    )
+    webex_setup.add_argument("--url", required=True, type=_https_url,
+                             help="the public HTTPS address of POST /webex/events, e.g. https://bot.example.se/webex/events")
+    webex_setup.set_defaults(run=_webex_setup)
     return parser
+
+
+def _https_url(value: str) -> str:
+    if not value.startswith("https://") or len(value) <= len("https://"):
+        raise argparse.ArgumentTypeError("Webex delivers webhooks only to a public https:// address")
+    return value
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    asyncio.run(serve(load_settings(), args.host, args.port))
+    return 0
+
+
+def _webex_setup(args: argparse.Namespace) -> int:
+    from bot.platforms.webex import WEBEX_ERRORS, describe_error, setup_from_settings
+
+    try:
+        report = asyncio.run(setup_from_settings(load_settings(), args.url))
+    except WEBEX_ERRORS as exc:
+        print(f"distansmote webex setup: Webex refused or did not answer: {describe_error(exc)}", file=sys.stderr)
+        return 1
+    for line in report:
+        print(line)
+    return 0
 
 
 _SIMULATOR_PASSWORD = "simulator"

@@ -1,0 +1,57 @@
+"""``distansmote serve``: the bot for real, with the chat platforms that are configured."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.app import create_app
+from bot.config import ConfigError, Settings
+from bot.platforms import PlatformAdapter
+from bot.runtime import open_services
+
+log = logging.getLogger(__name__)
+
+
+def platform_adapters(settings: Settings) -> list[PlatformAdapter]:
+    """The adapters to run; refuses a platform that is half or unsafely configured."""
+    adapters: list[PlatformAdapter] = []
+    if settings.webex_token or settings.webex_webhook_secret:
+        from bot.platforms.webex import WEBHOOK_CHECK_SECONDS, WebexAdapter
+
+        adapters.append(WebexAdapter(settings, webhook_check_seconds=WEBHOOK_CHECK_SECONDS))
+    if not adapters:
+        raise ConfigError("DISTANSMOTE_WEBEX_TOKEN: no chat platform is configured")
+    return adapters
+
+
+async def serve(settings: Settings, host: str, port: int) -> None:
+    """Run until SIGINT or SIGTERM. Settings are checked before the database is touched."""
+    adapters = platform_adapters(settings)
+    services = await open_services(settings)
+    runner = web.AppRunner(create_app(services, adapters))
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        log.info("serving on %s", ", ".join(f"{a[0]}:{a[1]}" for a in runner.addresses))
+        await _until_stopped()
+        log.info("stopping")
+    finally:
+        await runner.cleanup()
+        await services.close()
+
+
+async def _until_stopped() -> None:
+    loop = asyncio.get_running_loop()
+    stopped = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for number in signals:
+        loop.add_signal_handler(number, stopped.set)
+    try:
+        await stopped.wait()
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)

@@ -1,0 +1,436 @@
+"""The Webex adapter over real HTTP: signed webhooks into the real app, the real SDK out to the
+fake Webex API, the CMS simulator behind the meeting service. Assertions are on what Webex got."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from pydantic import SecretStr
+
+from bot.app import create_app
+from bot.clock import ManualClock
+from bot.config import ConfigError, Settings
+from bot.platforms.webex import (
+    NOT_ALLOWED,
+    WebexAdapter,
+    WebexClient,
+    reactivate_webhooks,
+    setup_webhooks,
+    strip_mention,
+)
+from bot.runtime import Services, open_services
+from bot.simulators.webex import Delivery, SentMessage, WebexFake, sign
+from cards import texts
+from tests.conftest import RunningCms, make_settings
+from tests.harness import submission
+
+TOKEN = "bot-token-for-tests"
+SECRET = "webhook-secret-for-tests"
+REGION_DOMAIN = "region.example"
+
+
+@dataclass
+class Sleeps:
+    """The adapter's waits between retries, recorded instead of slept."""
+
+    seconds: list[float] = field(default_factory=list)
+
+    async def __call__(self, delay: float) -> None:
+        self.seconds.append(delay)
+        await asyncio.sleep(0)
+
+
+@dataclass
+class Harness:
+    fake: WebexFake
+    adapter: WebexAdapter
+    client: TestClient
+    services: Services
+    sleeps: Sleeps
+
+    async def post(self, delivery: Delivery, *, body: bytes | None = None,
+                   headers: dict[str, str] | None = None) -> int:
+        response = await self.client.post("/webex/events", data=delivery.body if body is None else body,
+                                          headers=delivery.headers if headers is None else headers)
+        return response.status
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """POST a delivery as Webex does and wait until the bot has handled it."""
+        assert await self.post(delivery) == 200
+        await self.adapter.drain()
+
+    def api_calls(self) -> list[tuple[str, str]]:
+        return [(method, path.split("?")[0]) for method, path, _ in self.fake.requests]
+
+
+@pytest.fixture
+async def fake_webex(aiohttp_server: Any) -> tuple[WebexFake, str]:
+    fake = WebexFake(token=TOKEN, webhook_secret=SECRET)
+    server = await aiohttp_server(fake.app)
+    return fake, str(server.make_url("/v1/"))
+
+
+@pytest.fixture
+def settings(fake_webex: tuple[WebexFake, str], cms: RunningCms, tmp_path: Path) -> Settings:
+    fake, url = fake_webex
+    return make_settings(
+        cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", webex_token=TOKEN, webex_webhook_secret=SECRET,
+        webex_api_url=url, allowed_webex_org_ids=(fake.org_id,), allowed_email_domains=(REGION_DOMAIN,),
+    )
+
+
+@pytest.fixture
+async def services(settings: Settings, clock: ManualClock) -> AsyncIterator[Services]:
+    opened = await open_services(settings, clock=clock)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def webex(fake_webex: tuple[WebexFake, str], settings: Settings, services: Services,
+                aiohttp_client: Any) -> Harness:
+    sleeps = Sleeps()
+    adapter = WebexAdapter(settings, sleep=sleeps, workers=4)
+    client = await aiohttp_client(create_app(services, [adapter]))
+    return Harness(fake_webex[0], adapter, client, services, sleeps)
+
+
+@pytest.fixture
+def nina(webex: Harness) -> dict[str, Any]:
+    return webex.fake.add_person("Nina Sjuksköterska", f"nina@{REGION_DOMAIN}")
+
+
+def _cards(messages: list[SentMessage]) -> list[dict[str, Any]]:
+    return [m.card for m in messages if m.card is not None]
+
+
+def _confidential(message: SentMessage, *secrets: str) -> bool:
+    everything = json.dumps([message.text, message.markdown, message.attachments], ensure_ascii=False)
+    return any(secret in everything for secret in secrets)
+
+
+# -- signatures ------------------------------------------------------------------------------
+
+async def test_signed_message_in_a_direct_space_is_answered_there(webex: Harness, nina: dict[str, Any]) -> None:
+    await webex.deliver(webex.fake.user_message(nina, "/distansmöte hjälp"))
+    [answer] = webex.fake.sent
+    assert (answer.to_person_id, answer.room_type) == (nina["id"], "direct")
+    assert answer.card is not None and answer.card["version"] == "1.3"
+    assert answer.markdown  # fallback for clients without cards
+
+
+def _one_byte_changed(delivery: Delivery) -> tuple[bytes, dict[str, str]]:
+    body = bytearray(delivery.body)
+    at = body.index(b"/distans") if b"/distans" in body else len(body) // 2
+    body[at + 1] ^= 0x01
+    return bytes(body), delivery.headers
+
+
+def _respaced(delivery: Delivery) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(delivery.envelope, ensure_ascii=False, indent=2).encode()
+    assert json.loads(body) == delivery.envelope and body != delivery.body
+    return body, delivery.headers
+
+
+def _unsigned(delivery: Delivery) -> tuple[bytes, dict[str, str]]:
+    return delivery.body, {"Content-Type": "application/json"}
+
+
+def _wrong_secret(delivery: Delivery) -> tuple[bytes, dict[str, str]]:
+    return delivery.body, {**delivery.headers, "X-Spark-Signature": sign(delivery.body, "not-the-secret")}
+
+
+@pytest.mark.parametrize("forge", [_one_byte_changed, _respaced, _unsigned, _wrong_secret],
+                         ids=["one-byte-changed", "re-serialised", "missing-signature", "wrong-secret"])
+async def test_a_delivery_without_a_valid_signature_is_refused_and_changes_nothing(
+        webex: Harness, nina: dict[str, Any], forge: Any) -> None:
+    delivery = webex.fake.user_message(nina, "/distansmöte hjälp")
+    calls_before = webex.api_calls()
+    body, headers = forge(delivery)
+
+    assert await webex.post(delivery, body=body, headers=headers) == 401
+    await webex.adapter.drain()
+    assert webex.fake.sent == []
+    assert webex.api_calls() == calls_before  # not even the message was fetched
+
+    # Nothing was recorded either: the genuine delivery is still handled.
+    await webex.deliver(delivery)
+    assert len(webex.fake.sent) == 1
+
+
+async def test_an_oversized_body_is_refused(webex: Harness) -> None:
+    body = b"{" + b" " * (64 * 1024) + b"}"
+    response = await webex.client.post("/webex/events", data=body,
+                                       headers={"X-Spark-Signature": sign(body, SECRET)})
+    assert response.status == 413
+
+
+def test_an_empty_secret_stops_start_up(settings: Settings) -> None:
+    for secret in (None, SecretStr(""), SecretStr("   ")):
+        with pytest.raises(ConfigError, match="DISTANSMOTE_WEBEX_WEBHOOK_SECRET"):
+            WebexAdapter(settings.model_copy(update={"webex_webhook_secret": secret}))
+
+
+def test_webex_without_an_allowlist_stops_start_up(settings: Settings) -> None:
+    unlisted = settings.model_copy(update={"allowed_webex_org_ids": (), "allowed_email_domains": ()})
+    with pytest.raises(ConfigError, match="ALLOWED_WEBEX_ORG_IDS or DISTANSMOTE_ALLOWED_EMAIL_DOMAINS"):
+        WebexAdapter(unlisted)
+
+
+# -- who the bot answers -----------------------------------------------------------------------
+
+async def test_the_same_delivery_twice_is_handled_once(webex: Harness, nina: dict[str, Any]) -> None:
+    delivery = webex.fake.user_message(nina, "/distansmöte hjälp")
+    await webex.deliver(delivery)
+    await webex.deliver(delivery)
+    assert len(webex.fake.sent) == 1
+
+
+async def test_the_bots_own_message_is_ignored(webex: Harness, nina: dict[str, Any]) -> None:
+    await webex.deliver(webex.fake.user_message(nina, "/distansmöte hjälp"))
+    [own] = webex.fake.sent
+    calls_before = webex.api_calls()
+    await webex.deliver(webex.fake.message_created(own.id))
+    assert len(webex.fake.sent) == 1
+    assert webex.api_calls() == calls_before
+
+
+async def test_a_person_from_another_organisation_is_refused_once(webex: Harness) -> None:
+    # The envelope's orgId is the bot's own (allowed) org: only the sender's own org counts.
+    stranger = webex.fake.add_person("Sam Främling", "sam@elsewhere.example", org_id="ORG-ELSEWHERE")
+    delivery = webex.fake.user_message(stranger, "/distansmöte ny")
+    assert delivery.envelope["orgId"] == webex.fake.org_id
+    await webex.deliver(delivery)
+    await webex.deliver(delivery)
+
+    [refusal] = webex.fake.sent
+    assert (refusal.to_person_id, refusal.markdown, refusal.card) == (stranger["id"], NOT_ALLOWED, None)
+    assert ("GET", f"/v1/messages/{delivery.data_id}") not in webex.api_calls()  # its text is never read
+
+
+async def test_an_allowed_email_domain_is_enough(webex: Harness) -> None:
+    consultant = webex.fake.add_person("Kim Konsult", f"kim@{REGION_DOMAIN}", org_id="ORG-CONSULTANTS")
+    await webex.deliver(webex.fake.user_message(consultant, "/distansmöte hjälp"))
+    [answer] = webex.fake.sent
+    assert answer.markdown != NOT_ALLOWED and answer.card is not None
+
+
+async def test_people_are_looked_up_once_in_a_while(webex: Harness, nina: dict[str, Any], clock: ManualClock) -> None:
+    from datetime import timedelta
+
+    for _ in range(3):
+        await webex.deliver(webex.fake.user_message(nina, "/distansmöte hjälp"))
+    clock.advance(timedelta(minutes=11))
+    await webex.deliver(webex.fake.user_message(nina, "/distansmöte hjälp"))
+    lookups = [call for call in webex.api_calls() if call == ("GET", f"/v1/people/{nina['id']}")]
+    assert len(lookups) == 2
+
+
+# -- group spaces --------------------------------------------------------------------------------
+
+async def test_a_mention_in_a_group_space_works_and_nothing_confidential_is_posted_there(
+        webex: Harness, nina: dict[str, Any], cms: RunningCms) -> None:
+    fake = webex.fake
+    group = fake.group_room(nina["id"])
+    delivery = fake.user_message(nina, "/distansmöte ny", room_id=group)
+    assert fake.messages[delivery.data_id]["text"] == "Distansmöte /distansmöte ny"
+    await webex.deliver(delivery)
+
+    in_group = fake.sent_to(room_id=group)
+    assert [m.markdown for m in in_group] == [texts.MOVED_TO_DIRECT]
+    [form] = [m for m in fake.sent if m.card is not None]
+    assert (form.to_person_id, form.room_type) == (nina["id"], "direct")
+
+    await _create_room(webex, nina, form)
+    [space] = cms.simulator.snapshot()
+    secrets = (space["callId"] or "", space["uri"] or "")
+    assert all(not _confidential(m, *secrets) for m in fake.sent_to(room_id=group))
+    assert any(_confidential(m, *secrets) for m in fake.sent_to(person_id=nina["id"]))
+    assert {m.room_type for m in fake.sent if _confidential(m, *secrets)} == {"direct"}
+
+
+@pytest.mark.parametrize(("text", "command"), [
+    ("Distansmöte /distansmöte ny", "/distansmöte ny"),
+    ("distansmöte, hjälp", "hjälp"),
+    ("Distansmöte Bot lista", "lista"),
+    ("Hej Distansmöte! Kan du /distansmöte ny", "/distansmöte ny"),
+    ("/distansmöte ny", "/distansmöte ny"),
+])
+def test_the_mention_is_stripped(text: str, command: str) -> None:
+    assert strip_mention(text, ("Distansmöte Bot", "Distansmöte")) == command
+
+
+# -- sending -----------------------------------------------------------------------------------
+
+async def test_429_with_retry_after_delays_but_does_not_lose_the_reply(webex: Harness, nina: dict[str, Any]) -> None:
+    webex.fake.fail_next(429, retry_after=3, method="POST", path="messages")
+    webex.fake.fail_next(429, retry_after="rand(30),add(30)", method="POST", path="messages")
+    webex.fake.fail_next(429, retry_after=3600, method="POST", path="messages")
+    await webex.deliver(webex.fake.user_message(nina, "/distansmöte hjälp"))
+    assert len(webex.fake.sent) == 1
+    assert webex.sleeps.seconds == [3.0, 15.0, 30.0]  # as asked, malformed -> 15 s, capped at 30 s
+
+
+async def test_a_burst_of_503s_delays_but_does_not_lose_the_reply(webex: Harness, nina: dict[str, Any]) -> None:
+    webex.fake.fail_next(503, count=3, method="POST", path="messages")
+    webex.fake.fail_next(502, method="GET", path="messages/")
+    await webex.deliver(webex.fake.user_message(nina, "/distansmöte hjälp"))
+    assert len(webex.fake.sent) == 1
+    assert webex.sleeps.seconds == [0.5, 0.5, 1.0, 2.0]
+
+
+async def test_a_send_that_finally_fails_is_logged_without_its_text(
+        webex: Harness, nina: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    webex.fake.fail_next(503, count=100, method="POST", path="messages")
+    with caplog.at_level(logging.DEBUG):
+        await webex.deliver(webex.fake.user_message(nina, "/distansmöte hjälp"))
+    assert webex.fake.sent == []
+    assert "Webex reply not delivered: HTTP 503" in caplog.text
+    assert "hjälp" not in caplog.text and texts.HELP_INTRO not in caplog.text and TOKEN not in caplog.text
+
+    webex.fake.faults.clear()
+    await webex.deliver(webex.fake.user_message(nina, "/distansmöte hjälp"))
+    assert len(webex.fake.sent) == 1
+
+
+async def test_a_processing_error_is_answered_in_swedish(webex: Harness, nina: dict[str, Any]) -> None:
+    webex.fake.fail_next(400, method="GET", path="messages/")
+    await webex.deliver(webex.fake.user_message(nina, "/distansmöte hjälp"))
+    [answer] = webex.fake.sent
+    assert (answer.to_person_id, answer.markdown) == (nina["id"], texts.INTERNAL_ERROR)
+
+
+async def test_the_webhook_answer_does_not_wait_for_the_webex_api(webex: Harness, nina: dict[str, Any]) -> None:
+    delivery = webex.fake.user_message(nina, "/distansmöte hjälp")
+    webex.fake.pause()
+    try:
+        assert await webex.post(delivery) == 200
+        assert webex.fake.sent == []
+    finally:
+        webex.fake.resume()
+    await webex.adapter.drain()
+    assert len(webex.fake.sent) == 1
+
+
+async def test_send_direct_posts_one_to_one(webex: Harness, nina: dict[str, Any]) -> None:
+    from bot.core import Reply
+
+    await webex.adapter.send_direct(nina["id"], Reply("Påminnelse", {"type": "AdaptiveCard", "version": "1.3",
+                                                                      "body": []}))
+    [reminder] = webex.fake.sent
+    assert (reminder.to_person_id, reminder.room_type, reminder.markdown) == (nina["id"], "direct", "Påminnelse")
+
+
+# -- the routine end to end --------------------------------------------------------------------
+
+async def _click(webex: Harness, person: dict[str, Any], message: SentMessage, button: str, **inputs: str) -> None:
+    assert message.card is not None
+    await webex.deliver(webex.fake.submit_card(person, message.id, submission(message.card, button, **inputs)))
+
+
+async def _create_room(webex: Harness, person: dict[str, Any], form: SentMessage) -> None:
+    await _click(webex, person, form, texts.CREATE_ROOM, unit="HC Torsås", date="2026-11-26", start="13:30",
+                 length="60")
+
+
+def _latest_card(webex: Harness, person: dict[str, Any]) -> SentMessage:
+    return [m for m in webex.fake.sent_to(person_id=person["id"]) if m.card is not None][-1]
+
+
+async def test_the_routine_runs_over_signed_webhooks_and_the_invitation_only_goes_one_to_one(
+        webex: Harness, nina: dict[str, Any], cms: RunningCms) -> None:
+    fake = webex.fake
+    await webex.deliver(fake.user_message(nina, "/distansmöte ny"))
+    form = _latest_card(webex, nina)
+
+    # Clicked twice, and the second delivery racing the first: one room.
+    click = fake.submit_card(nina, form.id, submission(form.card or {}, texts.CREATE_ROOM, unit="HC Torsås",
+                                                       date="2026-11-26", start="13:30", length="60"))
+    statuses = await asyncio.gather(webex.post(click), webex.post(click))
+    await webex.adapter.drain()
+    assert statuses == [200, 200]
+    [space] = cms.simulator.snapshot()
+    assert space["name"] == "HC Torsås 1"
+
+    room_card, invitation = fake.sent[-2:]
+    assert room_card.card is not None and invitation.card is None
+    assert f"Samtals-ID: {space['callId']}" in (invitation.markdown or "")
+    assert form.id in fake.deleted  # the used form was replaced, not left clickable
+    secrets = (space["callId"] or "", space["uri"] or "")
+    assert {(m.room_type, m.to_person_id) for m in fake.sent if _confidential(m, *secrets)} == {("direct", nina["id"])}
+
+    await _click(webex, nina, room_card, texts.ADD_RECIPIENT, label="Kommunen – hemtjänsten", channel="messenger")
+    await _click(webex, nina, _latest_card(webex, nina), texts.MARK_SENT)
+    await _click(webex, nina, _latest_card(webex, nina), texts.MARK_CONFIRMED)
+    await _click(webex, nina, _latest_card(webex, nina), texts.DELETE_ROOM)
+    await _click(webex, nina, _latest_card(webex, nina), texts.DELETE_YES)
+
+    assert cms.simulator.snapshot() == []
+    assert fake.sent[-1].markdown == texts.DELETED_TEXT.format(room="HC Torsås 1")
+    assert all(m.room_type == "direct" for m in fake.sent)
+    # Each card that was acted on gave way to its successor: only the last one is left.
+    live_cards = [m for m in fake.sent if m.card is not None and m.id not in fake.deleted]
+    assert live_cards == [fake.sent[-1]]
+
+
+# -- webhook set-up ----------------------------------------------------------------------------
+
+URL = "https://bot.region.example/webex/events"
+
+
+@pytest.fixture
+async def api(fake_webex: tuple[WebexFake, str]) -> AsyncIterator[WebexClient]:
+    client = WebexClient(TOKEN, fake_webex[1], workers=1, attempts=1)
+    yield client
+    await client.close()
+
+
+async def test_webhook_setup_is_idempotent(fake_webex: tuple[WebexFake, str], api: WebexClient) -> None:
+    fake, _ = fake_webex
+    other = fake.add_webhook(name="someone else's", target_url="https://other.example/hook",
+                             resource="messages", event="created", status="inactive")
+    first = await setup_webhooks(api, URL, SECRET)
+    assert first == [f"created messages/created -> {URL}", f"created attachmentActions/created -> {URL}"]
+    second = await setup_webhooks(api, URL, SECRET)
+    assert second == [f"unchanged messages/created -> {URL} (active)",
+                      f"unchanged attachmentActions/created -> {URL} (active)"]
+    ours = [h for h in fake.webhooks.values() if h["targetUrl"] == URL]
+    assert sorted((h["resource"], h["secret"], h["status"]) for h in ours) == [
+        ("attachmentActions", SECRET, "active"), ("messages", SECRET, "active")]
+    assert fake.webhooks[other["id"]]["status"] == "inactive"  # other webhooks are never touched
+    assert not [r for r in fake.requests if r[0] == "DELETE"]
+
+
+async def test_webhook_setup_reactivates_and_repairs(fake_webex: tuple[WebexFake, str], api: WebexClient) -> None:
+    fake, _ = fake_webex
+    await setup_webhooks(api, URL, SECRET)
+    messages_hook = next(h for h in fake.webhooks.values() if h["resource"] == "messages")
+    fake.disable_webhook(messages_hook["id"])
+    report = await setup_webhooks(api, URL, "a-new-secret")
+    assert report == [f"reactivated messages/created -> {URL}",
+                      f"updated the secret of attachmentActions/created -> {URL}"]
+    assert {(h["status"], h["secret"]) for h in fake.webhooks.values()} == {("active", "a-new-secret")}
+    assert len(fake.webhooks) == 2
+
+
+async def test_serve_reactivates_a_disabled_webhook_at_start(
+        fake_webex: tuple[WebexFake, str], api: WebexClient, settings: Settings, services: Services,
+        aiohttp_client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    fake, _ = fake_webex
+    await setup_webhooks(api, URL, SECRET)
+    for hook in fake.webhooks.values():
+        fake.disable_webhook(hook["id"])
+    adapter = WebexAdapter(settings, webhook_check_seconds=600)
+    with caplog.at_level(logging.WARNING):
+        await aiohttp_client(create_app(services, [adapter]))
+    assert {h["status"] for h in fake.webhooks.values()} == {"active"}
+    assert "Webex had disabled a webhook: reactivated messages/created" in caplog.text
+    assert await reactivate_webhooks(api, SECRET) == []

@@ -1,0 +1,157 @@
+"""``distansmote serve`` and ``distansmote webex setup``, run as an operator would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.cli import main
+from bot.simulators.webex import WebexFake
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "bot-token-for-tests"
+SECRET = "webhook-secret-for-tests"
+TARGET = "https://bot.region.example/webex/events"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # No .env and no settings from the machine running the tests.
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("DISTANSMOTE_"):
+            monkeypatch.delenv(name)
+
+
+@contextmanager
+def served_in_thread(app: web.Application) -> Iterator[str]:
+    """``app`` on 127.0.0.1 in a loop of its own: the CLI runs ``asyncio.run`` in this thread."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app, handler_cancellation=True)
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        loop.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[WebexFake, str]]:
+    webex = WebexFake(token=TOKEN, webhook_secret=SECRET)
+    with served_in_thread(webex.app) as url:
+        yield webex, f"{url}/v1/"
+
+
+def _webex_environment(api_url: str, **extra: str) -> dict[str, str]:
+    return {
+        "DISTANSMOTE_WEBEX_TOKEN": TOKEN, "DISTANSMOTE_WEBEX_WEBHOOK_SECRET": SECRET,
+        "DISTANSMOTE_WEBEX_API_URL": api_url, **extra,
+    }
+
+
+@pytest.mark.parametrize(("missing", "named"), [
+    ("DISTANSMOTE_WEBEX_WEBHOOK_SECRET", "DISTANSMOTE_WEBEX_WEBHOOK_SECRET"),
+    ("DISTANSMOTE_ALLOWED_EMAIL_DOMAINS", "DISTANSMOTE_ALLOWED_WEBEX_ORG_IDS or DISTANSMOTE_ALLOWED_EMAIL_DOMAINS"),
+])
+def test_serve_refuses_an_unsafe_webex_set_up(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path, missing: str, named: str) -> None:
+    environment = _webex_environment("https://webexapis.com/v1/", DISTANSMOTE_ALLOWED_EMAIL_DOMAINS="region.example")
+    del environment[missing]
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve", "--port", "0"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"distansmote: configuration error: {named}") and "\n" not in error
+    assert TOKEN not in error
+    assert list(tmp_path.iterdir()) == []  # refused before the database was touched
+
+
+def test_serve_refuses_without_any_platform(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve"]) == 2
+    assert "no chat platform is configured" in capsys.readouterr().err
+
+
+def test_webex_setup_creates_then_leaves_the_webhooks_alone(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fake: tuple[WebexFake, str]) -> None:
+    webex, api_url = fake
+    for name, value in _webex_environment(api_url).items():
+        monkeypatch.setenv(name, value)
+    assert main(["webex", "setup", "--url", TARGET]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"created messages/created -> {TARGET}", f"created attachmentActions/created -> {TARGET}"]
+
+    webex.disable_webhook(next(iter(webex.webhooks)))
+    assert main(["webex", "setup", "--url", TARGET]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"reactivated messages/created -> {TARGET}", f"unchanged attachmentActions/created -> {TARGET} (active)"]
+    assert len(webex.webhooks) == 2
+
+
+def test_webex_setup_with_a_wrong_token_says_so(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fake: tuple[WebexFake, str]) -> None:
+    for name, value in _webex_environment(fake[1], DISTANSMOTE_WEBEX_TOKEN="expired-token").items():
+        monkeypatch.setenv(name, value)
+    assert main(["webex", "setup", "--url", TARGET]) == 1
+    error = capsys.readouterr().err
+    assert "HTTP 401" in error and "expired-token" not in error
+
+
+def test_webex_setup_wants_a_public_https_url(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["webex", "setup", "--url", "http://bot.region.example/webex/events"])
+    assert exited.value.code == 2
+    assert "https://" in capsys.readouterr().err
+
+
+def test_serve_runs_until_sigterm(tmp_path: Path, fake: tuple[WebexFake, str]) -> None:
+    webex, api_url = fake
+    webex.add_webhook(name="old", target_url=TARGET, resource="messages", event="created", secret=SECRET,
+                      status="inactive")
+    environment = {
+        **os.environ, "PYTHONUNBUFFERED": "1",
+        **_webex_environment(api_url, DISTANSMOTE_ALLOWED_EMAIL_DOMAINS="region.example",
+                             DISTANSMOTE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+                             DISTANSMOTE_CMS_URL="http://127.0.0.1:9/api/v1/", DISTANSMOTE_CMS_USERNAME="api",
+                             DISTANSMOTE_CMS_PASSWORD="simulator"),
+    }
+    command = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0"]
+    with subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          env=environment) as process:
+        try:
+            assert process.stderr is not None
+            log_lines = []
+            while not (line := process.stderr.readline()).count("serving on"):
+                assert line, "serve stopped before it was serving:\n" + "".join(log_lines)
+                log_lines.append(line)
+            address = line.rsplit("serving on ", 1)[1].strip()
+            for path in ("/healthz", "/readyz"):
+                with urllib.request.urlopen(f"http://{address}{path}", timeout=5) as response:
+                    assert response.status == 200
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                returncode = process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
+    assert returncode == 0
+    assert ("GET", "/v1/people/me", 200) in webex.requests
+    assert [h["status"] for h in webex.webhooks.values()] == ["active"]  # reactivated at start
+    assert TOKEN not in "".join(log_lines) and SECRET not in "".join(log_lines)
