@@ -83,6 +83,21 @@ def test_serve_refuses_an_unsafe_webex_set_up(monkeypatch: pytest.MonkeyPatch, c
     assert list(tmp_path.iterdir()) == []  # refused before the database was touched
 
 
+def test_serve_with_a_wrong_token_stops_with_one_line(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        fake: tuple[WebexFake, str]) -> None:
+    environment = _webex_environment(
+        fake[1], DISTANSMOTE_WEBEX_TOKEN="expired-token", DISTANSMOTE_ALLOWED_EMAIL_DOMAINS="region.example",
+        DISTANSMOTE_CMS_URL="http://127.0.0.1:9/api/v1/", DISTANSMOTE_CMS_USERNAME="api",
+        DISTANSMOTE_CMS_PASSWORD="simulator")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve", "--host", "127.0.0.1", "--port", "0"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == ("distansmote: configuration error: DISTANSMOTE_WEBEX_TOKEN: the bot's identity could not "
+                     "be read from Webex (HTTP 401, trackingId ROUTER_FAKE_1)")
+
+
 def test_serve_refuses_without_any_platform(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve"]) == 2
     assert "no chat platform is configured" in capsys.readouterr().err

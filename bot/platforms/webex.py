@@ -9,6 +9,7 @@ synchronous, so every call runs in a small pool of worker threads, never on the 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -102,10 +103,22 @@ def strip_mention(text: str, names: Sequence[str]) -> str:
     return command[found.start():] if found and found.start() > 0 else command
 
 
+def org_key(org_id: str) -> str:
+    """An organisation id in one form: the API's base64 id and Control Hub's UUID compare equal."""
+    value = org_id.strip()
+    try:
+        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        decoded = ""
+    if decoded.startswith("ciscospark://") and "/ORGANIZATION/" in decoded:
+        value = decoded.rsplit("/", 1)[1]
+    return value.casefold()
+
+
 def describe_error(exc: BaseException) -> str:
     """An error for the log: status and tracking id, never a message text or token."""
     if isinstance(exc, ApiError):
-        return f"HTTP {exc.status_code} (trackingId {exc.tracking_id})"
+        return f"HTTP {exc.status_code}, trackingId {exc.tracking_id}"
     return type(exc).__name__
 
 
@@ -312,7 +325,7 @@ class WebexAdapter:
         token, secret = webex_credentials(settings)
         require_allowlist(settings)
         self._secret = secret
-        self._allowed_orgs = frozenset(settings.allowed_webex_org_ids)
+        self._allowed_orgs = frozenset(org_key(org) for org in settings.allowed_webex_org_ids)
         self._allowed_domains = frozenset(d.casefold().lstrip("@") for d in settings.allowed_email_domains)
         self.client = WebexClient(token, settings.webex_api_url, workers=workers, sleep=sleep)
         self._webhook_check_seconds = webhook_check_seconds
@@ -349,7 +362,11 @@ class WebexAdapter:
 
     async def _start(self, app: web.Application) -> None:
         self._bot, self._services = app[BOT], app[SERVICES]
-        me = await self.client.me()
+        try:
+            me = await self.client.me()
+        except WEBEX_ERRORS as exc:
+            raise ConfigError("DISTANSMOTE_WEBEX_TOKEN: the bot's identity could not be read from Webex "
+                              f"({describe_error(exc)})") from None
         names = (me.get("displayName"), me.get("firstName"), me.get("nickName"))
         self._me = BotIdentity(me["id"], tuple(dict.fromkeys(n.strip() for n in names if n and n.strip())))
         log.info("Webex bot identity read; webhook endpoint %s", WEBHOOK_PATH)
@@ -453,7 +470,7 @@ class WebexAdapter:
 
     def _allowed(self, actor: Actor) -> bool:
         """The person's own org (never the envelope's: that is the webhook owner's) or e-mail domain."""
-        if actor.org and actor.org in self._allowed_orgs:
+        if actor.org and org_key(actor.org) in self._allowed_orgs:
             return True
         domain = actor.email.rpartition("@")[2].casefold() if actor.email else ""
         return bool(domain) and domain in self._allowed_domains

@@ -4,6 +4,7 @@ fake Webex API, the CMS simulator behind the meeting service. Assertions are on 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from bot.platforms.webex import (
     NOT_ALLOWED,
     WebexAdapter,
     WebexClient,
+    org_key,
     reactivate_webhooks,
     setup_webhooks,
     strip_mention,
@@ -221,6 +223,13 @@ async def test_an_allowed_email_domain_is_enough(webex: Harness) -> None:
     await webex.deliver(webex.fake.user_message(consultant, "/distansmöte hjälp"))
     [answer] = webex.fake.sent
     assert answer.markdown != NOT_ALLOWED and answer.card is not None
+
+
+def test_an_org_id_from_control_hub_matches_the_apis() -> None:
+    uuid = "0f3a6b52-9c1e-4a57-b1d2-3e4f5a6b7c8d"
+    api_id = base64.b64encode(f"ciscospark://us/ORGANIZATION/{uuid}".encode()).decode().rstrip("=")
+    assert org_key(api_id) == org_key(uuid.upper()) == uuid
+    assert org_key("ORG-ELSEWHERE") != org_key(uuid)
 
 
 async def test_people_are_looked_up_once_in_a_while(webex: Harness, nina: dict[str, Any], clock: ManualClock) -> None:
