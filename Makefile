@@ -17,8 +17,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: $(BIN)/distansmote node_modules/.package-lock.json
 
+# Debian's Chromium for the browser test; chromium-l10n gives its date and time fields Swedish formats.
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null && [ -f /usr/lib/chromium/locales/sv.pak ] || \
+		{ apt-get update -qq && apt-get install -y -qq chromium chromium-l10n; }
 
 demo: install
 	$(BIN)/distansmote demo

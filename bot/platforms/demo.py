@@ -55,6 +55,7 @@ API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 STATIC_FILES = {
     "app.js": "text/javascript",
     "app.css": "text/css",
+    "icon.svg": "image/svg+xml",
 }
 # What the page shows instead of a typed personnummer: the demo keeps no copy of one either.
 HIDDEN_TEXT = "(Meddelandet visas inte: det innehöll ett personnummer.)"

@@ -284,7 +284,7 @@ async def test_the_page_and_its_scripts_come_from_this_server_only(client: TestC
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     assert "http://" not in html and "https://" not in html
     for path, kind in [("/vendor/adaptivecards.js", "javascript"), ("/static/app.js", "javascript"),
-                       ("/static/app.css", "css")]:
+                       ("/static/app.css", "css"), ("/static/icon.svg", "svg")]:
         response = await client.get(path)
         assert response.status == 200, path
         assert kind in response.headers["Content-Type"]

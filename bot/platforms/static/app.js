@@ -150,7 +150,7 @@
 
   function renderMessage(message) {
     const item = document.createElement("li");
-    item.className = `message from-${message.from}`;
+    item.className = `message from-${message.from}${message.card ? " has-card" : ""}`;
     item.dataset.id = String(message.id);
     const sender = document.createElement("p");
     sender.className = "sender";

@@ -1,0 +1,193 @@
+"""The routine in a real browser: Debian's Chromium, driven by Playwright, on the demo page.
+
+It starts the demo in-process on a free 127.0.0.1 port, walks the routine as a member of staff
+would, and saves a screenshot of each step under docs/screenshots/ for README. Deselect it with
+``-m "not browser"``. Without Chromium it is skipped with the reason, except in CI, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.demo import start_demo
+from bot.platforms.demo import DEMO_USERS
+from cards import texts
+
+if TYPE_CHECKING:  # imported lazily below, so that a missing playwright skips instead of erroring
+    from playwright.async_api import ConsoleMessage, Locator, Page, Request, Response
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ANNA, ERIK, _MARIA = DEMO_USERS
+UNIT = "HC Torsås"
+ROOM = "HC Torsås 1"
+RECIPIENT = "Kommunen – hemtjänsten"
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason}; CI must run the browser test (`make test` installs Chromium)")
+    pytest.skip(reason)
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium", path="/usr/bin")
+    if path is None:
+        _unavailable("Debian's chromium is not installed (`apt-get install chromium`, or `make test`)")
+    return str(path)
+
+
+@pytest.fixture
+async def page(tmp_path: Path) -> AsyncIterator[Page]:
+    chromium = _chromium()
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        _unavailable("the Python package playwright is not installed (`pip install -e '.[test]'`)")
+    # A fixed Wednesday morning in Stockholm, so every run shows the same dates.
+    clock = ManualClock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+    demo = await start_demo(0, tmp_path / "demo-data", clock=clock)
+    try:
+        async with async_playwright() as playwright:
+            # Date and time fields follow the browser's language (LANGUAGE, with chromium-l10n).
+            browser = await playwright.chromium.launch(
+                executable_path=chromium, args=CHROMIUM_FLAGS, env={**os.environ, "LANGUAGE": "sv_SE:sv"},
+            )
+            context = await browser.new_context(
+                viewport={"width": 1280, "height": 900}, locale="sv-SE", timezone_id="Europe/Stockholm",
+            )
+            page = await context.new_page()
+            problems = _watch(page, demo.url)
+            await page.goto(demo.url)
+            yield page
+            await browser.close()
+        assert problems == [], "the page failed or reached beyond the demo server"
+    finally:
+        await demo.close()
+
+
+def _watch(page: Page, origin: str) -> list[str]:
+    """Collect script errors, console errors and any request that leaves the demo server."""
+    problems: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(f"console: {message.text}")
+
+    def request(request: Request) -> None:
+        if not request.url.startswith(origin):
+            problems.append(f"left the demo server: {request.url}")
+
+    def response(response: Response) -> None:
+        if response.status >= 400:
+            problems.append(f"HTTP {response.status}: {response.url}")
+
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", console)
+    page.on("request", request)
+    page.on("response", response)
+    return problems
+
+
+async def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / name)
+
+
+def _latest_card(page: Page) -> Locator:
+    return page.locator(".message.from-bot .ac-adaptiveCard").last
+
+
+async def _say(page: Page, text: str) -> None:
+    await page.get_by_label("Meddelande till Distansmöte").fill(text)
+    await page.get_by_role("button", name="Skicka", exact=True).click()
+
+
+async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
+    from playwright.async_api import expect
+
+    banner = page.get_by_role("note")
+    await expect(banner).to_contain_text("Lokal demo – inga riktiga möten skapas")
+    await expect(page.get_by_label("Du är")).to_have_value(ANNA.id)
+    rooms = page.locator("#rooms .room-name")
+    await expect(page.locator("#rooms-empty")).to_be_visible()
+
+    # 1. /distansmöte ny answers with the new-meeting card.
+    await _say(page, "/distansmöte ny")
+    card = _latest_card(page)
+    await expect(card).to_contain_text(texts.NEW_MEETING_TITLE)
+    await _shot(page, "01-ny.png")
+
+    # 2. Fill it in: unit, date, start, length.
+    await card.get_by_label(texts.UNIT_LABEL).fill(UNIT)
+    await card.get_by_label(texts.DATE_LABEL).fill("2026-11-26")
+    await card.get_by_label(texts.START_LABEL).fill("10:00")
+    await card.get_by_label(texts.LENGTH_LABEL).select_option(label="45 minuter")
+    await card.get_by_label(texts.START_LABEL).blur()
+    await _shot(page, "02-kortet-ifyllt.png")
+
+    # 3. Create the room: the card says so, the invitation follows, the server has the room.
+    await card.get_by_role("button", name=texts.CREATE_ROOM).click()
+    await expect(page.locator(".message.from-bot").filter(has_text="Videoadress: hc.torsas.1@")).to_be_visible()
+    meeting = _latest_card(page)
+    await expect(meeting).to_contain_text(texts.ROOM_CREATED_TITLE)
+    await expect(meeting).to_contain_text("torsdag 2026-11-26 kl. 10:00–10:45")
+    await expect(rooms).to_have_text([ROOM])
+    await _shot(page, "03-rummet-skapat.png")
+
+    # 4. Add a recipient (no personal data: an organisation and a role).
+    await meeting.get_by_label(texts.RECIPIENT_LABEL).fill(RECIPIENT)
+    await meeting.get_by_label(texts.CHANNELS["link"]).check()
+    await meeting.get_by_role("button", name=texts.ADD_RECIPIENT).click()
+    updated = _latest_card(page)
+    await expect(updated).to_contain_text(f"{texts.CHANNELS['link']} – {texts.NOT_SENT}")
+    await _shot(page, "04-mottagare.png")
+
+    # 5. Mark it sent, 6. and confirmed.
+    await updated.get_by_role("button", name=texts.MARK_SENT, exact=True).click()
+    sent = re.compile(re.escape(f"{texts.CHANNELS['link']} – {texts.SENT_AT.format(time='')}") + r"2026-11-25")
+    await expect(_latest_card(page)).to_contain_text(sent)
+    await _shot(page, "05-skickat.png")
+
+    await _latest_card(page).get_by_role("button", name=texts.MARK_CONFIRMED).click()
+    await expect(_latest_card(page)).to_contain_text(texts.CONFIRMED_AT.format(time="2026-11-25"))
+    await _shot(page, "06-bekraftat.png")
+
+    # 7. Someone else may not delete Anna's room.
+    await page.get_by_label("Du är").select_option(ERIK.id)
+    await expect(page.locator("#messages .message")).to_have_count(0)
+    await _say(page, f"/distansmöte ta bort {ROOM}")
+    await expect(page.locator(".message.from-bot").last).to_contain_text("Bara den som skapade mötesrummet")
+    await expect(rooms).to_have_text([ROOM])
+    await _shot(page, "07-annan-anvandare-nekas.png")
+
+    # 8. Back as Anna (her chat is still there): delete the room, after a question.
+    await page.get_by_label("Du är").select_option(ANNA.id)
+    await expect(_latest_card(page)).to_contain_text(texts.CONFIRMED_AT.format(time="2026-11-25"))
+    await _latest_card(page).get_by_role("button", name=texts.DELETE_ROOM).click()
+    question = _latest_card(page)
+    await expect(question).to_contain_text(texts.DELETE_CONFIRM_TITLE.format(room=ROOM))
+    await _shot(page, "08-ta-bort.png")
+
+    await question.get_by_role("button", name=texts.DELETE_YES, exact=True).click()
+    await expect(_latest_card(page)).to_contain_text(texts.DELETED_TITLE)
+    await expect(rooms).to_have_count(0)
+    await expect(page.locator("#rooms-empty")).to_be_visible()
+    await _shot(page, "09-rummet-borttaget.png")
+
