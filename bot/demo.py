@@ -96,7 +96,9 @@ async def _listening(app: web.Application, port: int) -> AsyncIterator[Address]:
         try:
             await web.TCPSite(runner, HOST, port).start()
         except OSError as exc:
-            raise DemoSetupError(f"cannot listen on {HOST}:{port} ({exc.strerror}); try another --port") from None
+            raise DemoSetupError(
+                f"cannot listen on {HOST}:{port} ({exc.strerror}); try another --port"
+            ) from None
         host, bound_port = runner.addresses[0][:2]
         yield (host, bound_port)
     finally:

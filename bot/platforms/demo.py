@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import uuid
 from bisect import bisect_right
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -24,8 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from bot.app import BOT
 from bot.core import Actor, Conversation, Event, Platform, Reply
 from bot.services.privacy import contains_personal_number
-
-log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +54,8 @@ STATIC_FILES = {
     "app.css": "text/css",
     "icon.svg": "image/svg+xml",
 }
+# What the side panel shows of a room; the rest of the simulator's record stays behind.
+ROOM_FIELDS = ("id", "name", "uri", "callId")
 # What the page shows instead of a typed personnummer: the demo keeps no copy of one either.
 HIDDEN_TEXT = "(Meddelandet visas inte: det innehöll ett personnummer.)"
 
@@ -325,10 +324,7 @@ class DemoAdapter:
         return {"users": [user.as_json() for user in self._users.values()]}
 
     async def _list_rooms(self, request: web.Request) -> dict[str, Any]:
-        rooms = [
-            {"id": room.get("id"), "name": room.get("name"), "uri": room.get("uri"), "callId": room.get("callId")}
-            for room in self._rooms()
-        ]
+        rooms = [{key: room.get(key) for key in ROOM_FIELDS} for room in self._rooms()]
         return {"rooms": sorted(rooms, key=lambda room: str(room["name"]).casefold())}
 
     async def _messages(self, request: web.Request) -> dict[str, Any]:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
@@ -29,6 +28,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright never downloads a browser here
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -40,17 +40,16 @@ ROOM = "HC Torsås 1"
 RECIPIENT = "Kommunen – hemtjänsten"
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if IN_CI:
         pytest.fail(f"{reason}; CI must run the browser test (`make test` installs Chromium)")
     pytest.skip(reason)
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium", path="/usr/bin")
-    if path is None:
-        _unavailable("Debian's chromium is not installed (`apt-get install chromium`, or `make test`)")
-    return str(path)
+def _chromium() -> Path:
+    if not CHROMIUM.is_file():
+        _unavailable(f"Debian's chromium is not installed at {CHROMIUM} (`make test` installs it)")
+    return CHROMIUM
 
 
 @pytest.fixture
@@ -144,7 +143,8 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
 
     # 3. Create the room: the card says so, the invitation follows, the server has the room.
     await card.get_by_role("button", name=texts.CREATE_ROOM).click()
-    await expect(page.locator(".message.from-bot").filter(has_text="Videoadress: hc.torsas.1@")).to_be_visible()
+    invitation = page.locator(".message.from-bot").filter(has_text="Videoadress: hc.torsas.1@")
+    await expect(invitation).to_be_visible()
     meeting = _latest_card(page)
     await expect(meeting).to_contain_text(texts.ROOM_CREATED_TITLE)
     await expect(meeting).to_contain_text("torsdag 2026-11-26 kl. 10:00–10:45")
@@ -161,7 +161,8 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
 
     # 5. Mark it sent, 6. and confirmed.
     await updated.get_by_role("button", name=texts.MARK_SENT, exact=True).click()
-    sent = re.compile(re.escape(f"{texts.CHANNELS['link']} – {texts.SENT_AT.format(time='')}") + r"2026-11-25")
+    sent_at = f"{texts.CHANNELS['link']} – {texts.SENT_AT.format(time='')}"
+    sent = re.compile(re.escape(sent_at) + r"2026-11-25")
     await expect(_latest_card(page)).to_contain_text(sent)
     await _shot(page, "05-skickat.png")
 

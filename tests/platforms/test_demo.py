@@ -224,9 +224,12 @@ async def test_an_idle_long_poll_answers_empty_when_its_wait_is_over(client: Tes
         ({"inputs": {}}, 400),
         ({"user": ANNA, "inputs": {"label": "x" * MAX_BODY_BYTES}}, 413),
     ],
-    ids=["no-inputs", "number", "list", "too-many", "too-long", "extra", "unknown-user", "no-user", "too-big"],
+    ids=["no-inputs", "number", "list", "too-many", "too-long", "extra", "unknown-user", "no-user",
+         "too-big"],
 )
-async def test_bad_submissions_get_a_json_error(client: TestClient, body: dict[str, Any], status: int) -> None:
+async def test_bad_submissions_get_a_json_error(
+    client: TestClient, body: dict[str, Any], status: int,
+) -> None:
     response = await client.post("/api/demo/submit", json=body)
 
     assert response.status == status
@@ -338,7 +341,9 @@ async def test_the_demo_ignores_configured_database_cms_and_tokens(
         assert settings.webex_token is None and settings.teams_app_password is None
         assert "someone@region.invalid" not in settings.admins
         async with aiohttp.ClientSession() as session:
-            await session.post(handle.url + "api/demo/message", json={"user": ANNA, "text": "/distansmöte ny"})
+            message = {"user": ANNA, "text": "/distansmöte ny"}
+            async with session.post(handle.url + "api/demo/message", json=message) as response:
+                assert response.status == 200
         assert (tmp_path / "own-data" / "demo.db").is_file()
     finally:
         await handle.close()
