@@ -86,7 +86,8 @@ def recipients_section(view: MeetingView) -> list[Element]:
         section.append(choices(
             "recipient_id", texts.PICK_RECIPIENT,
             {r.id: r.label for r in view.recipients},
-            value=next((r.id for r in view.recipients if not r.confirmed_at), ""),
+            # The next one to act on; an empty select would look like nobody is listed.
+            value=next((r.id for r in view.recipients if not r.confirmed_at), view.recipients[0].id),
         ))
     else:
         section.append(text(texts.NO_RECIPIENTS, subtle=True))
