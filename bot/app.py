@@ -11,6 +11,7 @@ from bot.core import Reply
 from bot.dispatcher import Bot
 from bot.platforms import PlatformAdapter
 from bot.runtime import Services
+from bot.scheduler import install_scheduler
 from handlers import build_router
 
 SERVICES = web.AppKey("services", Services)
@@ -33,8 +34,12 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready"})
 
 
-def create_app(services: Services, adapters: Sequence[PlatformAdapter] = ()) -> web.Application:
-    """Build the app. Nothing is started here; the caller owns ``services``' lifetime."""
+def create_app(services: Services, adapters: Sequence[PlatformAdapter] = (), *,
+               reminders: bool = False) -> web.Application:
+    """Build the app. Nothing is started here; the caller owns ``services``' lifetime.
+
+    ``reminders`` starts the reminder timer with the app (serve, demo); tests drive it themselves.
+    """
     app = web.Application()
     app[SERVICES] = services
     app[BOT] = Bot(build_router(), services)
@@ -43,6 +48,8 @@ def create_app(services: Services, adapters: Sequence[PlatformAdapter] = ()) -> 
     app.router.add_get("/readyz", readyz)
     for adapter in adapters:
         adapter.install(app)
+    if reminders:
+        install_scheduler(app, services, app[ADAPTERS])
     return app
 
 

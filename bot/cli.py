@@ -50,6 +50,31 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from bot.runtime import open_services
+    from bot.services.cms import CmsError
+    from bot.services.reminders import Orphan, sweep
+
+    settings = load_settings()
+
+    async def run() -> list[Orphan]:
+        services = await open_services(settings)
+        try:
+            return await sweep(services.cms, services.sessions, delete=args.delete, clock=services.clock)
+        finally:
+            await services.close()
+
+    try:
+        orphans = asyncio.run(run())
+    except CmsError as exc:
+        print(f"distansmote sweep: {exc}", file=sys.stderr)
+        return 1
+    for orphan in orphans:
+        print(f"{orphan.space_id}  {orphan.name}  (meeting {orphan.meeting_id}){'  deleted' if orphan.deleted else ''}")
+    print(f"{len(orphans)} orphaned room(s){' deleted' if args.delete else ''}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="distansmote",
@@ -70,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply all migrations").set_defaults(run=_db_upgrade)
+
+    sweep = commands.add_parser(
+        "sweep", help="list rooms on the CMS that carry this bot's mark but that no live meeting claims "
+        "(orphans); with --delete remove them, each recorded in the audit trail as actor 'sweep'",
+    )
+    sweep.add_argument("--delete", action="store_true", help="delete the orphaned rooms")
+    sweep.set_defaults(run=_sweep)
 
     cms = commands.add_parser("cms", help="Cisco Meeting Server")
     cms_commands = cms.add_subparsers(dest="cms_command", required=True, metavar="ACTION")

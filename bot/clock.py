@@ -16,6 +16,26 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class OffsetClock:
+    """Real time plus an offset that only grows: the demo's clock control jumps ahead with it."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        # Never backwards: reminders already sent would be due again on the page.
+        if delta < timedelta(0):
+            raise ValueError("the demo clock only moves forward")
+        self.offset += delta
+
+    def jump_to(self, when: datetime) -> None:
+        """Move forward to ``when``; a moment already passed leaves the clock as it is."""
+        self.advance(max(when - self.now(), timedelta(0)))
+
+
 class ManualClock:
     """A clock that moves only when told to (tests and the demo's clock control)."""
 

@@ -157,13 +157,33 @@ class Reminder(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(String(255))
+    # When it was first due; retries move ``due_at``, lateness is measured from this (0002).
+    planned_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, nullable=False,
+        default=lambda context: context.get_current_parameters()["due_at"],
+    )
 
     __table_args__ = (
+        # "running" rows are leases (see bot.services.reminders); both states are claimed.
         Index(
-            "ix_reminder_pending_due", "due_at",
-            postgresql_where=text("state = 'pending'"), sqlite_where=text("state = 'pending'"),
+            "ix_reminder_due", "due_at",
+            postgresql_where=text("state IN ('pending', 'running')"),
+            sqlite_where=text("state IN ('pending', 'running')"),
         ),
     )
+
+
+class ReminderAttempt(Base):
+    """One row per send attempt, committed before the send (0002).
+
+    More attempts logged than recorded on the reminder means a process died between sending and
+    committing: the person may have got that reminder twice.
+    """
+
+    __tablename__ = "reminder_attempt"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reminder_id: Mapped[str] = mapped_column(ForeignKey("reminder.id"), nullable=False, index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 def create_engine(url: str) -> AsyncEngine:

@@ -12,6 +12,8 @@ from bot.db import create_engine, sessionmaker, upgrade
 from bot.services.cms import CmsClient
 from bot.services.events import InboundEvents
 from bot.services.meetings import MeetingService, Person
+from bot.services.reminders import ReminderPlanner, ReminderService
+from cards.reminders import render as render_notice
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Services:
     cms: CmsClient
     meetings: MeetingService
     events: InboundEvents
+    reminders: ReminderService
 
     def person(self, platform: str, actor_id: str, name: str, *identities: str | None) -> Person:
         """The acting person; admin if any of their ids or e-mail is in ``ADMINS``."""
@@ -44,8 +47,10 @@ async def open_services(settings: Settings, *, clock: Clock | None = None,
     await upgrade(engine)
     sessions = sessionmaker(engine)
     cms = cms or CmsClient.from_settings(settings)
+    meetings = MeetingService(sessions, cms, clock, settings, ReminderPlanner(settings))
     return Services(
         settings=settings, clock=clock, engine=engine, sessions=sessions, cms=cms,
-        meetings=MeetingService(sessions, cms, clock, settings),
+        meetings=meetings,
         events=InboundEvents(sessions, clock),
+        reminders=ReminderService(sessions, clock, settings, meetings, render=render_notice),
     )

@@ -1,15 +1,15 @@
 """Reminder cards: what the bot says on its own, before, at and after a meeting (Swedish).
 
-Pure functions from data to replies with Adaptive Card 1.3 bodies. Times are local.
+Pure functions from ``bot.notices`` data to replies with Adaptive Card 1.3 bodies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from bot import notices
 from bot.core import CardAction, Reply
 from cards import texts
 from cards.actions import AskDelete, MeetingId, ShowInvitation
@@ -69,6 +69,10 @@ ADMIN_GONE = (
     "Jag kan inte längre nå den som skapade {room} (personen eller boten finns inte kvar i chatten). "
     "Påminnelserna om rummet är stoppade; rummet tas bort automatiskt {deadline}."
 )
+ADMIN_DELETION_FAILING = (
+    "{room} kunde inte tas bort automatiskt: mötestjänsten (Cisco Meeting Server) svarar inte. "
+    "Jag fortsätter att försöka."
+)
 ADMIN_FAILED = "En påminnelse om {room} kunde inte levereras efter {attempts} försök."
 ADMIN_ORPHANS = "Det finns {count} mötesrum på mötestjänsten som Distansmöte har skapat men inte längre har något möte för:"
 ADMIN_ORPHANS_HOW = "Kör ”distansmote sweep --delete” för att ta bort dem."
@@ -82,100 +86,99 @@ class SnoozeCleanup(CardAction):
     minutes: Literal["15", "60"]
 
 
-@dataclass(frozen=True)
-class RoomView:
-    meeting_id: str
-    room_name: str
-    starts_at: datetime  # local
-    ends_at: datetime  # local
-
-
 def when(moment: datetime) -> str:
     """``26/11 kl. 09:10``: day and month, because a deadline is often another day."""
     return f"{moment.day}/{moment.month} kl. {moment:%H:%M}"
 
 
+def render(notice: notices.Notice) -> Reply:
+    match notice:
+        case notices.Unconfirmed():
+            return unconfirmed(notice)
+        case notices.StartCheck():
+            return start_check(notice)
+        case notices.CleanupPrompt():
+            return cleanup_prompt(notice)
+        case notices.AutoDeleted():
+            message = AUTO_DELETED_TEXT.format(when=when(notice.deleted_at))
+            return _reply(AUTO_DELETED_TITLE.format(room=notice.room.room_name), [text(message)],
+                          late=notice.late, fallback=message)
+        case notices.CallActiveAtDeadline():
+            return _admin(ADMIN_CALL_ACTIVE.format(room=notice.room.room_name, deadline=when(notice.deadline),
+                                                   retry=f"{notice.retry_at:%H:%M}"))
+        case notices.RecipientGone():
+            deadline = when(notice.deadline) if notice.deadline else "vid tidsgränsen"
+            return _admin(ADMIN_GONE.format(room=notice.room.room_name, deadline=deadline))
+        case notices.ReminderFailed():
+            return _admin(ADMIN_FAILED.format(room=notice.room.room_name, attempts=notice.attempts))
+        case notices.DeletionFailing():
+            return _admin(ADMIN_DELETION_FAILING.format(room=notice.room.room_name))
+        case notices.Orphans():
+            message = ADMIN_ORPHANS.format(count=len(notice.room_names))
+            return _admin(message, _bullets(notice.room_names), text(ADMIN_ORPHANS_HOW, subtle=True))
+
+
 def _reply(heading_text: str, body: Sequence[Element], *, late: bool, actions: Sequence[Element] = (),
-           fallback: str | None = None) -> Reply:
+           fallback: str) -> Reply:
     top = [text(LATE, attention=True)] if late else []
     summary = f"{LATE} {heading_text}" if late else heading_text
-    fallback_text = f"{summary}. {fallback}" if fallback else summary
-    return Reply(summary, card([*top, title(heading_text), *body], fallback=fallback_text, actions=actions))
-
-
-def _bullets(lines: Sequence[str]) -> Element:
-    return text("\n".join(f"- {line}" for line in lines))
-
-
-def unconfirmed(room: RoomView, *, unconfirmed_labels: Sequence[str], not_sent_labels: Sequence[str],
-                late: bool) -> Reply:
-    """Before the start: who has not confirmed (or nobody registered at all) – ring them."""
-    start = f"{room.starts_at:%H:%M}"
-    actions = [submit(texts.SHOW_INVITATION, ShowInvitation, meeting_id=room.meeting_id)]
-    missing = len(unconfirmed_labels) + len(not_sent_labels)
-    if missing == 0:
-        return _reply(NOBODY_TITLE.format(room=room.room_name), [text(NOBODY_TEXT.format(start=start))],
-                      late=late, actions=actions, fallback=NOBODY_TEXT.format(start=start))
-    body: list[Element] = []
-    if unconfirmed_labels:
-        body += [text(UNCONFIRMED_TEXT.format(start=start)), _bullets(unconfirmed_labels)]
-    if not_sent_labels:
-        body += [text(NOT_SENT_TEXT), _bullets(not_sent_labels)]
-    body.append(text(CALL_THEM, attention=True))
-    return _reply(UNCONFIRMED_TITLE.format(room=room.room_name, count=missing), body, late=late,
-                  actions=actions, fallback=CALL_THEM)
-
-
-def start(room: RoomView, *, links: Mapping[str, str], late: bool) -> Reply:
-    """A few minutes before the start: check picture and sound, with the routine's tips."""
-    body = [text(START_TEXT), heading(START_TIPS_TITLE), _bullets(START_TIPS)]
-    documents = [f"[{label}]({links[key]})" for key, label in TIP_LINKS.items() if links.get(key)]
-    if documents:
-        body.append(_bullets(documents))
-    return _reply(START_TITLE.format(room=room.room_name, start=f"{room.starts_at:%H:%M}"), body,
-                  late=late, fallback=START_TEXT)
-
-
-def cleanup(room: RoomView, *, deadline: datetime | None, followup: bool, late: bool) -> Reply:
-    """After the meeting: delete the room now, or be reminded in 15 or 60 minutes."""
-    heading_text = (FOLLOWUP_TITLE if followup else CLEANUP_TITLE).format(room=room.room_name)
-    body = [text(CLEANUP_TEXT)]
-    if deadline is not None:
-        body.append(text(CLEANUP_DEADLINE.format(deadline=when(deadline)), subtle=True))
-    actions = [
-        submit(texts.DELETE_ROOM, AskDelete, style="destructive", meeting_id=room.meeting_id),
-        submit(SNOOZE_15, SnoozeCleanup, meeting_id=room.meeting_id, minutes="15"),
-        submit(SNOOZE_60, SnoozeCleanup, meeting_id=room.meeting_id, minutes="60"),
-    ]
-    return _reply(heading_text, body, late=late, actions=actions, fallback=CLEANUP_TEXT)
-
-
-def snoozed(at: datetime, *, already: bool) -> Reply:
-    message = (ALREADY_SNOOZED if already else SNOOZED).format(time=f"{at:%H:%M}")
-    return Reply(message, card([text(message)], fallback=message))
-
-
-def auto_deleted(room: RoomView, *, deleted_at: datetime, late: bool) -> Reply:
-    message = AUTO_DELETED_TEXT.format(when=when(deleted_at))
-    return _reply(AUTO_DELETED_TITLE.format(room=room.room_name), [text(message)], late=late, fallback=message)
+    return Reply(summary, card([*top, title(heading_text), *body], fallback=f"{summary}. {fallback}",
+                               actions=actions))
 
 
 def _admin(message: str, *extra: Element) -> Reply:
     return Reply(message, card([title(ADMIN_TITLE), text(message), *extra], fallback=message))
 
 
-def admin_call_active(room: RoomView, *, deadline: datetime, retry_at: datetime) -> Reply:
-    return _admin(ADMIN_CALL_ACTIVE.format(room=room.room_name, deadline=when(deadline), retry=f"{retry_at:%H:%M}"))
+def _bullets(lines: Sequence[str]) -> Element:
+    return text("\n".join(f"- {line}" for line in lines))
 
 
-def admin_recipient_gone(room: RoomView, *, deadline: datetime | None) -> Reply:
-    return _admin(ADMIN_GONE.format(room=room.room_name, deadline=when(deadline) if deadline else "vid tidsgränsen"))
+def unconfirmed(notice: notices.Unconfirmed) -> Reply:
+    """Before the start: who has not confirmed (or nobody registered at all) – ring them."""
+    room, start = notice.room, f"{notice.room.starts_at:%H:%M}"
+    actions = [submit(texts.SHOW_INVITATION, ShowInvitation, meeting_id=room.meeting_id)]
+    missing = len(notice.unconfirmed) + len(notice.not_sent)
+    if missing == 0:
+        message = NOBODY_TEXT.format(start=start)
+        return _reply(NOBODY_TITLE.format(room=room.room_name), [text(message)], late=notice.late,
+                      actions=actions, fallback=message)
+    body: list[Element] = []
+    if notice.unconfirmed:
+        body += [text(UNCONFIRMED_TEXT.format(start=start)), _bullets(notice.unconfirmed)]
+    if notice.not_sent:
+        body += [text(NOT_SENT_TEXT), _bullets(notice.not_sent)]
+    body.append(text(CALL_THEM, attention=True))
+    return _reply(UNCONFIRMED_TITLE.format(room=room.room_name, count=missing), body, late=notice.late,
+                  actions=actions, fallback=CALL_THEM)
 
 
-def admin_delivery_failed(room: RoomView, *, attempts: int) -> Reply:
-    return _admin(ADMIN_FAILED.format(room=room.room_name, attempts=attempts))
+def start_check(notice: notices.StartCheck) -> Reply:
+    """A few minutes before the start: check picture and sound, with the routine's tips."""
+    body = [text(START_TEXT), heading(START_TIPS_TITLE), _bullets(START_TIPS)]
+    links = dict(notice.links)
+    documents = [f"[{label}]({links[key]})" for key, label in TIP_LINKS.items() if links.get(key)]
+    if documents:
+        body.append(_bullets(documents))
+    heading_text = START_TITLE.format(room=notice.room.room_name, start=f"{notice.room.starts_at:%H:%M}")
+    return _reply(heading_text, body, late=notice.late, fallback=START_TEXT)
 
 
-def admin_orphans(room_names: Sequence[str]) -> Reply:
-    message = ADMIN_ORPHANS.format(count=len(room_names))
-    return _admin(message, _bullets(list(room_names)), text(ADMIN_ORPHANS_HOW, subtle=True))
+def cleanup_prompt(notice: notices.CleanupPrompt) -> Reply:
+    """After the meeting: delete the room now, or be reminded in 15 or 60 minutes."""
+    room = notice.room
+    heading_text = (FOLLOWUP_TITLE if notice.followup else CLEANUP_TITLE).format(room=room.room_name)
+    body = [text(CLEANUP_TEXT)]
+    if notice.deadline is not None:
+        body.append(text(CLEANUP_DEADLINE.format(deadline=when(notice.deadline)), subtle=True))
+    actions = [
+        submit(texts.DELETE_ROOM, AskDelete, style="destructive", meeting_id=room.meeting_id),
+        submit(SNOOZE_15, SnoozeCleanup, meeting_id=room.meeting_id, minutes="15"),
+        submit(SNOOZE_60, SnoozeCleanup, meeting_id=room.meeting_id, minutes="60"),
+    ]
+    return _reply(heading_text, body, late=notice.late, actions=actions, fallback=CLEANUP_TEXT)
+
+
+def snoozed(at: datetime, *, already: bool) -> Reply:
+    message = (ALREADY_SNOOZED if already else SNOOZED).format(time=f"{at:%H:%M}")
+    return Reply(message, card([text(message)], fallback=message))

@@ -1,0 +1,88 @@
+"""What the bot says on its own (reminders, admin alerts), as data.
+
+Services decide what to say; ``cards.reminders.render`` words it in Swedish. Times are local.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core import Reply
+
+
+@dataclass(frozen=True)
+class Room:
+    meeting_id: str
+    room_name: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class Unconfirmed:
+    """Before the start: recipients not told or not confirmed (none registered: both empty)."""
+
+    room: Room
+    unconfirmed: tuple[str, ...]
+    not_sent: tuple[str, ...]
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class StartCheck:
+    """A few minutes before the start: check picture and sound. ``links``: setting name -> URL."""
+
+    room: Room
+    links: tuple[tuple[str, str], ...] = ()
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class CleanupPrompt:
+    room: Room
+    deadline: datetime | None
+    followup: bool = False
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class AutoDeleted:
+    room: Room
+    deleted_at: datetime
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class CallActiveAtDeadline:
+    room: Room
+    deadline: datetime
+    retry_at: datetime
+
+
+@dataclass(frozen=True)
+class RecipientGone:
+    room: Room
+    deadline: datetime | None
+
+
+@dataclass(frozen=True)
+class ReminderFailed:
+    room: Room
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DeletionFailing:
+    room: Room
+
+
+@dataclass(frozen=True)
+class Orphans:
+    room_names: tuple[str, ...]
+
+
+Notice = (Unconfirmed | StartCheck | CleanupPrompt | AutoDeleted | CallActiveAtDeadline | RecipientGone
+          | ReminderFailed | DeletionFailing | Orphans)
+Render = Callable[[Notice], Reply]

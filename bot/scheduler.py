@@ -1,0 +1,140 @@
+"""The in-process timer: wakes ``ReminderService.run_due`` and runs the daily sweep.
+
+APScheduler 3.11 (``AsyncIOScheduler``, in-memory job store) is only an alarm clock here. It
+never holds a reminder (the ``reminder`` table does) and is handed bound methods of objects in
+memory, never anything to pickle. Three jobs:
+
+- ``poll``: every ``POLL_SECONDS``, the safety net; it also runs at start, which sends what fell
+  due while the bot was down. ``misfire_grace_time=None``: a late run is run, never dropped.
+- ``wake``: one shot at the next due time, re-armed after each run and whenever a reminder is
+  planned (a meeting created, a prompt snoozed).
+- ``sweep``: daily, reports orphaned rooms to the admins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, time, timedelta
+
+from aiohttp import web
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot import notices
+from bot.clock import Clock
+from bot.core import Reply
+from bot.platforms import PlatformAdapter
+from bot.runtime import Services
+from bot.services.reminders import DeliveryFailed, Notify, ReminderService, sweep
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 15.0
+SWEEP_AT = time(6, 0)  # local; before the working day, far from the 02:00–03:00 clock changes
+RECHECK = timedelta(seconds=1)
+_JOB = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+
+
+class ReminderScheduler:
+    def __init__(self, services: Services, platforms: Sequence[str] = (), *,
+                 poll_seconds: float = POLL_SECONDS) -> None:
+        self._services = services
+        self._platforms = tuple(platforms)
+        self._reminders: ReminderService = services.reminders
+        self._clock: Clock = services.clock
+        self._poll_seconds = poll_seconds
+        self._timer = AsyncIOScheduler(timezone=UTC, jobstores={"default": MemoryJobStore()})
+        self._running = asyncio.Lock()
+
+    def start(self) -> None:
+        # APScheduler logs every run and every re-armed job at INFO: every 15 s is noise.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        if not self._reminders.many_instances_safe:
+            log.info("reminders: SQLite store, so run a single instance only (PostgreSQL for several)")
+        self._timer.add_job(self.tick, "interval", seconds=self._poll_seconds, id="poll",
+                            next_run_time=datetime.now(UTC), **_JOB)
+        self._timer.add_job(self.daily_sweep, CronTrigger(hour=SWEEP_AT.hour, minute=SWEEP_AT.minute,
+                                                          timezone=self._services.settings.zone),
+                            id="sweep", **_JOB)
+        self._reminders.wake_with(self.wake_at)
+        self._timer.start()
+
+    async def stop(self) -> None:
+        self._reminders.wake_with(None)
+        if self._timer.running:
+            self._timer.shutdown(wait=False)
+        async with self._running:  # let a run in progress finish its transaction
+            pass
+
+    def wake_at(self, due: datetime) -> None:
+        """Run at ``due`` (service clock) unless an earlier wake-up is already armed."""
+        if not self._timer.running:
+            return
+        # The services' clock may run ahead of real time (the demo's clock control).
+        real = due - (self._clock.now() - datetime.now(UTC))
+        armed = self._timer.get_job("wake")
+        if armed is not None and armed.next_run_time is not None and armed.next_run_time <= real:
+            return
+        self._timer.add_job(self.tick, "date", run_date=max(real, datetime.now(UTC)), id="wake",
+                            replace_existing=True, **_JOB)
+
+    async def tick(self) -> int:
+        """Send what is due, then re-arm the wake-up. Overlapping ticks leave it to the one running."""
+        if self._running.locked():
+            return 0
+        async with self._running:
+            try:
+                handled = await self._reminders.run_due()
+                next_due = await self._reminders.next_due()
+            except Exception:
+                log.exception("reminder run failed; the next poll tries again")
+                return 0
+        if next_due is not None:
+            # Due but nothing handled: locked by another instance or a meeting being changed.
+            # Look again in a second rather than spinning.
+            self.wake_at(next_due if handled else max(next_due, self._clock.now() + RECHECK))
+        return handled
+
+    async def daily_sweep(self) -> None:
+        try:
+            orphans = await sweep(self._services.cms, self._services.sessions, delete=False,
+                                  clock=self._clock)
+        except Exception:
+            log.exception("daily sweep failed")
+            return
+        if orphans:
+            await self._reminders.alert_admins(notices.Orphans(tuple(o.name for o in orphans)), *self._platforms)
+
+
+def adapter_notify(adapters: Mapping[str, PlatformAdapter]) -> Notify:
+    """Reminders through the adapter of the platform the meeting was made on."""
+
+    async def notify(platform: str, person_id: str, reply: Reply) -> None:
+        adapter = adapters.get(platform)
+        if adapter is None:
+            raise DeliveryFailed("no_adapter")
+        await adapter.send_direct(person_id, reply)
+
+    return notify
+
+
+SCHEDULER = web.AppKey("scheduler", ReminderScheduler)
+
+
+def install_scheduler(app: web.Application, services: Services,
+                      adapters: Mapping[str, PlatformAdapter]) -> None:
+    """Start the timer with the app and stop it before the services close."""
+
+    async def start(app: web.Application) -> None:
+        services.reminders.deliver_through(adapter_notify(adapters))
+        app[SCHEDULER] = ReminderScheduler(services, list(adapters))
+        app[SCHEDULER].start()
+
+    async def stop(app: web.Application) -> None:
+        await app[SCHEDULER].stop()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
