@@ -87,8 +87,8 @@ class SnoozeCleanup(CardAction):
 
 
 def when(moment: datetime) -> str:
-    """``26/11 kl. 09:10``: day and month, because a deadline is often another day."""
-    return f"{moment.day}/{moment.month} kl. {moment:%H:%M}"
+    """``den 26/11 kl. 09:10``: day and month, because a deadline is often another day."""
+    return f"den {moment.day}/{moment.month} kl. {moment:%H:%M}"
 
 
 def render(notice: notices.Notice) -> Reply:

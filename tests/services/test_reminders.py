@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -93,13 +92,6 @@ async def open_rig(cms: RunningCms, database_url: str, clock: ManualClock, **set
     outbox = Outbox()
     services.reminders.deliver_through(outbox)
     return Rig(services, outbox, clock, cms)
-
-
-@pytest.fixture
-async def rig(cms, database_url, clock) -> AsyncIterator[Rig]:
-    opened = await open_rig(cms, database_url, clock)
-    yield opened
-    await opened.services.close()
 
 
 def _buttons(card: dict) -> list[str]:
@@ -295,7 +287,7 @@ async def test_the_room_is_deleted_at_the_deadline_and_the_creator_told(rig):
     deleted = await rig.services.meetings.get(meeting.id, NURSE)
     assert (deleted.state, deleted.deleted_by) == ("deleted", r.AUTO_DELETE_RULE)
     assert rig.outbox.texts()[-1] == wording.AUTO_DELETED_TITLE.format(room="HC Torsås 1")
-    assert wording.AUTO_DELETED_TEXT.format(when="26/11 kl. 14:00") in str(rig.outbox.cards()[-1])
+    assert wording.AUTO_DELETED_TEXT.format(when="den 26/11 kl. 14:00") in str(rig.outbox.cards()[-1])
     assert (await rig.states(meeting.id))[r.AUTO_DELETE] == [r.SENT]
     assert ("system", "deleted", r.AUTO_DELETE_RULE) in await rig.trail(meeting.id)
     assert await rig.reminders.next_due() is None
@@ -308,7 +300,7 @@ async def test_at_the_deadline_an_active_call_is_waited_for_and_an_admin_told_on
     await rig.run_until(START + timedelta(hours=26))  # two tries, half an hour apart
     assert meeting.space_id in rig.cms.simulator.spaces
     [alert] = rig.outbox.texts("admin-1")
-    assert alert == wording.ADMIN_CALL_ACTIVE.format(room="HC Torsås 1", deadline="26/11 kl. 14:00", retry="14:30")
+    assert alert == wording.ADMIN_CALL_ACTIVE.format(room="HC Torsås 1", deadline="den 26/11 kl. 14:00", retry="14:30")
     assert [a for a in await rig.trail(meeting.id) if a[1] == "auto_delete_postponed"] == [
         ("system", "auto_delete_postponed", "call_active")] * 3
 

@@ -1,0 +1,120 @@
+"""The in-process timer: jobs that only wake the service, the wake-up re-armed, the app hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.app import create_app
+from bot.core import Platform, Reply
+from bot.scheduler import SCHEDULER, ReminderScheduler, adapter_notify
+from bot.services.meetings import Person
+from bot.services.reminders import DeliveryFailed
+from bot.services.validation import MeetingTimes
+from cards import reminders as wording
+from tests.services.test_reminders import Outbox
+
+NURSE = Person(key="memory:nurse-1", name="Nina")
+START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+class RecordingAdapter:
+    platform = Platform.MEMORY
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Reply]] = []
+        self.arrived = asyncio.Event()
+
+    def install(self, app) -> None:  # no routes: it only sends
+        pass
+
+    async def send_direct(self, person_id: str, reply: Reply) -> None:
+        self.sent.append((person_id, reply))
+        self.arrived.set()
+
+
+async def _meeting(services, n: int = 0):
+    return await services.meetings.create(platform="memory", creator=NURSE, unit="HC Torsås",
+                                          times=MeetingTimes(START, START + timedelta(hours=1)),
+                                          request_id=f"request-{n:04d}")
+
+
+def _real(services, due: datetime) -> datetime:
+    return due - (services.clock.now() - datetime.now(UTC))
+
+
+async def test_the_timer_holds_only_timers_in_memory(services):
+    scheduler = ReminderScheduler(services, ["memory"])
+    scheduler.start()
+    try:
+        timer = scheduler._timer
+        assert isinstance(timer._jobstores["default"], MemoryJobStore) and list(timer._jobstores) == ["default"]
+        poll, sweep = timer.get_job("poll"), timer.get_job("sweep")
+        assert isinstance(poll.trigger, IntervalTrigger) and poll.trigger.interval == timedelta(seconds=15)
+        for job in (poll, sweep):
+            assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
+    finally:
+        await scheduler.stop()
+
+
+async def test_planning_a_meeting_arms_the_wake_up_and_a_tick_re_arms_it(services, clock):
+    scheduler = ReminderScheduler(services, ["memory"])
+    scheduler.start()
+    outbox = Outbox()
+    services.reminders.deliver_through(outbox)
+    try:
+        await _meeting(services)
+        wake = scheduler._timer.get_job("wake").next_run_time
+        assert abs(wake - _real(services, START - timedelta(minutes=60))) < timedelta(seconds=2)
+
+        clock.set(START - timedelta(minutes=60))
+        assert await scheduler.tick() == 1
+        assert outbox.texts() == [wording.NOBODY_TITLE.format(room="HC Torsås 1")]
+        wake = scheduler._timer.get_job("wake").next_run_time
+        assert abs(wake - _real(services, START - timedelta(minutes=5))) < timedelta(seconds=2)
+
+        scheduler.wake_at(clock.now() + timedelta(hours=3))  # a later one never postpones the earlier
+        assert scheduler._timer.get_job("wake").next_run_time == wake
+    finally:
+        await scheduler.stop()
+
+
+async def test_the_app_starts_the_timer_which_sends_what_fell_due_through_the_adapter(services, clock, aiohttp_client):
+    await _meeting(services)
+    clock.set(START - timedelta(minutes=30))  # the bot was down when the first reminder fell due
+    adapter = RecordingAdapter()
+    app = create_app(services, [adapter], reminders=True)
+    client = await aiohttp_client(app)
+    await asyncio.wait_for(adapter.arrived.wait(), timeout=10)  # the start-up poll, not a sleep
+    [(person, reply)] = adapter.sent
+    assert person == "nurse-1" and reply.text.startswith(wording.LATE)
+    assert app[SCHEDULER]._timer.running
+    await client.close()
+    assert not app[SCHEDULER]._timer.running
+
+
+async def test_the_daily_sweep_tells_the_admins_about_orphaned_rooms(services, cms):
+    await services.cms.create_space(name="HC Glömd 7", uri="hc.glomd.7", call_id="918273645",
+                                    cdr_tag=f"distansmote:{uuid.uuid4()}")
+    await _meeting(services)  # a live room: not an orphan
+    adapter = RecordingAdapter()
+    services.reminders.deliver_through(adapter_notify({"memory": adapter}))
+    await ReminderScheduler(services, ["memory"]).daily_sweep()
+    [(person, reply)] = adapter.sent
+    assert person == "admin-1"
+    assert "HC Glömd 7" in str(reply.card) and "HC Torsås 1" not in str(reply.card)
+
+
+async def test_a_platform_without_an_adapter_is_a_temporary_failure():
+    notify = adapter_notify({})
+    try:
+        await notify("teams", "someone", Reply("x"))
+    except DeliveryFailed as exc:
+        assert exc.code == "no_adapter"
+    else:
+        raise AssertionError("no error")
+
