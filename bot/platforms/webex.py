@@ -81,8 +81,9 @@ def signature_valid(secret: bytes, body: bytes, signature: str | None) -> bool:
     """``X-Spark-Signature`` is hex HMAC-SHA1 of the exact bytes received."""
     if not signature:
         return False
-    expected = hmac.new(secret, body, hashlib.sha1).hexdigest()
-    return hmac.compare_digest(expected, signature.strip().lower())
+    expected = hmac.new(secret, body, hashlib.sha1).hexdigest().encode()
+    # Bytes, not str: compare_digest refuses non-ASCII str, and a forged header may carry some.
+    return hmac.compare_digest(expected, signature.strip().lower().encode())
 
 
 _COMMAND_AT = re.compile(r"/distansm(?:ö|o)te\b", re.IGNORECASE)

@@ -150,8 +150,12 @@ def _wrong_secret(delivery: Delivery) -> tuple[bytes, dict[str, str]]:
     return delivery.body, {**delivery.headers, "X-Spark-Signature": sign(delivery.body, "not-the-secret")}
 
 
-@pytest.mark.parametrize("forge", [_one_byte_changed, _respaced, _unsigned, _wrong_secret],
-                         ids=["one-byte-changed", "re-serialised", "missing-signature", "wrong-secret"])
+def _garbage_signature(delivery: Delivery) -> tuple[bytes, dict[str, str]]:
+    return delivery.body, {**delivery.headers, "X-Spark-Signature": "ä" * 40}
+
+
+@pytest.mark.parametrize("forge", [_one_byte_changed, _respaced, _unsigned, _wrong_secret, _garbage_signature],
+                         ids=["one-byte-changed", "re-serialised", "missing-signature", "wrong-secret", "non-ascii"])
 async def test_a_delivery_without_a_valid_signature_is_refused_and_changes_nothing(
         webex: Harness, nina: dict[str, Any], forge: Any) -> None:
     delivery = webex.fake.user_message(nina, "/distansmöte hjälp")
