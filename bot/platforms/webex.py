@@ -33,6 +33,7 @@ from bot.config import ConfigError, Settings
 from bot.core import Actor, Conversation, Event, Platform, Reply
 from bot.dispatcher import Bot
 from bot.runtime import Services
+from bot.services.reminders import SEND_TIMEOUT, DeliveryError, DeliveryFailed, DeliveryGone
 from cards import texts
 
 log = logging.getLogger(__name__)
@@ -329,6 +330,10 @@ class WebexAdapter:
         self._allowed_orgs = frozenset(org_key(org) for org in settings.allowed_webex_org_ids)
         self._allowed_domains = frozenset(d.casefold().lstrip("@") for d in settings.allowed_email_domains)
         self.client = WebexClient(token, settings.webex_api_url, workers=workers, sleep=sleep)
+        # Reminders have their own retry schedule and give a send SEND_TIMEOUT: no retries here,
+        # and a request timeout below it, so that no send finishes after it was given up.
+        self._reminder_client = WebexClient(token, settings.webex_api_url, workers=2, attempts=1,
+                                            timeout=max(1, int(SEND_TIMEOUT) - 2))
         self._webhook_check_seconds = webhook_check_seconds
         self._shutdown_grace = shutdown_grace
         self._tasks: set[asyncio.Task[None]] = set()
@@ -344,9 +349,11 @@ class WebexAdapter:
         app.on_cleanup.append(self._stop)
 
     async def send_direct(self, person_id: str, reply: Reply) -> None:
-        """Post ``reply`` 1:1 (reminders). Raises the Webex error if it fails after retrying,
-        so that the caller can keep the reminder due."""
-        await self.client.post_message(toPersonId=person_id, **_content(reply))
+        """Post ``reply`` 1:1 (reminders): one attempt; the reminder service retries on failure."""
+        try:
+            await self._reminder_client.post_message(toPersonId=person_id, **_content(reply))
+        except WEBEX_ERRORS as exc:
+            raise delivery_error(exc) from None
 
     async def drain(self) -> None:
         """Wait until every event received so far has been handled (tests, shutdown)."""
@@ -387,6 +394,7 @@ class WebexAdapter:
                 task.cancel()
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self.client.close()
+        await self._reminder_client.close()
 
     async def check_webhooks(self) -> None:
         """Reactivate a webhook Webex disabled after failed deliveries; never raises."""
@@ -543,6 +551,19 @@ class WebexAdapter:
             await self.client.delete_message(message_id)
         except WEBEX_ERRORS as exc:
             log.warning("replaced Webex card could not be deleted: %s", describe_error(exc))
+
+
+def delivery_error(exc: BaseException) -> DeliveryError:
+    """A failed 1:1 send as the reminder service understands it (never with message text)."""
+    if not isinstance(exc, ApiError):
+        return DeliveryFailed(f"webex_{type(exc).__name__}")
+    code = f"webex_http_{exc.status_code}"
+    if exc.status_code in (400, 403, 404):
+        return DeliveryGone(code)  # unknown person, or the organisation blocks the bot
+    retry_after = None
+    if exc.status_code in (423, 429):
+        retry_after = _retry_after(exc.response.headers.get("Retry-After"), cap=3600.0)
+    return DeliveryFailed(code, retry_after=retry_after)
 
 
 def _target(event: Event, reply: Reply) -> dict[str, str]:

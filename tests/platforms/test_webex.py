@@ -28,7 +28,9 @@ from bot.platforms.webex import (
     setup_webhooks,
     strip_mention,
 )
+from bot.core import Reply
 from bot.runtime import Services, open_services
+from bot.services.reminders import DeliveryFailed, DeliveryGone
 from bot.simulators.webex import Delivery, SentMessage, WebexFake, sign
 from cards import texts
 from tests.conftest import RunningCms, make_settings
@@ -334,12 +336,23 @@ async def test_the_webhook_answer_does_not_wait_for_the_webex_api(webex: Harness
 
 
 async def test_send_direct_posts_one_to_one(webex: Harness, nina: dict[str, Any]) -> None:
-    from bot.core import Reply
-
     await webex.adapter.send_direct(nina["id"], Reply("Påminnelse", {"type": "AdaptiveCard", "version": "1.3",
                                                                       "body": []}))
     [reminder] = webex.fake.sent
     assert (reminder.to_person_id, reminder.room_type, reminder.markdown) == (nina["id"], "direct", "Påminnelse")
+
+
+async def test_send_direct_leaves_retrying_to_the_reminder_service(webex: Harness, nina: dict[str, Any]) -> None:
+    webex.fake.fail_next(429, retry_after=120, method="POST", path="messages")
+    with pytest.raises(DeliveryFailed) as limited:
+        await webex.adapter.send_direct(nina["id"], Reply("Påminnelse"))
+    assert (limited.value.code, limited.value.retry_after) == ("webex_http_429", 120.0)
+    webex.fake.fail_next(503, method="POST", path="messages")
+    with pytest.raises(DeliveryFailed, match="webex_http_503"):
+        await webex.adapter.send_direct(nina["id"], Reply("Påminnelse"))
+    with pytest.raises(DeliveryGone, match="webex_http_404"):
+        await webex.adapter.send_direct("no-such-person", Reply("Påminnelse"))
+    assert webex.fake.sent == [] and webex.sleeps.seconds == []
 
 
 # -- the routine end to end --------------------------------------------------------------------
