@@ -65,12 +65,14 @@ class Reply:
     """Text (also the fallback for clients without cards) and an optional Adaptive Card.
 
     ``direct`` replies go 1:1 to the event's actor, wherever the event came from: confidential
-    content (the invitation, room details) is always sent that way.
+    content (the invitation, room details) is always sent that way. ``replaces_card`` marks the
+    new state of the card that was submitted: platforms that cannot edit a card remove the old one.
     """
 
     text: str
     card: dict[str, Any] | None = None
     direct: bool = False
+    replaces_card: bool = False
 
 
 class CardAction(BaseModel):

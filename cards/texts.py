@@ -20,6 +20,7 @@ STALE_CARD = (
     "Kortet kommer från en äldre version av Distansmöte och kan inte användas längre. "
     "Skriv /distansmöte lista för att få aktuella kort."
 )
+NOT_ALLOWED = "Du har inte behörighet att använda Distansmöte. Kontakta IT-supporten om du behöver tillgång."
 MOVED_TO_DIRECT = "Jag skickar resten till dig i ett privat meddelande, eftersom mötesuppgifterna är sekretessbelagda."
 
 NEW_MEETING_TITLE = "Nytt distansmöte"

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from bot.core import CardSubmit, Event, Reply, Router
-from bot.db import Channel
+from bot.db import Channel, Meeting
 from bot.runtime import Services
 from bot.services.meetings import MeetingError
 from bot.services.validation import InvalidInput, clean_label, clean_unit, meeting_times
@@ -34,6 +34,12 @@ def _in_private(event: Event, replies: list[Reply]) -> list[Reply]:
     if event.conversation.is_direct:
         return replies
     return [Reply(texts.MOVED_TO_DIRECT), *replies]
+
+
+def _updated(meeting: Meeting, services: Services) -> list[Reply]:
+    """The room card in its new state, in place of the one that was clicked."""
+    view = meeting_view(meeting, services)
+    return [Reply(view.room_name, meeting_card(view), direct=True, replaces_card=True)]
 
 
 @router.command("ny")
@@ -64,7 +70,7 @@ async def create_meeting(submit: CardSubmit[CreateMeeting], services: Services) 
         return refusal(refused.code)
     view = meeting_view(meeting, services)
     return [
-        Reply(texts.ROOM_CREATED_TITLE, meeting_card(view, just_created=True), direct=True),
+        Reply(texts.ROOM_CREATED_TITLE, meeting_card(view, just_created=True), direct=True, replaces_card=True),
         Reply(invitation_text(view), direct=True),
     ]
 
@@ -76,7 +82,8 @@ async def show_invitation(submit: CardSubmit[ShowInvitation], services: Services
     except MeetingError as refused:
         return refusal(refused.code)
     view = meeting_view(meeting, services)
-    return [Reply(view.room_name, meeting_card(view), direct=True), Reply(invitation_text(view), direct=True)]
+    return [Reply(view.room_name, meeting_card(view), direct=True, replaces_card=True),
+            Reply(invitation_text(view), direct=True)]
 
 
 @router.action(AddRecipient)
@@ -93,8 +100,7 @@ async def add_recipient(submit: CardSubmit[AddRecipient], services: Services) ->
         )
     except (InvalidInput, MeetingError) as refused:
         return refusal(refused.code)
-    view = meeting_view(meeting, services)
-    return [Reply(view.room_name, meeting_card(view), direct=True)]
+    return _updated(meeting, services)
 
 
 @router.action(MarkSent)
@@ -107,8 +113,7 @@ async def mark_sent(submit: CardSubmit[MarkSent], services: Services) -> list[Re
         )
     except MeetingError as refused:
         return refusal(refused.code)
-    view = meeting_view(meeting, services)
-    return [Reply(view.room_name, meeting_card(view), direct=True)]
+    return _updated(meeting, services)
 
 
 @router.action(MarkConfirmed)
@@ -121,8 +126,7 @@ async def mark_confirmed(submit: CardSubmit[MarkConfirmed], services: Services) 
         )
     except MeetingError as refused:
         return refusal(refused.code)
-    view = meeting_view(meeting, services)
-    return [Reply(view.room_name, meeting_card(view), direct=True)]
+    return _updated(meeting, services)
 
 
 async def _ask_delete(meeting_id: str, event: Event, services: Services) -> list[Reply]:
@@ -166,7 +170,8 @@ async def confirm_delete(submit: CardSubmit[ConfirmDelete], services: Services) 
             return await _ask_delete(form.meeting_id, submit.event, services)
         return refusal(refused.code)
     view = meeting_view(meeting, services)
-    return [Reply(texts.DELETED_TEXT.format(room=view.room_name), deleted_card(view), direct=True)]
+    return [Reply(texts.DELETED_TEXT.format(room=view.room_name), deleted_card(view), direct=True,
+                  replaces_card=True)]
 
 
 @router.action(CancelDelete)
@@ -176,4 +181,4 @@ async def cancel_delete(submit: CardSubmit[CancelDelete], services: Services) ->
     except MeetingError as refused:
         return refusal(refused.code)
     message = texts.DELETE_CANCELLED.format(room=meeting.room_name)
-    return [Reply(message, info_card(meeting.room_name, message), direct=True)]
+    return [Reply(message, info_card(meeting.room_name, message), direct=True, replaces_card=True)]

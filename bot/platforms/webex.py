@@ -48,11 +48,6 @@ WEBHOOK_CHECK_SECONDS = 600.0
 PERSON_CACHE_TTL = timedelta(minutes=10)
 PERSON_CACHE_SIZE = 1000
 
-NOT_ALLOWED = (
-    "Du har inte behörighet att använda Distansmöte. "
-    "Kontakta IT-supporten om du behöver tillgång."
-)
-
 # Everything a Webex call can fail with, after the client's own retries.
 WEBEX_ERRORS = (ApiError, MalformedResponse, requests.RequestException)
 
@@ -489,7 +484,7 @@ class WebexAdapter:
         assert self._services is not None
         # The key Event.dedupe_key would give: a redelivery gets no second refusal.
         if await self._services.events.first_time(f"{Platform.WEBEX}:{inbound.data_id}"):
-            await self._send({"toPersonId": actor.id}, Reply(NOT_ALLOWED))
+            await self._send({"toPersonId": actor.id}, Reply(texts.NOT_ALLOWED))
 
     async def _event(self, inbound: Inbound, actor: Actor) -> tuple[Event, str | None] | None:
         """The neutral event, and the id of the card message that was submitted (if any)."""
@@ -529,11 +524,11 @@ class WebexAdapter:
     # -- outbound -------------------------------------------------------------------------
 
     async def _deliver(self, event: Event, replies: Sequence[Reply], submitted_card: str | None) -> None:
-        """Post the replies in order. A new card replaces the submitted one: Webex cannot edit
-        a message that has a card, so the old one is deleted once the new one is there."""
+        """Post the replies in order. Webex cannot edit a message that has a card, so a reply
+        that replaces the submitted card deletes the old one once the new one is there."""
         for reply in replies:
             posted = await self._send(_target(event, reply), reply)
-            if posted and reply.card is not None and submitted_card is not None:
+            if posted and reply.replaces_card and submitted_card is not None:
                 await self._delete(submitted_card)
                 submitted_card = None
 

@@ -19,8 +19,8 @@ from pydantic import SecretStr
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import ConfigError, Settings
+from cards.texts import NOT_ALLOWED
 from bot.platforms.webex import (
-    NOT_ALLOWED,
     WebexAdapter,
     WebexClient,
     org_key,
@@ -396,15 +396,31 @@ async def test_the_routine_runs_over_signed_webhooks_and_the_invitation_only_goe
     await _click(webex, nina, room_card, texts.ADD_RECIPIENT, label="Kommunen – hemtjänsten", channel="messenger")
     await _click(webex, nina, _latest_card(webex, nina), texts.MARK_SENT)
     await _click(webex, nina, _latest_card(webex, nina), texts.MARK_CONFIRMED)
-    await _click(webex, nina, _latest_card(webex, nina), texts.DELETE_ROOM)
-    await _click(webex, nina, _latest_card(webex, nina), texts.DELETE_YES)
+    confirmed_room_card = _latest_card(webex, nina)
+    await _click(webex, nina, confirmed_room_card, texts.DELETE_ROOM)
+    question = _latest_card(webex, nina)
+    await _click(webex, nina, question, texts.DELETE_YES)
 
     assert cms.simulator.snapshot() == []
     assert fake.sent[-1].markdown == texts.DELETED_TEXT.format(room="HC Torsås 1")
     assert all(m.room_type == "direct" for m in fake.sent)
-    # Each card that was acted on gave way to its successor: only the last one is left.
-    live_cards = [m for m in fake.sent if m.card is not None and m.id not in fake.deleted]
-    assert live_cards == [fake.sent[-1]]
+    # Each updated room card took the place of the one clicked; the question gave way to the
+    # answer, while the room card it was asked from stays.
+    room_cards = [m for m in fake.sent if m.markdown == "HC Torsås 1" and m.card is not None]
+    assert [m.id for m in room_cards if m.id not in fake.deleted] == [confirmed_room_card.id]
+    assert question.id in fake.deleted and confirmed_room_card.id not in fake.deleted
+
+
+async def test_a_refused_submission_leaves_the_card_so_it_can_be_corrected(
+        webex: Harness, nina: dict[str, Any], cms: RunningCms) -> None:
+    await webex.deliver(webex.fake.user_message(nina, "/distansmöte ny"))
+    form = _latest_card(webex, nina)
+    await _click(webex, nina, form, texts.CREATE_ROOM, unit="HC Torsås", date="2026-11-24")
+    assert webex.fake.sent[-1].markdown == texts.ERRORS["in_the_past"]
+    assert form.id not in webex.fake.deleted
+    await _create_room(webex, nina, form)
+    assert form.id in webex.fake.deleted
+    assert len(cms.simulator.snapshot()) == 1
 
 
 # -- webhook set-up ----------------------------------------------------------------------------
