@@ -57,14 +57,15 @@ class Bot:
         self.services = services
 
     async def handle(self, event: Event) -> list[Reply]:
-        values = [event.text] if event.text is not None else list(event.inputs.values())
-        if any_personal_number(values):
-            log.info("input with a personal identity number refused (platform=%s)", event.platform)
-            return [Reply(texts.PERSONAL_NUMBER_REFUSED, info_card(texts.PERSONAL_NUMBER_TITLE, texts.PERSONAL_NUMBER_REFUSED))]
-
         if not await self.services.events.first_time(event.dedupe_key):
             log.info("duplicate event ignored (platform=%s)", event.platform)
             return []
+
+        values = [event.text] if event.text is not None else list(event.inputs.values())
+        if any_personal_number(values):
+            log.info("input with a personal identity number refused (platform=%s)", event.platform)
+            return [Reply(texts.PERSONAL_NUMBER_REFUSED,
+                          info_card(texts.PERSONAL_NUMBER_TITLE, texts.PERSONAL_NUMBER_REFUSED), direct=True)]
 
         try:
             if event.is_card_submit:
