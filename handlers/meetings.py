@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.core import CardSubmit, Event, Reply, Router
 from bot.db import Channel, Meeting
 from bot.runtime import Services
-from bot.services.meetings import MeetingError
+from bot.services.meetings import MeetingError, Person
 from bot.services.validation import InvalidInput, clean_label, clean_unit, meeting_times
 from cards import texts
 from cards.actions import (
@@ -103,30 +104,25 @@ async def add_recipient(submit: CardSubmit[AddRecipient], services: Services) ->
     return _updated(meeting, services)
 
 
-@router.action(MarkSent)
-async def mark_sent(submit: CardSubmit[MarkSent], services: Services) -> list[Reply]:
-    if not submit.form.recipient_id:
+async def _recipient_step(form: MarkSent | MarkConfirmed, event: Event, services: Services,
+                          step: Callable[[str, Person, str], Awaitable[Meeting]]) -> list[Reply]:
+    if not form.recipient_id:
         return refusal("recipient_missing")
     try:
-        meeting = await services.meetings.mark_sent(
-            submit.form.meeting_id, person(submit.event, services), submit.form.recipient_id
-        )
+        meeting = await step(form.meeting_id, person(event, services), form.recipient_id)
     except MeetingError as refused:
         return refusal(refused.code)
     return _updated(meeting, services)
+
+
+@router.action(MarkSent)
+async def mark_sent(submit: CardSubmit[MarkSent], services: Services) -> list[Reply]:
+    return await _recipient_step(submit.form, submit.event, services, services.meetings.mark_sent)
 
 
 @router.action(MarkConfirmed)
 async def mark_confirmed(submit: CardSubmit[MarkConfirmed], services: Services) -> list[Reply]:
-    if not submit.form.recipient_id:
-        return refusal("recipient_missing")
-    try:
-        meeting = await services.meetings.mark_confirmed(
-            submit.form.meeting_id, person(submit.event, services), submit.form.recipient_id
-        )
-    except MeetingError as refused:
-        return refusal(refused.code)
-    return _updated(meeting, services)
+    return await _recipient_step(submit.form, submit.event, services, services.meetings.mark_confirmed)
 
 
 async def _ask_delete(meeting_id: str, event: Event, services: Services) -> list[Reply]:
