@@ -31,10 +31,6 @@ class OffsetClock:
             raise ValueError("the demo clock only moves forward")
         self.offset += delta
 
-    def jump_to(self, when: datetime) -> None:
-        """Move forward to ``when``; a moment already passed leaves the clock as it is."""
-        self.advance(max(when - self.now(), timedelta(0)))
-
 
 class ManualClock:
     """A clock that moves only when told to (tests and the demo's clock control)."""

@@ -20,7 +20,9 @@ from aiohttp import web
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from bot.app import create_app
-from bot.clock import Clock
+from bot.clock import OffsetClock
+from bot.demo_clock import MovableClock, install_demo_clock
+from bot.scheduler import SCHEDULER
 from bot.config import Settings
 from bot.platforms.demo import DEMO_EMAIL_DOMAIN, DEMO_USERS, DemoAdapter, DemoSetupError, admin_ids
 from bot.runtime import open_services
@@ -114,23 +116,29 @@ def _fresh_database(data_dir: Path) -> None:
 
 @asynccontextmanager
 async def demo_parts(data_dir: Path = DEFAULT_DATA_DIR, *,
-                     clock: Clock | None = None) -> AsyncIterator[DemoParts]:
+                     clock: MovableClock | None = None) -> AsyncIterator[DemoParts]:
     """A CMS simulator on 127.0.0.1, services on a fresh SQLite file, and the app with the demo page."""
     _fresh_database(data_dir)
     username, password = "demo", secrets.token_urlsafe(16)
     simulator = CmsSimulator(username=username, password=password, domain=VIDEO_DOMAIN)
     async with _listening(simulator.app, 0) as cms_address:
         settings = demo_settings(data_dir, f"http://{HOST}:{cms_address[1]}/api/v1/", username, password)
-        services = await open_services(settings, clock=clock)
+        # Real time that the page's clock control can move ahead (tests pass a manual clock).
+        demo_clock = clock or OffsetClock()
+        services = await open_services(settings, clock=demo_clock)
+        app: web.Application | None = None
         try:
-            app = create_app(services, [DemoAdapter(rooms=simulator.snapshot)])
+            app = create_app(services, [DemoAdapter(rooms=simulator.snapshot)], reminders=True)
+            install_demo_clock(app, services, demo_clock)
             yield DemoParts(app, simulator, cms_address)
         finally:
+            if app is not None and SCHEDULER in app:  # the timer must not outlive the database it polls
+                await app[SCHEDULER].stop()
             await services.close()
 
 
 async def start_demo(port: int = DEFAULT_PORT, data_dir: Path = DEFAULT_DATA_DIR, *,
-                     clock: Clock | None = None) -> DemoHandle:
+                     clock: MovableClock | None = None) -> DemoHandle:
     """Start every part and serve the page on 127.0.0.1; ``port=0`` picks a free port."""
     stack = AsyncExitStack()
     try:

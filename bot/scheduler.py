@@ -60,14 +60,19 @@ class ReminderScheduler:
                                                           timezone=self._services.settings.zone),
                             id="sweep", **_JOB)
         self._reminders.wake_with(self.wake_at)
+        self._reminders.claiming = True
         self._timer.start()
 
     async def stop(self) -> None:
         self._reminders.wake_with(None)
-        if self._timer.running:
+        if not self._timer.running:
+            return
+        self._timer.pause()
+        self._reminders.claiming = False
+        # Shutting down cancels running jobs: let a run in progress finish its transactions first.
+        async with self._running:
             self._timer.shutdown(wait=False)
-        async with self._running:  # let a run in progress finish its transaction
-            pass
+        await asyncio.sleep(0)  # AsyncIOScheduler shuts down in a callback on the loop
 
     def wake_at(self, due: datetime) -> None:
         """Run at ``due`` (service clock) unless an earlier wake-up is already armed."""

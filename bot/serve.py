@@ -32,7 +32,7 @@ async def serve(settings: Settings, host: str, port: int) -> None:
     """Run until SIGINT or SIGTERM. Settings are checked before the database is touched."""
     adapters = platform_adapters(settings)
     services = await open_services(settings)
-    runner = web.AppRunner(create_app(services, adapters))
+    runner = web.AppRunner(create_app(services, adapters, reminders=True))
     try:
         await runner.setup()
         await web.TCPSite(runner, host, port).start()

@@ -51,6 +51,7 @@ PAGE_HEADERS = {
 API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 STATIC_FILES = {
     "app.js": "text/javascript",
+    "clock.js": "text/javascript",
     "app.css": "text/css",
     "icon.svg": "image/svg+xml",
 }

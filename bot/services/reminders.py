@@ -227,6 +227,8 @@ class ReminderService:
         shared = meetings.planner
         self.planner = planner or (shared if isinstance(shared, ReminderPlanner) else ReminderPlanner(settings))
         self._waker: Waker | None = None
+        # Cleared at shutdown: the claim loops finish the reminder in hand and stop.
+        self.claiming = True
         # SKIP LOCKED lets several claim loops share the queue; SQLite has one writer anyway.
         self._workers = workers or (4 if self.many_instances_safe else 1)
 
@@ -303,7 +305,7 @@ class ReminderService:
 
     async def _drain(self) -> int:
         handled = 0
-        while handled < MAX_PER_RUN and await self._run_one():
+        while handled < MAX_PER_RUN and self.claiming and await self._run_one():
             handled += 1
         return handled
 

@@ -1,0 +1,191 @@
+"""Benchmark: the bot with 100,000 pending reminders in PostgreSQL, 1,000 of them falling due at once.
+
+    .venv/bin/python bench/reminders.py [--postgres-url URL] [--pending N] [--due N] [--latency MS ...]
+
+Creates a scratch database on the server, fills it, and starts the real bot (``open_services`` +
+``create_app(..., reminders=True)``: migrations, APScheduler timer, claim loops) as a separate
+process with a recording adapter in place of Webex. Measured:
+
+- start to ready: from spawning the process until the app has started (timer armed), wall clock;
+- resident memory (VmRSS) when ready and after the burst, and the peak (VmHWM);
+- lateness of each of the due reminders: when the adapter was called minus the due time.
+
+``--latency`` simulates a platform round trip per message (0 = the bot's own overhead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = os.environ.get("DISTANSMOTE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+LEAD = timedelta(seconds=20)  # the burst falls due this long after seeding: after the bot is ready
+
+
+def _rss() -> dict[str, int]:
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0])  # KiB
+    return fields
+
+
+# -- the bot process -------------------------------------------------------------------------------
+
+
+class RecordingAdapter:
+    platform = "memory"
+
+    def __init__(self, expected: int, latency: float) -> None:
+        self.expected, self.latency = expected, latency
+        self.sent_at: list[float] = []
+        self.done = asyncio.Event()
+
+    def install(self, app: object) -> None:
+        pass
+
+    async def send_direct(self, person_id: str, reply: object) -> None:
+        self.sent_at.append(time.time())
+        if len(self.sent_at) >= self.expected:
+            self.done.set()
+        await asyncio.sleep(self.latency)
+
+
+async def bot(url: str, due_at: float, expected: int, latency: float) -> None:
+    from aiohttp import web
+
+    from bot.app import create_app
+    from bot.config import Settings
+    from bot.runtime import open_services
+
+    settings = Settings(_env_file=None, database_url=url, cms_url="http://127.0.0.1:9/api/v1/",  # type: ignore[call-arg]
+                        cms_username="bench", cms_password="bench")
+    services = await open_services(settings)
+    adapter = RecordingAdapter(expected, latency)
+    runner = web.AppRunner(create_app(services, [adapter], reminders=True))  # type: ignore[list-item]
+    await runner.setup()
+    print(json.dumps({"ready": time.time(), **_rss()}), flush=True)
+    await asyncio.wait_for(adapter.done.wait(), timeout=900)
+    lateness = sorted(sent - due_at for sent in adapter.sent_at)
+    print(json.dumps({"lateness": lateness, **_rss()}), flush=True)
+    await runner.cleanup()
+    await services.close()
+
+
+# -- the harness -----------------------------------------------------------------------------------
+
+
+async def _admin(url: str, sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def seed(url: str, pending: int, due: int, due_at: datetime) -> None:
+    """``pending`` reminders on ``pending // 4`` meetings; the first ``due`` fall due at ``due_at``."""
+    import asyncpg
+
+    from bot.db import create_engine, upgrade
+
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+    now = datetime.now(UTC)
+    meetings, reminders = [], []
+    for n in range(pending // 4):
+        meeting_id = str(uuid.uuid4())
+        starts = due_at + timedelta(minutes=5) if n < due else now + timedelta(days=1 + n % 30, minutes=n % 600)
+        meetings.append((meeting_id, meeting_id, "memory", "memory:nurse", "Nina", "HC Bench", f"HC Bench {n}",
+                         f"hc.bench.{n}", str(100_000_000 + n), meeting_id, starts, starts + timedelta(hours=1),
+                         "invited", now))
+        plan = [("start", starts - timedelta(minutes=5)), ("unconfirmed", starts - timedelta(hours=1)),
+                ("cleanup", starts + timedelta(minutes=70)), ("auto_delete", starts + timedelta(hours=25))]
+        if n < due:
+            plan[1] = ("unconfirmed", starts + timedelta(days=400))  # only the start reminder is in the burst
+        reminders += [(str(uuid.uuid4()), meeting_id, kind, at, "pending", 0, at) for kind, at in plan]
+    connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        await connection.copy_records_to_table("meeting", records=meetings, columns=[
+            "id", "request_key", "platform", "creator_id", "creator_name", "unit", "room_name", "uri", "call_id",
+            "space_id", "starts_at", "ends_at", "state", "created_at"])
+        await connection.copy_records_to_table("reminder", records=reminders, columns=[
+            "id", "meeting_id", "kind", "due_at", "state", "attempts", "planned_at"])
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
+def run_bot(url: str, due_at: datetime, due: int, latency: float) -> dict[str, float]:
+    started = time.time()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--bot", url, str(due_at.timestamp()), str(due), str(latency)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    ready = json.loads(process.stdout.readline())
+    burst = json.loads(process.stdout.readline())
+    process.wait(timeout=120)
+    lateness = burst["lateness"]
+    return {
+        "start_to_ready_s": ready["ready"] - started,
+        "rss_ready_mib": ready["VmRSS"] / 1024,
+        "rss_after_mib": burst["VmRSS"] / 1024,
+        "peak_mib": burst["VmHWM"] / 1024,
+        "p50_s": statistics.median(lateness),
+        "p99_s": lateness[int(len(lateness) * 0.99) - 1],
+        "max_s": lateness[-1],
+    }
+
+
+async def _prepare(base: str, name: str, pending: int, due: int) -> tuple[str, datetime]:
+    await _admin(base, f'CREATE DATABASE "{name}"')
+    url = base.rsplit("/", 1)[0] + "/" + name
+    due_at = datetime.now(UTC) + LEAD
+    await seed(url, pending, due, due_at)
+    return url, due_at
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres-url", default=DEFAULT_URL, help="a server the benchmark may create databases on")
+    parser.add_argument("--pending", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=1_000)
+    parser.add_argument("--latency", type=float, nargs="+", default=[0.0, 100.0], help="ms per message")
+    args = parser.parse_args()
+    print(f"{args.pending} pending reminders, {args.due} due at once; python {sys.version.split()[0]}")
+    print("| platform latency | start to ready | RSS ready / after / peak | lateness p50 | p99 | max |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for latency in args.latency:
+        name = f"distansmote_bench_{uuid.uuid4().hex[:10]}"
+        url, due_at = asyncio.run(_prepare(args.postgres_url, name, args.pending, args.due))
+        try:
+            result = run_bot(url, due_at, args.due, latency / 1000)
+        finally:
+            asyncio.run(_admin(args.postgres_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+        print(f"| {latency:.0f} ms | {result['start_to_ready_s']:.2f} s | {result['rss_ready_mib']:.0f} / "
+              f"{result['rss_after_mib']:.0f} / {result['peak_mib']:.0f} MiB | {result['p50_s']:.2f} s | "
+              f"{result['p99_s']:.2f} s | {result['max_s']:.2f} s |", flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--bot":
+        _, _, bot_url, due_ts, expected, latency = sys.argv
+        asyncio.run(bot(bot_url, float(due_ts), int(expected), float(latency)))
+    else:
+        main()
