@@ -9,7 +9,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.db import Meeting, Reminder, ReminderAttempt, create_engine, sessionmaker, upgrade

@@ -599,11 +599,9 @@ def _platform_id(person_key: str) -> str:
     return person_key.split(":", 1)[1] if ":" in person_key else person_key
 
 
-def _audit(session: AsyncSession, at: datetime, actor: str, action: str, meeting: Meeting | None = None,
-           *, space_id: str | None = None, detail: str | None = None) -> None:
-    session.add(AuditRecord(at=at, actor=actor, action=action, detail=detail,
-                            meeting_id=meeting.id if meeting else None,
-                            space_id=meeting.space_id if meeting else space_id))
+def _audit(session: AsyncSession, at: datetime, actor: str, action: str, meeting: Meeting, *, detail: str) -> None:
+    session.add(AuditRecord(at=at, actor=actor, action=action, detail=detail, meeting_id=meeting.id,
+                            space_id=meeting.space_id))
 
 
 # -- the sweep ---------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.core import Reply
-from bot.db import AuditRecord, Channel, Meeting, Reminder, ReminderAttempt
+from bot.db import Channel, Meeting, Reminder, ReminderAttempt
 from bot.runtime import Services, open_services
 from bot.services import reminders as r
 from bot.services.meetings import MeetingError, Person
@@ -374,8 +375,6 @@ async def test_two_instances_against_one_postgresql_send_each_reminder_once(cms,
     try:
         meetings = [await first.meeting(n=n) for n in range(20)]
         clock.set(START + timedelta(minutes=70))  # unconfirmed, start and cleanup of each are due
-        import asyncio
-
         counts = await asyncio.gather(first.reminders.run_due(), second.reminders.run_due())
         assert sum(counts) == 60
         sent = [reply.text for _, _, reply in first.outbox.sent]
