@@ -345,8 +345,10 @@ class WebexAdapter:
 
     async def send_direct(self, person_id: str, reply: Reply) -> None:
         """Post ``reply`` 1:1 (reminders): one attempt; the reminder service retries on failure."""
+        # Admins may be listed by e-mail address rather than person id.
+        target = {"toPersonEmail": person_id} if "@" in person_id else {"toPersonId": person_id}
         try:
-            await self._reminder_client.post_message(toPersonId=person_id, **_content(reply))
+            await self._reminder_client.post_message(**target, **_content(reply))
         except WEBEX_ERRORS as exc:
             raise delivery_error(exc) from None
 

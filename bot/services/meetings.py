@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 CDR_TAG_PREFIX = "distansmote:"
 MAX_CREATE_ATTEMPTS = 10
+# FOR NO KEY UPDATE on PostgreSQL: enough to serialise edits of one meeting, and it does not
+# block the reminder claim, which takes a key-share lock on the meeting.
+_ROW_LOCK = {"key_share": True}
 LIVE_STATES = (MeetingState.CREATED, MeetingState.INVITED, MeetingState.ENDED)
 
 
@@ -312,7 +315,7 @@ class MeetingService:
         return meeting
 
     async def _editable(self, session: AsyncSession, meeting_id: str, person: Person) -> Meeting:
-        meeting = await session.get(Meeting, meeting_id, with_for_update=True) if _looks_like_id(meeting_id) else None
+        meeting = await session.get(Meeting, meeting_id, with_for_update=_ROW_LOCK) if _looks_like_id(meeting_id) else None
         if meeting is None:
             raise MeetingError("not_found")
         if meeting.creator_id != person.key and not person.is_admin:
@@ -350,7 +353,7 @@ class MeetingService:
 
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            meeting = await session.get(Meeting, meeting_id, with_for_update=True)
+            meeting = await session.get(Meeting, meeting_id, with_for_update=_ROW_LOCK)
             assert meeting is not None
             if meeting.state == MeetingState.DELETED:
                 raise MeetingError("already_deleted")
@@ -366,7 +369,7 @@ class MeetingService:
 
     async def mark_ended(self, meeting_id: str) -> None:
         async with self._sessions() as session, session.begin():
-            meeting = await session.get(Meeting, meeting_id, with_for_update=True)
+            meeting = await session.get(Meeting, meeting_id, with_for_update=_ROW_LOCK)
             if meeting is not None and meeting.state in (MeetingState.CREATED, MeetingState.INVITED):
                 meeting.state = MeetingState.ENDED
                 _audit(session, self._clock.now(), "system", "ended", meeting)

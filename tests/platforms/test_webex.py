@@ -342,6 +342,12 @@ async def test_send_direct_posts_one_to_one(webex: Harness, nina: dict[str, Any]
     assert (reminder.to_person_id, reminder.room_type, reminder.markdown) == (nina["id"], "direct", "Påminnelse")
 
 
+async def test_send_direct_reaches_an_admin_listed_by_email(webex: Harness, nina: dict[str, Any]) -> None:
+    await webex.adapter.send_direct(nina["emails"][0], Reply("Larm"))
+    [alert] = webex.fake.sent
+    assert (alert.to_person_email, alert.room_type) == (nina["emails"][0], "direct")
+
+
 async def test_send_direct_leaves_retrying_to_the_reminder_service(webex: Harness, nina: dict[str, Any]) -> None:
     webex.fake.fail_next(429, retry_after=120, method="POST", path="messages")
     with pytest.raises(DeliveryFailed) as limited:
