@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.cli import main
 from bot.simulators.cms import CmsSimulator
+from tests.processes import stop
 
 CMS_VARIABLES = ("DISTANSMOTE_CMS_URL", "DISTANSMOTE_CMS_USERNAME", "DISTANSMOTE_CMS_PASSWORD")
 REPO = Path(__file__).resolve().parents[1]
@@ -133,10 +134,5 @@ def test_simulator_command_serves_until_interrupted(
             assert main(["cms", "check"]) == 0
             assert capsys.readouterr().out.startswith("CMS OK: http://127.0.0.1:")
         finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                returncode = process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                raise
+            returncode = stop(process, signal.SIGINT, timeout=10)
         assert returncode == 0

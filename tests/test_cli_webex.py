@@ -18,6 +18,7 @@ from aiohttp import web
 
 from bot.cli import main
 from bot.simulators.webex import WebexFake
+from tests.processes import stop
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "bot-token-for-tests"
@@ -160,12 +161,7 @@ def test_serve_runs_until_sigterm(tmp_path: Path, fake: tuple[WebexFake, str]) -
                 with urllib.request.urlopen(f"http://{address}{path}", timeout=5) as response:
                     assert response.status == 200
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                returncode = process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                raise
+            returncode = stop(process)
     assert returncode == 0
     assert ("GET", "/v1/people/me", 200) in webex.requests
     assert [h["status"] for h in webex.webhooks.values()] == ["active"]  # reactivated at start
