@@ -17,6 +17,9 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.runtime import Services, open_services
 from bot.simulators.cms import CmsSimulator
+from bot.dispatcher import Bot
+from handlers import build_router
+from tests.harness import Chat
 from bot.db import create_engine, upgrade
 
 POSTGRES_URL = os.environ.get(
@@ -105,3 +108,9 @@ async def services(cms: RunningCms, tmp_path: Path, clock: ManualClock) -> Async
     opened = await open_services(settings, clock=clock)
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+def chat(services: Services) -> Chat:
+    """The in-memory chat platform on the real router and handlers."""
+    return Chat(Bot(build_router(), services))
