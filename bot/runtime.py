@@ -36,6 +36,7 @@ class Services:
 
     async def close(self) -> None:
         await self.cms.close()
+        await self.events.close()  # its kept connection, before the pool goes
         await self.engine.dispose()
 
 

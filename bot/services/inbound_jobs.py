@@ -1,0 +1,319 @@
+"""Inbound work kept in the store, so that a webhook is answered at once and nothing accepted is lost.
+
+The pattern of ``contracts/security-and-scheduling.md`` §2: verify → ``INSERT … ON CONFLICT DO
+NOTHING`` keyed on the platform's event id (a redelivery adds nothing) → answer 200 → a bounded
+set of workers processes the job (platform calls, the bot) and marks it finished.
+
+- The backlog lives in the ``inbound_job`` table, not in memory: a burst costs rows, not tasks.
+- A job is a lease: ``running`` with ``lease_until`` ahead, committed at once, so no transaction
+  stays open during platform calls. If the process dies, the job is claimable again when the lease
+  ends; a stopping process hands its unfinished jobs back at once.
+- When a worker is free, the route writes the job already leased and hands it straight over (one
+  transaction). Otherwise the job waits as ``pending`` and workers claim it: they are woken
+  in-process when a job is written, and poll for jobs of other instances and ended leases.
+- Concurrent webhooks are written in one statement (``GroupInsert``): under load one round trip
+  and one commit serve many requests; alone, a request waits for nobody.
+- Finished jobs are recorded together, with the next claim or a moment later, not one by one.
+- PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets instances share the table. SQLite: one instance.
+
+Processing is at least once: a crash after the platform calls and before the finish is recorded
+repeats the job when its lease ends; the bot's own dedupe (``InboundEvents``) makes the effect once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Integer, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import Clock
+from bot.db import InboundJob
+from bot.services.group_insert import GroupInsert
+
+log = logging.getLogger(__name__)
+
+PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+# Longer than a job can take: the Webex client's retries and Retry-After waits included.
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 5  # leased this often without finishing: the job kills the process, give up
+POLL_SECONDS = 2.0
+RECORD_AFTER = 0.5  # seconds a finished job may wait to be recorded with others
+KEEP_FINISHED = timedelta(days=2)  # finished rows go on deduping redeliveries this long
+PURGE_EVERY = 3600.0
+
+_job = InboundJob.__table__.c
+_OPEN = or_(_job.state == PENDING, and_(_job.state == RUNNING, _job.lease_until < bindparam("b_now")))
+_FINISH = (update(InboundJob)
+           .where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
+           .values(state=bindparam("b_state"), lease_until=None, finished_at=bindparam("b_now")))
+_HAND_BACK = (update(InboundJob).where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
+              .values(state=PENDING, lease_until=None))
+
+
+@dataclass(frozen=True)
+class Job:
+    key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class InboundJobs:
+    """One platform's rows of the ``inbound_job`` table: add, claim, finish, hand back.
+
+    Statements are built once: building and cache-keying SQLAlchemy constructs per call costs
+    more CPU than the round trip.
+    """
+
+    def __init__(self, engine: AsyncEngine, clock: Clock, platform: str, *, lease: timedelta = LEASE) -> None:
+        self._engine = engine
+        self._rows = GroupInsert(engine, InboundJob.__table__)
+        self._clock = clock
+        self._platform = platform
+        self._lease = lease
+        claimable = (select(_job.key).where(_job.platform == platform, _OPEN)
+                     .order_by(_job.received_at).limit(bindparam("b_limit", type_=Integer)))
+        if engine.dialect.name == "postgresql":
+            claimable = claimable.with_for_update(skip_locked=True)
+        self._claim = (update(InboundJob).where(_job.key.in_(claimable.scalar_subquery()))
+                       .values(state=RUNNING, lease_until=bindparam("b_lease"), attempts=_job.attempts + 1)
+                       .returning(_job.key, _job.payload, _job.attempts, _job.received_at))
+
+    async def add(self, key: str, payload: dict[str, Any], *, leased: bool = False) -> bool:
+        """Store a job; False if one with ``key`` exists (a redelivery). Committed on return.
+
+        ``leased``: written as running under this process's lease, for a worker that is free.
+        """
+        now = self._clock.now()
+        return await self._rows.add({
+            "key": key[:255], "platform": self._platform, "payload": json.dumps(payload, separators=(",", ":")),
+            "state": RUNNING if leased else PENDING, "received_at": now, "attempts": int(leased),
+            "lease_until": now + self._lease if leased else None,
+        })
+
+    async def close(self) -> None:
+        await self._rows.close()
+
+    async def claim(self, limit: int, finished: Sequence[tuple[str, str]] = ()) -> list[Job]:
+        """Record ``finished`` (key, final state) and lease up to ``limit`` jobs, oldest first."""
+        if not limit and not finished:
+            return []
+        now = self._clock.now()
+        async with self._engine.begin() as connection:
+            for state in (DONE, FAILED):
+                keys = [key for key, final in finished if final == state]
+                if keys:
+                    await connection.execute(_FINISH, {"b_keys": keys, "b_state": state, "b_now": now})
+            if not limit:
+                return []
+            rows = (await connection.execute(
+                self._claim, {"b_now": now, "b_limit": limit, "b_lease": now + self._lease})).all()
+        rows.sort(key=lambda row: row.received_at)
+        return [Job(row.key, json.loads(row.payload), row.attempts) for row in rows]
+
+    async def hand_back(self, keys: Sequence[str]) -> None:
+        """Make jobs this process will not finish claimable at once (shutdown)."""
+        if keys:
+            async with self._engine.begin() as connection:
+                await connection.execute(_HAND_BACK, {"b_keys": list(keys)})
+
+    async def open_count(self) -> int:
+        """Jobs pending, or running under a lease."""
+        async with self._engine.connect() as connection:
+            count = await connection.scalar(
+                select(func.count()).select_from(InboundJob)
+                .where(_job.platform == self._platform, _job.state.in_((PENDING, RUNNING))))
+        return int(count or 0)
+
+    async def purge(self, keep: timedelta = KEEP_FINISHED) -> int:
+        """Delete finished jobs older than ``keep``."""
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                delete(InboundJob).where(_job.platform == self._platform, _job.state.in_((DONE, FAILED)),
+                                         _job.finished_at < self._clock.now() - keep))
+        return result.rowcount
+
+
+Process = Callable[[Job], Awaitable[None]]
+
+
+class JobWorkers:
+    """Runs at most ``size`` jobs at a time with ``process``, taking them from :class:`InboundJobs`.
+
+    One loop claims (as many jobs as there are free places, in one transaction) and starts a task
+    per job; the route may also hand a job over directly (:meth:`reserve`, :meth:`run`). A task
+    that ends wakes the loop, which records it with the next claim or within ``RECORD_AFTER``.
+    ``process`` handles its own errors; one that escapes is logged and the job recorded as failed.
+    """
+
+    def __init__(self, jobs: InboundJobs, process: Process, *, size: int, poll_seconds: float = POLL_SECONDS,
+                 record_after: float = RECORD_AFTER, purge_every: float = PURGE_EVERY) -> None:
+        if size < 1:
+            raise ValueError("at least one worker")
+        self._jobs = jobs
+        self._process = process
+        self._size = size
+        self._poll_seconds = poll_seconds
+        self._record_after = record_after
+        self._purge_every = purge_every
+        self._active: dict[str, asyncio.Task[None]] = {}
+        self._reserved = 0
+        self._finished: list[tuple[str, str]] = []
+        self._record_by: float | None = None  # loop time by which ``_finished`` is written
+        self._hungry = True  # the store may hold jobs for us: look at the next chance
+        self._draining = 0  # drain() waiting: record finished jobs at once
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._claiming = False
+        self._loop: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._claiming = True
+        self._loop = asyncio.create_task(self._run())
+
+    def notify(self) -> None:
+        """A job was written as pending: claim it as soon as a place is free."""
+        self._hungry = True
+        self._idle.clear()
+        self._wake.set()
+
+    def reserve(self) -> bool:
+        """Hold a free place for a job about to be written leased; False if all are taken."""
+        if not self._claiming or len(self._active) + self._reserved >= self._size:
+            return False
+        self._reserved += 1
+        self._idle.clear()
+        return True
+
+    def run(self, job: Job | None) -> None:
+        """Start ``job`` in the place :meth:`reserve` held (``None``: it was not written after all)."""
+        self._reserved -= 1
+        if job is not None:
+            self._active[job.key] = asyncio.create_task(self._work(job))
+        elif self._hungry:
+            self._wake.set()  # the place may go to a waiting job
+
+    async def drain(self) -> None:
+        """Wait until no job is pending in the store or running here, and all are recorded (tests)."""
+        if self._loop is None or self._loop.done():
+            return
+        self._draining += 1
+        self.notify()  # one more look at the store, also for jobs written by other instances
+        idle = asyncio.ensure_future(self._idle.wait())
+        try:
+            await asyncio.wait({idle, self._loop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            idle.cancel()
+            self._draining -= 1
+
+    async def stop(self, grace: float) -> None:
+        """Stop claiming; give running jobs ``grace`` seconds, then cancel them and hand them back."""
+        if self._loop is None:
+            return
+        self._claiming = False
+        self._loop.cancel()  # first: a claim in progress either rolls back or has started its jobs
+        await asyncio.gather(self._loop, return_exceptions=True)
+        self._loop = None
+        running = [task for task in self._active.values() if not task.done()]
+        if running:
+            _, unfinished = await asyncio.wait(running, timeout=grace)
+            if unfinished:
+                log.warning("%d inbound jobs still running at shutdown were handed back", len(unfinished))
+                for task in unfinished:
+                    task.cancel()
+                await asyncio.gather(*unfinished, return_exceptions=True)
+        try:
+            cancelled = [key for key, task in self._active.items() if task.cancelled()]
+            await self._jobs.claim(0, self._take_finished())
+            await self._jobs.hand_back(cancelled)
+        except Exception:  # noqa: BLE001 - their leases run out by themselves
+            log.exception("inbound jobs could not be recorded at shutdown")
+        await self._jobs.close()
+
+    def _take_finished(self) -> list[tuple[str, str]]:
+        finished, self._finished, self._record_by = self._finished, [], None
+        return finished
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_poll = loop.time() + self._poll_seconds
+        next_purge = loop.time() + self._purge_every
+        while True:
+            self._wake.clear()
+            now = loop.time()
+            if now >= next_poll:
+                self._hungry, next_poll = True, now + self._poll_seconds
+            free = self._size - len(self._active) - self._reserved if self._claiming else 0
+            limit = max(free, 0) if self._hungry else 0
+            due = self._draining or (self._record_by is not None and now >= self._record_by)
+            record = bool(self._finished) and (limit > 0 or due)
+            if limit or record:
+                finished = self._take_finished() if record else []
+                self._reserved += limit  # the places being claimed are not the route's to take
+                try:
+                    jobs = await self._jobs.claim(limit, finished)
+                except Exception:  # noqa: BLE001 - the store is away: keep what we have, try again
+                    log.exception("inbound jobs could not be claimed")
+                    self._finished = finished + self._finished
+                    self._record_by = loop.time() + self._poll_seconds
+                    await asyncio.sleep(self._poll_seconds)
+                    continue
+                finally:
+                    self._reserved -= limit
+                for job in jobs:
+                    self._start(job)
+                if limit:
+                    self._hungry = len(jobs) == limit  # a full claim: more may be waiting
+                continue  # workers may have finished meanwhile
+            if not (self._active or self._reserved or self._finished or self._hungry or self._wake.is_set()):
+                self._idle.set()
+            if now >= next_purge:
+                next_purge = now + self._purge_every
+                await self._purge()
+            deadline = min(next_poll, self._record_by or next_poll)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    def _start(self, job: Job) -> None:
+        if job.attempts > MAX_ATTEMPTS:
+            log.error("an inbound job was leased %d times without finishing; given up", job.attempts)
+            self._finish(job.key, FAILED)
+            return
+        self._active[job.key] = asyncio.create_task(self._work(job))
+
+    async def _work(self, job: Job) -> None:
+        try:
+            await self._process(job)
+        except Exception:  # noqa: BLE001 - a job must end, not take the worker with it
+            log.exception("an inbound job failed unexpectedly")
+            self._finish(job.key, FAILED)
+        else:
+            self._finish(job.key, DONE)
+
+    def _finish(self, key: str, state: str) -> None:
+        self._active.pop(key, None)  # the place is free now; the record follows
+        self._finished.append((key, state))
+        # Wake the loop only if it has something to do now: claim for the free place, set the
+        # record's timer, or end a drain. Otherwise the record goes with the others.
+        if self._hungry or self._draining or self._record_by is None:
+            if self._record_by is None:
+                self._record_by = asyncio.get_running_loop().time() + self._record_after
+            self._wake.set()
+
+    async def _purge(self) -> None:
+        try:
+            removed = await self._jobs.purge()
+        except Exception:  # noqa: BLE001 - tried again at the next purge
+            log.exception("finished inbound jobs could not be purged")
+            return
+        if removed:
+            log.info("%d finished inbound jobs purged", removed)

@@ -1,0 +1,127 @@
+"""The inbound job store and its workers, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import ManualClock
+from bot.db import InboundJob
+from bot.services.inbound_jobs import DONE, FAILED, LEASE, MAX_ATTEMPTS, InboundJobs, Job, JobWorkers
+
+
+@pytest.fixture
+async def jobs(engine: AsyncEngine, clock: ManualClock) -> AsyncIterator[InboundJobs]:
+    store = InboundJobs(engine, clock, "webex")
+    yield store
+    await store.close()
+
+
+async def _states(engine: AsyncEngine) -> dict[str, str]:
+    async with engine.connect() as connection:
+        return dict((await connection.execute(select(InboundJob.key, InboundJob.state))).all())
+
+
+async def test_a_key_is_stored_once_also_when_it_arrives_twice_at_the_same_moment(jobs: InboundJobs) -> None:
+    added = await asyncio.gather(jobs.add("a", {"n": 1}), jobs.add("a", {"n": 2}), jobs.add("b", {"n": 3}))
+    assert sorted(added) == [False, True, True]
+    assert not await jobs.add("a", {"n": 4})
+
+
+async def test_a_claim_is_a_lease_that_ends(jobs: InboundJobs, clock: ManualClock) -> None:
+    for key in ("first", "second", "third"):
+        await jobs.add(key, {"key": key})
+        clock.advance(timedelta(seconds=1))
+    claimed = await jobs.claim(2)
+    assert [(job.key, job.payload, job.attempts) for job in claimed] == [
+        ("first", {"key": "first"}, 1), ("second", {"key": "second"}, 1)]
+    assert [job.key for job in await jobs.claim(5)] == ["third"]
+    assert await jobs.claim(5) == []  # all leased
+
+    clock.advance(LEASE + timedelta(seconds=1))  # their process died: claimable again
+    again = await jobs.claim(5, finished=[("first", DONE)])
+    assert [(job.key, job.attempts) for job in again] == [("second", 2), ("third", 2)]
+
+
+async def test_finished_jobs_are_never_claimed_and_handed_back_ones_at_once(
+        jobs: InboundJobs, engine: AsyncEngine, clock: ManualClock) -> None:
+    await jobs.add("done", {})
+    await jobs.add("failed", {})
+    await jobs.add("back", {}, leased=True)
+    assert {job.key for job in await jobs.claim(5)} == {"done", "failed"}
+    await jobs.claim(0, finished=[("done", DONE), ("failed", FAILED)])
+    await jobs.hand_back(["back"])
+    assert await _states(engine) == {"done": DONE, "failed": FAILED, "back": "pending"}
+    assert [job.key for job in await jobs.claim(5)] == ["back"]
+    assert await jobs.open_count() == 1
+
+    clock.advance(timedelta(days=3))
+    assert await jobs.purge() == 2
+    assert set(await _states(engine)) == {"back"}
+
+
+async def test_workers_run_at_most_their_number_at_once_and_each_job_once(
+        jobs: InboundJobs, engine: AsyncEngine) -> None:
+    running, most, seen = 0, 0, []
+    release = asyncio.Event()
+
+    async def process(job: Job) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        seen.append(job.key)
+        await release.wait()
+        running -= 1
+
+    workers = JobWorkers(jobs, process, size=3)
+    workers.start()
+    for n in range(10):
+        await jobs.add(f"job-{n}", {})
+        workers.notify()
+    release.set()
+    await workers.drain()
+    await workers.stop(grace=1)
+
+    assert sorted(seen) == sorted(f"job-{n}" for n in range(10))
+    assert most == 3
+    assert set((await _states(engine)).values()) == {DONE}
+
+
+async def test_a_job_that_keeps_killing_its_process_is_given_up(
+        jobs: InboundJobs, engine: AsyncEngine, clock: ManualClock) -> None:
+    await jobs.add("poison", {})
+    for _ in range(MAX_ATTEMPTS):  # each time leased, then the process died
+        assert await jobs.claim(1)
+        clock.advance(LEASE + timedelta(seconds=1))
+    processed = []
+
+    async def process(job: Job) -> None:
+        processed.append(job.key)
+
+    workers = JobWorkers(jobs, process, size=1)
+    workers.start()
+    await workers.drain()
+    await workers.stop(grace=1)
+    assert processed == []
+    assert await _states(engine) == {"poison": FAILED}
+
+
+async def test_stopping_hands_unfinished_jobs_back(jobs: InboundJobs, engine: AsyncEngine) -> None:
+    started = asyncio.Event()
+
+    async def process(job: Job) -> None:
+        started.set()
+        await asyncio.Event().wait()  # never ends by itself
+
+    workers = JobWorkers(jobs, process, size=2)
+    workers.start()
+    await jobs.add("stuck", {})
+    workers.notify()
+    await started.wait()
+    await workers.stop(grace=0)
+    assert await _states(engine) == {"stuck": "pending"}
