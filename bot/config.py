@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     webex_token: SecretStr | None = None
     webex_webhook_secret: SecretStr | None = None
     webex_api_url: str = "https://webexapis.com/v1/"
+    # Webhook jobs processed at once, and the Webex SDK threads they use; more wait in the store.
+    webex_workers: int = Field(default=8, ge=1, le=64)
 
     teams_app_id: str | None = None
     teams_app_password: SecretStr | None = None

@@ -1,9 +1,11 @@
 """Webex: signed webhooks in, the Webex SDK out (``contracts/webex.md``).
 
-``POST /webex/events`` checks the signature on the raw body before anything else, answers at
-once and handles the event in a background task: fetch the message or card submission by id,
-look up the sender, check the allowlist, let the bot answer, post the replies. The SDK is
-synchronous, so every call runs in a small pool of worker threads, never on the event loop.
+``POST /webex/events`` does only what must come before the answer: size limit, signature on the
+raw body, envelope, and a job written to the store (``bot.services.inbound_jobs``; a redelivery
+adds none). Then it answers 200, however busy the bot is. A bounded set of workers takes the
+jobs from the store: look up the sender, check the allowlist, fetch the message or card
+submission by id, let the bot answer, post the replies. The SDK is synchronous, so every call
+runs in a pool of threads as large as the set of workers, never on the event loop.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
 import threading
 import unicodedata
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +36,7 @@ from bot.config import ConfigError, Settings
 from bot.core import Actor, Conversation, Event, Platform, Reply
 from bot.dispatcher import Bot
 from bot.runtime import Services
+from bot.services.inbound_jobs import InboundJobs, Job, JobWorkers
 from bot.services.reminders import SEND_TIMEOUT, DeliveryError, DeliveryFailed, DeliveryGone
 from cards import texts
 
@@ -47,6 +51,7 @@ WEBHOOK_EVENTS = (("messages", "created"), ("attachmentActions", "created"))
 WEBHOOK_CHECK_SECONDS = 600.0
 PERSON_CACHE_TTL = timedelta(minutes=10)
 PERSON_CACHE_SIZE = 1000
+_ACCEPTED = b'{"status":"accepted"}'
 
 # Everything a Webex call can fail with, after the client's own retries.
 WEBEX_ERRORS = (ApiError, MalformedResponse, requests.RequestException)
@@ -130,6 +135,19 @@ def _retry_after(value: str | None, *, cap: float) -> float:
     return min(max(seconds, 1.0), cap)
 
 
+def _environment_read_once(session: requests.Session, base_url: str) -> None:
+    """Proxy and CA settings from the environment, read once instead of on every request.
+
+    With ``trust_env`` requests re-reads the proxy variables (and looks for ~/.netrc) for each
+    call: about a fifth of the CPU of a Webex call. The outcome is the same, NO_PROXY included.
+    """
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+
+
 class WebexClient:
     """The synchronous SDK behind a bounded thread pool, with retries.
 
@@ -185,6 +203,7 @@ class WebexClient:
         if api is None:
             api = WebexAPI(access_token=self._token, base_url=self._base_url,
                            single_request_timeout=self._timeout, wait_on_rate_limit=False)
+            _environment_read_once(api._session._req_session, self._base_url)
             with self._lock:
                 self._apis.append(api)
             self._local.api = api
@@ -296,6 +315,7 @@ class Inbound:
     data_id: str
     person_id: str
     actor_id: str | None
+    person_email: str | None = None  # messages only; signed with the envelope
 
 
 def parse_envelope(envelope: Any) -> Inbound | None:
@@ -308,31 +328,44 @@ def parse_envelope(envelope: Any) -> Inbound | None:
     data_id, person_id = data.get("id"), data.get("personId")
     if not isinstance(data_id, str) or not isinstance(person_id, str) or not data_id or not person_id:
         return None
-    actor_id = envelope.get("actorId")
-    return Inbound(envelope["resource"], data_id, person_id, actor_id if isinstance(actor_id, str) else None)
+    actor_id, email = envelope.get("actorId"), data.get("personEmail")
+    return Inbound(envelope["resource"], data_id, person_id, actor_id if isinstance(actor_id, str) else None,
+                   email if isinstance(email, str) and email else None)
+
+
+def inbound_job(inbound: Inbound) -> Job:
+    """The stored job for an event: keyed on what Webex redelivers, so a redelivery adds none.
+
+    Not ``Event.dedupe_key``: the bot records that one itself when it handles the event.
+    """
+    return Job(f"{inbound.resource}:{inbound.data_id}", dict(vars(inbound)), attempts=1)
 
 
 class WebexAdapter:
-    """The Webex platform: the webhook route, and replies through the Webex API."""
+    """The Webex platform: the webhook route, its workers, and replies through the Webex API."""
 
     platform = Platform.WEBEX
 
-    def __init__(self, settings: Settings, *, workers: int = 8, webhook_check_seconds: float | None = None,
+    def __init__(self, settings: Settings, *, workers: int | None = None, webhook_check_seconds: float | None = None,
                  sleep: Sleep = asyncio.sleep, shutdown_grace: float = 10.0) -> None:
         token, secret = webex_credentials(settings)
         require_allowlist(settings)
         self._secret = secret
+        self._secret_key = secret.encode()
         self._allowed_orgs = frozenset(org_key(org) for org in settings.allowed_webex_org_ids)
         self._allowed_domains = frozenset(d.casefold().lstrip("@") for d in settings.allowed_email_domains)
-        self.client = WebexClient(token, settings.webex_api_url, workers=workers, sleep=sleep)
+        # One SDK thread per worker: a job never waits for a thread, and no more run than the pool.
+        self._workers_size = workers or settings.webex_workers
+        self.client = WebexClient(token, settings.webex_api_url, workers=self._workers_size, sleep=sleep)
         # Reminders have their own retry schedule and give a send SEND_TIMEOUT: no retries here,
         # and a request timeout below it, so that no send finishes after it was given up.
         self._reminder_client = WebexClient(token, settings.webex_api_url, workers=2, attempts=1,
                                             timeout=max(1, int(SEND_TIMEOUT) - 2))
         self._webhook_check_seconds = webhook_check_seconds
         self._shutdown_grace = shutdown_grace
-        self._tasks: set[asyncio.Task[None]] = set()
         self._watcher: asyncio.Task[None] | None = None
+        self._jobs: InboundJobs | None = None
+        self._workers: JobWorkers | None = None
         self._people: dict[str, tuple[datetime, Actor]] = {}
         self._me: BotIdentity | None = None
         self._bot: Bot | None = None
@@ -353,9 +386,9 @@ class WebexAdapter:
             raise delivery_error(exc) from None
 
     async def drain(self) -> None:
-        """Wait until every event received so far has been handled (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until no accepted event is pending in the store or being handled here (tests)."""
+        if self._workers is not None:
+            await self._workers.drain()
 
     @property
     def me(self) -> BotIdentity:
@@ -375,6 +408,10 @@ class WebexAdapter:
         names = (me.get("displayName"), me.get("firstName"), me.get("nickName"))
         self._me = BotIdentity(me["id"], tuple(dict.fromkeys(n.strip() for n in names if n and n.strip())))
         log.info("Webex bot identity read; webhook endpoint %s", WEBHOOK_PATH)
+        self._jobs = InboundJobs(self._services.engine, self._services.clock, Platform.WEBEX)
+        # Started before anything else can fail: jobs left by a previous run are picked up now.
+        self._workers = JobWorkers(self._jobs, self._process, size=self._workers_size)
+        self._workers.start()
         if self._webhook_check_seconds:
             await self.check_webhooks()
             self._watcher = asyncio.create_task(self._watch_webhooks(self._webhook_check_seconds))
@@ -383,13 +420,8 @@ class WebexAdapter:
         if self._watcher is not None:
             self._watcher.cancel()
             await asyncio.gather(self._watcher, return_exceptions=True)
-        try:
-            await asyncio.wait_for(self.drain(), self._shutdown_grace)
-        except TimeoutError:
-            log.warning("%d Webex events still in progress at shutdown were cancelled", len(self._tasks))
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._workers is not None:
+            await self._workers.stop(self._shutdown_grace)
         await self.client.close()
         await self._reminder_client.close()
 
@@ -409,39 +441,50 @@ class WebexAdapter:
     # -- inbound --------------------------------------------------------------------------
 
     async def _receive(self, request: web.Request) -> web.Response:
+        """Verify, dedupe and store; the answer never waits for Webex or for other work."""
         body = await _read_limited(request, MAX_BODY_BYTES)
         if body is None:
             return web.json_response({"error": "body too large"}, status=413)
-        if not signature_valid(self._secret.encode(), body, request.headers.get(SIGNATURE_HEADER)):
+        if not signature_valid(self._secret_key, body, request.headers.get(SIGNATURE_HEADER)):
             log.warning("Webex delivery refused: missing or wrong signature")
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
             envelope = json.loads(body)
         except ValueError:
             return web.json_response({"error": "not JSON"}, status=400)
-        self._spawn(self._process(envelope))
-        return web.json_response({"status": "accepted"})
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _process(self, envelope: Any) -> None:
-        try:
-            await self._handle(envelope)
-        except Exception:  # noqa: BLE001 - a background task must log, not die silently
-            log.exception("Webex event failed unexpectedly")
-
-    async def _handle(self, envelope: Any) -> None:
         inbound = parse_envelope(envelope)
         if inbound is None:
             log.info("Webex delivery ignored: not an event the bot handles")
-            return
-        if self.me.id in (inbound.person_id, inbound.actor_id):
-            return  # the bot's own message: answering it would loop
+        elif self.me.id not in (inbound.person_id, inbound.actor_id):  # the bot's own post would loop
+            if not await self._accept(inbound):
+                return web.json_response({"error": "try again later"}, status=503)
+        return web.Response(body=_ACCEPTED, content_type="application/json")
+
+    async def _accept(self, inbound: Inbound) -> bool:
+        """Store the job (a redelivery adds none); to a free worker at once, else it waits in the store."""
+        assert self._jobs is not None and self._workers is not None
+        job = inbound_job(inbound)
+        leased = self._workers.reserve()
         try:
-            actor = await self._actor(inbound.person_id)
+            added = await self._jobs.add(job.key, job.payload, leased=leased)
+        except Exception:  # noqa: BLE001 - not stored means not accepted: Webex delivers it again
+            log.exception("Webex delivery could not be stored")
+            added = None
+        if leased:
+            self._workers.run(job if added else None)
+        elif added:
+            self._workers.notify()
+        return added is not None
+
+    async def _process(self, job: Job) -> None:
+        try:
+            await self._handle(Inbound(**job.payload))
+        except Exception:  # noqa: BLE001 - one event's failure must not reach the worker
+            log.exception("Webex event failed unexpectedly")
+
+    async def _handle(self, inbound: Inbound) -> None:
+        try:
+            actor = self._by_signed_email(inbound) or await self._actor(inbound.person_id)
         except WEBEX_ERRORS as exc:
             log.error("Webex sender could not be looked up: %s", describe_error(exc))
             return
@@ -459,6 +502,18 @@ class WebexAdapter:
             assert self._bot is not None
             await self._deliver(event, await self._bot.handle(event), submitted_card)
 
+    def _by_signed_email(self, inbound: Inbound) -> Actor | None:
+        """The sender of a typed message whose signed ``personEmail`` is in an allowed domain.
+
+        Saves a ``people/{id}`` call (a round trip to Webex, and its rate limit) for every new
+        sender. Typed commands never need the display name: meetings, which record it, are only
+        created from card submissions, and those carry no e-mail, so their sender is looked up.
+        """
+        email = inbound.person_email
+        if inbound.resource != "messages" or email is None or email.rpartition("@")[2].casefold() not in self._allowed_domains:
+            return None
+        return Actor(id=inbound.person_id, name="", email=email)
+
     async def _actor(self, person_id: str) -> Actor:
         """The sender as Webex knows them, cached for a while (``people/{id}`` is rate-limited)."""
         assert self._services is not None
@@ -469,9 +524,10 @@ class WebexAdapter:
         person = await self.client.person(person_id)
         emails = person.get("emails") or [None]
         actor = Actor(id=person["id"], name=person.get("displayName") or "", email=emails[0], org=person.get("orgId"))
-        if len(self._people) >= PERSON_CACHE_SIZE:
-            self._people = {k: v for k, v in self._people.items() if v[0] > now}
+        self._people.pop(person_id, None)
         self._people[person_id] = (now + PERSON_CACHE_TTL, actor)
+        if len(self._people) > PERSON_CACHE_SIZE:  # dicts keep insertion order: the first is the oldest
+            del self._people[next(iter(self._people))]
         return actor
 
     def _allowed(self, actor: Actor) -> bool:
@@ -595,8 +651,8 @@ def _inputs(raw: Any) -> dict[str, str]:
 
 async def _read_limited(request: web.Request, limit: int) -> bytes | None:
     """The raw body, or ``None`` if it is over ``limit`` bytes (not read any further)."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
+    if request.content_length is not None:
+        return await request.read() if request.content_length <= limit else None
     body = bytearray()
     async for chunk in request.content.iter_any():
         body += chunk

@@ -238,15 +238,26 @@ def test_an_org_id_from_control_hub_matches_the_apis() -> None:
     assert org_key("ORG-ELSEWHERE") != org_key(uuid)
 
 
-async def test_people_are_looked_up_once_in_a_while(webex: Harness, nina: dict[str, Any], clock: ManualClock) -> None:
+async def test_people_are_looked_up_once_in_a_while(webex: Harness, clock: ManualClock) -> None:
     from datetime import timedelta
 
+    # Allowed by organisation only: the e-mail domain is not on the list.
+    olle = webex.fake.add_person("Olle Regionsson", "olle@elsewhere.example")
     for _ in range(3):
-        await webex.deliver(webex.fake.user_message(nina, "/distansmöte hjälp"))
+        await webex.deliver(webex.fake.user_message(olle, "/distansmöte hjälp"))
     clock.advance(timedelta(minutes=11))
-    await webex.deliver(webex.fake.user_message(nina, "/distansmöte hjälp"))
-    lookups = [call for call in webex.api_calls() if call == ("GET", f"/v1/people/{nina['id']}")]
+    await webex.deliver(webex.fake.user_message(olle, "/distansmöte hjälp"))
+    lookups = [call for call in webex.api_calls() if call == ("GET", f"/v1/people/{olle['id']}")]
     assert len(lookups) == 2
+    assert len(webex.fake.sent_to(person_id=olle["id"])) == 4
+
+
+async def test_a_typed_command_from_an_allowed_domain_needs_no_lookup(webex: Harness, nina: dict[str, Any]) -> None:
+    # The signed envelope carries the sender's e-mail; card submissions carry none and are looked up.
+    await webex.deliver(webex.fake.user_message(nina, "/distansmöte ny"))
+    assert ("GET", f"/v1/people/{nina['id']}") not in webex.api_calls()
+    await _create_room(webex, nina, _latest_card(webex, nina))
+    assert ("GET", f"/v1/people/{nina['id']}") in webex.api_calls()
 
 
 # -- group spaces --------------------------------------------------------------------------------
