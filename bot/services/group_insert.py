@@ -4,29 +4,35 @@
 new. Callers arriving while a write is in progress go into the next one, so under load one round
 trip and one commit serve many of them, while a caller alone waits for nobody.
 
-On PostgreSQL the writer keeps one connection in autocommit: a pool checkout costs as much CPU as
-the insert itself. SQLite has a single connection for everything, so there it is taken per write.
+Every webhook pays for two of these, so on PostgreSQL they skip SQLAlchemy's execution machinery,
+which costs more CPU than the round trip (measured: 170 µs against 70 µs per insert). The writer
+keeps one pool connection and sends the statement on its asyncpg connection in autocommit, with the
+columns' own bind processing. SQLite has a single connection for everything, so there the insert
+goes through SQLAlchemy with a connection taken per write.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+MAX_ROWS = 1000  # per statement: PostgreSQL takes at most 32767 parameters
 
 
 class GroupInsert:
     def __init__(self, engine: AsyncEngine, table: Table, key: str = "key") -> None:
         self._engine = engine
+        self._table = table
         self._key = key
-        postgresql = engine.dialect.name == "postgresql"
-        insert = pg_insert if postgresql else sqlite_insert
-        self._statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
-        self._keep_connection = postgresql
+        self._postgresql = engine.dialect.name == "postgresql"
+        self._statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+        self._processors: dict[str, Callable[[Any], Any] | None] = {
+            column.name: column.type.bind_processor(engine.dialect) for column in table.columns}
         self._connection: AsyncConnection | None = None
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -40,7 +46,7 @@ class GroupInsert:
         return await future
 
     async def close(self) -> None:
-        """Give the kept connection back (shutdown; the next write opens another)."""
+        """Give the kept connection back (shutdown; the next write takes another)."""
         connection, self._connection = self._connection, None
         if connection is not None:
             try:
@@ -52,9 +58,10 @@ class GroupInsert:
         batch: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         try:
             while self._waiting:
-                batch, self._waiting = self._waiting, []
+                batch, self._waiting = self._waiting[:MAX_ROWS], self._waiting[MAX_ROWS:]
                 try:
-                    added = await self._insert([row for row, _ in batch])
+                    rows = [row for row, _ in batch]
+                    added = await (self._insert_postgresql(rows) if self._postgresql else self._insert_sqlite(rows))
                 except Exception as exc:  # noqa: BLE001 - every caller in the batch gets the failure
                     for _, future in batch:
                         if not future.done():
@@ -70,16 +77,32 @@ class GroupInsert:
                 future.cancel()
             self._waiting = []
 
-    async def _insert(self, rows: list[dict[str, Any]]) -> set[Any]:
-        # One row (the usual case unless busy) skips SQLAlchemy's executemany machinery.
-        parameters = rows[0] if len(rows) == 1 else rows
-        if not self._keep_connection:
-            async with self._engine.begin() as connection:
-                return {row[0] for row in await connection.execute(self._statement, parameters)}
+    async def _insert_sqlite(self, rows: list[dict[str, Any]]) -> set[Any]:
+        async with self._engine.begin() as connection:
+            # One row (the usual case unless busy) skips SQLAlchemy's executemany machinery.
+            result = await connection.execute(self._statement, rows[0] if len(rows) == 1 else rows)
+            return {row[0] for row in result}
+
+    async def _insert_postgresql(self, rows: list[dict[str, Any]]) -> set[Any]:
         if self._connection is None:
-            self._connection = await self._engine.execution_options(isolation_level="AUTOCOMMIT").connect()
+            self._connection = await self._engine.connect()
+        columns = list(rows[0])
+        values = []
+        for row in rows:
+            for column in columns:
+                process = self._processors[column]
+                values.append(process(row[column]) if process else row[column])
         try:
-            return {row[0] for row in await self._connection.execute(self._statement, parameters)}
+            driver = (await self._connection.get_raw_connection()).driver_connection
+            records = await driver.fetch(self._sql(columns, len(rows)), *values)
         except Exception:
             await self.close()  # a broken connection is replaced at the next write
             raise
+        return {record[0] for record in records}
+
+    def _sql(self, columns: Sequence[str], count: int) -> str:
+        quote = self._engine.dialect.identifier_preparer.quote
+        width = len(columns)
+        rows = ", ".join("(" + ", ".join(f"${n * width + i + 1}" for i in range(width)) + ")" for n in range(count))
+        return (f"INSERT INTO {quote(self._table.name)} ({', '.join(map(quote, columns))}) VALUES {rows} "
+                f"ON CONFLICT ({quote(self._key)}) DO NOTHING RETURNING {quote(self._key)}")

@@ -167,6 +167,7 @@ class JobWorkers:
         self._finished: list[tuple[str, str]] = []
         self._record_by: float | None = None  # loop time by which ``_finished`` is written
         self._hungry = True  # the store may hold jobs for us: look at the next chance
+        self._notified = 0  # counts notify(): one during a claim may not be in its result
         self._draining = 0  # drain() waiting: record finished jobs at once
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -180,6 +181,7 @@ class JobWorkers:
     def notify(self) -> None:
         """A job was written as pending: claim it as soon as a place is free."""
         self._hungry = True
+        self._notified += 1
         self._idle.clear()
         self._wake.set()
 
@@ -256,6 +258,7 @@ class JobWorkers:
             if limit or record:
                 finished = self._take_finished() if record else []
                 self._reserved += limit  # the places being claimed are not the route's to take
+                notified = self._notified
                 try:
                     jobs = await self._jobs.claim(limit, finished)
                 except Exception:  # noqa: BLE001 - the store is away: keep what we have, try again
@@ -268,8 +271,8 @@ class JobWorkers:
                     self._reserved -= limit
                 for job in jobs:
                     self._start(job)
-                if limit:
-                    self._hungry = len(jobs) == limit  # a full claim: more may be waiting
+                if limit:  # a full claim, or a job written meanwhile: more may be waiting
+                    self._hungry = len(jobs) == limit or self._notified != notified
                 continue  # workers may have finished meanwhile
             if not (self._active or self._reserved or self._finished or self._hungry or self._wake.is_set()):
                 self._idle.set()
