@@ -142,8 +142,9 @@ class InboundEvent(Base):
 class InboundJob(Base):
     """A verified webhook delivery waiting to be processed (0003; see bot.services.inbound_jobs).
 
-    Written before the webhook is answered, so nothing accepted is lost. ``payload`` holds ids
-    only, never message text. ``running`` rows are leases: claimable again after ``lease_until``.
+    Written before the webhook is answered, so nothing accepted is lost. ``payload`` holds ids and
+    the sender's e-mail address, never message text. ``running`` rows are leases: claimable again
+    after ``lease_until``.
     """
 
     __tablename__ = "inbound_job"

@@ -467,8 +467,9 @@ class WebexAdapter:
         leased = self._workers.reserve()
         try:
             added = await self._jobs.add(job.key, job.payload, leased=leased)
-        except Exception:  # noqa: BLE001 - not stored means not accepted: Webex delivers it again
-            log.exception("Webex delivery could not be stored")
+        except Exception as exc:  # noqa: BLE001 - not stored means not accepted: Webex delivers it again
+            # The error's name only: a database error may quote the row, and it has an e-mail address.
+            log.error("Webex delivery could not be stored: %s", describe_error(exc))
             added = None
         if leased:
             self._workers.run(job if added else None)
@@ -510,7 +511,9 @@ class WebexAdapter:
         created from card submissions, and those carry no e-mail, so their sender is looked up.
         """
         email = inbound.person_email
-        if inbound.resource != "messages" or email is None or email.rpartition("@")[2].casefold() not in self._allowed_domains:
+        if inbound.resource != "messages" or email is None:
+            return None
+        if email.rpartition("@")[2].casefold() not in self._allowed_domains:
             return None
         return Actor(id=inbound.person_id, name="", email=email)
 

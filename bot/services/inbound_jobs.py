@@ -17,7 +17,8 @@ set of workers processes the job (platform calls, the bot) and marks it finished
 - PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets instances share the table. SQLite: one instance.
 
 Processing is at least once: a crash after the platform calls and before the finish is recorded
-repeats the job when its lease ends; the bot's own dedupe (``InboundEvents``) makes the effect once.
+repeats the job when its lease ends, and the bot's own dedupe (``InboundEvents``) keeps its effect
+to once. (A crash after the bot recorded the event and before its reply went out loses that reply.)
 """
 
 from __future__ import annotations
@@ -261,6 +262,9 @@ class JobWorkers:
                 notified = self._notified
                 try:
                     jobs = await self._jobs.claim(limit, finished)
+                except asyncio.CancelledError:
+                    self._finished = finished + self._finished  # stop() records them
+                    raise
                 except Exception:  # noqa: BLE001 - the store is away: keep what we have, try again
                     log.exception("inbound jobs could not be claimed")
                     self._finished = finished + self._finished

@@ -68,13 +68,15 @@ async def test_finished_jobs_are_never_claimed_and_handed_back_ones_at_once(
 async def test_workers_run_at_most_their_number_at_once_and_each_job_once(
         jobs: InboundJobs, engine: AsyncEngine) -> None:
     running, most, seen = 0, 0, []
-    release = asyncio.Event()
+    full, release = asyncio.Event(), asyncio.Event()
 
     async def process(job: Job) -> None:
         nonlocal running, most
         running += 1
         most = max(most, running)
         seen.append(job.key)
+        if running == 3:
+            full.set()
         await release.wait()
         running -= 1
 
@@ -83,6 +85,8 @@ async def test_workers_run_at_most_their_number_at_once_and_each_job_once(
     for n in range(10):
         await jobs.add(f"job-{n}", {})
         workers.notify()
+    async with asyncio.timeout(10):
+        await full.wait()  # every place taken, seven jobs waiting in the store
     release.set()
     await workers.drain()
     await workers.stop(grace=1)
