@@ -30,7 +30,8 @@ class GroupInsert:
         self._table = table
         self._key = key
         self._postgresql = engine.dialect.name == "postgresql"
-        self._statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+        self._sqlite_statement = (sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
+                                  .returning(table.c[key]))
         self._processors: dict[str, Callable[[Any], Any] | None] = {
             column.name: column.type.bind_processor(engine.dialect) for column in table.columns}
         self._connection: AsyncConnection | None = None
@@ -80,7 +81,7 @@ class GroupInsert:
     async def _insert_sqlite(self, rows: list[dict[str, Any]]) -> set[Any]:
         async with self._engine.begin() as connection:
             # One row (the usual case unless busy) skips SQLAlchemy's executemany machinery.
-            result = await connection.execute(self._statement, rows[0] if len(rows) == 1 else rows)
+            result = await connection.execute(self._sqlite_statement, rows[0] if len(rows) == 1 else rows)
             return {row[0] for row in result}
 
     async def _insert_postgresql(self, rows: list[dict[str, Any]]) -> set[Any]:
