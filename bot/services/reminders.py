@@ -445,13 +445,18 @@ class ReminderService:
         deadline = await self._deadline(session, meeting_id)
         if deadline is not None and due >= deadline:
             return None  # the automatic deletion comes first
+        # Deleted meanwhile by another worker: its deletion has already cancelled what was pending.
+        state = await session.scalar(select(Meeting.state).where(Meeting.id == meeting_id))
+        if state == MeetingState.DELETED:
+            return None
         session.add(new_reminder(meeting_id, FOLLOWUP, due))
         return due
 
     async def _deadline(self, session: AsyncSession, meeting_id: str) -> datetime | None:
         return await session.scalar(
+            # A running deletion still counts: it has not cancelled the meeting's reminders yet.
             select(func.min(Reminder.due_at)).where(Reminder.meeting_id == meeting_id,
-                                                   Reminder.kind == AUTO_DELETE, Reminder.state == PENDING)
+                                                   Reminder.kind == AUTO_DELETE, Reminder.state.in_(CLAIMABLE))
         )
 
     async def _record_problem(self, reminder_id: str, code: str) -> None:
