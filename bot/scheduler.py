@@ -104,6 +104,7 @@ class ReminderScheduler:
         return handled
 
     async def daily_sweep(self) -> None:
+        await self._services.events.purge()
         try:
             orphans = await sweep(self._services.cms, self._services.sessions, delete=False,
                                   clock=self._clock)

@@ -6,3 +6,20 @@ from bot.db import UnitCounter, sessionmaker
 async def test_schema_is_applied(engine):
     async with sessionmaker(engine)() as session:
         assert (await session.execute(select(UnitCounter))).all() == []
+
+
+async def test_old_event_ids_are_forgotten_after_a_month(engine, clock):
+    from datetime import timedelta
+
+    from bot.services.events import InboundEvents
+
+    events = InboundEvents(sessionmaker(engine), clock)
+    try:
+        assert await events.first_time("webex:old")
+        clock.advance(timedelta(days=31))
+        assert await events.first_time("webex:new")
+        assert await events.purge() == 1
+        assert not await events.first_time("webex:new")
+        assert await events.first_time("webex:old")
+    finally:
+        await events.close()

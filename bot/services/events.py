@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.clock import Clock
@@ -9,9 +12,14 @@ from bot.db import InboundEvent
 from bot.services.group_insert import GroupInsert
 
 
+# Platforms redeliver within minutes; a month covers any replay worth refusing.
+KEEP_EVENT_IDS = timedelta(days=30)
+
+
 class InboundEvents:
     def __init__(self, sessions: async_sessionmaker, clock: Clock) -> None:
         engine: AsyncEngine = sessions.kw["bind"]
+        self._sessions = sessions
         # Once per event, from several workers at once: one statement for all that arrive together.
         self._keys = GroupInsert(engine, InboundEvent.__table__)
         self._clock = clock
@@ -19,6 +27,13 @@ class InboundEvents:
     async def first_time(self, key: str) -> bool:
         """Record ``key``; False if it was recorded before (also by another instance)."""
         return await self._keys.add({"key": key[:255], "received_at": self._clock.now()})
+
+    async def purge(self, keep: timedelta = KEEP_EVENT_IDS) -> int:
+        """Forget event ids older than ``keep``; returns how many."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                delete(InboundEvent).where(InboundEvent.received_at < self._clock.now() - keep))
+        return result.rowcount
 
     async def close(self) -> None:
         await self._keys.close()
