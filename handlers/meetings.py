@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.core import CardSubmit, Event, Reply, Router
-from bot.db import Channel, Meeting
+from bot.db import Channel, Meeting, MeetingState
 from bot.runtime import Services
 from bot.services.meetings import MeetingError, Person
 from bot.services.validation import InvalidInput, clean_label, clean_unit, meeting_times
@@ -82,6 +82,8 @@ async def show_invitation(submit: CardSubmit[ShowInvitation], services: Services
         meeting = await services.meetings.get(submit.form.meeting_id, person(submit.event, services))
     except MeetingError as refused:
         return refusal(refused.code)
+    if meeting.state == MeetingState.DELETED:
+        return refusal("already_deleted")  # an old card: the room can never be used again
     view = meeting_view(meeting, services)
     return [Reply(view.room_name, meeting_card(view), direct=True, replaces_card=True),
             Reply(invitation_text(view), direct=True)]
@@ -128,7 +130,7 @@ async def mark_confirmed(submit: CardSubmit[MarkConfirmed], services: Services) 
 async def _ask_delete(meeting_id: str, event: Event, services: Services) -> list[Reply]:
     try:
         meeting = await services.meetings.get(meeting_id, person(event, services))
-        if meeting.state == "deleted":
+        if meeting.state == MeetingState.DELETED:
             return refusal("already_deleted")
         calls = await services.meetings.active_calls(meeting)
     except MeetingError as refused:
