@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve", help="run the bot for the configured platforms (POST /webex/events, GET /healthz, "
-        "GET /readyz) until SIGINT/SIGTERM; applies database migrations first",
+        "GET /readyz, GET /metrics) until SIGINT/SIGTERM; applies database migrations first",
     )
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     serve.add_argument("--port", type=_port, default=8080, help="port (default 8080)")
