@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test browser
+.PHONY: demo test install browser
 
 $(BIN)/distansmote: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
