@@ -108,10 +108,6 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
-    def cms_configured(self) -> bool:
-        return bool(self.cms_url and self.cms_username and self.cms_password)
-
     def is_admin(self, *identities: str | None) -> bool:
         wanted = {a.casefold() for a in self.admins}
         return any(i and i.casefold() in wanted for i in identities)

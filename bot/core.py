@@ -122,7 +122,6 @@ class Dispatch:
     route: CommandRoute | ActionRoute | None
     argument: str | CardAction | None = None
     problem: str | None = None  # "unknown", "stale", "invalid"
-    errors: list[dict[str, Any]] | None = None
 
 
 class Router:
@@ -180,6 +179,6 @@ class Router:
             return Dispatch(None, problem="stale")
         try:
             form = route.model.model_validate(dict(inputs))
-        except ValidationError as exc:
-            return Dispatch(route, problem="invalid", errors=exc.errors(include_input=False))
+        except ValidationError:
+            return Dispatch(route, problem="invalid")
         return Dispatch(route, form)

@@ -92,8 +92,7 @@ class Bot:
         if dispatch.problem == "stale":
             return [Reply(texts.STALE_CARD, error_card(texts.STALE_CARD))]
         if dispatch.problem == "invalid":
-            message = texts.invalid_input(dispatch.errors or [])
-            return [Reply(message, error_card(message))]
+            return [Reply(texts.INVALID_FORM, error_card(texts.INVALID_FORM))]
         assert dispatch.route is not None
         return await dispatch.route.handler(CardSubmit(event, dispatch.argument), self.services)
 

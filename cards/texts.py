@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 BOT_NAME = "Distansmöte"
 
 NO_PATIENT_DATA = "Skriv inga patientuppgifter här – inga namn, personnummer eller adresser."
@@ -203,7 +200,3 @@ ALREADY_DONE = {
 }
 INVALID_FORM = "Något i kortet var inte ifyllt som det ska. Fyll i kortet igen."
 
-
-def invalid_input(errors: Sequence[dict[str, Any]]) -> str:
-    """A card submission that does not even parse: say so without echoing what was sent."""
-    return INVALID_FORM

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core import Event, Reply
@@ -41,7 +42,7 @@ def meeting_view(meeting: Meeting, services: Services) -> MeetingView:
     )
 
 
-def _local(moment, zone: ZoneInfo):  # type: ignore[no-untyped-def]
+def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(zone) if moment else None
 
 
