@@ -453,7 +453,7 @@ def bot_program(name: str, scratch: Path, api_url: str, database: tuple[str, str
                        "DISTANSMOTE_ALLOWED_EMAIL_DOMAINS": domains,
                        # Required at start; ``hjälp`` never calls the CMS (nothing listens on port 9).
                        "DISTANSMOTE_CMS_URL": f"http://{HOST}:9/api/v1/", "DISTANSMOTE_CMS_USERNAME": "bench",
-                       "DISTANSMOTE_CMS_PASSWORD": "bench", "DISTANSMOTE_DIAL_IN_NUMBER": "0480 44 55 11",
+                       "DISTANSMOTE_CMS_PASSWORD": "bench", "DISTANSMOTE_VIDEO_DOMAIN": "video.bench.example",
                    }), scratch, scratch / f"{name.split()[0]}-{port}.log", database=database[1])
 
 

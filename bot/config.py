@@ -42,8 +42,10 @@ class Settings(BaseSettings):
     cms_password: SecretStr | None = None
     cms_timeout_seconds: float = Field(default=20.0, gt=0)
 
+    # ``serve`` refuses to start without it: a video address without a domain reaches nobody.
     video_domain: str | None = None
-    dial_in_number: str | None = None
+    # The routine's own dial-in number ("Ring upp telefonnummer: 0480 44 55 11").
+    dial_in_number: str | None = "0480 44 55 11"
     web_join_url: str | None = None
 
     allowed_email_domains: CommaList = ()

@@ -31,6 +31,9 @@ def platform_adapters(settings: Settings) -> list[PlatformAdapter]:
 async def serve(settings: Settings, host: str, port: int) -> None:
     """Run until SIGINT or SIGTERM. Settings are checked before the database is touched."""
     adapters = platform_adapters(settings)
+    if not settings.video_domain:
+        raise ConfigError("DISTANSMOTE_VIDEO_DOMAIN: not set; the invitation's video addresses need the "
+                          "domain of the meeting service (for example video.region.se)")
     services = await open_services(settings)
     runner = web.AppRunner(create_app(services, adapters, reminders=True))
     try:

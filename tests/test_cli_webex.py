@@ -63,7 +63,7 @@ def fake() -> Iterator[tuple[WebexFake, str]]:
 def _webex_environment(api_url: str, **extra: str) -> dict[str, str]:
     return {
         "DISTANSMOTE_WEBEX_TOKEN": TOKEN, "DISTANSMOTE_WEBEX_WEBHOOK_SECRET": SECRET,
-        "DISTANSMOTE_WEBEX_API_URL": api_url, **extra,
+        "DISTANSMOTE_WEBEX_API_URL": api_url, "DISTANSMOTE_VIDEO_DOMAIN": "video.region.example", **extra,
     }
 
 
@@ -81,6 +81,19 @@ def test_serve_refuses_an_unsafe_webex_set_up(monkeypatch: pytest.MonkeyPatch, c
     error = capsys.readouterr().err.strip()
     assert error.startswith(f"distansmote: configuration error: {named}") and "\n" not in error
     assert TOKEN not in error
+    assert list(tmp_path.iterdir()) == []  # refused before the database was touched
+
+
+def test_serve_refuses_without_a_video_domain(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    environment = _webex_environment("https://webexapis.com/v1/", DISTANSMOTE_ALLOWED_EMAIL_DOMAINS="region.example")
+    del environment["DISTANSMOTE_VIDEO_DOMAIN"]
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve", "--port", "0"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("distansmote: configuration error: DISTANSMOTE_VIDEO_DOMAIN: not set") and "\n" not in error
     assert list(tmp_path.iterdir()) == []  # refused before the database was touched
 
 

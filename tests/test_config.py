@@ -14,6 +14,8 @@ def test_defaults_and_comma_lists(monkeypatch):
     settings = load_settings(_env_file=None)
     assert settings.database_url == "sqlite+aiosqlite:///distansmote.db"
     assert settings.timezone == "Europe/Stockholm"
+    assert settings.dial_in_number == "0480 44 55 11"  # the routine's own number
+    assert settings.video_domain is None
     assert settings.admins == ("ada@region.example", "admin-2")
     assert settings.webex_api_url == "http://127.0.0.1:9/v1/"
     assert settings.is_admin(None, "ADA@region.example")
