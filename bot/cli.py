@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from bot.config import ConfigError, load_settings
@@ -75,6 +76,36 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.county_report import render
+    from bot.db import create_engine, sessionmaker, upgrade
+    from bot.services.report import Report, ReportService
+
+    settings = load_settings()
+    if args.since and args.until and args.since > args.until:
+        print("distansmote report: --from is after --to", file=sys.stderr)
+        return 2
+
+    async def run() -> Report:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            return await ReportService(sessionmaker(engine), SystemClock(), settings).report(args.since, args.until)
+        finally:
+            await engine.dispose()
+
+    print(render(asyncio.run(run()), args.format))
+    return 0
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a date is YYYY-MM-DD, e.g. 2026-11-01") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="distansmote",
@@ -102,6 +133,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--delete", action="store_true", help="delete the orphaned rooms")
     sweep.set_defaults(run=_sweep)
+
+    report = commands.add_parser(
+        "report", help="the county's figures per unit: rooms created, deleted by the creator, by an admin "
+        "and automatically, median and longest time from meeting end to deletion, live and overdue now, "
+        "orphans the last sweep found (no patient data, no recipients); see docs/reminders.md",
+    )
+    report.add_argument("--from", dest="since", type=_date, metavar="DATE",
+                        help="rooms created on or after this local date (YYYY-MM-DD)")
+    report.add_argument("--to", dest="until", type=_date, metavar="DATE",
+                        help="rooms created on or before this local date (YYYY-MM-DD)")
+    report.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                        help="output format (default table)")
+    report.set_defaults(run=_report)
 
     cms = commands.add_parser("cms", help="Cisco Meeting Server")
     cms_commands = cms.add_subparsers(dest="cms_command", required=True, metavar="ACTION")

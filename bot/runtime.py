@@ -13,6 +13,7 @@ from bot.services.cms import CmsClient
 from bot.services.events import InboundEvents
 from bot.services.meetings import MeetingService, Person
 from bot.services.reminders import ReminderPlanner, ReminderService
+from bot.services.report import ReportService
 from cards.reminders import render as render_notice
 
 
@@ -26,6 +27,7 @@ class Services:
     meetings: MeetingService
     events: InboundEvents
     reminders: ReminderService
+    reports: ReportService
 
     def person(self, platform: str, actor_id: str, name: str, *identities: str | None) -> Person:
         """The acting person; admin if any of their ids or e-mail is in ``ADMINS``."""
@@ -54,4 +56,5 @@ async def open_services(settings: Settings, *, clock: Clock | None = None,
         meetings=meetings,
         events=InboundEvents(sessions, clock),
         reminders=ReminderService(sessions, clock, settings, meetings, render=render_notice),
+        reports=ReportService(sessions, clock, settings),
     )

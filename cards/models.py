@@ -51,6 +51,36 @@ class DeleteQuestion(View):
     active_calls: int = 0
 
 
+class OverdueRoom(View):
+    room_name: str
+    creator_name: str
+    ends_at: datetime  # local time
+
+
 class StatusView(View):
     live: int
     by_state: dict[str, int]
+    overdue: tuple[OverdueRoom, ...] = ()
+
+
+class ReportRow(View):
+    """One unit's figures (``unit`` empty: orphans whose meeting was never recorded)."""
+
+    unit: str
+    created: int
+    deleted_by_creator: int
+    deleted_by_admin: int
+    deleted_automatically: int
+    median_minutes_to_deletion: int | None
+    longest_minutes_to_deletion: int | None
+    live_now: int
+    overdue_now: int
+    orphans_last_sweep: int
+
+
+class ReportView(View):
+    since: str | None = None  # YYYY-MM-DD
+    until: str | None = None
+    last_sweep_at: datetime | None = None  # local time
+    units: tuple[ReportRow, ...] = ()
+    total: ReportRow

@@ -1,4 +1,4 @@
-"""Help, the list of a person's rooms, and the admins' status."""
+"""Help, the list of a person's rooms, and the admins' status and report."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from cards import texts
 from cards.actions import AskDelete, ShowInvitation
 from cards.elements import Element, card, choices, facts, heading, submit, text, title
 from cards.meeting import when
-from cards.models import HelpInfo, MeetingView, StatusView
+from cards.models import HelpInfo, MeetingView, ReportRow, ReportView, StatusView
+from cards.reminders import when as day_and_time
 
 
 def help_card(info: HelpInfo, *, intro: str = texts.HELP_INTRO) -> dict[str, Any]:
@@ -57,7 +58,55 @@ def list_card(meetings: list[MeetingView]) -> dict[str, Any]:
 
 
 def status_card(status: StatusView) -> dict[str, Any]:
+    """Live rooms by state, and the rooms still there after their meeting, by name and creator."""
     pairs = [(texts.STATES.get(state, state), str(count)) for state, count in sorted(status.by_state.items())]
     body = [title(texts.STATUS_TITLE), facts([(texts.STATUS_LIVE, str(status.live))]),
-            heading(texts.STATUS_BY_STATE), facts(pairs)]
+            heading(texts.STATUS_BY_STATE), facts(pairs),
+            heading(texts.STATUS_OVERDUE_TITLE.format(count=len(status.overdue)))]
+    if status.overdue:
+        body.append(text("\n".join(
+            "- " + texts.STATUS_OVERDUE_ROOM.format(room=room.room_name, creator=room.creator_name,
+                                                    ended=day_and_time(room.ends_at))
+            for room in status.overdue)))
+    else:
+        body.append(text(texts.STATUS_NONE_OVERDUE, subtle=True))
     return card(body, fallback=texts.STATUS_TITLE)
+
+
+def duration(minutes: int | None) -> str:
+    """``125`` -> ``2 tim 5 min``; a dash for none."""
+    if minutes is None:
+        return "–"
+    if minutes < 60:
+        return texts.DURATION_MINUTES.format(minutes=minutes)
+    return texts.DURATION.format(hours=minutes // 60, minutes=minutes % 60)
+
+
+def _report_facts(row: ReportRow) -> Element:
+    values = row.model_dump()
+    return facts(
+        (label, duration(values[key]) if key.endswith("_to_deletion") else str(values[key]))
+        for key, label in texts.REPORT_FIGURES.items()
+    )
+
+
+def report_card(report: ReportView) -> dict[str, Any]:
+    """The county's figures per unit (see docs/reminders.md), for admins."""
+    period = " ".join(filter(None, [
+        texts.REPORT_FROM.format(date=report.since) if report.since else "",
+        texts.REPORT_TO.format(date=report.until) if report.until else "",
+    ]))
+    body: list[Element] = [
+        title(texts.REPORT_TITLE),
+        text(texts.REPORT_PERIOD.format(period=period) if period else texts.REPORT_PERIOD_ALL),
+        text(texts.REPORT_NO_PATIENT_DATA, subtle=True),
+    ]
+    if not report.units:
+        body.append(text(texts.REPORT_EMPTY))
+    for row in report.units:
+        body += [heading(row.unit or texts.REPORT_UNKNOWN_UNIT), _report_facts(row)]
+    if len(report.units) > 1:
+        body += [heading(texts.REPORT_TOTAL), _report_facts(report.total)]
+    body.append(text(texts.REPORT_LAST_SWEEP.format(when=day_and_time(report.last_sweep_at))
+                     if report.last_sweep_at else texts.REPORT_NO_SWEEP, subtle=True))
+    return card(body, fallback=texts.REPORT_TITLE)

@@ -132,9 +132,38 @@ NO_EMAIL = (
     "rutinen. Använd Cosmic Link, Cosmic Messenger eller telefon."
 )
 
-STATUS_TITLE = "Status (admin)"
-STATUS_LIVE = "Levande mötesrum"
-STATUS_BY_STATE = "Per läge"
+STATUS_TITLE = "Status (för administratörer)"
+STATUS_LIVE = "Aktiva mötesrum"
+STATUS_BY_STATE = "Per status"
+STATUS_OVERDUE_TITLE = "Borde redan vara borttagna ({count})"
+STATUS_OVERDUE_ROOM = "**{room}** – skapat av {creator}, mötet slutade {ended}"
+STATUS_NONE_OVERDUE = "Inga mötesrum är kvar efter sitt möte."
+
+REPORT_TITLE = "Rapport (för administratörer)"
+REPORT_PERIOD_ALL = "Alla mötesrum som Distansmöte har skapat, per enhet."
+REPORT_PERIOD = "Mötesrum skapade {period}, per enhet."
+REPORT_FROM = "från {date}"
+REPORT_TO = "till och med {date}"
+REPORT_NO_PATIENT_DATA = "Rapporten innehåller inga patientuppgifter och inga mottagare."
+REPORT_EMPTY = "Inga mötesrum har skapats under perioden."
+REPORT_TOTAL = "Totalt"
+REPORT_UNKNOWN_UNIT = "Okänd enhet"
+REPORT_FIGURES = {
+    "created": "Skapade",
+    "deleted_by_creator": "Borttagna av den som skapade rummet",
+    "deleted_by_admin": "Borttagna av administratör",
+    "deleted_automatically": "Borttagna automatiskt",
+    "median_minutes_to_deletion": "Tid från mötets slut till borttagning (median)",
+    "longest_minutes_to_deletion": "Längsta tid från mötets slut till borttagning",
+    "live_now": "Aktiva nu",
+    "overdue_now": "Kvar efter mötet nu",
+    "orphans_last_sweep": "Rum utan möte vid senaste kontrollen",
+}
+REPORT_LAST_SWEEP = "Senaste kontrollen av mötestjänsten: {when}."
+REPORT_NO_SWEEP = "Mötestjänsten har inte kontrollerats ännu (det görs varje morgon)."
+REPORT_DATES_INVALID = "Skriv datum som ÅÅÅÅ-MM-DD, t.ex. /distansmöte rapport 2026-11-01 2026-11-30."
+DURATION = "{hours} tim {minutes} min"
+DURATION_MINUTES = "{minutes} min"
 ADMIN_ONLY = "Det kommandot är bara för administratörer."
 
 INVITATION_HEADER = "Distansmöte {date} kl. {start}–{end}"

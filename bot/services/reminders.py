@@ -48,6 +48,7 @@ from bot.core import Reply
 from bot.db import AuditRecord, Meeting, MeetingState, Reminder, ReminderAttempt
 from bot.services.cms import CmsClient, SpaceNotFound
 from bot.services.meetings import LIVE_STATES, MeetingError, MeetingService, Person, meeting_id_from_cdr_tag
+from bot.services.report import record_sweep
 
 log = logging.getLogger(__name__)
 
@@ -624,7 +625,10 @@ class Orphan:
 
 async def sweep(cms: CmsClient, sessions: async_sessionmaker, *, delete: bool,
                 clock: Clock | None = None) -> list[Orphan]:
-    """Find (and with ``delete`` remove, audited as actor "sweep") the orphaned rooms."""
+    """Find (and with ``delete`` remove, audited as actor "sweep") the orphaned rooms.
+
+    Each run is recorded (``record_sweep``), so the county's report can show what the last one found.
+    """
     clock = clock or SystemClock()
     orphans = []
     for summary in await cms.list_spaces():
@@ -639,6 +643,7 @@ async def sweep(cms: CmsClient, sessions: async_sessionmaker, *, delete: bool,
         if delete:
             orphan = await _remove(cms, sessions, clock, orphan)
         orphans.append(orphan)
+    await record_sweep(sessions, clock.now(), [(o.meeting_id, o.space_id) for o in orphans])
     log.info("sweep: %d orphaned room(s)%s", len(orphans), " removed" if delete else "")
     return orphans
 

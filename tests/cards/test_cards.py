@@ -18,8 +18,18 @@ import pytest
 
 from cards.meeting import deleted_card, delete_question_card, invitation_text, meeting_card, new_meeting_card
 from cards.messages import error_card, info_card, no_email_card
-from cards.models import DeleteQuestion, HelpInfo, MeetingView, NewMeetingForm, RecipientView, StatusView
-from cards.overview import help_card, list_card, status_card
+from cards.models import (
+    DeleteQuestion,
+    HelpInfo,
+    MeetingView,
+    NewMeetingForm,
+    OverdueRoom,
+    RecipientView,
+    ReportRow,
+    ReportView,
+    StatusView,
+)
+from cards.overview import help_card, list_card, report_card, status_card
 
 GOLDEN = Path(__file__).parent / "golden"
 ZONE = ZoneInfo("Europe/Stockholm")
@@ -43,6 +53,10 @@ MEETING = MeetingView(
     ),
 )
 
+TORSAS = ReportRow(unit="HC Torsås", created=14, deleted_by_creator=10, deleted_by_admin=1, deleted_automatically=1,
+                   median_minutes_to_deletion=25, longest_minutes_to_deletion=1445, live_now=2, overdue_now=1,
+                   orphans_last_sweep=1)
+
 CARDS = {
     "new_meeting": lambda: new_meeting_card(NewMeetingForm(
         request_id="5d1c0e8a2b7f4c3d9e6a1b2c3d4e5f60", unit="HC Torsås", date="2026-11-26",
@@ -57,7 +71,16 @@ CARDS = {
     "list_empty": lambda: list_card([]),
     "help": lambda: help_card(HelpInfo(dial_in="0480 44 55 11", links={
         "link_meeting_tips": "https://intranat.region.example/tips.pdf"})),
-    "status": lambda: status_card(StatusView(live=3, by_state={"created": 1, "invited": 2})),
+    "status": lambda: status_card(StatusView(live=3, by_state={"created": 1, "ended": 2}, overdue=(
+        OverdueRoom(room_name="HC Torsås 7", creator_name="Anna Lind", ends_at=_at(11, 0, 25)),))),
+    "status_none_overdue": lambda: status_card(StatusView(live=1, by_state={"created": 1})),
+    "report": lambda: report_card(ReportView(
+        since="2026-11-01", until="2026-11-30", last_sweep_at=_at(6, 0),
+        units=(TORSAS, ReportRow(**{**TORSAS.model_dump(), "unit": "", "created": 0, "deleted_by_creator": 0,
+                                    "deleted_by_admin": 0, "deleted_automatically": 0, "live_now": 0,
+                                    "overdue_now": 0, "median_minutes_to_deletion": None,
+                                    "longest_minutes_to_deletion": None, "orphans_last_sweep": 1})),
+        total=TORSAS.model_copy(update={"unit": "total", "orphans_last_sweep": 2}))),
     "error": lambda: error_card("Den tiden har redan varit. Välj en tid framåt."),
     "info": lambda: info_card("Distansmöte", "Det är redan markerat som skickat."),
     "no_email": no_email_card,

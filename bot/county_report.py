@@ -1,0 +1,72 @@
+"""``distansmote report``: the county's figures as a table, CSV or JSON (English, for operators)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+
+from bot.services.report import FIGURES, Report, UnitFigures
+
+FORMATS = ("table", "csv", "json")
+_HEADERS = ("unit", "created", "by creator", "by admin", "automatic", "median to deletion",
+            "longest to deletion", "live now", "overdue now", "orphans (last sweep)")
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(_json(report), ensure_ascii=False, indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(FIGURES)
+        for row in (*report.units, report.total):
+            writer.writerow("" if value is None else value for value in row.as_dict().values())
+        return out.getvalue().rstrip("\n")
+    return _table(report)
+
+
+def _json(report: Report) -> dict[str, object]:
+    return {
+        "from": report.since.isoformat() if report.since else None,
+        "to": report.until.isoformat() if report.until else None,
+        "generated_at": report.generated_at.isoformat(),
+        "last_sweep_at": report.last_sweep_at.isoformat() if report.last_sweep_at else None,
+        "units": [row.as_dict() for row in report.units],
+        "total": report.total.as_dict(),
+    }
+
+
+def duration(minutes: int | None) -> str:
+    """``1565`` -> ``26:05`` (hours:minutes); ``-`` for none."""
+    return "-" if minutes is None else f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def _cells(row: UnitFigures) -> list[str]:
+    return [row.unit or "(unknown)", str(row.created), str(row.deleted_by_creator), str(row.deleted_by_admin),
+            str(row.deleted_automatically), duration(row.median_minutes_to_deletion),
+            duration(row.longest_minutes_to_deletion), str(row.live_now), str(row.overdue_now),
+            str(row.orphans_last_sweep)]
+
+
+def _stamp(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "never"
+
+
+def _table(report: Report) -> str:
+    period = f"{report.since or '…'} to {report.until or '…'}" if report.since or report.until else "at any time"
+    rows = [list(_HEADERS), *(_cells(r) for r in report.units), _cells(report.total)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADERS))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    body = [line(rows[0]), line(["-" * w for w in widths]), *(line(r) for r in rows[1:-1]),
+            line(["-" * w for w in widths]), line(rows[-1])]
+    return "\n".join([
+        f"Rooms created {period} (as of {_stamp(report.generated_at)}; "
+        f"last sweep {_stamp(report.last_sweep_at)})", "", *body, "",
+        "Times are hours:minutes from the meeting's end to the room's deletion. "
+        "Live and overdue are as of now; overdue = still live after the cleanup prompt.",
+    ])
