@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from bot.app import create_app
 from bot.clock import OffsetClock
+from bot.demo_calls import install_demo_calls, rooms_with_calls
 from bot.demo_clock import MovableClock, install_demo_clock
 from bot.scheduler import SCHEDULER
 from bot.config import Settings
@@ -128,8 +129,9 @@ async def demo_parts(data_dir: Path = DEFAULT_DATA_DIR, *,
         services = await open_services(settings, clock=demo_clock)
         app: web.Application | None = None
         try:
-            app = create_app(services, [DemoAdapter(rooms=simulator.snapshot)], reminders=True)
+            app = create_app(services, [DemoAdapter(rooms=lambda: rooms_with_calls(simulator))], reminders=True)
             install_demo_clock(app, services, demo_clock)
+            install_demo_calls(app, simulator)
             yield DemoParts(app, simulator, cms_address)
         finally:
             if app is not None and SCHEDULER in app:  # the timer must not outlive the database it polls

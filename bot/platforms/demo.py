@@ -56,7 +56,7 @@ STATIC_FILES = {
     "icon.svg": "image/svg+xml",
 }
 # What the side panel shows of a room; the rest of the simulator's record stays behind.
-ROOM_FIELDS = ("id", "name", "uri", "callId")
+ROOM_FIELDS = ("id", "name", "uri", "callId", "inCall")
 # What the page shows instead of a typed personnummer: the demo keeps no copy of one either.
 HIDDEN_TEXT = "(Meddelandet visas inte: det innehöll ett personnummer.)"
 

@@ -178,15 +178,20 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
     await expect(rooms).to_have_text([ROOM])
     await _shot(page, "07-annan-anvandare-nekas.png")
 
-    # 8. Back as Anna (her chat is still there): delete the room, after a question.
+    # 8. Back as Anna (her chat is still there). A call starts in the room (the side panel plays
+    # the participants); deleting asks first and warns that the call would end.
     await page.get_by_label("Du är").select_option(ANNA.id)
     await expect(_latest_card(page)).to_contain_text(texts.CONFIRMED_AT.format(time="2026-11-25"))
+    await page.get_by_role("button", name="Starta ett samtal").click()
+    await expect(page.locator("#rooms .room-in-call")).to_have_text("Samtal pågår i rummet")
     await _latest_card(page).get_by_role("button", name=texts.DELETE_ROOM).click()
     question = _latest_card(page)
     await expect(question).to_contain_text(texts.DELETE_CONFIRM_TITLE.format(room=ROOM))
+    await expect(question).to_contain_text(texts.DELETE_CALL_ACTIVE)
     await _shot(page, "08-ta-bort.png")
 
-    await question.get_by_role("button", name=texts.DELETE_YES, exact=True).click()
+    # 9. End the call and delete: the room is gone from the server.
+    await question.get_by_role("button", name=texts.DELETE_YES_END_CALL, exact=True).click()
     await expect(_latest_card(page)).to_contain_text(texts.DELETED_TITLE)
     await expect(rooms).to_have_count(0)
     await expect(page.locator("#rooms-empty")).to_be_visible()

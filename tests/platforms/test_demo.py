@@ -139,7 +139,7 @@ async def test_a_card_submission_creates_a_room_seen_in_the_side_panel(client: T
     assert any(m["card"] and texts.ROOM_CREATED_TITLE in str(m["card"]) for m in messages)
     assert await room_names(client) == ["HC Torsås 1"]
     rooms = (await (await client.get("/api/demo/rooms")).json())["rooms"]
-    assert set(rooms[0]) == {"id", "name", "uri", "callId"}
+    assert set(rooms[0]) == {"id", "name", "uri", "callId", "inCall"}
     assert rooms[0]["uri"] == "hc.torsas.1"
 
 
@@ -154,6 +154,27 @@ async def test_switching_user_shows_who_may_delete_a_room(client: TestClient) ->
     deleted = await submit(client, MARIA, submit_data(question, texts.DELETE_YES))
     assert texts.DELETED_TITLE in str(last_card(deleted))
     assert await room_names(client) == []
+
+
+async def test_a_call_started_in_the_side_panel_brings_the_active_call_warning(client: TestClient) -> None:
+    await create_room(client, ANNA)
+    [room] = (await (await client.get("/api/demo/rooms")).json())["rooms"]
+    assert room["inCall"] is False
+
+    started = await client.post("/api/demo/call", json={"room": room["id"], "active": True})
+    assert started.status == 200
+    [room] = (await (await client.get("/api/demo/rooms")).json())["rooms"]
+    assert room["inCall"] is True
+    question = last_card(await say(client, ANNA, "/distansmöte ta bort HC Torsås 1"))
+    assert texts.DELETE_CALL_ACTIVE in str(question)
+    assert submit_data(question, texts.DELETE_YES_END_CALL)
+
+    ended = await client.post("/api/demo/call", json={"room": room["id"], "active": False})
+    assert ended.status == 200
+    question = last_card(await say(client, ANNA, "/distansmöte ta bort HC Torsås 1"))
+    assert texts.DELETE_CALL_ACTIVE not in str(question)
+    assert (await client.post("/api/demo/call", json={"room": "no-such-room", "active": True})).status == 404
+    assert (await client.post("/api/demo/call", json={"room": room["id"], "active": "yes"})).status == 400
 
 
 async def test_a_typed_personnummer_is_neither_kept_nor_shown(client: TestClient) -> None:

@@ -248,8 +248,32 @@
       detail.textContent = value || "–";
       facts.append(term, detail);
     }
-    item.append(name, facts);
+    // Try the active-call warning: a call as if people had dialled in to the simulated room.
+    const call = document.createElement("button");
+    call.type = "button";
+    call.className = "shortcut room-call";
+    call.dataset.room = room.id;
+    call.textContent = room.inCall ? "Avsluta samtalet" : "Starta ett samtal";
+    call.addEventListener("click", () => switchCall(room.id, !room.inCall));
+    const status = document.createElement("p");
+    status.className = room.inCall ? "room-in-call" : "hint";
+    status.textContent = room.inCall ? "Samtal pågår i rummet" : "Inget samtal i rummet";
+    item.classList.toggle("in-call", Boolean(room.inCall));
+    item.append(name, facts, status, call);
     return item;
+  }
+
+  async function switchCall(roomId, active) {
+    try {
+      await api("/api/demo/call", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ room: roomId, active }),
+      });
+    } catch (error) {
+      console.error("the call could not be switched", error);
+    }
+    refreshRooms();
   }
 
   async function refreshRooms() {

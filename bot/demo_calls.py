@@ -1,0 +1,50 @@
+"""The demo's call control: start or end a call in a simulated room, to try the active-call warning.
+
+``POST /api/demo/call`` with ``{"room": <coSpace id>, "active": true | false}`` starts a call with
+two participants in that room of the CMS simulator (as if people had dialled in), or ends every call
+in it, through the simulator's public controls. ``rooms_with_calls`` lists the rooms for the side
+panel with ``inCall``. Demo only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.simulators.cms import CmsSimulator
+
+
+class CallSwitch(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    room: str = Field(min_length=1, max_length=64)
+    active: bool
+
+
+def _calls_in(simulator: CmsSimulator, space_id: str) -> list[str]:
+    return [call_id for call_id, call in simulator.calls.items() if call["coSpace"] == space_id]
+
+
+def rooms_with_calls(simulator: CmsSimulator) -> list[Mapping[str, Any]]:
+    return [{**room, "inCall": bool(_calls_in(simulator, str(room["id"])))} for room in simulator.snapshot()]
+
+
+def install_demo_calls(app: web.Application, simulator: CmsSimulator) -> None:
+    async def switch(request: web.Request) -> web.Response:
+        try:
+            body = CallSwitch.model_validate(await request.json())
+        except (ValueError, ValidationError):
+            return web.json_response({"error": "invalid request"}, status=400)
+        if body.room not in simulator.spaces:
+            return web.json_response({"error": "no such room"}, status=404)
+        calls = _calls_in(simulator, body.room)
+        if body.active and not calls:
+            simulator.add_call(body.room)
+        elif not body.active:
+            for call_id in calls:
+                simulator.end_call(call_id)
+        return web.json_response({"room": body.room, "inCall": body.active})
+
+    app.router.add_post("/api/demo/call", switch)
