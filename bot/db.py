@@ -60,6 +60,14 @@ class Channel(enum.StrEnum):
     PHONE = "phone"
 
 
+class PatientJoins(enum.StrEnum):
+    """Where the patient takes part: a room type chosen by staff, never patient data (0004)."""
+
+    VIDEO_ROOM = "video_room"
+    BROWSER = "browser"
+    PHONE = "phone"
+
+
 class UnitCounter(Base):
     """Last room number handed out per unit; only ever goes up, so names are never reused."""
 
@@ -96,6 +104,7 @@ class Meeting(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     deleted_by: Mapped[str | None] = mapped_column(String(255))
+    patient_joins: Mapped[str | None] = mapped_column(String(16))
 
     recipients: Mapped[list[Recipient]] = relationship(
         back_populates="meeting", order_by="Recipient.position", lazy="selectin",

@@ -7,19 +7,30 @@ input: every problem becomes a Swedish answer.
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from typing import Any
 
 from bot.core import CardSubmit, Event, Reply, Router
 from bot.services.privacy import any_personal_number
 from cards import texts
-from cards.messages import error_card, info_card
+from cards.messages import error_card, info_card, no_email_card
 
 log = logging.getLogger(__name__)
 
 KEYWORDS = {"distansmote", "distansmöte"}
 # Longest first, so "ta bort" wins over a one-word command.
 _MULTIWORD = ("ta bort",)
+
+
+# Card inputs that people type freely (the others are choices).
+TYPED_INPUTS = ("unit", "label")
+_EMAIL_WORDS = re.compile(r"(?<![a-z0-9])(e-?post|e-?mejl|mejl|e-?mail|mail)")
+
+
+def mentions_email(text: str) -> bool:
+    """``e-post``, ``epost``, ``mejl``, ``mail`` (and ``e-mail``, ``mejla``, ``e-postadress``…)."""
+    return bool(_EMAIL_WORDS.search(fold(text)))
 
 
 def fold(text: str) -> str:
@@ -68,12 +79,15 @@ class Bot:
                           info_card(texts.PERSONAL_NUMBER_TITLE, texts.PERSONAL_NUMBER_REFUSED), direct=True)]
 
         try:
-            if event.is_card_submit:
-                return await self._card(event)
-            return await self._command(event)
+            replies = await (self._card(event) if event.is_card_submit else self._command(event))
         except Exception:
             log.exception("handler failed (platform=%s)", event.platform)
             return [Reply(texts.INTERNAL_ERROR, error_card(texts.INTERNAL_ERROR))]
+        typed = [event.text or ""] + [event.inputs.get(name, "") for name in TYPED_INPUTS]
+        if any(mentions_email(t) for t in typed) and not any(mentions_email(r.text) for r in replies):
+            # However e-mail comes up, the routine's answer comes too, besides what was asked.
+            replies.append(Reply(texts.NO_EMAIL, no_email_card()))
+        return replies
 
     async def _command(self, event: Event) -> list[Reply]:
         assert event.text is not None

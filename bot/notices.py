@@ -37,6 +37,7 @@ class StartCheck:
     room: Room
     links: tuple[tuple[str, str], ...] = ()
     late: bool = False
+    patient_joins: str | None = None  # where the patient takes part, if chosen
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,15 @@ class CleanupPrompt:
     deadline: datetime | None
     followup: bool = False
     late: bool = False
+    film_link: str | None = None  # the routine's film on deleting a room, where configured
 
 
 @dataclass(frozen=True)
 class AutoDeleted:
+    """Never marked late: the deletion happened when it says, whenever the message arrives."""
+
     room: Room
     deleted_at: datetime
-    late: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ class CreateMeeting(CardAction):
     date: str = Field(default="", max_length=40)
     start: str = Field(default="", max_length=40)
     length: str = Field(default="", max_length=10)
+    patient_joins: Literal["video_room", "browser", "phone", ""] = ""
 
 
 class AddRecipient(CardAction):

@@ -70,7 +70,7 @@ def time_input(input_id: str, label: str, *, value: str) -> Element:
 
 
 def choices(input_id: str, label: str, options: Mapping[str, str], *, value: str = "",
-            compact: bool = True) -> Element:
+            compact: bool = True, placeholder: str = "") -> Element:
     element: Element = {
         "type": "Input.ChoiceSet", "id": input_id, "label": label,
         "style": "compact" if compact else "expanded",
@@ -78,6 +78,8 @@ def choices(input_id: str, label: str, options: Mapping[str, str], *, value: str
     }
     if value:
         element["value"] = value
+    if placeholder:
+        element["placeholder"] = placeholder
     return element
 
 

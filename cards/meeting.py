@@ -50,22 +50,30 @@ def new_meeting_card(form: NewMeetingForm) -> dict[str, Any]:
         date_input("date", texts.DATE_LABEL, value=form.date, min_value=form.min_date),
         time_input("start", texts.START_LABEL, value=form.start),
         choices("length", texts.LENGTH_LABEL, lengths, value=str(form.length_minutes)),
+        choices("patient_joins", texts.PATIENT_JOINS_LABEL, texts.PATIENT_JOINS,
+                placeholder=texts.PATIENT_JOINS_PLACEHOLDER),
+        text(texts.PATIENT_JOINS_HINT, subtle=True),
     ]
     actions = [submit(texts.CREATE_ROOM, CreateMeeting, style="positive", request_id=form.request_id)]
     return card(body, actions=actions, fallback=f"{texts.NEW_MEETING_TITLE}: {texts.NO_PATIENT_DATA}")
 
 
 def _room_facts(view: MeetingView) -> Element:
-    return facts([
+    pairs = [
         (texts.ROOM_TITLE, view.room_name),
         (texts.WHEN, when(view)),
         (texts.VIDEO_ADDRESS, view.video_address),
         (texts.CALL_ID, view.call_id),
-        (texts.STATE, texts.STATES.get(view.state, view.state)),
-    ])
+    ]
+    if view.patient_joins in texts.PATIENT_JOINS:
+        pairs.append((texts.PATIENT_JOINS_FACT, texts.PATIENT_JOINS[view.patient_joins].lower()))
+    pairs.append((texts.STATE, texts.STATES.get(view.state, view.state)))
+    return facts(pairs)
 
 
 def _status(recipient: RecipientView) -> str:
+    if recipient.channel not in texts.CONFIRMING_CHANNELS:
+        return texts.PHONED_AT.format(time=_clock(recipient.sent_at)) if recipient.sent_at else texts.NOT_PHONED
     if recipient.confirmed_at:
         return texts.CONFIRMED_AT.format(time=_clock(recipient.confirmed_at))
     if recipient.sent_at:
@@ -98,13 +106,16 @@ def recipients_section(view: MeetingView) -> list[Element]:
     return section
 
 
-def meeting_card(view: MeetingView, *, just_created: bool = False) -> dict[str, Any]:
+def meeting_card(view: MeetingView, *, just_created: bool = False, note: str | None = None) -> dict[str, Any]:
     """The room, how to forward the invitation, and who has been told and has confirmed."""
     body: list[Element] = [title(texts.ROOM_CREATED_TITLE if just_created else view.room_name), _room_facts(view)]
+    if note:
+        body.append(text(note, attention=True))
     if just_created:
         body.append(text(texts.INVITATION_FOLLOWS, subtle=True))
     body += [heading(texts.FORWARDING_TITLE), text(texts.MUNICIPALITY_NEEDS)]
     body += [text(rule) for rule in texts.FORWARDING_RULES]
+    body += [heading(texts.READ_ALOUD_TITLE), text(read_aloud(view))]
     body += recipients_section(view)
     actions = [submit(texts.ADD_RECIPIENT, AddRecipient, meeting_id=view.id)]
     if view.recipients:
@@ -119,26 +130,53 @@ def meeting_card(view: MeetingView, *, just_created: bool = False) -> dict[str, 
     return card(body, actions=actions, fallback=f"{view.room_name}: {when(view)}")
 
 
+MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
+          "november", "december")
+
+
+def read_aloud(view: MeetingView) -> str:
+    """For a telephone recipient: the same facts, as they are said (``torsdag den 26 november``)."""
+    start = view.starts_at
+    values = dict(date=f"{WEEKDAYS[start.weekday()]} den {start.day} {MONTHS[start.month - 1]}",
+                  start=f"{start:%H.%M}", call_id=" ".join(view.call_id[i:i + 3] for i in range(0, len(view.call_id), 3)),
+                  address=view.video_address)
+    if view.dial_in:
+        return texts.READ_ALOUD.format(number=view.dial_in, **values)
+    return texts.READ_ALOUD_NO_NUMBER.format(**values)
+
+
+def _join_lines(view: MeetingView) -> list[str]:
+    """The three ways to join, the way the patient takes part first."""
+    lines = {
+        "video_room": texts.INVITATION_JOIN["video_room"].format(address=view.video_address),
+        "browser": texts.INVITATION_JOIN["browser"].format(link=view.web_link) if view.web_link
+        else texts.INVITATION_JOIN_BROWSER_NO_LINK,
+    }
+    if view.dial_in:
+        lines["phone"] = texts.INVITATION_JOIN["phone"].format(number=view.dial_in, call_id=view.call_id)
+    first = [lines.pop(view.patient_joins)] if view.patient_joins in lines else []
+    return first + list(lines.values())
+
+
 def invitation_text(view: MeetingView) -> str:
-    """Plain text to paste into Cosmic Link or Cosmic Messenger."""
+    """Plain text to paste into Cosmic Link or Cosmic Messenger: for the participants, nothing for staff."""
     start, end = view.starts_at, view.ends_at
     lines = [
         texts.INVITATION_HEADER.format(date=f"{WEEKDAYS[start.weekday()]} {start:%Y-%m-%d}",
                                        start=f"{start:%H:%M}", end=f"{end:%H:%M}"),
+    ]
+    if view.patient_joins in texts.PATIENT_JOINS_LEAD:
+        lines.append(texts.PATIENT_JOINS_LEAD[view.patient_joins])
+    lines += [
         "",
         texts.INVITATION_VIDEO.format(address=view.video_address),
         texts.INVITATION_CALL_ID.format(call_id=view.call_id),
         "",
-        texts.MUNICIPALITY_NEEDS,
-        "",
         texts.INVITATION_HOW,
-        texts.INVITATION_JOIN_VIDEO.format(address=view.video_address),
-        texts.INVITATION_JOIN_BROWSER.format(link=view.web_link) if view.web_link
-        else texts.INVITATION_JOIN_BROWSER_NO_LINK,
+        *_join_lines(view),
+        "",
+        texts.INVITATION_START,
     ]
-    if view.dial_in:
-        lines.append(texts.INVITATION_JOIN_PHONE.format(number=view.dial_in, call_id=view.call_id))
-    lines += ["", texts.INVITATION_START]
     return "\n".join(lines)
 
 

@@ -30,6 +30,7 @@ class MeetingView(View):
     ends_at: datetime  # local time
     state: str
     recipients: tuple[RecipientView, ...] = ()
+    patient_joins: str | None = None  # "video_room", "browser" or "phone" when chosen
 
 
 class NewMeetingForm(View):

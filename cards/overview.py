@@ -13,12 +13,15 @@ from cards.reminders import when as day_and_time
 
 
 def help_card(info: HelpInfo, *, intro: str = texts.HELP_INTRO) -> dict[str, Any]:
+    """The routine's help: preparations, equipment, joining, during and after, every document and film."""
     phone = texts.HELP_PHONE.format(number=info.dial_in) if info.dial_in else texts.HELP_PHONE_NO_NUMBER
     body: list[Element] = [
         title(texts.HELP_TITLE),
         text(intro),
         heading(texts.HELP_COMMANDS_TITLE),
         *(text(line) for line in texts.HELP_COMMANDS),
+        heading(texts.HELP_PREPARE_TITLE), text(texts.HELP_PREPARE),
+        heading(texts.HELP_EQUIPMENT_TITLE), *(text(line) for line in texts.HELP_EQUIPMENT.values()),
         heading(texts.HELP_VIDEO_TITLE), text(texts.HELP_VIDEO),
         heading(texts.HELP_BROWSER_TITLE), text(texts.HELP_BROWSER),
         heading(texts.HELP_PHONE_TITLE), text(phone),
@@ -26,16 +29,25 @@ def help_card(info: HelpInfo, *, intro: str = texts.HELP_INTRO) -> dict[str, Any
         heading(texts.HELP_AFTER_TITLE), text(texts.HELP_AFTER),
         text(texts.NO_EMAIL, subtle=True),
     ]
-    links = [(texts.HELP_LINKS[key], url) for key, url in info.links.items() if key in texts.HELP_LINKS]
-    if links:
-        body.append(heading(texts.HELP_LINKS_TITLE))
-        body += [text(f"[{label}]({url})") for label, url in links]
+    # Every document and film the routine names: linked where configured, else where to find it.
+    body.append(heading(texts.HELP_LINKS_TITLE))
+    body += [text(f"[{title_}]({info.links[key]})" if info.links.get(key)
+                  else texts.HELP_LINK_ON_NAVET.format(title=title_))
+             for key, title_ in texts.HELP_LINKS.items()]
     return card(body, fallback=texts.HELP_TITLE)
 
 
 def _confirmed(view: MeetingView) -> str:
-    confirmed = sum(1 for r in view.recipients if r.confirmed_at)
-    return texts.CONFIRMED_COUNT.format(confirmed=confirmed, total=len(view.recipients))
+    """``1 av 2 har bekräftat, 1 av 1 meddelade per telefon``: telephone recipients confirm nothing."""
+    confirming = [r for r in view.recipients if r.channel in texts.CONFIRMING_CHANNELS]
+    phoned = [r for r in view.recipients if r.channel not in texts.CONFIRMING_CHANNELS]
+    parts = []
+    if confirming:
+        parts.append(texts.CONFIRMED_COUNT.format(confirmed=sum(1 for r in confirming if r.confirmed_at),
+                                                  total=len(confirming)))
+    if phoned:
+        parts.append(texts.PHONED_COUNT.format(phoned=sum(1 for r in phoned if r.sent_at), total=len(phoned)))
+    return ", ".join(parts) or texts.NO_RECIPIENTS_YET
 
 
 def list_card(meetings: list[MeetingView]) -> dict[str, Any]:

@@ -17,14 +17,14 @@ from cards.elements import Element, card, heading, submit, text, title
 
 LATE = "(försenad påminnelse)"
 
-UNCONFIRMED_TITLE = "{room}: {count} har inte bekräftat – ring dem"
+UNCONFIRMED_TITLE = "{room}: {count} mottagare har inte bekräftat"
 UNCONFIRMED_TEXT = "Mötet börjar kl. {start}. De här mottagarna har inte bekräftat att de har fått mötesinformationen:"
 NOT_SENT_TEXT = "Inbjudan är inte markerad som skickad till:"
-CALL_THEM = "Ring dem och kontrollera att de har videoadressen och samtals-ID."
+CALL_THEM = "Ring dem och kontrollera att de har videoadressen och samtals-ID:t."
 NOBODY_TITLE = "{room}: ingen mottagare är registrerad"
 NOBODY_TEXT = (
     "Mötet börjar kl. {start}, men ingen mottagare är registrerad. Har alla som ska vara med fått "
-    "videoadress och samtals-ID via Cosmic Link, Cosmic Messenger eller telefon? Ring dem som saknas."
+    "videoadressen och samtals-ID:t via Cosmic Link, Cosmic Messenger eller telefon? Ring dem som saknas."
 )
 
 START_TITLE = "{room} börjar kl. {start}"
@@ -34,7 +34,7 @@ START_TIPS = (
     "Be var och en säga något, så att du hör att ljudet fungerar hos alla.",
     "Kontrollera att alla syns i bild och att ingen sitter i motljus.",
     "Den som är med via telefon ser ingenting: säg vem som pratar.",
-    "Stäng av mikrofonen när du inte pratar om det ekar eller brusar.",
+    "Ekar eller brusar det? Be alla stänga av mikrofonen när de inte pratar.",
 )
 TIP_LINKS = {
     "link_meeting_tips": "Tips inför distansmöte",
@@ -47,7 +47,13 @@ CLEANUP_TEXT = (
     "Enligt rutinen ska den som skapade mötesrummet ta bort det efter mötet, så att det aldrig "
     "används igen."
 )
-CLEANUP_DEADLINE = "Tar du inte bort det påminner jag dig under arbetstid, och {deadline} tar jag bort det själv."
+CLEANUP_FILM = "Hur du gör visas i filmen {film}."
+DELETE_FILM_TITLE = "”Ta bort mötesrum i Cisco Meeting”"
+CLEANUP_FILM_ON_NAVET = "{film} på intranätet Navet"
+CLEANUP_DEADLINE = (
+    "Tar du inte bort det, påminner jag dig under arbetstid. Finns det kvar {deadline}, tar jag bort det "
+    "själv, eftersom rutinen kräver att rummet tas bort."
+)
 SNOOZE_15 = "Mötet pågår – påminn om 15 min"
 SNOOZE_60 = "Påminn om en timme"
 
@@ -56,8 +62,9 @@ ALREADY_SNOOZED = "Jag påminner dig redan kl. {time}."
 
 AUTO_DELETED_TITLE = "{room} är borttaget"
 AUTO_DELETED_TEXT = (
-    "Mötesrummet fanns kvar efter mötet, så jag tog bort det {when} enligt rutinen. "
-    "Det kan inte användas igen."
+    "Mötesrummet fanns fortfarande kvar efter mötet. Rutinen kräver att rummet tas bort, så jag tog bort "
+    "det {when}. Det kan inte användas igen. Nästa gång: ta bort rummet när mötet är slut – enligt "
+    "rutinen är det den som skapade rummet som gör det."
 )
 
 ADMIN_TITLE = "Distansmöte – till administratör"
@@ -102,7 +109,7 @@ def render(notice: notices.Notice) -> Reply:
         case notices.AutoDeleted():
             message = AUTO_DELETED_TEXT.format(when=when(notice.deleted_at))
             return _reply(AUTO_DELETED_TITLE.format(room=notice.room.room_name), [text(message)],
-                          late=notice.late, fallback=message)
+                          late=False, fallback=message)
         case notices.CallActiveAtDeadline():
             return _admin(ADMIN_CALL_ACTIVE.format(room=notice.room.room_name, deadline=when(notice.deadline),
                                                    retry=f"{notice.retry_at:%H:%M}"))
@@ -155,7 +162,9 @@ def unconfirmed(notice: notices.Unconfirmed) -> Reply:
 
 def start_check(notice: notices.StartCheck) -> Reply:
     """A few minutes before the start: check picture and sound, with the routine's tips."""
-    body = [text(START_TEXT), heading(START_TIPS_TITLE), _bullets(START_TIPS)]
+    lead = [text(texts.PATIENT_JOINS_LEAD[notice.patient_joins], attention=True)] \
+        if notice.patient_joins in texts.PATIENT_JOINS_LEAD else []
+    body = [*lead, text(START_TEXT), heading(START_TIPS_TITLE), _bullets(START_TIPS)]
     links = dict(notice.links)
     documents = [f"[{label}]({links[key]})" for key, label in TIP_LINKS.items() if links.get(key)]
     if documents:
@@ -168,7 +177,9 @@ def cleanup_prompt(notice: notices.CleanupPrompt) -> Reply:
     """After the meeting: delete the room now, or be reminded in 15 or 60 minutes."""
     room = notice.room
     heading_text = (FOLLOWUP_TITLE if notice.followup else CLEANUP_TITLE).format(room=room.room_name)
-    body = [text(CLEANUP_TEXT)]
+    film = (f"[{DELETE_FILM_TITLE}]({notice.film_link})" if notice.film_link
+            else CLEANUP_FILM_ON_NAVET.format(film=DELETE_FILM_TITLE))
+    body = [text(CLEANUP_TEXT), text(CLEANUP_FILM.format(film=film))]
     if notice.deadline is not None:
         body.append(text(CLEANUP_DEADLINE.format(deadline=when(notice.deadline)), subtle=True))
     actions = [

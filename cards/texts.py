@@ -11,7 +11,11 @@ PERSONAL_NUMBER_REFUSED = (
     "Jag har inte sparat det och inte gjort något med det. Distansmöte ska aldrig innehålla "
     "patientuppgifter – skriv bara enhetens namn, datum och tid."
 )
-INTERNAL_ERROR = "Något gick fel hos mig. Inget har ändrats – försök igen om en stund."
+# Said when something failed at an unknown step: whether anything was changed is not known.
+INTERNAL_ERROR = (
+    "Något gick fel hos mig. Försök igen om en stund, och skriv /distansmöte lista för att se "
+    "om mötesrummet redan finns."
+)
 UNKNOWN_ACTION = "Den knappen känner jag inte igen. Skriv /distansmöte hjälp för att se vad jag kan göra."
 STALE_CARD = (
     "Kortet kommer från en äldre version av Distansmöte och kan inte användas längre. "
@@ -21,7 +25,10 @@ NOT_ALLOWED = "Du har inte behörighet att använda Distansmöte. Kontakta IT-su
 MOVED_TO_DIRECT = "Jag skickar resten till dig i ett privat meddelande, eftersom mötesuppgifterna är sekretessbelagda."
 
 NEW_MEETING_TITLE = "Nytt distansmöte"
-NEW_MEETING_INTRO = "Jag skapar ett unikt mötesrum i Cisco Meeting Server åt dig."
+NEW_MEETING_INTRO = (
+    "Jag skapar ett unikt mötesrum i Cisco Meeting Server åt dig. Distansmöte ska vara förstahandsval "
+    "när regionen och kommunen planerar tillsammans med en patient."
+)
 UNIT_LABEL = "Enhet"
 UNIT_PLACEHOLDER = "t.ex. HC Torsås"
 DATE_LABEL = "Datum"
@@ -29,14 +36,37 @@ START_LABEL = "Starttid"
 LENGTH_LABEL = "Längd"
 CREATE_ROOM = "Skapa mötesrum"
 LENGTH_CHOICES = ((15, "15 minuter"), (30, "30 minuter"), (45, "45 minuter"), (60, "1 timme"),
-                  (90, "1,5 timme"), (120, "2 timmar"), (180, "3 timmar"))
+                  (90, "1,5 timmar"), (120, "2 timmar"), (180, "3 timmar"))
+# Where the patient takes part: a choice of room type, not patient data (optional).
+PATIENT_JOINS_LABEL = "Var deltar patienten? (valfritt)"
+PATIENT_JOINS_PLACEHOLDER = "Inte valt"
+PATIENT_JOINS = {
+    "video_room": "Videokonferensrum",
+    "browser": "Webbläsare med kamera och mikrofon",
+    "phone": "Telefon, om inget annat är möjligt",
+}
+PATIENT_JOINS_FACT = "Patienten deltar via"
+PATIENT_JOINS_HINT = (
+    "Välj det som är mest lämpligt för patienten. Vilken utrustning som behövs står i ”checklista för "
+    "rekommenderad utrustning för distansmöte”."
+)
+# First in the invitation and the start reminder (the invitation is read by the municipality).
+PATIENT_JOINS_LEAD = {
+    "video_room": "Patienten deltar från ett videokonferensrum.",
+    "browser": "Patienten deltar via webbläsare med kamera och mikrofon.",
+    "phone": "Patienten deltar via telefon (endast ljud).",
+}
+UNIT_NUMBER_STRIPPED = (
+    "Jag numrerar mötesrummen själv, så att varje möte får ett eget rum. Därför läste jag enheten som "
+    "”{unit}” i stället för ”{typed}”: rummet heter {room}."
+)
 
 ROOM_CREATED_TITLE = "Mötesrummet är skapat"
 ROOM_TITLE = "Mötesrum"
 VIDEO_ADDRESS = "Videoadress"
 CALL_ID = "Samtals-ID"
 WHEN = "Tid"
-STATE = "Läge"
+STATE = "Status"
 STATES = {
     "created": "Skapat – inbjudan inte skickad",
     "invited": "Inbjudan skickad",
@@ -48,18 +78,33 @@ FORWARDING_RULES = (
     "1. Skicka i första hand via **Cosmic Link**, eftersom patienten är utskrivningsplanerad från slutenvården.",
     "2. Finns personen inte i Cosmic Link: skicka via **Cosmic Messenger**. Välj kategori ”Distansmöte” och "
     "ange personens adress i ämnesraden enligt rutinen för Messenger.",
-    "3. Den som inte har Link eller Messenger får uppgifterna per **telefon**.",
+    "3. Den som inte har Link eller Messenger får uppgifterna per **telefon**: ring och läs upp texten nedan. "
+    "Klicka sedan på **Skickat** – då är mottagaren meddelad per telefon och behöver inte bekräfta.",
     "4. Skicka **aldrig** via e-post – det är inte säkert och därför inte tillåtet.",
-    "5. Mottagaren ska skicka en bekräftelse när informationen är noterad.",
+    "5. Mottagare i Link eller Messenger ska skicka en bekräftelse när informationen är noterad. "
+    "Klicka då på **Bekräftelse mottagen**.",
 )
-MUNICIPALITY_NEEDS = "Kommunen behöver bara videoadressen och samtals-ID."
-INVITATION_FOLLOWS = "Inbjudan att kopiera kommer i nästa meddelande."
+# Staff guidance beside the invitation; never inside the text that is pasted.
+MUNICIPALITY_NEEDS = (
+    "Mötesdeltagarna på kommunen behöver bara videoadressen och samtals-ID:t. Inbjudan att klistra in "
+    "innehåller dem och hur man ansluter – inget annat."
+)
+INVITATION_FOLLOWS = "Inbjudan att kopiera och klistra in kommer i nästa meddelande."
+READ_ALOUD_TITLE = "Per telefon – läs upp"
+READ_ALOUD = (
+    "Distansmötet är {date} klockan {start}. Ring {number} och ange samtals-ID {call_id}. "
+    "Har du ett videokonferenssystem kan du i stället ringa upp videoadressen {address}."
+)
+READ_ALOUD_NO_NUMBER = (
+    "Distansmötet är {date} klockan {start}. Samtals-ID är {call_id}, och videoadressen är {address}."
+)
 RECIPIENTS_TITLE = "Mottagare"
 NO_RECIPIENTS = "Inga mottagare ännu. Lägg till dem du skickar inbjudan till."
-RECIPIENT_LABEL = "Ny mottagare (ingen personuppgift)"
+RECIPIENT_LABEL = "Ny mottagare (inga personuppgifter)"
 RECIPIENT_PLACEHOLDER = "t.ex. Kommunen – hemtjänsten"
 CHANNEL_LABEL = "Kanal"
 CHANNELS = {"link": "Cosmic Link", "messenger": "Cosmic Messenger", "phone": "Telefon"}
+CONFIRMING_CHANNELS = ("link", "messenger")  # only these send a confirmation back (the routine)
 PICK_RECIPIENT = "Välj mottagare"
 ADD_RECIPIENT = "Lägg till mottagare"
 MARK_SENT = "Skickat"
@@ -69,6 +114,8 @@ SHOW_INVITATION = "Visa inbjudan"
 NOT_SENT = "inte skickat"
 SENT_AT = "skickat {time}"
 CONFIRMED_AT = "bekräftat {time}"
+PHONED_AT = "meddelad per telefon {time}"
+NOT_PHONED = "inte meddelad ännu"
 
 DELETE_CONFIRM_TITLE = "Ta bort {room}?"
 DELETE_CONFIRM_TEXT = "Rummet tas bort från Cisco Meeting Server och kan aldrig användas igen."
@@ -87,11 +134,15 @@ LIST_TITLE = "Dina mötesrum"
 LIST_EMPTY = "Du har inga mötesrum just nu. Skriv /distansmöte ny för att skapa ett."
 PICK_MEETING = "Välj mötesrum"
 CONFIRMED_COUNT = "{confirmed} av {total} har bekräftat"
+PHONED_COUNT = "{phoned} av {total} meddelade per telefon"
+NO_RECIPIENTS_YET = "inga mottagare ännu"
 
 HELP_TITLE = "Distansmöte – hjälp"
 HELP_INTRO = (
-    "Jag hjälper dig med landstingets rutin för distansmöten: ett unikt mötesrum per möte, "
-    "inbjudan via säkra kanaler, bekräftelser, påminnelser och att rummet tas bort efteråt."
+    "Jag hjälper dig med regionens rutin för distansmöten: ett unikt mötesrum per möte, "
+    "inbjudan via säkra kanaler, bekräftelser, påminnelser och att rummet tas bort efteråt. "
+    "Distansmöte ska vara förstahandsval när regionen och kommunen planerar tillsammans med en patient, "
+    "så långt det är möjligt och med hänsyn till patientens välmående."
 )
 HELP_COMMANDS_TITLE = "Kommandon"
 HELP_COMMANDS = (
@@ -99,37 +150,62 @@ HELP_COMMANDS = (
     "**/distansmöte lista** – dina mötesrum",
     "**/distansmöte ta bort HC Torsås 9** – ta bort ett mötesrum",
     "**/distansmöte hjälp** – den här hjälpen",
+    "**/distansmöte status** och **/distansmöte rapport** – läget och rapporten (för administratörer)",
 )
+HELP_PREPARE_TITLE = "Förberedelser"
+HELP_PREPARE = (
+    "För att ansluta till ett distansmöte behövs viss utrustning. Vilka enheter som rekommenderas står i "
+    "”checklista för rekommenderad utrustning för distansmöte”. Mötesrum skapar du med mig; saknar du "
+    "programmet Cisco Meeting på din dator i regionen, kontakta IT-supporten så att du får det installerat."
+)
+HELP_EQUIPMENT_TITLE = "Var patienten deltar – det här behövs"
+HELP_EQUIPMENT = {
+    "video_room": "**Videokonferensrum:** ett videokonferenssystem med pekskärm eller fjärrkontroll.",
+    "browser": (
+        "**Webbläsare:** en dator med webbläsare, kamera och mikrofon (gärna headset) och Cisco Meeting "
+        "eller mötets webblänk."
+    ),
+    "phone": "**Telefon, om inget annat är möjligt:** en vanlig telefon. Bara ljud – patienten ser ingen bild.",
+}
 HELP_VIDEO_TITLE = "Ansluta via videokonferenssystem"
 HELP_VIDEO = (
     "Skriv in videoadressen (t.ex. hc.torsas.8@…) med konferenssystemets pekskärm eller fjärrkontroll "
     "och tryck på ”Ring upp”."
 )
-HELP_BROWSER_TITLE = "Ansluta via webbläsare (Cisco Meeting)"
-HELP_BROWSER = "Öppna mötets webblänk i en webbläsare på en dator med kamera och mikrofon."
-HELP_PHONE_TITLE = "Ansluta med telefon (endast ljud)"
-HELP_PHONE = "Ring {number} och ange samtals-ID för mötet. Följ sedan instruktionerna."
-HELP_PHONE_NO_NUMBER = "Ring mötestjänstens telefonnummer och ange samtals-ID för mötet."
+HELP_BROWSER_TITLE = "Ansluta via Cisco Meeting (webbläsare)"
+HELP_BROWSER = (
+    "Öppna mötets webblänk, eller anslut med Cisco Meeting, på en dator med kamera och mikrofon. "
+    "Se filmen nedan och informationen på intranätet Navet."
+)
+HELP_PHONE_TITLE = "Ansluta utan bild, med telefon"
+HELP_PHONE = "Ring {number} och ange samtals-ID:t för mötet. Följ sedan instruktionerna."
+HELP_PHONE_NO_NUMBER = "Ring mötestjänstens telefonnummer och ange samtals-ID:t för mötet."
 HELP_DURING_TITLE = "Under mötet"
-HELP_DURING = "Börja alltid med att kontrollera att alla ser varandra och att ljudet är bra."
+HELP_DURING = (
+    "Inled alltid mötet med att kontrollera att alla ser varandra och att ljudet är bra. "
+    "Tips finns i dokumentet ”Tips inför distansmöte”."
+)
 HELP_AFTER_TITLE = "Efter mötet"
 HELP_AFTER = "Den som skapade mötesrummet tar bort det, så att det aldrig används igen."
 HELP_LINKS_TITLE = "Dokument och filmer"
+# The routine's titles as written; with a link where one is configured, else where to find it.
 HELP_LINKS = {
-    "link_equipment_checklist": "Checklista för rekommenderad utrustning",
-    "link_meeting_tips": "Tips inför distansmöte",
-    "link_practical_guide": "Praktiska anvisningar: Distansmöte mellan huvudmän",
-    "link_film_create_room": "Film: Skapa distansmöten/mötesrum",
+    "link_equipment_checklist": "Dokument: ”checklista för rekommenderad utrustning för distansmöte”",
+    "link_meeting_tips": "Dokument: ”Tips inför distansmöte”",
+    "link_practical_guide": "Praktiska anvisningar: ”Distansmöte mellan huvudmän”",
+    "link_film_create_room": "Film: Skapa distansmöten/mötesrum för planering mellan huvudmän",
     "link_film_join": "Film: Anslut till distansmötesrum via Cisco Meeting",
     "link_film_picture_sound": "Film: Konfigurera bild och ljud i Cisco Meeting",
     "link_film_delete_room": "Film: Ta bort mötesrum i Cisco Meeting",
 }
+HELP_LINK_ON_NAVET = "{title} – finns på intranätet Navet"
 UNKNOWN_COMMAND = "Det kommandot känner jag inte igen. Här är vad jag kan:"
 
 NO_EMAIL_TITLE = "Inte via e-post"
 NO_EMAIL = (
     "Mötesuppgifter får inte skickas via e-post: det är inte säkert och därför inte tillåtet enligt "
-    "rutinen. Använd Cosmic Link, Cosmic Messenger eller telefon."
+    "rutinen, eftersom uppgifterna är sekretessbelagda. Skicka i första hand via Cosmic Link, annars via "
+    "Cosmic Messenger (kategori ”Distansmöte”), och ring den som inte har Link eller Messenger."
 )
 
 STATUS_TITLE = "Status (för administratörer)"
@@ -170,14 +246,16 @@ INVITATION_HEADER = "Distansmöte {date} kl. {start}–{end}"
 INVITATION_VIDEO = "Videoadress: {address}"
 INVITATION_CALL_ID = "Samtals-ID: {call_id}"
 INVITATION_HOW = "Så ansluter du:"
-INVITATION_JOIN_VIDEO = (
-    "Via videokonferenssystem: skriv in videoadressen {address} med pekskärmen eller fjärrkontrollen "
-    "och tryck på ”Ring upp”."
-)
-INVITATION_JOIN_BROWSER = "Via webbläsare med kamera och mikrofon: öppna {link}"
-INVITATION_JOIN_BROWSER_NO_LINK = "Via webbläsare med kamera och mikrofon: anslut med Cisco Meeting och samtals-ID."
-INVITATION_JOIN_PHONE = (
-    "Via telefon (endast ljud): ring {number} och ange samtals-ID {call_id}. Följ sedan instruktionerna."
+INVITATION_JOIN = {
+    "video_room": (
+        "Via videokonferenssystem: skriv in videoadressen {address} med pekskärmen eller fjärrkontrollen "
+        "och tryck på ”Ring upp”."
+    ),
+    "browser": "Via Cisco Meeting i en webbläsare med kamera och mikrofon: öppna {link}",
+    "phone": "Via telefon (endast ljud): ring {number} och ange samtals-ID {call_id}. Följ sedan instruktionerna.",
+}
+INVITATION_JOIN_BROWSER_NO_LINK = (
+    "Via Cisco Meeting i en webbläsare med kamera och mikrofon: anslut med videoadressen eller samtals-ID:t."
 )
 INVITATION_START = "Vi inleder mötet med att kontrollera att alla ser och hör varandra."
 
@@ -210,8 +288,8 @@ ERRORS = {
     "not_allowed": "Bara den som skapade mötesrummet (eller en administratör) kan ändra eller ta bort det.",
     "already_deleted": "Mötesrummet är redan borttaget.",
     "room_service_unavailable": (
-        "Mötestjänsten (Cisco Meeting Server) svarar inte just nu. Inget mötesrum skapades eller ändrades – "
-        "försök igen om en stund."
+        "Mötestjänsten (Cisco Meeting Server) svarar inte just nu. Försök igen om en stund; skriv "
+        "/distansmöte lista för att se hur dina mötesrum står till."
     ),
     "no_unique_room": "Jag kunde inte få fram ett unikt mötesrum. Inget skapades – försök igen.",
     "recipient_exists": "Den mottagaren finns redan i listan.",

@@ -32,6 +32,7 @@ def meeting_view(meeting: Meeting, services: Services) -> MeetingView:
         starts_at=meeting.starts_at.astimezone(zone),
         ends_at=meeting.ends_at.astimezone(zone),
         state=meeting.state,
+        patient_joins=meeting.patient_joins,
         recipients=tuple(
             RecipientView(
                 id=r.id, label=r.label, channel=r.channel,

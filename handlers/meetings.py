@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.core import CardSubmit, Event, Reply, Router
-from bot.db import Channel, Meeting, MeetingState
+from bot.db import Channel, Meeting, MeetingState, PatientJoins
 from bot.runtime import Services
 from bot.services.meetings import MeetingError, Person
+from bot.services.naming import without_room_number
 from bot.services.validation import InvalidInput, clean_label, clean_unit, meeting_times
 from cards import texts
 from cards.actions import (
@@ -60,18 +61,21 @@ async def new_meeting(event: Event, rest: str, services: Services) -> list[Reply
 async def create_meeting(submit: CardSubmit[CreateMeeting], services: Services) -> list[Reply]:
     form = submit.form
     try:
-        unit = clean_unit(form.unit)
+        typed = clean_unit(form.unit)
+        unit, number = without_room_number(typed)
         times = meeting_times(form.date, form.start, form.length, zone=services.settings.zone,
                               now=services.clock.now())
         meeting = await services.meetings.create(
             platform=submit.event.platform, creator=person(submit.event, services), unit=unit, times=times,
-            request_id=form.request_id,
+            request_id=form.request_id, patient_joins=PatientJoins(form.patient_joins) if form.patient_joins else None,
         )
     except (InvalidInput, MeetingError) as refused:
         return refusal(refused.code)
     view = meeting_view(meeting, services)
+    note = texts.UNIT_NUMBER_STRIPPED.format(unit=unit, typed=typed, room=meeting.room_name) if number else None
     return [
-        Reply(texts.ROOM_CREATED_TITLE, meeting_card(view, just_created=True), direct=True, replaces_card=True),
+        Reply(texts.ROOM_CREATED_TITLE, meeting_card(view, just_created=True, note=note), direct=True,
+              replaces_card=True),
         Reply(invitation_text(view), direct=True),
     ]
 

@@ -26,6 +26,7 @@ from bot.db import (
     Channel,
     Meeting,
     MeetingState,
+    PatientJoins,
     Preference,
     Recipient,
     Reminder,
@@ -104,7 +105,7 @@ class MeetingService:
     # -- creating ---------------------------------------------------------------------------
 
     async def create(self, *, platform: str, creator: Person, unit: str, times: MeetingTimes,
-                     request_id: str) -> Meeting:
+                     request_id: str, patient_joins: PatientJoins | None = None) -> Meeting:
         """Create a unique room on the CMS and record the meeting; all or nothing.
 
         ``request_id`` is the new-meeting card's id: the same card submitted again returns the
@@ -144,7 +145,7 @@ class MeetingService:
             return await self._record(
                 meeting_id=meeting_id, request_key=request_key, platform=platform, creator=creator,
                 unit=unit, number=number, call_id=call_id, space_id=space_id, secret=space.secret,
-                times=times,
+                times=times, patient_joins=patient_joins,
             )
         except Exception as exc:
             # The room exists on the CMS but not in our books: take it away again.
@@ -158,14 +159,14 @@ class MeetingService:
 
     async def _record(self, *, meeting_id: str, request_key: str, platform: str, creator: Person,
                       unit: str, number: int, call_id: str, space_id: str, secret: str | None,
-                      times: MeetingTimes) -> Meeting:
+                      times: MeetingTimes, patient_joins: PatientJoins | None) -> Meeting:
         now = self._clock.now()
         meeting = Meeting(
             id=meeting_id, request_key=request_key, platform=platform, creator_id=creator.key,
             creator_name=creator.name, unit=unit, room_name=room_name(unit, number),
             uri=room_uri(unit, number), call_id=call_id, space_id=space_id, secret=secret,
             starts_at=times.starts_at, ends_at=times.ends_at, state=MeetingState.CREATED,
-            created_at=now, recipients=[],
+            created_at=now, recipients=[], patient_joins=patient_joins,
         )
         async with self._sessions() as session, session.begin():
             session.add(meeting)
@@ -291,21 +292,32 @@ class MeetingService:
         return meeting
 
     async def mark_sent(self, meeting_id: str, person: Person, recipient_id: str) -> Meeting:
+        """Told through Link or Messenger; a telephone recipient is told and done in this one step."""
         async with self._sessions() as session, session.begin():
             meeting = await self._editable(session, meeting_id, person)
             recipient = _recipient(meeting, recipient_id)
             if recipient.sent_at is not None:
                 raise MeetingError("already_sent")
-            recipient.sent_at = self._clock.now()
-            if meeting.state == MeetingState.CREATED:
-                meeting.state = MeetingState.INVITED
-            _audit(session, self._clock.now(), person.key, "recipient_sent", meeting, detail=recipient.channel)
+            self._told(session, meeting, recipient, person)
         return meeting
+
+    def _told(self, session: AsyncSession, meeting: Meeting, recipient: Recipient, person: Person) -> None:
+        now = self._clock.now()
+        recipient.sent_at = now
+        if recipient.channel == Channel.PHONE:
+            # The routine asks only Link and Messenger recipients to confirm: a phone call is the confirmation.
+            recipient.confirmed_at = now
+        if meeting.state == MeetingState.CREATED:
+            meeting.state = MeetingState.INVITED
+        _audit(session, now, person.key, "recipient_sent", meeting, detail=recipient.channel)
 
     async def mark_confirmed(self, meeting_id: str, person: Person, recipient_id: str) -> Meeting:
         async with self._sessions() as session, session.begin():
             meeting = await self._editable(session, meeting_id, person)
             recipient = _recipient(meeting, recipient_id)
+            if recipient.channel == Channel.PHONE and recipient.sent_at is None:
+                self._told(session, meeting, recipient, person)  # one step for a phone call, either button
+                return meeting
             if recipient.sent_at is None:
                 raise MeetingError("not_sent_yet")
             if recipient.confirmed_at is not None:

@@ -20,6 +20,28 @@ def uri_slug(text: str) -> str:
     return _NOT_URI.sub(".", ascii_only).strip(".")
 
 
+_TRAILING_NUMBER = re.compile(r"^(?P<unit>.*[^\W\d_])\s+(?P<number>\d{1,4})$")
+# Words after which a number belongs to the unit's own name ("Avd 12"), not to a room.
+_NAMED_BY_NUMBER = {"avd", "avd.", "avdelning", "vardavdelning", "ward", "mottagning", "enhet", "team", "plan",
+                    "hus", "kliniken", "klinik", "sektion", "grupp"}
+
+
+def without_room_number(unit: str) -> tuple[str, str | None]:
+    """``"HC Torsås 8"`` -> ``("HC Torsås", "8")``: the bot numbers rooms itself.
+
+    As the routine's example names a room: the unit followed by a number. A number that is part of
+    a unit's name (``"Avd 12"``) is kept.
+    """
+    match = _TRAILING_NUMBER.match(unit)
+    if match is None:
+        return unit, None
+    last_word = match["unit"].split()[-1]
+    folded = unicodedata.normalize("NFKD", last_word.casefold()).encode("ascii", "ignore").decode()
+    if folded in _NAMED_BY_NUMBER:
+        return unit, None
+    return match["unit"], match["number"]
+
+
 def room_name(unit: str, number: int) -> str:
     return f"{unit} {number}"
 

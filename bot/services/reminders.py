@@ -45,7 +45,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot import notices
 from bot.core import Reply
-from bot.db import AuditRecord, Meeting, MeetingState, Reminder, ReminderAttempt
+from bot.db import AuditRecord, Channel, Meeting, MeetingState, Reminder, ReminderAttempt
 from bot.services.cms import CmsClient, SpaceNotFound
 from bot.services.meetings import LIVE_STATES, MeetingError, MeetingService, Person, meeting_id_from_cdr_tag
 from bot.services.report import record_sweep
@@ -352,16 +352,20 @@ class ReminderService:
         late = self._late(reminder, now)
         room = self._room(meeting)
         if reminder.kind == UNCONFIRMED:
+            # Telephone recipients are never named: the routine asks them for no confirmation.
+            confirming = [r for r in meeting.recipients if r.channel != Channel.PHONE]
             return self._render(notices.Unconfirmed(
                 room, late=late,
-                unconfirmed=tuple(r.label for r in meeting.recipients if r.sent_at and not r.confirmed_at),
-                not_sent=tuple(r.label for r in meeting.recipients if not r.sent_at),
+                unconfirmed=tuple(r.label for r in confirming if r.sent_at and not r.confirmed_at),
+                not_sent=tuple(r.label for r in confirming if not r.sent_at),
             ))
         if reminder.kind == START:
-            return self._render(notices.StartCheck(room, links=self._tip_links(), late=late))
+            return self._render(notices.StartCheck(room, links=self._tip_links(), late=late,
+                                                   patient_joins=meeting.patient_joins))
         deadline = await self._deadline(session, meeting.id)
         return self._render(notices.CleanupPrompt(room, deadline=self._local(deadline),
-                                                  followup=reminder.kind == FOLLOWUP, late=late))
+                                                  followup=reminder.kind == FOLLOWUP, late=late,
+                                                  film_link=self._settings.link_film_delete_room))
 
     async def _deliver(self, session: AsyncSession, reminder: Reminder, meeting: Meeting, reply: Reply) -> None:
         await self._log_attempt(session, reminder)
@@ -520,11 +524,9 @@ class ReminderService:
 
     async def _announce_deletion(self, session: AsyncSession, reminder: Reminder, meeting: Meeting) -> None:
         """Tell the creator; a temporary failure keeps the lease and retries."""
-        now = self._clock.now()
         assert meeting.deleted_at is not None
-        late = reminder.last_error != CALL_ACTIVE and self._late(reminder, now)
         reply = self._render(notices.AutoDeleted(
-            self._room(meeting), deleted_at=meeting.deleted_at.astimezone(self._settings.zone), late=late))
+            self._room(meeting), deleted_at=meeting.deleted_at.astimezone(self._settings.zone)))
         await self._log_attempt(session, reminder)
         problem = await self._send(meeting.platform, _platform_id(meeting.creator_id), reply)
         reminder.attempts += 1
@@ -581,8 +583,9 @@ def _final_without_sending(reminder: Reminder, meeting: Meeting, now: datetime) 
     if reminder.kind in (UNCONFIRMED, START) and now >= meeting.ends_at:
         return SKIPPED
     recipients = meeting.recipients
-    if reminder.kind == UNCONFIRMED and recipients and all(r.confirmed_at for r in recipients):
-        return SKIPPED
+    confirming = [r for r in recipients if r.channel != Channel.PHONE]
+    if reminder.kind == UNCONFIRMED and recipients and all(r.confirmed_at for r in confirming):
+        return SKIPPED  # everyone who confirms has (telephone recipients confirm nothing)
     return None
 
 

@@ -138,6 +138,7 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
     await card.get_by_label(texts.DATE_LABEL).fill("2026-11-26")
     await card.get_by_label(texts.START_LABEL).fill("10:00")
     await card.get_by_label(texts.LENGTH_LABEL).select_option(label="45 minuter")
+    await card.get_by_label(texts.PATIENT_JOINS_LABEL).select_option(label=texts.PATIENT_JOINS["video_room"])
     await card.get_by_label(texts.START_LABEL).blur()
     await _shot(page, "02-kortet-ifyllt.png")
 
@@ -148,6 +149,8 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
     meeting = _latest_card(page)
     await expect(meeting).to_contain_text(texts.ROOM_CREATED_TITLE)
     await expect(meeting).to_contain_text("torsdag 2026-11-26 kl. 10:00–10:45")
+    await expect(invitation).to_contain_text(texts.PATIENT_JOINS_LEAD["video_room"])
+    await expect(invitation).not_to_contain_text(texts.MUNICIPALITY_NEEDS)
     await expect(rooms).to_have_text([ROOM])
     await _shot(page, "03-rummet-skapat.png")
 

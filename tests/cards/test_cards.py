@@ -29,6 +29,7 @@ from cards.models import (
     ReportView,
     StatusView,
 )
+from cards import texts
 from cards.overview import help_card, list_card, report_card, status_card
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -64,6 +65,10 @@ CARDS = {
     "meeting_created": lambda: meeting_card(MEETING.model_copy(update={"recipients": (), "state": "created"}),
                                             just_created=True),
     "meeting_with_recipients": lambda: meeting_card(MEETING),
+    "meeting_unit_number_read": lambda: meeting_card(
+        MEETING.model_copy(update={"recipients": (), "state": "created", "patient_joins": "browser"}),
+        just_created=True, note=texts.UNIT_NUMBER_STRIPPED.format(unit="HC Torsås", typed="HC Torsås 8",
+                                                                   room="HC Torsås 9")),
     "delete_question": lambda: delete_question_card(DeleteQuestion(meeting=MEETING)),
     "delete_question_call_active": lambda: delete_question_card(DeleteQuestion(meeting=MEETING, active_calls=1)),
     "deleted": lambda: deleted_card(MEETING),
@@ -71,6 +76,9 @@ CARDS = {
     "list_empty": lambda: list_card([]),
     "help": lambda: help_card(HelpInfo(dial_in="0480 44 55 11", links={
         "link_meeting_tips": "https://intranat.region.example/tips.pdf"})),
+    "list_with_phone": lambda: list_card([MEETING.model_copy(update={"recipients": (
+        MEETING.recipients[0], MEETING.recipients[1].model_copy(update={"sent_at": _at(9, 40, 25)})
+    )})]),
     "status": lambda: status_card(StatusView(live=3, by_state={"created": 1, "ended": 2}, overdue=(
         OverdueRoom(room_name="HC Torsås 7", creator_name="Anna Lind", ends_at=_at(11, 0, 25)),))),
     "status_none_overdue": lambda: status_card(StatusView(live=1, by_state={"created": 1})),
@@ -122,10 +130,17 @@ def test_every_submit_names_its_action_and_card_version():
 def test_invitation_text_has_what_the_routine_asks_for():
     text = invitation_text(MEETING)
     assert text == _golden_text("invitation.txt", text)
-    for needed in ("hc.torsas.9@video.region.example", "Samtals-ID: 482913705", "0480 44 55 11",
-                   "Kommunen behöver bara videoadressen och samtals-ID.", "Ring upp",
+    for needed in ("hc.torsas.9@video.region.example", "Samtals-ID: 482913705", "0480 44 55 11", "Ring upp",
                    "https://join.region.example/meeting/482913705?secret="):
         assert needed in text
+
+
+def test_the_invitation_leads_with_where_the_patient_takes_part():
+    text = invitation_text(MEETING.model_copy(update={"patient_joins": "phone"}))
+    assert text == _golden_text("invitation_patient_by_phone.txt", text)
+    lines = text.splitlines()
+    assert lines[1] == texts.PATIENT_JOINS_LEAD["phone"]
+    assert lines[lines.index(texts.INVITATION_HOW) + 1].startswith("Via telefon")
 
 
 def test_new_meeting_card_warns_against_patient_data():

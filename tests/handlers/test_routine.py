@@ -28,7 +28,8 @@ async def test_full_routine_from_new_to_deleted_room(chat, services, cms):
     assert f"hc.torsas.1@video.region.example" in invitation
     assert f"Samtals-ID: {space['callId']}" in invitation
     assert "0480 44 55 11" in invitation
-    assert texts.MUNICIPALITY_NEEDS in invitation
+    assert texts.MUNICIPALITY_NEEDS not in invitation  # staff guidance stays beside the pasted text
+    assert texts.MUNICIPALITY_NEEDS in str(room_card)
     assert "https://join.region.example/meeting/" + space["callId"] + "?secret=" in invitation
 
     room_card = last_card(await chat.click(NURSE, room_card, texts.ADD_RECIPIENT,

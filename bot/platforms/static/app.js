@@ -294,7 +294,7 @@
     const { users } = await api("/api/demo/users");
     for (const user of users) {
       state.users.set(user.id, user);
-      el.user.add(new Option(`${user.name}${user.isAdmin ? " (admin)" : ""}`, user.id));
+      el.user.add(new Option(`${user.name}${user.isAdmin ? " (administratör)" : ""}`, user.id));
     }
     const stored = localStorage.getItem(STORED_USER);
     el.user.value = state.users.has(stored) ? stored : users[0].id;
