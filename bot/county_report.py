@@ -60,7 +60,8 @@ def _table(report: Report) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADERS))]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        padded = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(padded).rstrip()
 
     body = [line(rows[0]), line(["-" * w for w in widths]), *(line(r) for r in rows[1:-1]),
             line(["-" * w for w in widths]), line(rows[-1])]

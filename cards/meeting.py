@@ -130,15 +130,12 @@ def meeting_card(view: MeetingView, *, just_created: bool = False, note: str | N
     return card(body, actions=actions, fallback=f"{view.room_name}: {when(view)}")
 
 
-MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-          "november", "december")
-
-
 def read_aloud(view: MeetingView) -> str:
     """For a telephone recipient: the same facts, as they are said (``torsdag den 26 november``)."""
     start = view.starts_at
-    values = dict(date=f"{WEEKDAYS[start.weekday()]} den {start.day} {MONTHS[start.month - 1]}",
-                  start=f"{start:%H.%M}", call_id=" ".join(view.call_id[i:i + 3] for i in range(0, len(view.call_id), 3)),
+    digits = view.call_id
+    values = dict(date=f"{WEEKDAYS[start.weekday()]} den {start.day} {texts.MONTHS[start.month - 1]}",
+                  start=f"{start:%H.%M}", call_id=" ".join(digits[i:i + 3] for i in range(0, len(digits), 3)),
                   address=view.video_address)
     if view.dial_in:
         return texts.READ_ALOUD.format(number=view.dial_in, **values)

@@ -91,6 +91,8 @@ MUNICIPALITY_NEEDS = (
 )
 INVITATION_FOLLOWS = "Inbjudan att kopiera och klistra in kommer i nästa meddelande."
 READ_ALOUD_TITLE = "Per telefon – läs upp"
+MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
+          "november", "december")
 READ_ALOUD = (
     "Distansmötet är {date} klockan {start}. Ring {number} och ange samtals-ID {call_id}. "
     "Har du ett videokonferenssystem kan du i stället ringa upp videoadressen {address}."

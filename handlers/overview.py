@@ -74,9 +74,10 @@ async def report(event: Event, rest: str, services: Services) -> list[Reply]:
         dates = []
     if len(dates) > 2 or (rest.strip() and not dates) or (len(dates) == 2 and dates[0] > dates[1]):
         return [Reply(texts.REPORT_DATES_INVALID, error_card(texts.REPORT_DATES_INVALID), direct=True)]
-    if len(dates) == 1 and rest.lower().lstrip().startswith("till"):
-        dates.insert(0, None)  # "till 2026-11-30": up to that date
-    since, until = (dates + [None, None])[:2]
+    bounds: list[date | None] = list(dates)
+    if len(bounds) == 1 and rest.lower().lstrip().startswith("till"):
+        bounds.insert(0, None)  # "till 2026-11-30": up to that date
+    since, until = (bounds + [None, None])[:2]
     figures = await services.reports.report(since, until)
     view = ReportView(
         since=since.isoformat() if since else None, until=until.isoformat() if until else None,

@@ -151,7 +151,8 @@ class ReportService:
             elif meeting.deleted_at is not None:
                 name = DELETED_FIELD[deleted_how(meeting)]
                 setattr(row, name, getattr(row, name) + 1)
-                row.minutes_to_deletion.append(max(0, round((meeting.deleted_at - meeting.ends_at).total_seconds() / 60)))
+                after_end = (meeting.deleted_at - meeting.ends_at).total_seconds()
+                row.minutes_to_deletion.append(max(0, round(after_end / 60)))
         for meeting_id in orphan_ids:
             figures(orphan_units.get(meeting_id, UNKNOWN_UNIT)).orphans_last_sweep += 1
 

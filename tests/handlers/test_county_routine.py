@@ -57,7 +57,8 @@ async def test_the_pasted_invitation_holds_no_sentence_addressed_to_staff(chat, 
         assert word not in invitation, word
     # What the municipality needs is all there: time, video address, call ID, the three ways to join.
     for needed in ("kl. 13:30–14:30", "Videoadress: hc.torsas.1@video.region.example", "Samtals-ID: ",
-                   "Via videokonferenssystem", "Via Cisco Meeting i en webbläsare", "Via telefon (endast ljud): ring 0480"):
+                   "Via videokonferenssystem", "Via Cisco Meeting i en webbläsare",
+                   "Via telefon (endast ljud): ring 0480"):
         assert needed in invitation
     # The staff guidance is beside it, on the room card, with the Messenger category and a text to read aloud.
     shown = str(room_card)
