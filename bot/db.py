@@ -18,6 +18,8 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -243,6 +245,35 @@ def create_engine(url: str) -> AsyncEngine:
     # transaction. A connection the server dropped fails one statement instead, and SQLAlchemy then
     # replaces the whole pool; recycling keeps connections younger than typical firewall timeouts.
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+
+
+# SQLSTATE classes about the state of the server or the connection, not the statement:
+# connection exception, transaction rollback (deadlock, serialisation), insufficient resources,
+# object not in prerequisite state (lock timeout, database not accepting connections), operator
+# intervention (shutdown, terminated backend), system error.
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "55", "57", "58")
+_SQLITE_BUSY_OR_LOCKED = (5, 6)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database failure that the same work may not meet a little later: the connection lost or
+    refused, the server restarting or overloaded, a deadlock, SQLite busy. Such work is retried;
+    any other error is the work's own and would fail again."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (OSError, TimeoutError, PoolTimeout)):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES:
+            return True
+        if getattr(current, "sqlite_errorcode", 0) & 0xFF in _SQLITE_BUSY_OR_LOCKED:
+            return True
+        current = current.orig if isinstance(current, DBAPIError) else current.__cause__
+    return False
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

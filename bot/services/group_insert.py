@@ -9,17 +9,27 @@ which costs more CPU than the round trip (measured: 170 µs against 70 µs per i
 keeps one pool connection and sends the statement on its asyncpg connection in autocommit, with the
 columns' own bind processing. SQLite has a single connection for everything, so there the insert
 goes through SQLAlchemy with a connection taken per write.
+
+A kept connection that the server dropped (a restart, an idle timeout, ``pg_terminate_backend``)
+is replaced once, at the write that finds it closed. A statement refused for one row's value does
+not fail the others of its group: the rows are written again one by one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.db import is_transient
+
+log = logging.getLogger(__name__)
 
 MAX_ROWS = 1000  # per statement: PostgreSQL takes at most 32767 parameters
 
@@ -49,34 +59,46 @@ class GroupInsert:
     async def close(self) -> None:
         """Give the kept connection back (shutdown; the next write takes another)."""
         connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
+        if connection is None:
+            return
+        try:
+            if (await connection.get_raw_connection()).driver_connection.is_closed():
+                await connection.invalidate()  # not back into the pool: its reset would fail loudly
+            else:
                 await connection.close()
-            except Exception:  # noqa: BLE001 - it was broken anyway
-                await connection.invalidate()
+        except Exception:  # noqa: BLE001 - it was broken anyway
+            await connection.invalidate()
 
     async def _write(self) -> None:
         batch: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting[:MAX_ROWS], self._waiting[MAX_ROWS:]
-                try:
-                    rows = [row for row, _ in batch]
-                    added = await (self._insert_postgresql(rows) if self._postgresql else self._insert_sqlite(rows))
-                except Exception as exc:  # noqa: BLE001 - every caller in the batch gets the failure
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for row, future in batch:
-                    if not future.done():
-                        future.set_result(row[self._key] in added)
-                    added.discard(row[self._key])  # the same key twice in one batch: new once
+                await self._write_batch(batch)
         finally:
             self._writer = None
             for _, future in batch + self._waiting:  # left undone only when cancelled (shutdown)
                 future.cancel()
             self._waiting = []
+
+    async def _write_batch(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> None:
+        rows = [row for row, _ in batch]
+        try:
+            added = await (self._insert_postgresql(rows) if self._postgresql else self._insert_sqlite(rows))
+        except Exception as exc:  # noqa: BLE001 - handed to the callers
+            if len(batch) > 1 and not is_transient(exc):
+                # A value one column refuses: the other rows are fine on their own.
+                for item in batch:
+                    await self._write_batch([item])
+                return
+            for _, future in batch:  # the database is away: every caller gets the failure
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for row, future in batch:
+            if not future.done():
+                future.set_result(row[self._key] in added)
+            added.discard(row[self._key])  # the same key twice in one batch: new once
 
     async def _insert_sqlite(self, rows: list[dict[str, Any]]) -> set[Any]:
         async with self._engine.begin() as connection:
@@ -85,21 +107,49 @@ class GroupInsert:
             return {row[0] for row in result}
 
     async def _insert_postgresql(self, rows: list[dict[str, Any]]) -> set[Any]:
-        if self._connection is None:
-            self._connection = await self._engine.connect()
         columns = list(rows[0])
         values = []
         for row in rows:
             for column in columns:
                 process = self._processors[column]
                 values.append(process(row[column]) if process else row[column])
-        try:
+        sql = self._sql(columns, len(rows))
+        for attempt in (1, 2):
+            kept = self._connection is not None
+            if self._connection is None:
+                self._connection = await self._connect()
             driver = (await self._connection.get_raw_connection()).driver_connection
-            records = await driver.fetch(self._sql(columns, len(rows)), *values)
-        except Exception:
-            await self.close()  # a broken connection is replaced at the next write
-            raise
-        return {record[0] for record in records}
+            try:
+                records = await driver.fetch(sql, *values)
+            except Exception:
+                if not driver.is_closed():
+                    raise  # the statement's own failure; the connection is fine
+                await self.close()
+                if not kept or attempt == 2:
+                    raise  # a new connection failed too: the database is away
+                # Usually dropped while idle, so the statement never reached the server. If it
+                # did and committed, the rows count as there before: at worst "not new".
+                log.warning("the kept database connection was closed by the server; reconnecting")
+                continue
+            return {record[0] for record in records}
+        raise AssertionError("unreachable")
+
+    async def _connect(self) -> AsyncConnection:
+        """A pool connection that works. The pool does not ping (see ``bot.db.create_engine``), so
+        one the server dropped fails its first statement; SQLAlchemy then renews the whole pool,
+        and the second try gets a new connection."""
+        for attempt in (1, 2):
+            connection = await self._engine.connect()
+            try:
+                await connection.exec_driver_sql("SELECT 1")
+                await connection.rollback()  # end SQLAlchemy's transaction: the inserts autocommit
+            except DBAPIError as exc:
+                await connection.close()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+                continue
+            return connection
+        raise AssertionError("unreachable")
 
     def _sql(self, columns: Sequence[str], count: int) -> str:
         quote = self._engine.dialect.identifier_preparer.quote
