@@ -1,7 +1,9 @@
 """From a neutral event to replies: dedupe, the privacy guard, command parsing, routing.
 
 Adapters call :meth:`Bot.handle` and send what it returns. It never raises for a person's
-input: every problem becomes a Swedish answer.
+input: every problem becomes a Swedish answer. It raises when the database fails in a way that a
+retry may cure (``bot.db.is_transient``): the adapter runs the event again later, and the event is
+not recorded as handled meanwhile.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import unicodedata
 from typing import Any
 
 from bot.core import CardSubmit, Event, Reply, Router
+from bot.db import is_transient
 from bot.services.privacy import any_personal_number
 from cards import texts
 from cards.messages import error_card, info_card, no_email_card
@@ -80,7 +83,10 @@ class Bot:
 
         try:
             replies = await (self._card(event) if event.is_card_submit else self._command(event))
-        except Exception:
+        except Exception as exc:
+            if is_transient(exc):
+                await self._forget(event)
+                raise
             log.exception("handler failed (platform=%s)", event.platform)
             return [Reply(texts.INTERNAL_ERROR, error_card(texts.INTERNAL_ERROR))]
         typed = [event.text or ""] + [event.inputs.get(name, "") for name in TYPED_INPUTS]
@@ -88,6 +94,14 @@ class Bot:
             # However e-mail comes up, the routine's answer comes too, besides what was asked.
             replies.append(Reply(texts.NO_EMAIL, no_email_card()))
         return replies
+
+    async def _forget(self, event: Event) -> None:
+        """Unrecord an event that will run again, so that it is not taken for a duplicate then."""
+        try:
+            await self.services.events.forget(event.dedupe_key)
+        except Exception as exc:  # noqa: BLE001 - the original failure is the one to report
+            # Then the next run takes the event for a duplicate: the person may have to ask again.
+            log.error("a failed event could not be unrecorded (platform=%s): %s", event.platform, type(exc).__name__)
 
     async def _command(self, event: Event) -> list[Reply]:
         assert event.text is not None

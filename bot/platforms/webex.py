@@ -36,7 +36,7 @@ from bot.config import ConfigError, Settings
 from bot.core import Actor, Conversation, Event, Platform, Reply
 from bot.dispatcher import Bot
 from bot.runtime import Services
-from bot.services.inbound_jobs import InboundJobs, Job, JobWorkers
+from bot.services.inbound_jobs import GiveUp, InboundJobs, Job, JobWorkers, RetryLater
 from bot.services.reminders import SEND_TIMEOUT, DeliveryError, DeliveryFailed, DeliveryGone
 from cards import texts
 
@@ -51,6 +51,10 @@ WEBHOOK_EVENTS = (("messages", "created"), ("attachmentActions", "created"))
 WEBHOOK_CHECK_SECONDS = 600.0
 PERSON_CACHE_TTL = timedelta(minutes=10)
 PERSON_CACHE_SIZE = 1000
+# A reply that Webex does not take after the client's retries is tried again after these waits,
+# while its job stays leased: handing the job back would run the handler again, and its effect
+# (a room created) is recorded already. Then the job fails, never done.
+REPLY_RETRY_WAITS = (15.0, 60.0)
 _ACCEPTED = b'{"status":"accepted"}'
 
 # Everything a Webex call can fail with, after the client's own retries.
@@ -135,6 +139,25 @@ def _retry_after(value: str | None, *, cap: float) -> float:
     return min(max(seconds, 1.0), cap)
 
 
+def transient(exc: BaseException) -> bool:
+    """Worth trying again later: rate limited or locked (429, 423), a 5xx, no connection or answer."""
+    if isinstance(exc, ApiError):
+        return exc.status_code in (423, 429) or exc.status_code >= 500
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout))
+
+
+def server_wait(exc: BaseException, *, cap: float) -> float | None:
+    """The wait Webex asks for with a 429 or 423 (``Retry-After``), if it asked."""
+    if isinstance(exc, ApiError) and exc.status_code in (423, 429):
+        return _retry_after(exc.response.headers.get("Retry-After"), cap=cap)
+    return None
+
+
+def retry_later(what: str, exc: BaseException) -> RetryLater:
+    """A transient Webex failure as the job queue takes it: the job runs again, after Retry-After."""
+    return RetryLater(f"Webex {what}: {describe_error(exc)}", after=server_wait(exc, cap=3600.0))
+
+
 def _environment_read_once(session: requests.Session, base_url: str) -> None:
     """Proxy and CA settings from the environment, read once instead of on every request.
 
@@ -188,15 +211,11 @@ class WebexClient:
             attempt += 1
 
     def _retry_delay(self, exc: BaseException, attempt: int) -> float | None:
-        backoff = min(self._backoff * 2 ** (attempt - 1), self._max_retry_after)
-        if isinstance(exc, ApiError):
-            if exc.status_code in (423, 429):
-                return _retry_after(exc.response.headers.get("Retry-After"), cap=self._max_retry_after)
-            return backoff if exc.status_code >= 500 else None
-        if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-            # A POST that timed out may have arrived: a rare duplicate beats a lost reply.
-            return backoff
-        return None
+        if not transient(exc):
+            return None
+        wait = server_wait(exc, cap=self._max_retry_after)
+        # A POST that timed out may have arrived: a rare duplicate beats a lost reply.
+        return wait if wait is not None else min(self._backoff * 2 ** (attempt - 1), self._max_retry_after)
 
     def _run(self, operation: Callable[[WebexAPI], T]) -> T:
         api = getattr(self._local, "api", None)
@@ -357,6 +376,7 @@ class WebexAdapter:
         # One SDK thread per worker: a job never waits for a thread, and no more run than the pool.
         self._workers_size = workers or settings.webex_workers
         self.client = WebexClient(token, settings.webex_api_url, workers=self._workers_size, sleep=sleep)
+        self._sleep = sleep
         # Reminders have their own retry schedule and give a send SEND_TIMEOUT: no retries here,
         # and a request timeout below it, so that no send finishes after it was given up.
         self._reminder_client = WebexClient(token, settings.webex_api_url, workers=2, attempts=1,
@@ -478,15 +498,16 @@ class WebexAdapter:
         return added is not None
 
     async def _process(self, job: Job) -> None:
-        try:
-            await self._handle(Inbound(**job.payload))
-        except Exception:  # noqa: BLE001 - one event's failure must not reach the worker
-            log.exception("Webex event failed unexpectedly")
+        """One event. Transient failures raise :class:`RetryLater`, so the job runs again later;
+        the workers record it as failed for anything else that escapes."""
+        await self._handle(Inbound(**job.payload))
 
     async def _handle(self, inbound: Inbound) -> None:
         try:
             actor = self._by_signed_email(inbound) or await self._actor(inbound.person_id)
         except WEBEX_ERRORS as exc:
+            if transient(exc):
+                raise retry_later("people lookup", exc) from None
             log.error("Webex sender could not be looked up: %s", describe_error(exc))
             return
         if not self._allowed(actor):
@@ -495,6 +516,8 @@ class WebexAdapter:
         try:
             found = await self._event(inbound, actor)
         except WEBEX_ERRORS as exc:
+            if transient(exc):
+                raise retry_later(f"{inbound.resource} fetch", exc) from None
             log.error("Webex %s could not be fetched: %s", inbound.resource, describe_error(exc))
             await self._send({"toPersonId": actor.id}, Reply(texts.INTERNAL_ERROR))
             return
@@ -594,13 +617,24 @@ class WebexAdapter:
                 submitted_card = None
 
     async def _send(self, target: Mapping[str, str], reply: Reply) -> str | None:
-        """Post one reply; a failure is logged (never its text) and does not stop the others."""
-        try:
-            message = await self.client.post_message(**target, **_content(reply))
-        except WEBEX_ERRORS as exc:
-            log.error("Webex reply not delivered: %s", describe_error(exc))
-            return None
-        return message.get("id")
+        """Post one reply. Refused for good: logged (never its text), the others still go. A transient
+        failure is tried again after each of ``REPLY_RETRY_WAITS``, then the job fails (:class:`GiveUp`)."""
+        for wait in (*REPLY_RETRY_WAITS, None):
+            try:
+                message = await self.client.post_message(**target, **_content(reply))
+            except WEBEX_ERRORS as exc:
+                if not transient(exc):
+                    log.error("Webex reply not delivered: %s", describe_error(exc))
+                    return None
+                if wait is None:
+                    log.error("Webex reply not delivered, Webex kept failing: %s; the event failed", describe_error(exc))
+                    raise GiveUp from None
+                wait = max(wait, server_wait(exc, cap=3600.0) or 0.0)
+                log.warning("Webex reply not delivered yet: %s; again in %.0f s", describe_error(exc), wait)
+                await self._sleep(wait)
+            else:
+                return message.get("id")
+        raise AssertionError("unreachable")
 
     async def _delete(self, message_id: str) -> None:
         try:
@@ -616,10 +650,7 @@ def delivery_error(exc: BaseException) -> DeliveryError:
     code = f"webex_http_{exc.status_code}"
     if exc.status_code in (400, 403, 404):
         return DeliveryGone(code)  # unknown person, or the organisation blocks the bot
-    retry_after = None
-    if exc.status_code in (423, 429):
-        retry_after = _retry_after(exc.response.headers.get("Retry-After"), cap=3600.0)
-    return DeliveryFailed(code, retry_after=retry_after)
+    return DeliveryFailed(code, retry_after=server_wait(exc, cap=3600.0))
 
 
 def _target(event: Event, reply: Reply) -> dict[str, str]:

@@ -28,6 +28,11 @@ class InboundEvents:
         """Record ``key``; False if it was recorded before (also by another instance)."""
         return await self._keys.add({"key": key[:255], "received_at": self._clock.now()})
 
+    async def forget(self, key: str) -> None:
+        """Undo :meth:`first_time` for an event whose handling failed and will run again."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(delete(InboundEvent).where(InboundEvent.key == key[:255]))
+
     async def purge(self, keep: timedelta = KEEP_EVENT_IDS) -> int:
         """Forget event ids older than ``keep``; returns how many."""
         async with self._sessions() as session, session.begin():

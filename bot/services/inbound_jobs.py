@@ -15,6 +15,11 @@ set of workers processes the job (platform calls, the bot) and marks it finished
   and one commit serve many requests; alone, a request waits for nobody.
 - Finished jobs are recorded together, with the next claim or a moment later, not one by one.
 - PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets instances share the table. SQLite: one instance.
+- A job is done only when its work is. A transient failure (the database, the platform's 5xx or
+  429, a lookup that failed) raises :class:`RetryLater`: the job goes back to ``pending`` with a
+  ``lease_until`` that now means "not before", after a backoff that doubles with each attempt
+  (as Oban's and procrastinate's retries do). After ``MAX_ATTEMPTS`` it is given up as failed,
+  never recorded as done.
 
 Processing is at least once: a crash after the platform calls and before the finish is recorded
 repeats the job when its lease ends, and the bot's own dedupe (``InboundEvents``) keeps its effect
@@ -35,27 +40,57 @@ from sqlalchemy import Integer, and_, bindparam, delete, func, or_, select, upda
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
-from bot.db import InboundJob
+from bot.db import InboundJob, is_transient
 from bot.services.group_insert import GroupInsert
 
 log = logging.getLogger(__name__)
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+RETRY = "retry"  # how a worker's outcome says "handed back"; stored as pending
 # Longer than a job can take: the Webex client's retries and Retry-After waits included.
 LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 5  # leased this often without finishing: the job kills the process, give up
+# Leased this often without finishing (a transient failure each time, or the job kills its
+# process): given up. With the backoff below, a job is tried over about 13 minutes.
+MAX_ATTEMPTS = 10
+BACKOFF_SECONDS = 2.0  # before the second attempt; doubled for each further one
+MAX_BACKOFF_SECONDS = 300.0
 POLL_SECONDS = 2.0
 RECORD_AFTER = 0.5  # seconds a finished job may wait to be recorded with others
 KEEP_FINISHED = timedelta(days=2)  # finished rows go on deduping redeliveries this long
 PURGE_EVERY = 3600.0
 
 _job = InboundJob.__table__.c
-_OPEN = or_(_job.state == PENDING, and_(_job.state == RUNNING, _job.lease_until < bindparam("b_now")))
+# Pending (not before ``lease_until`` when handed back after a failure), or running on a lease that ended.
+_OPEN = and_(_job.state.in_((PENDING, RUNNING)),
+             or_(_job.lease_until.is_(None), _job.lease_until < bindparam("b_now")))
 _FINISH = (update(InboundJob)
            .where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
            .values(state=bindparam("b_state"), lease_until=None, finished_at=bindparam("b_now")))
+_RETRY = (update(InboundJob).where(_job.key == bindparam("b_key"), _job.state == RUNNING)
+          .values(state=PENDING, lease_until=bindparam("b_not_before")))
 _HAND_BACK = (update(InboundJob).where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
               .values(state=PENDING, lease_until=None))
+
+
+class RetryLater(Exception):
+    """Raised by a job's work after a transient failure: run it again later, not done.
+
+    ``after``: at least this many seconds (a platform's ``Retry-After``). The message is logged:
+    name the failure, never the content.
+    """
+
+    def __init__(self, reason: str, *, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class GiveUp(Exception):
+    """Raised by a job's work that cannot succeed and has said why in the log: failed, not done."""
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next attempt of a job that failed on attempt ``attempts``."""
+    return min(BACKOFF_SECONDS * 2 ** (max(attempts, 1) - 1), MAX_BACKOFF_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -101,9 +136,11 @@ class InboundJobs:
     async def close(self) -> None:
         await self._rows.close()
 
-    async def claim(self, limit: int, finished: Sequence[tuple[str, str]] = ()) -> list[Job]:
-        """Record ``finished`` (key, final state) and lease up to ``limit`` jobs, oldest first."""
-        if not limit and not finished:
+    async def claim(self, limit: int, finished: Sequence[tuple[str, str]] = (),
+                    retry: Sequence[tuple[str, float]] = ()) -> list[Job]:
+        """Record ``finished`` (key, final state) and ``retry`` (key, seconds from now: handed back
+        after a transient failure), and lease up to ``limit`` jobs, oldest first."""
+        if not limit and not finished and not retry:
             return []
         now = self._clock.now()
         async with self._engine.begin() as connection:
@@ -111,6 +148,9 @@ class InboundJobs:
                 keys = [key for key, final in finished if final == state]
                 if keys:
                     await connection.execute(_FINISH, {"b_keys": keys, "b_state": state, "b_now": now})
+            if retry:
+                await connection.execute(_RETRY, [{"b_key": key, "b_not_before": now + timedelta(seconds=seconds)}
+                                                  for key, seconds in retry])
             if not limit:
                 return []
             rows = (await connection.execute(
@@ -150,7 +190,10 @@ class JobWorkers:
     One loop claims (as many jobs as there are free places, in one transaction) and starts a task
     per job; the route may also hand a job over directly (:meth:`reserve`, :meth:`run`). A task
     that ends wakes the loop, which records it with the next claim or within ``RECORD_AFTER``.
-    ``process`` handles its own errors; one that escapes is logged and the job recorded as failed.
+    ``process`` raises :class:`RetryLater` for a transient failure, and a database error that
+    :func:`bot.db.is_transient` calls transient counts as one: the job is handed back with a
+    backoff. :class:`GiveUp` ends the job as failed; any other error is logged with its traceback
+    and does the same.
     """
 
     def __init__(self, jobs: InboundJobs, process: Process, *, size: int, poll_seconds: float = POLL_SECONDS,
@@ -165,7 +208,7 @@ class JobWorkers:
         self._purge_every = purge_every
         self._active: dict[str, asyncio.Task[None]] = {}
         self._reserved = 0
-        self._finished: list[tuple[str, str]] = []
+        self._finished: list[tuple[str, str, float]] = []  # key, DONE/FAILED/RETRY, retry in seconds
         self._record_by: float | None = None  # loop time by which ``_finished`` is written
         self._hungry = True  # the store may hold jobs for us: look at the next chance
         self._notified = 0  # counts notify(): one during a claim may not be in its result
@@ -233,15 +276,19 @@ class JobWorkers:
                 await asyncio.gather(*unfinished, return_exceptions=True)
         try:
             cancelled = [key for key, task in self._active.items() if task.cancelled()]
-            await self._jobs.claim(0, self._take_finished())
+            await self._record(0, self._take_finished())
             await self._jobs.hand_back(cancelled)
         except Exception:  # noqa: BLE001 - their leases run out by themselves
             log.exception("inbound jobs could not be recorded at shutdown")
         await self._jobs.close()
 
-    def _take_finished(self) -> list[tuple[str, str]]:
+    def _take_finished(self) -> list[tuple[str, str, float]]:
         finished, self._finished, self._record_by = self._finished, [], None
         return finished
+
+    async def _record(self, limit: int, finished: list[tuple[str, str, float]]) -> list[Job]:
+        return await self._jobs.claim(limit, [(key, state) for key, state, _ in finished if state != RETRY],
+                                      [(key, seconds) for key, state, seconds in finished if state == RETRY])
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -261,7 +308,7 @@ class JobWorkers:
                 self._reserved += limit  # the places being claimed are not the route's to take
                 notified = self._notified
                 try:
-                    jobs = await self._jobs.claim(limit, finished)
+                    jobs = await self._record(limit, finished)
                 except asyncio.CancelledError:
                     self._finished = finished + self._finished  # stop() records them
                     raise
@@ -299,16 +346,31 @@ class JobWorkers:
 
     async def _work(self, job: Job) -> None:
         try:
-            await self._process(job)
+            try:
+                await self._process(job)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise RetryLater(f"database: {type(exc).__name__}") from exc
+                raise
+        except RetryLater as failure:
+            if job.attempts >= MAX_ATTEMPTS:
+                log.error("an inbound job failed on all %d attempts (%s); given up", job.attempts, failure)
+                self._finish(job.key, FAILED)
+            else:
+                delay = max(backoff(job.attempts), failure.after or 0.0)
+                log.warning("an inbound job failed (%s); attempt %d in %.0f s", failure, job.attempts + 1, delay)
+                self._finish(job.key, RETRY, delay)
+        except GiveUp:
+            self._finish(job.key, FAILED)
         except Exception:  # noqa: BLE001 - a job must end, not take the worker with it
             log.exception("an inbound job failed unexpectedly")
             self._finish(job.key, FAILED)
         else:
             self._finish(job.key, DONE)
 
-    def _finish(self, key: str, state: str) -> None:
+    def _finish(self, key: str, state: str, retry_in: float = 0.0) -> None:
         self._active.pop(key, None)  # the place is free now; the record follows
-        self._finished.append((key, state))
+        self._finished.append((key, state, retry_in))
         # Wake the loop only if it has something to do now: claim for the free place, set the
         # record's timer, or end a drain. Otherwise the record goes with the others.
         if self._hungry or self._draining or self._record_by is None:

@@ -319,7 +319,7 @@ async def test_a_send_that_finally_fails_is_logged_without_its_text(
     with caplog.at_level(logging.DEBUG):
         await webex.deliver(webex.fake.user_message(nina, "/distansmöte hjälp"))
     assert webex.fake.sent == []
-    assert "Webex reply not delivered: HTTP 503" in caplog.text
+    assert "Webex reply not delivered, Webex kept failing: HTTP 503" in caplog.text
     assert "hjälp" not in caplog.text and texts.HELP_INTRO not in caplog.text and TOKEN not in caplog.text
 
     webex.fake.faults.clear()
