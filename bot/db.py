@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,12 +19,16 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.config import ConfigError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# At start-up: a database that has not answered by then is taken as a wrong or unreachable URL.
+OPEN_SECONDS = 10.0
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -296,3 +301,36 @@ async def upgrade(engine: AsyncEngine) -> None:
 
     async with engine.begin() as connection:
         await connection.run_sync(run)
+
+
+async def open_engine(url: str, *, within: float = OPEN_SECONDS) -> AsyncEngine:
+    """The engine for ``url`` with the schema upgraded (start-up of ``serve`` and the other commands).
+
+    A URL that is wrong, or a database that refuses or does not answer within ``within`` seconds,
+    stops start-up with one line that names the setting (never the URL: it may hold a password).
+    """
+    try:
+        engine = create_engine(url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError(f"DISTANSMOTE_DATABASE_URL: not a database URL the bot can use ({_reason(exc)})") from None
+    try:
+        async with asyncio.timeout(within):
+            await upgrade(engine)
+    except TimeoutError:
+        await engine.dispose()
+        raise ConfigError(f"DISTANSMOTE_DATABASE_URL: the database did not answer within {within:.0f} s") from None
+    except (OSError, DBAPIError) as exc:
+        await engine.dispose()
+        raise ConfigError(f"DISTANSMOTE_DATABASE_URL: the database could not be opened ({_reason(exc)})") from None
+    return engine
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause, on one line: what the driver or the server said."""
+    while isinstance(exc, DBAPIError) or exc.__cause__ is not None:
+        inner = exc.orig if isinstance(exc, DBAPIError) else exc.__cause__
+        if inner is None:
+            break
+        exc = inner
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.db import create_engine, sessionmaker, upgrade
+from bot.db import open_engine, sessionmaker
 from bot.services.cms import CmsClient
 from bot.services.events import InboundEvents
 from bot.services.meetings import MeetingService, Person
@@ -46,8 +46,7 @@ async def open_services(settings: Settings, *, clock: Clock | None = None,
                         cms: CmsClient | None = None) -> Services:
     """Connect to the database (applying migrations) and the CMS."""
     clock = clock or SystemClock()
-    engine = create_engine(settings.database_url)
-    await upgrade(engine)
+    engine = await open_engine(settings.database_url)
     sessions = sessionmaker(engine)
     cms = cms or CmsClient.from_settings(settings)
     meetings = MeetingService(sessions, cms, clock, settings, ReminderPlanner(settings))
