@@ -69,9 +69,14 @@ class Bot:
     def __init__(self, router: Router, services: Any) -> None:
         self.router = router
         self.services = services
+        # Events that failed here and whose record could not be undone (the database was away):
+        # when they run again here, the record is their own, not a duplicate's.
+        self._unrecorded: set[str] = set()
 
     async def handle(self, event: Event) -> list[Reply]:
-        if not await self.services.events.first_time(event.dedupe_key):
+        if event.dedupe_key in self._unrecorded:
+            self._unrecorded.discard(event.dedupe_key)
+        elif not await self.services.events.first_time(event.dedupe_key):
             log.info("duplicate event ignored (platform=%s)", event.platform)
             return []
 
@@ -100,8 +105,10 @@ class Bot:
         try:
             await self.services.events.forget(event.dedupe_key)
         except Exception as exc:  # noqa: BLE001 - the original failure is the one to report
-            # Then the next run takes the event for a duplicate: the person may have to ask again.
-            log.error("a failed event could not be unrecorded (platform=%s): %s", event.platform, type(exc).__name__)
+            # Remembered here instead; run again by another instance, it would count as a duplicate.
+            log.warning("a failed event could not be unrecorded (platform=%s): %s", event.platform,
+                        type(exc).__name__)
+            self._unrecorded.add(event.dedupe_key)
 
     async def _command(self, event: Event) -> list[Reply]:
         assert event.text is not None

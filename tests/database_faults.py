@@ -25,27 +25,31 @@ class PostgresFaults:
         finally:
             await connection.close()
 
-    async def kill_connections(self) -> int:
-        """``pg_terminate_backend`` on every connection to the database; returns how many.
+    async def kill_connections(self, *, sparing: str | None = None) -> int:
+        """``pg_terminate_backend`` on the connections to the database; returns how many.
 
-        Waits until the server has ended them, as after a restart or an idle timeout.
+        ``sparing``: a LIKE pattern; connections whose last statement matches it live on (the
+        kept insert connections, say, so that the pool alone is hit). Waits until the server has
+        ended them, as after a restart or an idle timeout.
         """
+        chosen = "datname = $1 AND ($2::text IS NULL OR query NOT LIKE $2)"
         connection = await asyncpg.connect(self._admin_url, timeout=5)
         try:
             killed = await connection.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1", self.database)
+                f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {chosen}", self.database, sparing)
             async with asyncio.timeout(10):
                 while await connection.fetchval(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", self.database):
+                        f"SELECT count(*) FROM pg_stat_activity WHERE {chosen}", self.database, sparing):
                     await asyncio.sleep(0.01)
         finally:
             await connection.close()
         return int(killed)
 
-    async def go_down(self) -> None:
-        """An outage: connections dropped, new ones refused until :meth:`come_back`."""
+    async def go_down(self, *, sparing: str | None = None) -> None:
+        """An outage: connections dropped (see :meth:`kill_connections`), new ones refused until
+        :meth:`come_back`."""
         await self._execute(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS false')
-        await self.kill_connections()
+        await self.kill_connections(sparing=sparing)
 
     async def come_back(self) -> None:
         await self._execute(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS true')

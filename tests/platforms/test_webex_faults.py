@@ -111,6 +111,28 @@ async def test_a_job_whose_dedupe_insert_fails_is_handed_back_and_answered_later
     assert await _state(webex, delivery) == "done"
 
 
+async def test_a_command_whose_handler_meets_the_database_away_is_answered_once_it_is_back(
+        webex: Harness, nina: dict[str, Any], database: PostgresFaults, clock: ManualClock,
+        caplog: pytest.LogCaptureFixture, answered: None) -> None:
+    # The kept insert connections live on: the webhook is stored and the event recorded as seen,
+    # then the handler finds no connection, and the record cannot be undone either.
+    await database.go_down(sparing="INSERT INTO inbound_%")
+    try:
+        delivery = webex.fake.user_message(nina, "/distansmöte ny")
+        assert await webex.post(delivery) == 200
+        await eventually(lambda: "an inbound job failed (database" in caplog.text)
+        assert "a failed event could not be unrecorded" in caplog.text
+    finally:
+        await database.come_back()
+    await webex.adapter.drain()
+    assert len(_answers(webex, nina)) == 1
+    clock.advance(RETRY_DUE)
+    await webex.adapter.drain()
+    form = _answers(webex, nina)[-1]
+    assert len(_answers(webex, nina)) == 2 and form.card is not None  # the new-meeting card, once
+    assert await _state(webex, delivery) == "done"
+
+
 async def test_a_webhook_that_cannot_be_stored_is_not_answered_200(
         webex: Harness, nina: dict[str, Any], database: PostgresFaults, answered: None) -> None:
     delivery = webex.fake.user_message(nina, HELP)
