@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import ManualClock
 from bot.db import InboundJob
-from bot.services.inbound_jobs import DONE, FAILED, LEASE, MAX_ATTEMPTS, InboundJobs, Job, JobWorkers
+from bot.services.inbound_jobs import (
+    DONE, FAILED, LEASE, MAX_ATTEMPTS, MAX_BACKOFF_SECONDS, GiveUp, InboundJobs, Job, JobWorkers, RetryLater, backoff,
+)
 
 
 @pytest.fixture
@@ -129,3 +131,82 @@ async def test_stopping_hands_unfinished_jobs_back(jobs: InboundJobs, engine: As
     await started.wait()
     await workers.stop(grace=0)
     assert await _states(engine) == {"stuck": "pending"}
+
+
+async def _run(jobs: InboundJobs, process: Callable[[Job], Awaitable[None]], key: str = "job") -> JobWorkers:
+    workers = JobWorkers(jobs, process, size=1)
+    workers.start()
+    await jobs.add(key, {})
+    workers.notify()
+    await workers.drain()
+    return workers
+
+
+async def test_a_transient_failure_hands_the_job_back_after_a_growing_backoff(
+        jobs: InboundJobs, engine: AsyncEngine, clock: ManualClock) -> None:
+    attempts: list[int] = []
+
+    async def process(job: Job) -> None:
+        attempts.append(job.attempts)
+        if len(attempts) < 3:
+            raise RetryLater("the platform answered 503")
+
+    workers = await _run(jobs, process)
+    assert attempts == [1] and await _states(engine) == {"job": "pending"}
+    for attempt in (1, 2):
+        clock.advance(timedelta(seconds=backoff(attempt) - 1))
+        await workers.drain()
+        assert len(attempts) == attempt  # not before its time
+        clock.advance(timedelta(seconds=1.5))
+        await workers.drain()
+        assert len(attempts) == attempt + 1
+    await workers.stop(grace=1)
+    assert attempts == [1, 2, 3] and await _states(engine) == {"job": DONE}
+    assert [backoff(n) for n in (1, 2, 3, 9, 20)] == [2.0, 4.0, 8.0, 300.0, 300.0]
+
+
+async def test_a_platforms_retry_after_is_honoured_and_a_database_outage_is_transient(
+        jobs: InboundJobs, engine: AsyncEngine, clock: ManualClock) -> None:
+    failures: list[Exception] = [RetryLater("429", after=60.0), ConnectionRefusedError("the database is away")]
+
+    async def process(job: Job) -> None:
+        if failures:
+            raise failures.pop(0)
+
+    workers = await _run(jobs, process)
+    clock.advance(timedelta(seconds=59))
+    await workers.drain()
+    assert failures and await _states(engine) == {"job": "pending"}  # Retry-After, not 2 s
+    clock.advance(timedelta(seconds=2))
+    await workers.drain()
+    assert not failures and await _states(engine) == {"job": "pending"}  # the refused connection: again later
+    clock.advance(timedelta(seconds=backoff(2) + 1))
+    await workers.drain()
+    await workers.stop(grace=1)
+    assert await _states(engine) == {"job": DONE}
+
+
+async def test_a_job_that_fails_every_time_ends_failed_never_done(
+        jobs: InboundJobs, engine: AsyncEngine, clock: ManualClock) -> None:
+    attempts: list[int] = []
+
+    async def process(job: Job) -> None:
+        attempts.append(job.attempts)
+        raise RetryLater("the platform answered 503")
+
+    workers = await _run(jobs, process)
+    while len(attempts) < MAX_ATTEMPTS:
+        clock.advance(timedelta(seconds=MAX_BACKOFF_SECONDS + 1))
+        await workers.drain()
+    await workers.stop(grace=1)
+    assert attempts == list(range(1, MAX_ATTEMPTS + 1))
+    assert await _states(engine) == {"job": FAILED}
+
+
+async def test_giving_up_ends_the_job_failed(jobs: InboundJobs, engine: AsyncEngine) -> None:
+    async def process(job: Job) -> None:
+        raise GiveUp
+
+    workers = await _run(jobs, process)
+    await workers.stop(grace=1)
+    assert await _states(engine) == {"job": FAILED}
