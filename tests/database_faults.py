@@ -37,9 +37,12 @@ class PostgresFaults:
         try:
             killed = await connection.fetchval(
                 f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {chosen}", self.database, sparing)
-            async with asyncio.timeout(10):
-                while await connection.fetchval(
-                        f"SELECT count(*) FROM pg_stat_activity WHERE {chosen}", self.database, sparing):
+            async with asyncio.timeout(10):  # the server ends them asynchronously: ask until they are gone
+                while True:
+                    left = await connection.fetchval(
+                        f"SELECT count(*) FROM pg_stat_activity WHERE {chosen}", self.database, sparing)
+                    if not left:
+                        break
                     await asyncio.sleep(0.01)
         finally:
             await connection.close()
@@ -55,9 +58,9 @@ class PostgresFaults:
         await self._execute(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS true')
 
 
-async def eventually(condition: Callable[[], bool], *, timeout: float = 10.0) -> None:
-    """Wait until ``condition()`` holds (something another task does), failing after ``timeout``."""
-    deadline = time.monotonic() + timeout
+async def eventually(condition: Callable[[], bool], *, within: float = 10.0) -> None:
+    """Wait until ``condition()`` holds (something another task does), failing after ``within`` seconds."""
+    deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError("the condition did not come true in time")

@@ -62,7 +62,8 @@ class GroupInsert:
         if connection is None:
             return
         try:
-            if (await connection.get_raw_connection()).driver_connection.is_closed():
+            driver = (await connection.get_raw_connection()).driver_connection
+            if driver is None or driver.is_closed():
                 await connection.invalidate()  # not back into the pool: its reset would fail loudly
             else:
                 await connection.close()
