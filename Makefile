@@ -3,13 +3,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install browser
+# requirements.lock pins every Python package (with hashes) for Python >= 3.11; `make lock` rewrites it
+# after a change to pyproject.toml's dependencies, `make lock-upgrade` moves every pin to the newest allowed.
+UV_VERSION := 0.13.9
+LOCK_OPTIONS := --extra postgres --extra test --universal --python-version 3.11 --generate-hashes --quiet
 
-$(BIN)/distansmote: pyproject.toml
+.PHONY: demo test install browser lock lock-upgrade
+
+$(BIN)/distansmote: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+
+lock: $(BIN)/uv
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_OPTIONS) -o requirements.lock
+
+lock-upgrade: $(BIN)/uv
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_OPTIONS) --upgrade -o requirements.lock
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
