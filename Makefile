@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-# requirements.lock pins every Python package (with hashes) for Python >= 3.11; `make lock` rewrites it
-# after a change to pyproject.toml's dependencies, `make lock-upgrade` moves every pin to the newest allowed.
+# requirements.lock pins every Python package (with hashes) for Python >= 3.11, the test tools included;
+# requirements-runtime.lock is its subset that the service needs (the container, docs/operations.md).
+# `make lock` rewrites both after a change to pyproject.toml's dependencies, `make lock-upgrade` moves
+# every pin to the newest allowed.
 UV_VERSION := 0.13.9
-LOCK_OPTIONS := --extra postgres --extra test --universal --python-version 3.11 --generate-hashes --quiet
+LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --quiet
 
 .PHONY: demo test install browser lock lock-upgrade
 
@@ -21,10 +23,12 @@ $(BIN)/uv:
 	$(BIN)/pip install --quiet uv==$(UV_VERSION)
 
 lock: $(BIN)/uv
-	$(BIN)/uv pip compile pyproject.toml $(LOCK_OPTIONS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra postgres --extra test $(LOCK_OPTIONS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra postgres $(LOCK_OPTIONS) -c requirements.lock -o requirements-runtime.lock
 
 lock-upgrade: $(BIN)/uv
-	$(BIN)/uv pip compile pyproject.toml $(LOCK_OPTIONS) --upgrade -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra postgres --extra test $(LOCK_OPTIONS) --upgrade -o requirements.lock
+	$(MAKE) lock
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -1,33 +1,102 @@
-"""The files an operator installs from: the dependency lock."""
+"""The files an operator installs from: the dependency locks, Dockerfile, systemd unit, .env.example."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
+import sysconfig
 import tomllib
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from bot.config import ENV_PREFIX, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _locked() -> dict[str, str]:
-    pins = re.findall(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)", (ROOT / "requirements.lock").read_text(), re.M)
-    return {canonicalize_name(name): version for name, version in pins}
+def _locked(name: str) -> dict[str, str]:
+    text = (ROOT / name).read_text()
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", text)
+    assert all("--hash=sha256:" in block for block in blocks if re.match(r"[A-Za-z0-9._-]+==", block)), name
+    pins = re.findall(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)", text, re.M)
+    return {canonicalize_name(package): version for package, version in pins}
 
 
 def test_every_declared_dependency_is_locked_with_hashes_at_an_allowed_version():
     """A dependency added to pyproject.toml without `make lock` fails here, not on a fresh clone."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = [Requirement(r) for r in project["dependencies"]]
-    for extra in project["optional-dependencies"].values():
-        declared += [Requirement(r) for r in extra if not r.startswith(project["name"])]
-    locked = _locked()
-    for requirement in declared:
-        name = canonicalize_name(requirement.name)
-        assert name in locked, f"{requirement.name} is in pyproject.toml but not in requirements.lock: run make lock"
-        assert requirement.specifier.contains(locked[name], prereleases=True), (
-            f"requirements.lock pins {name}=={locked[name]}, outside pyproject.toml's {requirement}: run make lock")
-    blocks = re.split(r"\n(?=[A-Za-z0-9])", (ROOT / "requirements.lock").read_text())
-    assert all("--hash=sha256:" in block for block in blocks if re.match(r"[A-Za-z0-9._-]+==", block))
+    runtime = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["postgres"]]
+    tools = [Requirement(r) for extra in project["optional-dependencies"].values() for r in extra
+             if not r.startswith(project["name"])]
+    full, service = _locked("requirements.lock"), _locked("requirements-runtime.lock")
+    for lock, declared in (("requirements.lock", runtime + tools), ("requirements-runtime.lock", runtime)):
+        pins = _locked(lock)
+        for requirement in declared:
+            name = canonicalize_name(requirement.name)
+            assert name in pins, f"{requirement.name} is in pyproject.toml but not in {lock}: run make lock"
+            assert requirement.specifier.contains(pins[name], prereleases=True), (
+                f"{lock} pins {name}=={pins[name]}, outside pyproject.toml's {requirement}: run make lock")
+    # The container runs exactly the versions the tests ran.
+    assert {name: full.get(name) for name in service} == service
+    assert "pytest" not in service and "playwright" not in service
+
+
+def _tool(name: str) -> str:
+    """A console script installed with the test extra, next to this interpreter."""
+    path = Path(sysconfig.get_path("scripts")) / name
+    assert path.exists(), f"{name} is missing: make install installs it from requirements.lock"
+    return str(path)
+
+
+def test_dockerfile_passes_hadolint_and_runs_migrations_then_serve_as_non_root():
+    result = subprocess.run([_tool("hadolint"), "--failure-threshold", "info", str(ROOT / "Dockerfile")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    final_stage = dockerfile.rsplit("\nFROM ", 1)[1]
+    assert re.search(r"^USER (?!root|0\b)", final_stage, re.M)
+    assert "-slim" in final_stage.splitlines()[0]
+    assert "distansmote db upgrade && exec distansmote serve" in final_stage
+    assert "--require-hashes" in dockerfile and "requirements-runtime.lock" in dockerfile
+
+
+def test_systemd_unit_verifies(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed on this machine")
+    # The unit names the installed path; verify checks that the commands exist, so point them here.
+    unit = (ROOT / "deploy" / "distansmote.service").read_text()
+    assert "ExecStartPre=/opt/distansmote/venv/bin/distansmote db upgrade" in unit
+    (tmp_path / "distansmote.service").write_text(unit.replace("/opt/distansmote/venv", sys.prefix))
+    result = subprocess.run([analyze, "verify", str(tmp_path / "distansmote.service")],
+                            capture_output=True, text=True, timeout=60)
+    # Unknown keys are only warnings: any output is a finding.
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_env_example_lists_every_setting_once_with_its_meaning_and_true_defaults():
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    entries: dict[str, str] = {}
+    for number, line in enumerate(lines):
+        match = re.fullmatch(rf"(?:# )?{ENV_PREFIX}([A-Z0-9_]+)=(.*)", line)
+        if match is None:
+            continue
+        field, value = match[1].lower(), match[2]
+        assert field not in entries, f"{match[1]} twice"
+        entries[field] = value
+        above = lines[number - 1]
+        assert above.startswith("# ") and ENV_PREFIX not in above, (
+            f"{match[1]}: the line above says what it means")
+    assert set(entries) == set(Settings.model_fields), "bot/config.py and .env.example differ"
+    for field, value in entries.items():
+        default = Settings.model_fields[field].default
+        if value and default not in (None, ()):
+            shown = getattr(Settings(_env_file=None, **{field: value}), field)
+            assert shown == default, f"{field}: .env.example shows {value!r}, the default is {default!r}"
+    # As written it loads (a copy someone forgets to edit still starts with the defaults).
+    Settings(_env_file=ROOT / ".env.example")
