@@ -52,11 +52,17 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from bot.check import missing_sqlite_file
     from bot.runtime import open_services
     from bot.services.cms import CmsError
     from bot.services.reminders import Orphan, sweep
 
     settings = load_settings()
+    if (missing := missing_sqlite_file(settings.database_url)) is not None:
+        # An empty new database claims no room: every marked room would look orphaned.
+        print(f"distansmote sweep: the database file {missing} does not exist (DISTANSMOTE_DATABASE_URL)",
+              file=sys.stderr)
+        return 1
 
     async def run() -> list[Orphan]:
         services = await open_services(settings)
@@ -106,39 +112,60 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError("a date is YYYY-MM-DD, e.g. 2026-11-01") from None
 
 
+def _command(commands: argparse._SubParsersAction, name: str, summary: str, *, details: str = "",
+             ) -> argparse.ArgumentParser:
+    """A sub-command whose own --help starts with the line shown in its parent's list."""
+    return commands.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}. {details}".strip())
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("distansmote")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="distansmote",
         description="Distansmöte: the region's distance-meeting routine as a Webex/Teams bot. "
-        "Settings come from DISTANSMOTE_* environment variables (and .env).",
+        "Settings come from DISTANSMOTE_* environment variables (and .env); .env.example lists them.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="print the installed version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser(
-        "demo", help="try the bot in a local chat page: everything embedded, no accounts, "
-        "listens on 127.0.0.1 only, ignores DISTANSMOTE_* settings",
-    )
+    demo = _command(commands, "demo", "try the bot in a local chat page: everything embedded, no accounts",
+                    details="Listens on 127.0.0.1 only and ignores DISTANSMOTE_* settings and .env; runs until Ctrl-C.")
     demo.add_argument("--port", type=_port, default=8080, help="port of the page (default 8080)")
     demo.add_argument("--data-dir", type=Path, default=Path("demo-data"),
                       help="the demo's own data folder; its database starts empty each time (default ./demo-data)")
     demo.set_defaults(run=_demo)
 
-    db = commands.add_parser("db", help="database schema")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_commands.add_parser("upgrade", help="apply all migrations").set_defaults(run=_db_upgrade)
+    check = _command(commands, "check", "try every configured part once and say what is wrong",
+                     details="Database and migrations, CMS credentials and API, each configured chat platform "
+                     "(Webex: token and webhooks). One verdict line per part (OK, FAIL, SKIP when not "
+                     "configured); exit code 1 when any part fails. Prints no secrets and creates nothing.")
+    check.set_defaults(run=_check)
 
-    sweep = commands.add_parser(
-        "sweep", help="list rooms on the CMS that carry this bot's mark but that no live meeting claims "
-        "(orphans); with --delete remove them, each recorded in the audit trail as actor 'sweep'",
-    )
+    db = _command(commands, "db", "database schema", details="DISTANSMOTE_DATABASE_URL names the database.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    _command(db_commands, "upgrade", "apply all migrations",
+             details="Creates the database (a SQLite file) if it does not exist; safe to run again. "
+             "serve does the same at start.").set_defaults(run=_db_upgrade)
+
+    sweep = _command(commands, "sweep", "list orphaned rooms: on the CMS with this bot's mark, but claimed by "
+                     "no live meeting", details="With --delete remove them, each recorded in the audit trail "
+                     "as actor 'sweep'. Refuses a SQLite database file that does not exist.")
     sweep.add_argument("--delete", action="store_true", help="delete the orphaned rooms")
     sweep.set_defaults(run=_sweep)
 
-    report = commands.add_parser(
-        "report", help="the county's figures per unit: rooms created, deleted by the creator, by an admin "
-        "and automatically, median and longest time from meeting end to deletion, live and overdue now, "
-        "orphans the last sweep found (no patient data, no recipients); see docs/reminders.md",
-    )
+    report = _command(commands, "report", "the county's figures per unit: rooms created, deleted by the creator, "
+                      "by an admin and automatically, median and longest time from meeting end to deletion, live "
+                      "and overdue now, orphans the last sweep found", details="No patient data, no recipients; "
+                      "see docs/reminders.md.")
     report.add_argument("--from", dest="since", type=_date, metavar="DATE",
                         help="rooms created on or after this local date (YYYY-MM-DD)")
     report.add_argument("--to", dest="until", type=_date, metavar="DATE",
@@ -147,15 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output format (default table)")
     report.set_defaults(run=_report)
 
-    cms = commands.add_parser("cms", help="Cisco Meeting Server")
+    cms = _command(commands, "cms", "Cisco Meeting Server", details="Uses the DISTANSMOTE_CMS_* settings only; "
+                   "touches no database.")
     cms_commands = cms.add_subparsers(dest="cms_command", required=True, metavar="ACTION")
-    cms_commands.add_parser(
-        "check", help="log in to CMS once with the DISTANSMOTE_CMS_* settings and say what is wrong"
-    ).set_defaults(run=_cms_check)
+    _command(cms_commands, "check", "log in to CMS once with the DISTANSMOTE_CMS_* settings and say what is wrong",
+             details="Exit code 0 when the API answered, 1 when it did not, 2 when settings are missing."
+             ).set_defaults(run=_cms_check)
 
-    cms_simulator = commands.add_parser(
-        "cms-simulator", help="serve a fake CMS API for development and demos (until Ctrl-C)"
-    )
+    cms_simulator = _command(commands, "cms-simulator", "serve a fake CMS API for development and demos",
+                             details="Runs until Ctrl-C; prints the DISTANSMOTE_CMS_* settings that point at it.")
     cms_simulator.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     cms_simulator.add_argument("--port", type=int, default=8081,
                                help="port (default 8081; 0 picks a free one)")
@@ -164,20 +191,19 @@ def build_parser() -> argparse.ArgumentParser:
                                help=f"API password it accepts (default {_SIMULATOR_PASSWORD})")
     cms_simulator.set_defaults(run=_cms_simulator)
 
-    serve = commands.add_parser(
-        "serve", help="run the bot for the configured platforms (POST /webex/events, GET /healthz, "
-        "GET /readyz, GET /metrics) until SIGINT/SIGTERM; applies database migrations first",
-    )
+    serve = _command(commands, "serve", "run the bot for the configured platforms until SIGINT/SIGTERM",
+                     details="Applies database migrations first. Endpoints: POST /webex/events, GET /healthz, "
+                     "GET /readyz, GET /metrics.")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     serve.add_argument("--port", type=_port, default=8080, help="port (default 8080)")
     serve.set_defaults(run=_serve)
 
-    webex = commands.add_parser("webex", help="Webex operator commands")
+    webex = _command(commands, "webex", "Webex operator commands",
+                     details="Use DISTANSMOTE_WEBEX_TOKEN and DISTANSMOTE_WEBEX_WEBHOOK_SECRET; touch no database.")
     webex_commands = webex.add_subparsers(dest="webex_command", required=True, metavar="ACTION")
-    webex_setup = webex_commands.add_parser(
-        "setup", help="create or repair the bot's two webhooks (messages, card submissions) with "
-        "DISTANSMOTE_WEBEX_WEBHOOK_SECRET and reactivate disabled ones; safe to run again",
-    )
+    webex_setup = _command(webex_commands, "setup", "create or repair the bot's two webhooks (messages, card "
+                           "submissions)", details="Signs them with DISTANSMOTE_WEBEX_WEBHOOK_SECRET and "
+                           "reactivates disabled ones; safe to run again.")
     webex_setup.add_argument("--url", required=True, type=_https_url,
                              help="the public HTTPS address of POST /webex/events, e.g. https://bot.example.se/webex/events")
     webex_setup.set_defaults(run=_webex_setup)
@@ -219,41 +245,30 @@ _SIMULATOR_PASSWORD = "simulator"
 
 
 def _cms_check(args: argparse.Namespace) -> int:
-    from yarl import URL
-
-    from bot.services.cms import (
-        CmsAuthError, CmsClient, CmsError, CmsFailure, CmsProtocolError, CmsUnavailable, missing_settings,
-    )
+    from bot.check import cms_problem, shown_cms_url
+    from bot.services.cms import missing_settings
 
     settings = load_settings()
     if missing := missing_settings(settings):
         print(f"distansmote cms check: CMS is not configured; set {', '.join(missing)}", file=sys.stderr)
         return 2
-    url = str(URL(settings.cms_url or "").with_user(None))  # never echo credentials typed into the URL
-
-    async def check() -> None:
-        # Few retries: a person is waiting for the answer.
-        client = CmsClient.from_settings(settings, max_attempts=2, retry_for=5.0)
-        try:
-            await client.check()
-        finally:
-            await client.close()
-
-    try:
-        asyncio.run(check())
-    except CmsAuthError:
-        problem = "wrong username or password (DISTANSMOTE_CMS_USERNAME / DISTANSMOTE_CMS_PASSWORD)"
-    except CmsUnavailable as exc:
-        problem = f"not reachable: {exc}"
-    except (CmsProtocolError, CmsFailure) as exc:
-        problem = f"does not answer like a CMS API (the URL should end in /api/v1/): {exc}"
-    except (CmsError, ValueError) as exc:
-        problem = str(exc)
-    else:
-        print(f"CMS OK: {url}")
+    problem = asyncio.run(cms_problem(settings))
+    if problem is None:
+        print(f"CMS OK: {shown_cms_url(settings)}")
         return 0
-    print(f"distansmote cms check: {url}: {problem}", file=sys.stderr)
+    print(f"distansmote cms check: {shown_cms_url(settings)}: {problem}", file=sys.stderr)
     return 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    from bot.check import run_checks
+
+    verdicts = asyncio.run(run_checks(load_settings()))
+    for verdict in verdicts:
+        print(verdict.line())
+    failed = sum(verdict.ok is False for verdict in verdicts)
+    print(f"{failed} of {len(verdicts)} part(s) failed" if failed else "everything configured works")
+    return 1 if failed else 0
 
 
 def _cms_simulator(args: argparse.Namespace) -> int:

@@ -1,0 +1,175 @@
+"""``distansmote check``: try every configured part once and say plainly what is wrong.
+
+One verdict line per part. Nothing here prints a secret: URLs lose their user and password, errors
+are named by status and tracking id. Platforms add their checks to ``PLATFORM_CHECKS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from yarl import URL
+
+from bot.config import ConfigError, Settings
+
+# Each part has this long; a person is waiting for the answer.
+PART_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    part: str
+    ok: bool | None  # None: not configured, so not tried
+    detail: str
+
+    def line(self) -> str:
+        word = {True: "OK", False: "FAIL", None: "SKIP"}[self.ok]
+        return f"{word:<5}{self.part}: {self.detail}"
+
+
+def shown_database_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file ``url`` names when it does not exist (opening it would create an empty one)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
+async def check_database(settings: Settings) -> Verdict:
+    from bot.db import create_engine, schema_revisions
+
+    shown = shown_database_url(settings.database_url)
+    if (missing := missing_sqlite_file(settings.database_url)) is not None:
+        return Verdict("database", False, f"{shown}: the file {missing} does not exist "
+                                          "(`distansmote db upgrade` creates it)")
+    engine = create_engine(settings.database_url)
+    try:
+        async with asyncio.timeout(PART_TIMEOUT):
+            current, head = await schema_revisions(engine)
+    except TimeoutError:
+        return Verdict("database", False, f"{shown}: no answer within {PART_TIMEOUT:.0f} s")
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the verdict is "not reachable"
+        return Verdict("database", False, f"{shown}: not reachable ({type(exc).__name__})")
+    finally:
+        await engine.dispose()
+    if current != head:
+        return Verdict("database", False, f"{shown}: schema at migration {current or 'none'}, the code needs "
+                                          f"{head}; run `distansmote db upgrade`")
+    return Verdict("database", True, f"{shown}, schema up to date ({head})")
+
+
+async def cms_problem(settings: Settings) -> str | None:
+    """What is wrong with the CMS settings, in a sentence; ``None`` when an API call succeeded."""
+    from bot.services.cms import (
+        CmsAuthError, CmsClient, CmsError, CmsFailure, CmsProtocolError, CmsUnavailable,
+    )
+
+    # Few retries: a person is waiting for the answer.
+    client = CmsClient.from_settings(settings, max_attempts=2, retry_for=5.0)
+    try:
+        await client.check()
+    except CmsAuthError:
+        return "wrong username or password (DISTANSMOTE_CMS_USERNAME / DISTANSMOTE_CMS_PASSWORD)"
+    except CmsUnavailable as exc:
+        return f"not reachable: {exc}"
+    except (CmsProtocolError, CmsFailure) as exc:
+        return f"does not answer like a CMS API (the URL should end in /api/v1/): {exc}"
+    except (CmsError, ValueError) as exc:
+        return str(exc)
+    finally:
+        await client.close()
+    return None
+
+
+def shown_cms_url(settings: Settings) -> str:
+    return str(URL(settings.cms_url or "").with_user(None))  # never echo credentials typed into the URL
+
+
+async def check_cms(settings: Settings) -> Verdict:
+    from bot.services.cms import missing_settings
+
+    if missing := missing_settings(settings):
+        return Verdict("CMS", False, f"not configured; set {', '.join(missing)}")
+    problem = await cms_problem(settings)
+    if problem is not None:
+        return Verdict("CMS", False, f"{shown_cms_url(settings)}: {problem}")
+    return Verdict("CMS", True, f"{shown_cms_url(settings)}: logged in, the API answered")
+
+
+async def check_webex(settings: Settings) -> list[Verdict]:
+    from bot.platforms.webex import (
+        WEBEX_ERRORS, WEBHOOK_EVENTS, WebexClient, describe_error, require_allowlist, webex_credentials,
+    )
+
+    try:
+        token, secret = webex_credentials(settings)
+        require_allowlist(settings)
+    except ConfigError as exc:
+        return [Verdict("Webex", False, str(exc))]
+    client = WebexClient(token, settings.webex_api_url, workers=1, attempts=2, max_retry_after=5.0)
+    try:
+        try:
+            me = await client.me()
+        except WEBEX_ERRORS as exc:
+            return [Verdict("Webex token", False, f"refused or no answer ({describe_error(exc)}); "
+                                                  "check DISTANSMOTE_WEBEX_TOKEN")]
+        verdicts = [Verdict("Webex token", True, f"the bot is {me.get('displayName') or me.get('id')}")]
+        try:
+            hooks = await client.webhooks()
+        except WEBEX_ERRORS as exc:
+            return [*verdicts, Verdict("Webex webhooks", False, f"could not be listed ({describe_error(exc)})")]
+    finally:
+        await client.close()
+    problems, targets = [], set()
+    for resource, event in WEBHOOK_EVENTS:
+        ours = [h for h in hooks if (h.get("resource"), h.get("event")) == (resource, event)]
+        targets |= {str(h.get("targetUrl")) for h in ours}
+        if not ours:
+            problems.append(f"{resource}/{event} missing")
+        elif not any(h.get("status") == "active" for h in ours):
+            problems.append(f"{resource}/{event} disabled")
+        elif not any(h.get("status") == "active" and h.get("secret") == secret for h in ours):
+            problems.append(f"{resource}/{event} signed with another secret than DISTANSMOTE_WEBEX_WEBHOOK_SECRET")
+    if problems:
+        return [*verdicts, Verdict("Webex webhooks", False, "; ".join(problems)
+                                   + "; run `distansmote webex setup --url https://<this bot>/webex/events`")]
+    return [*verdicts, Verdict("Webex webhooks", True, f"both active -> {', '.join(sorted(targets))}")]
+
+
+@dataclass(frozen=True)
+class PlatformCheck:
+    name: str
+    configured: Callable[[Settings], bool]
+    run: Callable[[Settings], Awaitable[list[Verdict]]]
+
+
+# A platform adapter that can be configured adds itself here.
+PLATFORM_CHECKS: tuple[PlatformCheck, ...] = (
+    PlatformCheck("Webex", lambda s: bool(s.webex_token or s.webex_webhook_secret), check_webex),
+)
+
+
+async def run_checks(settings: Settings) -> list[Verdict]:
+    verdicts = [await check_database(settings), await check_cms(settings)]
+    configured = [platform for platform in PLATFORM_CHECKS if platform.configured(settings)]
+    for platform in PLATFORM_CHECKS:
+        if platform in configured:
+            try:
+                async with asyncio.timeout(2 * PART_TIMEOUT):
+                    verdicts += await platform.run(settings)
+            except TimeoutError:
+                verdicts.append(Verdict(platform.name, False, "no answer in time"))
+        else:
+            verdicts.append(Verdict(platform.name, None, "not configured"))
+    if not configured:
+        verdicts.append(Verdict("platforms", False, "no chat platform is configured"))
+    return verdicts
