@@ -294,12 +294,23 @@ def _cms_simulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_logging(command: str) -> None:
+    from bot.logs import configure_logging
+
+    if command == "demo":  # the demo ignores DISTANSMOTE_* settings
+        configure_logging()
+        return
+    try:
+        settings = load_settings()
+    except ConfigError:
+        configure_logging()  # the command reports the error itself
+        return
+    configure_logging(settings.log_format, settings.log_level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # A line per webhook says nothing the adapter does not log when it matters, and costs CPU under load.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
+    _configure_logging(args.command)
     try:
         return args.run(args)
     except ConfigError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -26,6 +26,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///distansmote.db"
     timezone: str = "Europe/Stockholm"
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     webex_token: SecretStr | None = None
     webex_webhook_secret: SecretStr | None = None

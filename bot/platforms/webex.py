@@ -35,6 +35,7 @@ from bot.app import BOT, SERVICES
 from bot.config import ConfigError, Settings
 from bot.core import Actor, Conversation, Event, Platform, Reply
 from bot.dispatcher import Bot
+from bot.logs import bind_request
 from bot.runtime import Services
 from bot.services.inbound_jobs import GiveUp, InboundJobs, Job, JobWorkers, RetryLater
 from bot.services.reminders import SEND_TIMEOUT, DeliveryError, DeliveryFailed, DeliveryGone
@@ -484,6 +485,7 @@ class WebexAdapter:
         """Store the job (a redelivery adds none); to a free worker at once, else it waits in the store."""
         assert self._jobs is not None and self._workers is not None
         job = inbound_job(inbound)
+        bind_request(job.key)
         leased = self._workers.reserve()
         try:
             added = await self._jobs.add(job.key, job.payload, leased=leased)
@@ -495,6 +497,8 @@ class WebexAdapter:
             self._workers.run(job if added else None)
         elif added:
             self._workers.notify()
+        if added is not None:
+            log.debug("Webex %s delivery accepted%s", inbound.resource, "" if added else " again (a redelivery)")
         return added is not None
 
     async def _process(self, job: Job) -> None:
@@ -633,6 +637,7 @@ class WebexAdapter:
                 log.warning("Webex reply not delivered yet: %s; again in %.0f s", describe_error(exc), wait)
                 await self._sleep(wait)
             else:
+                log.debug("Webex reply posted")
                 return message.get("id")
         raise AssertionError("unreachable")
 

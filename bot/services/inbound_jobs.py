@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
 from bot.db import InboundJob, is_transient
+from bot.logs import bind_request
 from bot.services.group_insert import GroupInsert
 
 log = logging.getLogger(__name__)
@@ -345,6 +346,7 @@ class JobWorkers:
         self._active[job.key] = asyncio.create_task(self._work(job))
 
     async def _work(self, job: Job) -> None:
+        bind_request(job.key)  # the id the webhook's lines carry
         try:
             try:
                 await self._process(job)

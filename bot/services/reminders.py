@@ -45,6 +45,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot import notices
 from bot.core import Reply
+from bot.logs import bind_request
 from bot.db import AuditRecord, Channel, Meeting, MeetingState, Reminder, ReminderAttempt
 from bot.services.cms import CmsClient, SpaceNotFound
 from bot.services.meetings import LIVE_STATES, MeetingError, MeetingService, Person, meeting_id_from_cdr_tag
@@ -317,6 +318,7 @@ class ReminderService:
             if reminder is None:
                 return False
             reminder_id = reminder.id
+            bind_request(f"reminder:{reminder_id}")
             try:
                 await self._handle(session, reminder, now)
             except Exception:

@@ -1,0 +1,74 @@
+"""Log lines: plain text (the default) or one JSON object a line, each carrying the request id.
+
+The request id is a short hash of what the platform redelivers (the stored job's key), so the line
+written when a webhook is accepted and every line of the work it started (on any instance, also
+after a retry) carry the same id; a reminder's lines carry one made from the reminder's id.
+What goes into a message is the caller's care: never message text, card inputs, tokens or e-mail
+addresses (tests/test_logs.py runs the routine and scans every line for what it typed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import TextIO
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("distansmote_request_id", default=None)
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def bind_request(key: str) -> str:
+    """Mark the log lines of the current task (and of the tasks it starts) with the id of ``key``."""
+    request_id = hashlib.blake2s(key.encode(), digest_size=6).hexdigest()
+    REQUEST_ID.set(request_id)
+    return request_id
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        request_id = REQUEST_ID.get()
+        return f"{line} [{request_id}]" if request_id else line
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"time", "level", "logger", "message", "request_id"?, "exception"?}`` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, str] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+        }
+        if request_id := REQUEST_ID.get():
+            entry["request_id"] = request_id
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+# The product's own loggers; ``level`` applies to them. Libraries stay at INFO or above: their debug
+# lines carry SQL parameters and HTTP bodies, that is, what people typed.
+OWN_LOGGERS = ("bot", "handlers", "cards")
+
+
+def configure_logging(log_format: str = "text", level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Log to standard error (``stream`` for tests) in ``log_format``, replacing earlier handlers."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(max(logging.getLevelName(level), logging.INFO))
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # A line per webhook says nothing the adapter does not log when it matters, and costs CPU under load.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
