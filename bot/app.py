@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 
 from aiohttp import web
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from bot.core import Reply
-from bot.db import Meeting, MeetingState, Reminder
 from bot.dispatcher import Bot
+from bot.metrics import CONTENT_TYPE, exposition, store_families
 from bot.platforms import PlatformAdapter
 from bot.runtime import Services
 from bot.scheduler import install_scheduler
@@ -20,34 +22,42 @@ BOT = web.AppKey("bot", Bot)
 # Platform -> adapter, for messages the bot starts itself (reminders).
 ADAPTERS = web.AppKey("adapters", dict)
 
+log = logging.getLogger(__name__)
+
 
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+# A probe must not hang on a database that does not answer.
+PROBE_TIMEOUT = 5.0
+
+
 async def readyz(request: web.Request) -> web.Response:
+    """This instance can take traffic: the database answers and every platform has read its identity."""
     services = request.app[SERVICES]
     try:
-        async with services.engine.connect() as connection:
+        async with asyncio.timeout(PROBE_TIMEOUT), services.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means not ready
         return web.json_response({"status": "database unavailable"}, status=503)
+    waiting = sorted(str(platform) for platform, adapter in request.app[ADAPTERS].items() if not adapter.ready)
+    if waiting:
+        return web.json_response({"status": f"platform identity not read: {', '.join(waiting)}"}, status=503)
     return web.json_response({"status": "ready"})
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text format: what an operator alerts on (rooms left behind, stuck reminders)."""
+    """Prometheus text format; 503 while the database does not answer (its figures would be missing)."""
     services = request.app[SERVICES]
-    async with services.sessions() as session:
-        meetings = {state: count for state, count in await session.execute(
-            select(Meeting.state, func.count()).group_by(Meeting.state))}
-        reminders = {state: count for state, count in await session.execute(
-            select(Reminder.state, func.count()).group_by(Reminder.state))}
-    lines = ["# HELP distansmote_meetings Meetings by state.", "# TYPE distansmote_meetings gauge"]
-    lines += [f'distansmote_meetings{{state="{state}"}} {meetings.get(state, 0)}' for state in MeetingState]
-    lines += ["# HELP distansmote_reminders Reminders by state.", "# TYPE distansmote_reminders gauge"]
-    lines += [f'distansmote_reminders{{state="{state}"}} {count}' for state, count in sorted(reminders.items())]
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT), services.sessions() as session:
+            store = await store_families(session, services.settings, services.clock.now(),
+                                         [str(p) for p in request.app[ADAPTERS]])
+    except Exception:  # noqa: BLE001 - whatever the driver raises, the store's figures are unknown
+        log.warning("metrics: the database did not answer")
+        return web.Response(status=503, text="database unavailable\n")
+    return web.Response(body=exposition(store), headers={"Content-Type": CONTENT_TYPE})
 
 
 def create_app(services: Services, adapters: Sequence[PlatformAdapter] = (), *,

@@ -58,11 +58,18 @@ class JsonFormatter(logging.Formatter):
 OWN_LOGGERS = ("bot", "handlers", "cards")
 
 
-def configure_logging(log_format: str = "text", level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Log to standard error (``stream`` for tests) in ``log_format``, replacing earlier handlers."""
+def configure_logging(log_format: str = "text", level: str = "INFO", stream: TextIO | None = None, *,
+                      force: bool = False) -> None:
+    """Log to standard error (``stream``) in ``log_format``.
+
+    Like ``logging.basicConfig``, a root logger that already has handlers (a host that configured
+    logging, pytest) is left alone unless ``force``, which replaces them.
+    """
+    root = logging.getLogger()
+    if root.handlers and not force:
+        return
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
-    root = logging.getLogger()
     for old in root.handlers[:]:
         root.removeHandler(old)
     root.addHandler(handler)

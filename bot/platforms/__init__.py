@@ -12,6 +12,10 @@ from bot.core import Platform, Reply
 class PlatformAdapter(Protocol):
     platform: Platform
 
+    @property
+    def ready(self) -> bool:
+        """The adapter can take traffic (it has read the bot's identity from its platform): ``/readyz``."""
+
     def install(self, app: web.Application) -> None:
         """Add this platform's routes and start-up/clean-up hooks to the app."""
 

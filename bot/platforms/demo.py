@@ -266,6 +266,7 @@ class DemoAdapter:
     """Serves the page and its API; ``rooms`` lists the CMS simulator's rooms for the side panel."""
 
     platform = Platform.DEMO
+    ready = True  # nothing to read from anywhere
 
     def __init__(self, rooms: Rooms, users: Sequence[DemoUser] = DEMO_USERS,
                  adaptivecards_js: Path | None = None) -> None:

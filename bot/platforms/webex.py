@@ -36,6 +36,7 @@ from bot.config import ConfigError, Settings
 from bot.core import Actor, Conversation, Event, Platform, Reply
 from bot.dispatcher import Bot
 from bot.logs import bind_request
+from bot.metrics import INBOUND_REQUESTS, PLATFORM_SECONDS, timed
 from bot.runtime import Services
 from bot.services.inbound_jobs import GiveUp, InboundJobs, Job, JobWorkers, RetryLater
 from bot.services.reminders import SEND_TIMEOUT, DeliveryError, DeliveryFailed, DeliveryGone
@@ -202,7 +203,12 @@ class WebexClient:
         attempt = 1
         while True:
             try:
-                return await loop.run_in_executor(self._pool, self._run, operation)
+                with timed(PLATFORM_SECONDS, platform=Platform.WEBEX, operation=what) as outcome:
+                    try:
+                        return await loop.run_in_executor(self._pool, self._run, operation)
+                    except ApiError as exc:
+                        outcome.value = str(exc.status_code)
+                        raise
             except WEBEX_ERRORS as exc:
                 delay = self._retry_delay(exc, attempt)
                 if delay is None or attempt >= self._attempts:
@@ -412,6 +418,10 @@ class WebexAdapter:
             await self._workers.drain()
 
     @property
+    def ready(self) -> bool:
+        return self._me is not None
+
+    @property
     def me(self) -> BotIdentity:
         if self._me is None:
             raise RuntimeError("the Webex adapter has not started")
@@ -463,23 +473,31 @@ class WebexAdapter:
 
     async def _receive(self, request: web.Request) -> web.Response:
         """Verify, dedupe and store; the answer never waits for Webex or for other work."""
+        outcome, response = await self._answer(request)
+        INBOUND_REQUESTS.labels(Platform.WEBEX, outcome).inc()
+        return response
+
+    async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
         body = await _read_limited(request, MAX_BODY_BYTES)
         if body is None:
-            return web.json_response({"error": "body too large"}, status=413)
+            return "too_large", web.json_response({"error": "body too large"}, status=413)
         if not signature_valid(self._secret_key, body, request.headers.get(SIGNATURE_HEADER)):
             log.warning("Webex delivery refused: missing or wrong signature")
-            return web.json_response({"error": "invalid signature"}, status=401)
+            return "bad_signature", web.json_response({"error": "invalid signature"}, status=401)
         try:
             envelope = json.loads(body)
         except ValueError:
-            return web.json_response({"error": "not JSON"}, status=400)
+            return "not_json", web.json_response({"error": "not JSON"}, status=400)
         inbound = parse_envelope(envelope)
+        outcome = "accepted"
         if inbound is None:
             log.info("Webex delivery ignored: not an event the bot handles")
-        elif self.me.id not in (inbound.person_id, inbound.actor_id):  # the bot's own post would loop
-            if not await self._accept(inbound):
-                return web.json_response({"error": "try again later"}, status=503)
-        return web.Response(body=_ACCEPTED, content_type="application/json")
+            outcome = "ignored"
+        elif self.me.id in (inbound.person_id, inbound.actor_id):  # the bot's own post would loop
+            outcome = "own"
+        elif not await self._accept(inbound):
+            return "unavailable", web.json_response({"error": "try again later"}, status=503)
+        return outcome, web.Response(body=_ACCEPTED, content_type="application/json")
 
     async def _accept(self, inbound: Inbound) -> bool:
         """Store the job (a redelivery adds none); to a free worker at once, else it waits in the store."""

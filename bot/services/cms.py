@@ -22,6 +22,7 @@ import defusedxml.ElementTree
 from yarl import URL
 
 from bot.config import ENV_PREFIX, ConfigError
+from bot.metrics import CMS_SECONDS, status_class, timed
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -308,17 +309,19 @@ class CmsClient:
     ) -> _Answer:
         if self._session is None:
             self._session = aiohttp.ClientSession()
-        async with self._session.request(
-            method, url, params=params, data=data, headers=self._headers,
-            allow_redirects=False, timeout=self._timeout,
-        ) as response:
-            body = bytearray()
-            async for chunk in response.content.iter_chunked(64 * 1024):
-                body += chunk
-                if len(body) > _MAX_BODY:
-                    raise CmsProtocolError(f"CMS answered {method} {url.path} with an oversized body.")
-            log.debug("CMS %s %s -> %s", method, url.path, response.status)
-            return _Answer(response.status, response.headers.copy(), bytes(body))
+        with timed(CMS_SECONDS, method=method) as outcome:
+            async with self._session.request(
+                method, url, params=params, data=data, headers=self._headers,
+                allow_redirects=False, timeout=self._timeout,
+            ) as response:
+                outcome.value = status_class(response.status)
+                body = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > _MAX_BODY:
+                        raise CmsProtocolError(f"CMS answered {method} {url.path} with an oversized body.")
+                log.debug("CMS %s %s -> %s", method, url.path, response.status)
+                return _Answer(response.status, response.headers.copy(), bytes(body))
 
 
 @dataclass(frozen=True)

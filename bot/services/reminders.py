@@ -46,6 +46,7 @@ from bot.config import Settings
 from bot import notices
 from bot.core import Reply
 from bot.logs import bind_request
+from bot.metrics import REMINDER_LATENESS, REMINDERS_FAILED, REMINDERS_LATE, REMINDERS_SENT
 from bot.db import AuditRecord, Channel, Meeting, MeetingState, Reminder, ReminderAttempt
 from bot.services.cms import CmsClient, SpaceNotFound
 from bot.services.meetings import LIVE_STATES, MeetingError, MeetingService, Person, meeting_id_from_cdr_tag
@@ -385,6 +386,7 @@ class ReminderService:
         else:
             alert = self._retry_or_fail(reminder, meeting, problem, now)
         await session.commit()
+        self._count(reminder)
         if followup is not None:
             self._wake(followup)
         if problem is None and reminder.kind == CLEANUP:
@@ -540,10 +542,22 @@ class ReminderService:
         else:
             alert = self._retry_or_fail(reminder, meeting, problem, self._clock.now())
         await session.commit()
+        self._count(reminder)
         if alert is not None:
             await self.alert_admins(alert, meeting.platform)
 
     # -- helpers ------------------------------------------------------------------------------------
+
+    def _count(self, reminder: Reminder) -> None:
+        """This instance's metrics for a reminder whose outcome was just committed."""
+        if reminder.state == SENT and reminder.sent_at is not None:
+            lateness = max((reminder.sent_at - reminder.planned_at).total_seconds(), 0.0)
+            REMINDERS_SENT.labels(reminder.kind).inc()
+            REMINDER_LATENESS.observe(lateness)
+            if lateness > self._settings.late_reminder_minutes * 60:
+                REMINDERS_LATE.labels(reminder.kind).inc()
+        elif reminder.state == FAILED:
+            REMINDERS_FAILED.labels(reminder.kind).inc()
 
     async def alert_admins(self, notice: notices.Notice, *platforms: str) -> None:
         """Tell each admin through the first platform that reaches them.

@@ -30,7 +30,7 @@ def json_log() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     kept = root.handlers[:], root.level
     stream = io.StringIO()
-    configure_logging("json", "DEBUG", stream=stream)
+    configure_logging("json", "DEBUG", stream=stream, force=True)
     yield stream
     for handler in root.handlers[:]:
         root.removeHandler(handler)
@@ -95,7 +95,7 @@ def test_text_stays_the_default(capsys: pytest.CaptureFixture[str]) -> None:
     root = logging.getLogger()
     kept = root.handlers[:]
     try:
-        configure_logging()
+        configure_logging(force=True)
         logging.getLogger("bot.test").warning("plain")
         assert capsys.readouterr().err.rstrip().endswith(" WARNING bot.test: plain")
     finally:
