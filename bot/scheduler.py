@@ -8,7 +8,7 @@ memory, never anything to pickle. Three jobs:
   due while the bot was down. ``misfire_grace_time=None``: a late run is run, never dropped.
 - ``wake``: one shot at the next due time, re-armed after each run and whenever a reminder is
   planned (a meeting created, a prompt snoozed).
-- ``sweep``: daily, reports orphaned rooms to the admins.
+- ``sweep``: daily, reports orphaned rooms to the admins (once per cluster).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from bot.clock import Clock
 from bot.core import Reply
 from bot.platforms import PlatformAdapter
 from bot.runtime import Services
+from bot.services.once import DailyOnce
 from bot.services.reminders import DeliveryFailed, Notify, ReminderService, sweep
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class ReminderScheduler:
         self._poll_seconds = poll_seconds
         self._timer = AsyncIOScheduler(timezone=UTC, jobstores={"default": MemoryJobStore()})
         self._running = asyncio.Lock()
+        self._daily = DailyOnce(services.sessions, services.clock, services.settings.zone)
 
     def start(self) -> None:
         # APScheduler logs every run and every re-armed job at INFO: every 15 s is noise.
@@ -104,15 +106,20 @@ class ReminderScheduler:
         return handled
 
     async def daily_sweep(self) -> None:
+        """The orphan report to the admins, once per cluster a day (``bot.services.once``)."""
         await self._services.events.purge()
         try:
-            orphans = await sweep(self._services.cms, self._services.sessions, delete=False,
-                                  clock=self._clock)
+            async with self._daily.claim("sweep") as mine:
+                if not mine:
+                    log.info("daily sweep: done by another instance")
+                    return
+                orphans = await sweep(self._services.cms, self._services.sessions, delete=False,
+                                      clock=self._clock)
+                if orphans:
+                    await self._reminders.alert_admins(notices.Orphans(tuple(o.name for o in orphans)),
+                                                       *self._platforms)
         except Exception:
             log.exception("daily sweep failed")
-            return
-        if orphans:
-            await self._reminders.alert_admins(notices.Orphans(tuple(o.name for o in orphans)), *self._platforms)
 
 
 def adapter_notify(adapters: Mapping[str, PlatformAdapter]) -> Notify:

@@ -118,3 +118,51 @@ async def test_a_platform_without_an_adapter_is_a_temporary_failure():
     else:
         raise AssertionError("no error")
 
+
+
+async def test_two_instances_send_one_daily_report(cms, postgres_url, clock):
+    """Two instances on one PostgreSQL database, their timers firing together and again later."""
+    from bot.runtime import open_services
+    from tests.conftest import make_settings
+
+    instances = [await open_services(make_settings(cms, postgres_url), clock=clock) for _ in range(2)]
+    try:
+        await instances[0].cms.create_space(name="HC Glömd 7", uri="hc.glomd.7", call_id="918273645",
+                                            cdr_tag=f"distansmote:{uuid.uuid4()}")
+        adapters = [RecordingAdapter() for _ in instances]
+        schedulers = []
+        for services, adapter in zip(instances, adapters, strict=True):
+            services.reminders.deliver_through(adapter_notify({"memory": adapter}))
+            schedulers.append(ReminderScheduler(services, ["memory"]))
+        await asyncio.gather(*(scheduler.daily_sweep() for scheduler in schedulers))
+        for scheduler in schedulers:  # a later timer the same day (a clock a minute off, a restart)
+            await scheduler.daily_sweep()
+        reports = [sent for adapter in adapters for sent in adapter.sent]
+        assert [person for person, _ in reports] == ["admin-1"]
+
+        clock.advance(timedelta(days=1))  # the next day, one report again
+        await asyncio.gather(*(scheduler.daily_sweep() for scheduler in schedulers))
+        assert len([sent for adapter in adapters for sent in adapter.sent]) == 2
+    finally:
+        for services in instances:
+            await services.close()
+
+
+async def test_a_failed_daily_sweep_is_not_recorded_as_done(cms, tmp_path, clock):
+    from tests.services.test_meetings import _open
+
+    services = await _open(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", clock)
+    await services.cms.create_space(name="HC Glömd 7", uri="hc.glomd.7", call_id="918273645",
+                                    cdr_tag=f"distansmote:{uuid.uuid4()}")
+    adapter = RecordingAdapter()
+    services.reminders.deliver_through(adapter_notify({"memory": adapter}))
+    scheduler = ReminderScheduler(services, ["memory"])
+    try:
+        cms.simulator.fail_next(503, count=3)  # every attempt of the first run
+        await scheduler.daily_sweep()
+        assert adapter.sent == []
+        await scheduler.daily_sweep()  # the CMS answers again: the report goes out, once
+        await scheduler.daily_sweep()
+        assert len(adapter.sent) == 1
+    finally:
+        await services.close()

@@ -1,0 +1,66 @@
+"""Work that runs once per cluster a day, whichever instance's timer fires first (the daily sweep).
+
+On PostgreSQL an instance takes a session advisory lock for the job (``pg_try_advisory_lock``, on an
+autocommit connection of its own, so no transaction stays open while the job runs); an instance that
+does not get it skips. The one that gets it looks for today's record in the audit trail (actor
+``system``, action ``daily:<job>``, detail the local date) and runs the job only if there is none,
+recording it once the job has finished without an error: a later timer (another instance's clock, a
+restart) finds the record, and a failed run leaves none, so the next day's run is not blocked.
+SQLite is a single instance: the record alone keeps a restart from repeating the job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.clock import Clock
+from bot.db import AuditRecord
+
+
+def lock_key(job: str) -> int:
+    """A stable signed 64-bit advisory lock key for ``job``."""
+    return int.from_bytes(hashlib.blake2b(f"distansmote:{job}".encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class DailyOnce:
+    def __init__(self, sessions: async_sessionmaker, clock: Clock, zone: ZoneInfo) -> None:
+        self._sessions = sessions
+        self._engine: AsyncEngine = sessions.kw["bind"]
+        self._clock = clock
+        self._zone = zone
+
+    @asynccontextmanager
+    async def claim(self, job: str) -> AsyncIterator[bool]:
+        """``True`` for the one instance that runs ``job`` today; recorded when the block ends cleanly."""
+        if self._engine.dialect.name != "postgresql":
+            async with self._record_unless_done(job) as mine:
+                yield mine
+            return
+        async with self._engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            key = lock_key(job)
+            if not await autocommit.scalar(select(func.pg_try_advisory_lock(key))):
+                yield False  # another instance runs it right now
+                return
+            try:
+                async with self._record_unless_done(job) as mine:
+                    yield mine
+            finally:
+                await autocommit.scalar(select(func.pg_advisory_unlock(key)))
+
+    @asynccontextmanager
+    async def _record_unless_done(self, job: str) -> AsyncIterator[bool]:
+        action, day = f"daily:{job}", self._clock.now().astimezone(self._zone).date().isoformat()
+        async with self._sessions() as session:
+            done = await session.scalar(select(func.count()).select_from(AuditRecord).where(
+                AuditRecord.actor == "system", AuditRecord.action == action, AuditRecord.detail == day))
+        yield not done
+        if not done:
+            async with self._sessions() as session, session.begin():
+                session.add(AuditRecord(at=self._clock.now(), actor="system", action=action, detail=day))
