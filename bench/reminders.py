@@ -8,9 +8,13 @@ process with a recording adapter in place of Webex. Measured:
 
 - start to ready: from spawning the process until the app has started (timer armed), wall clock;
 - resident memory (VmRSS) when ready and after the burst, and the peak (VmHWM);
-- lateness of each of the due reminders: when the adapter was called minus the due time.
+- lateness of each of the due reminders: when the adapter was called minus the due time;
+- each message's arrival, to count any lost or doubled.
 
 ``--latency`` simulates a platform round trip per message (0 = the bot's own overhead).
+``--rate-limit N`` adds a run against a platform that accepts N messages in any second and answers
+the others 429 with a Retry-After in whole seconds, as Webex does (``--rate-latency`` its round trip);
+the rate that got through is the messages accepted over the time from the first to the last.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import statistics
 import subprocess
 import sys
 import time
 import uuid
+from collections import Counter, deque
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,22 +55,41 @@ def _rss() -> dict[str, int]:
 class RecordingAdapter:
     platform = "memory"
 
-    def __init__(self, expected: int, latency: float) -> None:
-        self.expected, self.latency = expected, latency
+    def __init__(self, expected: int, latency: float, rate_limit: int = 0) -> None:
+        self.expected, self.latency, self.rate_limit = expected, latency, rate_limit
         self.sent_at: list[float] = []
+        self.accepted: list[float] = []
+        self.texts: Counter[str] = Counter()
+        self.refused = 0
+        self.window: deque[float] = deque()
         self.done = asyncio.Event()
 
     def install(self, app: object) -> None:
         pass
 
     async def send_direct(self, person_id: str, reply: object) -> None:
-        self.sent_at.append(time.time())
-        if len(self.sent_at) >= self.expected:
-            self.done.set()
+        from bot.services.reminders import DeliveryFailed
+
+        called = time.time()
+        if not self.rate_limit:
+            self.sent_at.append(called)
         await asyncio.sleep(self.latency)
+        if self.rate_limit:
+            now = time.time()
+            while self.window and self.window[0] <= now - 1.0:
+                self.window.popleft()
+            if len(self.window) >= self.rate_limit:
+                self.refused += 1
+                raise DeliveryFailed("http_429", retry_after=max(1, math.ceil(self.window[0] + 1.0 - now)))
+            self.window.append(now)
+            self.sent_at.append(called)
+            self.accepted.append(now)
+        self.texts[getattr(reply, "text", "")] += 1
+        if len(self.texts) >= self.expected:
+            self.done.set()
 
 
-async def bot(url: str, due_at: float, expected: int, latency: float) -> None:
+async def bot(url: str, due_at: float, expected: int, latency: float, rate_limit: int) -> None:
     from aiohttp import web
 
     from bot.app import create_app
@@ -74,13 +99,19 @@ async def bot(url: str, due_at: float, expected: int, latency: float) -> None:
     settings = Settings(_env_file=None, database_url=url, cms_url="http://127.0.0.1:9/api/v1/",  # type: ignore[call-arg]
                         cms_username="bench", cms_password="bench")
     services = await open_services(settings)
-    adapter = RecordingAdapter(expected, latency)
+    adapter = RecordingAdapter(expected, latency, rate_limit)
     runner = web.AppRunner(create_app(services, [adapter], reminders=True))  # type: ignore[list-item]
     await runner.setup()
     print(json.dumps({"ready": time.time(), **_rss()}), flush=True)
     await asyncio.wait_for(adapter.done.wait(), timeout=900)
+    await asyncio.sleep(2)  # anything doubled after the last new message shows up now
     lateness = sorted(sent - due_at for sent in adapter.sent_at)
-    print(json.dumps({"lateness": lateness, **_rss()}), flush=True)
+    accepted = sorted(adapter.accepted)
+    print(json.dumps({
+        "lateness": lateness, "unique": len(adapter.texts), "messages": sum(adapter.texts.values()),
+        "refused": adapter.refused,
+        "rate": (len(accepted) - 1) / (accepted[-1] - accepted[0]) if len(accepted) > 1 else None,
+        **_rss()}), flush=True)
     await runner.cleanup()
     await services.close()
 
@@ -132,10 +163,10 @@ async def seed(url: str, pending: int, due: int, due_at: datetime) -> None:
         await connection.close()
 
 
-def run_bot(url: str, due_at: datetime, due: int, latency: float) -> dict[str, float]:
+def run_bot(url: str, due_at: datetime, due: int, latency: float, rate_limit: int = 0) -> dict[str, float]:
     started = time.time()
     process = subprocess.Popen(
-        [sys.executable, __file__, "--bot", url, str(due_at.timestamp()), str(due), str(latency)],
+        [sys.executable, __file__, "--bot", url, str(due_at.timestamp()), str(due), str(latency), str(rate_limit)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     ready = json.loads(process.stdout.readline())
@@ -150,6 +181,10 @@ def run_bot(url: str, due_at: datetime, due: int, latency: float) -> dict[str, f
         "p50_s": statistics.median(lateness),
         "p99_s": lateness[int(len(lateness) * 0.99) - 1],
         "max_s": lateness[-1],
+        "lost": due - burst["unique"],
+        "doubled": burst["messages"] - burst["unique"],
+        "refused": burst["refused"],
+        "rate": burst["rate"],
     }
 
 
@@ -166,26 +201,35 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=DEFAULT_URL, help="a server the benchmark may create databases on")
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=1_000)
-    parser.add_argument("--latency", type=float, nargs="+", default=[0.0, 100.0], help="ms per message")
+    parser.add_argument("--latency", type=float, nargs="*", default=[0.0, 100.0], help="ms per message")
+    parser.add_argument("--rate-limit", type=int, default=50, help="messages a second the rate-limited "
+                        "platform accepts (0: no such run)")
+    parser.add_argument("--rate-latency", type=float, default=20.0, help="ms per message of that platform")
     args = parser.parse_args()
     print(f"{args.pending} pending reminders, {args.due} due at once; python {sys.version.split()[0]}")
-    print("| platform latency | start to ready | RSS ready / after / peak | lateness p50 | p99 | max |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for latency in args.latency:
+    print("| platform | start to ready | RSS ready / after / peak | lateness p50 | p99 | max "
+          "| got through | lost | doubled | 429s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    runs = [(f"{latency:.0f} ms", latency, 0) for latency in args.latency]
+    if args.rate_limit:
+        runs.append((f"{args.rate_limit}/s limit, {args.rate_latency:.0f} ms", args.rate_latency, args.rate_limit))
+    for label, latency, rate_limit in runs:
         name = f"distansmote_bench_{uuid.uuid4().hex[:10]}"
         url, due_at = asyncio.run(_prepare(args.postgres_url, name, args.pending, args.due))
         try:
-            result = run_bot(url, due_at, args.due, latency / 1000)
+            result = run_bot(url, due_at, args.due, latency / 1000, rate_limit)
         finally:
             asyncio.run(_admin(args.postgres_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
-        print(f"| {latency:.0f} ms | {result['start_to_ready_s']:.2f} s | {result['rss_ready_mib']:.0f} / "
+        rate = f"{result['rate']:.1f}/s" if result["rate"] else "–"
+        print(f"| {label} | {result['start_to_ready_s']:.2f} s | {result['rss_ready_mib']:.0f} / "
               f"{result['rss_after_mib']:.0f} / {result['peak_mib']:.0f} MiB | {result['p50_s']:.2f} s | "
-              f"{result['p99_s']:.2f} s | {result['max_s']:.2f} s |", flush=True)
+              f"{result['p99_s']:.2f} s | {result['max_s']:.2f} s | {rate} | {result['lost']} | "
+              f"{result['doubled']} | {result['refused']} |", flush=True)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--bot":
-        _, _, bot_url, due_ts, expected, latency = sys.argv
-        asyncio.run(bot(bot_url, float(due_ts), int(expected), float(latency)))
+        _, _, bot_url, due_ts, expected, latency, rate_limit = sys.argv
+        asyncio.run(bot(bot_url, float(due_ts), int(expected), float(latency), int(rate_limit)))
     else:
         main()

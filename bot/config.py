@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     working_hours_start: time = time(7, 30)
     working_hours_end: time = time(17, 0)
     late_reminder_minutes: int = Field(default=5, ge=1)
+    # Reminder messages sent at once to one platform; a 429 there slows them all down.
+    reminder_sends_per_platform: int = Field(default=32, ge=1, le=256)
 
     @field_validator(
         "allowed_email_domains", "allowed_webex_org_ids", "allowed_teams_tenant_ids", "admins",

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.db import Meeting, Reminder, ReminderAttempt, create_engine, sessionmaker, upgrade
-from bot.services.reminders import START, new_reminder
+from bot.services.reminders import BATCH, CLAIM_LOOPS, START, new_reminder
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = ROOT / "tests" / "reminder_worker.py"
@@ -46,8 +46,9 @@ async def _counts(url: str) -> tuple[int, int, int]:
     return sent, attempts, logged
 
 
-def _claim_loops(url: str) -> int:
-    return 4 if url.startswith("postgresql") else 1
+def _in_flight(url: str) -> int:
+    """The most reminders one process has claimed and not yet committed: its claim loops' batches."""
+    return (CLAIM_LOOPS if url.startswith("postgresql") else 1) * BATCH
 
 
 class Worker:
@@ -103,7 +104,7 @@ async def test_kill_9_between_claiming_and_sending_loses_nothing(database_url, t
     assert len(sent) == 20 and set(sent.values()) == {1}  # each exactly once
     done, attempts, logged = await _counts(database_url)
     assert (done, attempts) == (20, 20)
-    assert 1 <= logged - 20 <= _claim_loops(database_url)  # the claims in flight at the kill
+    assert 1 <= logged - 20 <= _in_flight(database_url)  # the claims in flight at the kill
     assert "may arrive twice" in stderr  # the unfinished attempt is reported
 
 
@@ -122,7 +123,7 @@ async def test_kill_9_between_sending_and_committing_gives_at_most_the_documente
     # The residual window: each send in flight at the kill is repeated once, no more.
     duplicates = sum(count - 1 for count in sent.values())
     _, _, logged = await _counts(database_url)
-    assert 1 <= duplicates <= logged - 20 <= _claim_loops(database_url)
+    assert 1 <= duplicates <= logged - 20 <= _in_flight(database_url)
     assert "may arrive twice" in stderr
 
 

@@ -386,8 +386,8 @@ class WebexAdapter:
         self._sleep = sleep
         # Reminders have their own retry schedule and give a send SEND_TIMEOUT: no retries here,
         # and a request timeout below it, so that no send finishes after it was given up.
-        self._reminder_client = WebexClient(token, settings.webex_api_url, workers=2, attempts=1,
-                                            timeout=max(1, int(SEND_TIMEOUT) - 2))
+        self._reminder_client = WebexClient(token, settings.webex_api_url, workers=settings.reminder_sends_per_platform,
+                                            attempts=1, timeout=max(1, int(SEND_TIMEOUT) - 2))
         self._webhook_check_seconds = webhook_check_seconds
         self._shutdown_grace = shutdown_grace
         self._watcher: asyncio.Task[None] | None = None

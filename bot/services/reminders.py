@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import Select, func, insert, select, text, update
+from sqlalchemy import Select, case, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
@@ -49,6 +49,7 @@ from bot.logs import bind_request
 from bot.metrics import REMINDER_LATENESS, REMINDERS_FAILED, REMINDERS_LATE, REMINDERS_SENT
 from bot.db import AuditRecord, Channel, Meeting, MeetingState, Reminder, ReminderAttempt
 from bot.services.cms import CmsClient, SpaceNotFound
+from bot.services.pacing import PlatformGate
 from bot.services.meetings import LIVE_STATES, MeetingError, MeetingService, Person, meeting_id_from_cdr_tag
 from bot.services.report import record_sweep
 
@@ -75,7 +76,11 @@ AUTO_DELETE_RULE = "auto_delete_deadline"
 SYSTEM = Person(key="system", name="Distansmöte", is_admin=True)
 
 MAX_ATTEMPTS = 6
-SEND_TIMEOUT = 10.0  # seconds; the row stays locked meanwhile
+SEND_TIMEOUT = 10.0  # seconds, a platform's slow-down included; the row stays locked meanwhile
+# Claim loops per process (PostgreSQL), each claiming up to BATCH due messages at a time; what is in
+# flight at once is further bounded per platform by DISTANSMOTE_REMINDER_SENDS_PER_PLATFORM.
+CLAIM_LOOPS = 4
+BATCH = 16
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=15)
 LEASE = timedelta(minutes=5)
@@ -85,6 +90,7 @@ UNCONFIRMED_MIN_LEAD = timedelta(minutes=15)
 # Above SEND_TIMEOUT: a process that hangs mid-send loses its lock, not the reminder.
 IDLE_IN_TRANSACTION_TIMEOUT = "30s"
 MAX_PER_RUN = 10_000
+_RANK = {START: 0, UNCONFIRMED: 1, CLEANUP: 2}  # kinds not named go after these
 
 CALL_ACTIVE = "call_active"
 # Settings with the routine's documents shown with the start reminder.
@@ -233,7 +239,9 @@ class ReminderService:
         # Cleared at shutdown: the claim loops finish the reminder in hand and stop.
         self.claiming = True
         # SKIP LOCKED lets several claim loops share the queue; SQLite has one writer anyway.
-        self._workers = workers or (4 if self.many_instances_safe else 1)
+        self._workers = workers or (CLAIM_LOOPS if self.many_instances_safe else 1)
+        self._batch = BATCH
+        self._gates: dict[str, PlatformGate] = {}
 
     @property
     def many_instances_safe(self) -> bool:
@@ -308,48 +316,89 @@ class ReminderService:
 
     async def _drain(self) -> int:
         handled = 0
-        while handled < MAX_PER_RUN and self.claiming and await self._run_one():
-            handled += 1
+        while handled < MAX_PER_RUN and self.claiming:
+            count = await self._run(messages=True) or await self._run(messages=False)
+            if not count:
+                break
+            handled += count
         return handled
 
-    async def _run_one(self) -> bool:
+    async def _run(self, *, messages: bool) -> int:
+        """Claim due messages (a batch, start reminders first) or one automatic deletion, and handle them."""
         now = self._clock.now()
         async with self._sessions() as session:
-            reminder = await self._claim(session, now)
-            if reminder is None:
-                return False
-            reminder_id = reminder.id
-            bind_request(f"reminder:{reminder_id}")
+            claimed = await self._claim(session, now, messages=messages)
+            ids = [reminder.id for reminder in claimed]
             try:
-                await self._handle(session, reminder, now)
+                if messages:
+                    await self._send_batch(session, claimed, now)
+                elif claimed:
+                    await self._delete_when_due(session, claimed[0], now)
             except Exception:
-                # A bug must not pin the queue to one row: retry it later like a failed send.
-                log.exception("reminder %s could not be handled", reminder_id)
+                # A bug must not pin the queue to these rows: retry them later like failed sends.
+                log.exception("reminder(s) %s could not be handled", ", ".join(ids))
                 await session.rollback()
-                await self._record_problem(reminder_id, "internal")
-        return True
+                for reminder_id in ids:
+                    await self._record_problem(reminder_id, "internal")
+        return len(ids)
 
-    async def _claim(self, session: AsyncSession, now: datetime) -> Reminder | None:
-        query = (select(Reminder).where(Reminder.state.in_(CLAIMABLE), Reminder.due_at <= now)
-                 .order_by(Reminder.due_at).limit(1))
+    async def _delete_when_due(self, session: AsyncSession, reminder: Reminder, now: datetime) -> None:
+        bind_request(f"reminder:{reminder.id}")
+        meeting = await session.get(Meeting, reminder.meeting_id)
+        assert meeting is not None  # a foreign key
+        await self._auto_delete(session, reminder, meeting, now)
+
+    async def _claim(self, session: AsyncSession, now: datetime, *, messages: bool) -> Sequence[Reminder]:
+        """Due messages (``BATCH``, start reminders first), or one automatic deletion."""
+        query = select(Reminder).where(Reminder.state.in_(CLAIMABLE), Reminder.due_at <= now)
+        if messages:
+            query = (query.where(Reminder.kind != AUTO_DELETE)
+                     .order_by(_FIRST_KINDS_FIRST, Reminder.due_at).limit(self._batch))
+        else:
+            query = query.where(Reminder.kind == AUTO_DELETE).order_by(Reminder.due_at).limit(1)
         if self.many_instances_safe:
             await session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_TIMEOUT}'"))
             query = _locking(query)
-        return await session.scalar(query)
+        return list(await session.scalars(query))
 
-    async def _handle(self, session: AsyncSession, reminder: Reminder, now: datetime) -> None:
-        meeting = await session.get(Meeting, reminder.meeting_id)
-        assert meeting is not None  # a foreign key
-        if reminder.kind == AUTO_DELETE:
-            await self._auto_delete(session, reminder, meeting, now)
+    async def _send_batch(self, session: AsyncSession, batch: Sequence[Reminder], now: datetime) -> None:
+        """Compose each message, log the attempts, send them all at once, record the outcomes, commit.
+
+        The sends are the only concurrent part (one session is never used by two tasks); the rows
+        stay locked until the commit, as with a single reminder.
+        """
+        if not batch:
             return
-        final = _final_without_sending(reminder, meeting, now)
-        if final is not None:
-            reminder.state = final
-            await session.commit()
-            return
-        reply = await self._message(session, reminder, meeting, now)
-        await self._deliver(session, reminder, meeting, reply)
+        outgoing: list[tuple[Reminder, Meeting, Reply]] = []
+        for reminder in batch:
+            meeting = await session.get(Meeting, reminder.meeting_id)
+            assert meeting is not None  # a foreign key
+            final = _final_without_sending(reminder, meeting, now)
+            if final is not None:
+                reminder.state = final
+            else:
+                outgoing.append((reminder, meeting, await self._message(session, reminder, meeting, now)))
+        if outgoing:
+            await self._log_attempts(session, [reminder for reminder, _, _ in outgoing])
+        problems = await asyncio.gather(*(
+            self._send(meeting.platform, _platform_id(meeting.creator_id), reply, request=f"reminder:{reminder.id}",
+                       priority=(_RANK.get(reminder.kind, len(_RANK)), reminder.due_at.timestamp()))
+            for reminder, meeting, reply in outgoing))
+        afterwards = []
+        for (reminder, meeting, _), problem in zip(outgoing, problems, strict=True):
+            bind_request(f"reminder:{reminder.id}")
+            afterwards.append(await self._outcome(session, reminder, meeting, problem))
+        await session.commit()
+        for reminder, _, _ in outgoing:
+            self._count(reminder)
+        for (reminder, meeting, _), (followup, alert) in zip(outgoing, afterwards, strict=True):
+            bind_request(f"reminder:{reminder.id}")
+            if followup is not None:
+                self._wake(followup)
+            if reminder.state == SENT and reminder.kind == CLEANUP:
+                await self._meetings.mark_ended(meeting.id)
+            if alert is not None:
+                await self.alert_admins(alert, meeting.platform)
 
     async def _message(self, session: AsyncSession, reminder: Reminder, meeting: Meeting, now: datetime) -> Reply:
         late = self._late(reminder, now)
@@ -370,51 +419,70 @@ class ReminderService:
                                                   followup=reminder.kind == FOLLOWUP, late=late,
                                                   film_link=self._settings.link_film_delete_room))
 
-    async def _deliver(self, session: AsyncSession, reminder: Reminder, meeting: Meeting, reply: Reply) -> None:
-        await self._log_attempt(session, reminder)
-        problem = await self._send(meeting.platform, _platform_id(meeting.creator_id), reply)
+    async def _outcome(self, session: AsyncSession, reminder: Reminder, meeting: Meeting,
+                       problem: DeliveryError | None) -> tuple[datetime | None, notices.Notice | None]:
+        """Record a send's outcome in the session: the follow-up to wake for, the alert to give."""
         now = self._clock.now()
         reminder.attempts += 1
-        alert: notices.Notice | None = None
-        followup: datetime | None = None
         if problem is None:
             reminder.state, reminder.sent_at, reminder.last_error = SENT, now, None
-            if reminder.kind in PROMPTS:
-                followup = await self._plan_followup(session, meeting.id, now)
-        elif isinstance(problem, DeliveryGone):
-            alert = await self._stop_reminders(session, reminder, meeting, problem, now)
-        else:
-            alert = self._retry_or_fail(reminder, meeting, problem, now)
-        await session.commit()
-        self._count(reminder)
-        if followup is not None:
-            self._wake(followup)
-        if problem is None and reminder.kind == CLEANUP:
-            await self._meetings.mark_ended(meeting.id)
-        if alert is not None:
-            await self.alert_admins(alert, meeting.platform)
+            followup = await self._plan_followup(session, meeting.id, now) if reminder.kind in PROMPTS else None
+            return followup, None
+        if isinstance(problem, DeliveryGone):
+            return None, await self._stop_reminders(session, reminder, meeting, problem, now)
+        return None, self._retry_or_fail(reminder, meeting, problem, now)
 
-    async def _log_attempt(self, session: AsyncSession, reminder: Reminder) -> None:
-        """Commit the attempt before sending, so a crash after the send is visible afterwards."""
-        logged = await session.scalar(
-            select(func.count()).select_from(ReminderAttempt).where(ReminderAttempt.reminder_id == reminder.id)
-        )
-        if logged and logged > reminder.attempts:
-            log.warning("reminder %s: an earlier send attempt did not finish; it may arrive twice", reminder.id)
-        row = insert(ReminderAttempt).values(reminder_id=reminder.id, started_at=self._clock.now())
+    async def _log_attempts(self, session: AsyncSession, reminders: Sequence[Reminder]) -> None:
+        """Commit the attempts before sending, so a crash after a send is visible afterwards."""
+        ids = [reminder.id for reminder in reminders]
+        logged = dict((await session.execute(
+            select(ReminderAttempt.reminder_id, func.count()).where(ReminderAttempt.reminder_id.in_(ids))
+            .group_by(ReminderAttempt.reminder_id))).all())
+        for reminder in reminders:
+            if logged.get(reminder.id, 0) > reminder.attempts:
+                log.warning("reminder %s: an earlier send attempt did not finish; it may arrive twice", reminder.id)
+        started = self._clock.now()
+        rows = [{"reminder_id": reminder_id, "started_at": started} for reminder_id in ids]
         if self.many_instances_safe:
-            # Its own autocommit connection: the claim's transaction keeps the row lock.
+            # Its own autocommit connection: the claim's transaction keeps the row locks.
             async with self._engine.connect() as connection:
                 autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await autocommit.execute(row)
+                await autocommit.execute(insert(ReminderAttempt), rows)
         else:
-            await session.execute(row)
+            await session.execute(insert(ReminderAttempt), rows)
             await session.commit()
 
-    async def _send(self, platform: str, person_id: str, reply: Reply) -> DeliveryError | None:
+    async def _send(self, platform: str, person_id: str, reply: Reply, *, request: str | None = None,
+                    priority: tuple[float, ...] = (len(_RANK),)) -> DeliveryError | None:
+        """One message through the platform's gate, within ``SEND_TIMEOUT`` in all.
+
+        A 429 slows the whole platform down (``PlatformGate``); the refused message waits its turn
+        and goes again while time is left, since it was not delivered.
+        """
+        if request is not None:
+            bind_request(request)
+        gate = self._gates.setdefault(platform, PlatformGate(self._settings.reminder_sends_per_platform))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SEND_TIMEOUT
         try:
-            async with asyncio.timeout(SEND_TIMEOUT):
-                await self._notify(platform, person_id, reply)
+            async with asyncio.timeout_at(deadline):
+                while True:
+                    async with gate.slot(priority) as started:
+                        problem = await self._send_once(platform, person_id, reply)
+                    if problem is None:
+                        gate.passed(started)
+                        return None
+                    if problem.retry_after is None:
+                        return problem
+                    gate.refused(started, problem.retry_after)
+                    if loop.time() + problem.retry_after >= deadline:
+                        return problem
+        except TimeoutError:
+            return DeliveryFailed("timeout")
+
+    async def _send_once(self, platform: str, person_id: str, reply: Reply) -> DeliveryError | None:
+        try:
+            await self._notify(platform, person_id, reply)
         except DeliveryError as exc:
             return exc
         except TimeoutError:
@@ -531,7 +599,7 @@ class ReminderService:
         assert meeting.deleted_at is not None
         reply = self._render(notices.AutoDeleted(
             self._room(meeting), deleted_at=meeting.deleted_at.astimezone(self._settings.zone)))
-        await self._log_attempt(session, reminder)
+        await self._log_attempts(session, [reminder])
         problem = await self._send(meeting.platform, _platform_id(meeting.creator_id), reply)
         reminder.attempts += 1
         alert = None
@@ -603,6 +671,11 @@ def _final_without_sending(reminder: Reminder, meeting: Meeting, now: datetime) 
     if reminder.kind == UNCONFIRMED and recipients and all(r.confirmed_at for r in confirming):
         return SKIPPED  # everyone who confirms has (telephone recipients confirm nothing)
     return None
+
+
+# Start-of-meeting reminders go first when many are due at once (claimed first, and first through the
+# platform's gate): they are the ones that cannot wait.
+_FIRST_KINDS_FIRST = case(_RANK, value=Reminder.kind, else_=len(_RANK))
 
 
 def _locking(query: Select[tuple[Reminder]]) -> Select[tuple[Reminder]]:
