@@ -69,5 +69,5 @@ def _table(report: Report) -> str:
         f"Rooms created {period} (as of {_stamp(report.generated_at)}; "
         f"last sweep {_stamp(report.last_sweep_at)})", "", *body, "",
         "Times are hours:minutes from the meeting's end to the room's deletion. "
-        "Live and overdue are as of now; overdue = still live after the cleanup prompt.",
+        "Live and overdue are as of now; overdue = still live after the automatic deletion's deadline.",
     ])

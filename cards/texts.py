@@ -215,7 +215,7 @@ STATUS_LIVE = "Aktiva mötesrum"
 STATUS_BY_STATE = "Per status"
 STATUS_OVERDUE_TITLE = "Borde redan vara borttagna ({count})"
 STATUS_OVERDUE_ROOM = "**{room}** – skapat av {creator}, mötet slutade {ended}"
-STATUS_NONE_OVERDUE = "Inga mötesrum är kvar efter sitt möte."
+STATUS_NONE_OVERDUE = "Inga mötesrum är kvar efter tidsgränsen för borttagning."
 
 REPORT_TITLE = "Rapport (för administratörer)"
 REPORT_PERIOD_ALL = "Alla mötesrum som Distansmöte har skapat, per enhet."
@@ -234,7 +234,7 @@ REPORT_FIGURES = {
     "median_minutes_to_deletion": "Tid från mötets slut till borttagning (median)",
     "longest_minutes_to_deletion": "Längsta tid från mötets slut till borttagning",
     "live_now": "Aktiva nu",
-    "overdue_now": "Kvar efter mötet nu",
+    "overdue_now": "Kvar efter tidsgränsen nu",
     "orphans_last_sweep": "Rum utan möte vid senaste kontrollen",
 }
 REPORT_LAST_SWEEP = "Senaste kontrollen av mötestjänsten: {when}."

@@ -106,15 +106,19 @@ class ReportService:
         self._settings = settings
 
     def _overdue_from(self, now: datetime) -> datetime:
-        """A live room whose meeting ended before this is overdue: the creator has been asked to remove it."""
-        return now - timedelta(minutes=self._settings.reminder_end_grace_minutes)
+        """A live room whose meeting ended before this is overdue: past its automatic deletion's deadline.
+
+        The same rule as the ``distansmote_rooms_overdue`` metric; normally none (a call still active,
+        or the CMS not answering, keeps one).
+        """
+        return now - timedelta(hours=self._settings.auto_delete_after_hours)
 
     async def overdue(self) -> list[Overdue]:
         zone = self._settings.zone
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(Meeting).where(Meeting.state.in_(LIVE_STATES),
-                                      Meeting.ends_at <= self._overdue_from(self._clock.now()))
+                                      Meeting.ends_at < self._overdue_from(self._clock.now()))
                 .order_by(Meeting.ends_at)
             )
             return [Overdue(m.room_name, m.creator_name, m.ends_at.astimezone(zone)) for m in rows]
@@ -147,7 +151,7 @@ class ReportService:
             row.created += 1
             if meeting.state in LIVE_STATES:
                 row.live_now += 1
-                row.overdue_now += meeting.ends_at <= overdue_from
+                row.overdue_now += meeting.ends_at < overdue_from
             elif meeting.deleted_at is not None:
                 name = DELETED_FIELD[deleted_how(meeting)]
                 setattr(row, name, getattr(row, name) + 1)
