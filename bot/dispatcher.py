@@ -80,7 +80,7 @@ class Bot:
             log.info("duplicate event ignored (platform=%s)", event.platform)
             return []
 
-        values = [event.text] if event.text is not None else list(event.inputs.values())
+        values = [event.text] if event.text is not None else [*event.inputs, *event.inputs.values()]
         if any_personal_number(values):
             log.info("input with a personal identity number refused (platform=%s)", event.platform)
             return [Reply(texts.PERSONAL_NUMBER_REFUSED,

@@ -263,6 +263,7 @@ INVITATION_START = "Vi inleder mötet med att kontrollera att alla ser och hör 
 
 ERRORS = {
     # input
+    "personal_number": PERSONAL_NUMBER_REFUSED,
     "invisible_characters": "Texten innehåller osynliga styrtecken. Skriv den igen utan att klistra in.",
     "unit_missing": "Skriv enhetens namn, t.ex. ”HC Torsås”.",
     "unit_too_long": "Enhetens namn får vara högst 40 tecken.",

@@ -50,7 +50,7 @@ async def new_meeting(event: Event, rest: str, services: Services) -> list[Reply
     now = services.clock.now().astimezone(zone)
     start = (now + timedelta(minutes=60)).replace(minute=0, second=0, microsecond=0)
     form = NewMeetingForm(
-        request_id=uuid.uuid4().hex,
+        request_id=str(uuid.uuid4()),  # canonical: the guard knows it as the bot's own id
         unit=await services.meetings.last_unit(person(event, services).key) or "",
         date=f"{start:%Y-%m-%d}", min_date=f"{now:%Y-%m-%d}", start=f"{start:%H:%M}",
     )

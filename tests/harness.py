@@ -11,8 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.core import Actor, Conversation, Event, Platform, Reply
+from bot.db import Base
 from bot.dispatcher import Bot
+from bot.runtime import Services
 
 
 @dataclass(frozen=True)
@@ -82,3 +86,10 @@ def last_card(replies: list[Reply]) -> dict[str, Any]:
     cards = [r.card for r in replies if r.card is not None]
     assert cards, f"no card among {[r.text for r in replies]}"
     return cards[-1]
+
+
+async def everything_stored(services: Services) -> str:
+    """Every value in every table, as one text to search for what must never be stored."""
+    async with services.sessions() as session:
+        rows = [row for table in Base.metadata.sorted_tables for row in await session.execute(select(table))]
+    return "\n".join(" ".join(map(str, row)) for row in rows)

@@ -1,26 +1,40 @@
 """Detect Swedish personal identity numbers (personnummer, samordningsnummer) in free text.
 
 The bot never asks for them; this guard catches one typed by mistake so that it is neither
-stored, logged nor echoed.
+stored, logged nor echoed. It looks at the text as a reader would: full-width or other
+digits read as ASCII digits, and any whitespace, dash or dot between them is ignored, so
+``85 07 09–9805`` is caught as surely as ``850709-9805``.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import date
 
+# Separators a person (or a word processor) puts between the digits of a number: every kind
+# of whitespace, every dash (Unicode "Pd", and the minus sign), dots, and invisible format
+# characters such as a zero-width space.
+_SEPARATOR_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf", "Pd"}
+_SEPARATOR_EXTRA = set(".\u2212\u00b7\u2027\u2219")
+
 _CANDIDATE = re.compile(
-    r"(?<!\d)(?P<century>18|19|20)?(?P<yy>\d\d)(?P<mm>\d\d)(?P<dd>\d\d)[-+ ]?(?P<serial>\d{3})(?P<check>\d)(?!\d)"
+    r"(?<![0-9])(?P<century>18|19|20)?(?P<yy>[0-9]{2})(?P<mm>[0-9]{2})(?P<dd>[0-9]{2})\+?"
+    r"(?P<serial>[0-9]{3})(?P<check>[0-9])(?![0-9])"
 )
 
 
-def _luhn_check_digit(nine_digits: str) -> int:
-    total = 0
-    for index, char in enumerate(nine_digits):
-        product = int(char) * (2 if index % 2 == 0 else 1)
-        total += product // 10 + product % 10
-    return (10 - total % 10) % 10
+def _normalised_char(char: str) -> str:
+    if char in _SEPARATOR_EXTRA or char.isspace() or unicodedata.category(char) in _SEPARATOR_CATEGORIES:
+        return ""
+    digit = unicodedata.decimal(char, None)
+    return str(digit) if digit is not None else char
+
+
+def normalised(text: str) -> str:
+    """``text`` as the guard reads it: NFKC, every decimal digit as ASCII, no separators."""
+    return "".join(_normalised_char(c) for c in unicodedata.normalize("NFKC", text))
 
 
 def _plausible_date(century: str | None, yy: str, mm: str, dd: str) -> bool:
@@ -38,14 +52,25 @@ def _plausible_date(century: str | None, yy: str, mm: str, dd: str) -> bool:
 
 
 def contains_personal_number(text: str) -> bool:
-    for match in _CANDIDATE.finditer(text):
-        g = match.groupdict()
-        if not _plausible_date(g["century"], g["yy"], g["mm"], g["dd"]):
-            continue
-        if _luhn_check_digit(g["yy"] + g["mm"] + g["dd"] + g["serial"]) == int(g["check"]):
-            return True
-    return False
+    """A personnummer or samordningsnummer however it is spelled, or a mistyped one.
+
+    Any number of 10 or 12 digits that starts with a date counts, whatever its check digit:
+    a mistyped personnummer is still one, and nothing a person types into the bot (a
+    command, a unit's name, a recipient's label, a date) has any business holding such a
+    number. The bot's call IDs have nine digits.
+    """
+    return any(_plausible_date(*match.group("century", "yy", "mm", "dd"))
+               for match in _CANDIDATE.finditer(normalised(text)))
+
+
+# The ids the bot puts into its own cards (meetings, recipients, new-meeting requests).
+_ISSUED_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def any_personal_number(texts: Iterable[str]) -> bool:
-    return any(contains_personal_number(t) for t in texts)
+    """Whether anything a person sent holds a personal identity number.
+
+    The bot's own ids (canonical UUIDs) are passed over: read without their dashes, one in a
+    few hundred would look like a number, and every click on that meeting's card be refused.
+    """
+    return any(contains_personal_number(t) for t in texts if not _ISSUED_ID.fullmatch(t))

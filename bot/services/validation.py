@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.naming import uri_slug
+from bot.services.privacy import contains_personal_number
 
 UNIT_MAX = 40
 LABEL_MAX = 60
@@ -35,6 +36,8 @@ class InvalidInput(ValueError):
 def _clean(text: str) -> str:
     if _INVISIBLE.search(text):
         raise InvalidInput("invisible_characters")
+    if contains_personal_number(text):  # stored, sent to the CMS and shown on cards: never one
+        raise InvalidInput("personal_number")
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
