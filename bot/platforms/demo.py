@@ -8,7 +8,7 @@ kept in an in-memory conversation that the page long-polls. The caller binds it 
 from __future__ import annotations
 
 import asyncio
-import json
+import re
 import uuid
 from bisect import bisect_right
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from bot.app import BOT
 from bot.core import Actor, Conversation, Event, Platform, Reply
+from bot.platforms.http import BodyRefused, parse_json, read_body
 from bot.services.privacy import contains_personal_number
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -228,17 +229,23 @@ def _validated(model: type[B], value: object) -> B:
 async def _read_json(request: web.Request) -> object:
     if request.content_type != "application/json":
         raise BadRequest(400, "expected application/json")
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise BadRequest(413, "request body too large")
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(16 * 1024):
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise BadRequest(413, "request body too large")
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest(400, "malformed JSON") from None
+        return parse_json(await read_body(request, limit=MAX_BODY_BYTES))
+    except BodyRefused as refused:
+        raise BadRequest(refused.status, refused.error) from None
+
+
+# The names the demo answers to, with or without a port. Any other Host is a page elsewhere
+# that had its own name resolve to 127.0.0.1 (DNS rebinding) to drive the demo from the browser.
+_LOCAL_HOST = re.compile(r"(?:127\.0\.0\.1|localhost)(?::[0-9]{1,5})?", re.IGNORECASE)
+
+
+@web.middleware
+async def only_local_hosts(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+                           ) -> web.StreamResponse:
+    if not _LOCAL_HOST.fullmatch(request.headers.get("Host", "")):
+        return web.json_response({"error": "unknown host"}, status=403, headers=API_HEADERS)
+    return await handler(request)
 
 
 def _api_error(exc: BadRequest) -> web.Response:
@@ -279,6 +286,7 @@ class DemoAdapter:
         self.conversations = Conversations(self._users)
 
     def install(self, app: web.Application) -> None:
+        app.middlewares.append(only_local_hosts)  # the demo runs alone: every route is its own
         app.router.add_get("/", self._page)
         app.router.add_get("/static/{name}", self._static)
         app.router.add_get("/vendor/adaptivecards.js", self._vendor)

@@ -37,6 +37,7 @@ from bot.core import Actor, Conversation, Event, Platform, Reply
 from bot.dispatcher import Bot
 from bot.logs import bind_request
 from bot.metrics import INBOUND_REQUESTS, PLATFORM_SECONDS, timed
+from bot.platforms.http import BODY_TIMEOUT_SECONDS, BodyRefused, parse_json, read_body
 from bot.runtime import Services
 from bot.services.inbound_jobs import GiveUp, InboundJobs, Job, JobWorkers, RetryLater
 from bot.services.reminders import SEND_TIMEOUT, DeliveryError, DeliveryFailed, DeliveryGone
@@ -58,6 +59,10 @@ PERSON_CACHE_SIZE = 1000
 # (a room created) is recorded already. Then the job fails, never done.
 REPLY_RETRY_WAITS = (15.0, 60.0)
 _ACCEPTED = b'{"status":"accepted"}'
+# Webex ids are base64 of "ciscospark://…" (about 100 characters). Anything else in a signed
+# envelope (a NUL byte, a lone surrogate, an id of kilobytes) is ignored, never stored.
+_WEBEX_ID = re.compile(r"[A-Za-z0-9+/=_-]{1,200}")
+MAX_EMAIL = 254
 
 # Everything a Webex call can fail with, after the client's own retries.
 WEBEX_ERRORS = (ApiError, MalformedResponse, requests.RequestException)
@@ -86,11 +91,12 @@ def require_allowlist(settings: Settings) -> None:
 
 def signature_valid(secret: bytes, body: bytes, signature: str | None) -> bool:
     """``X-Spark-Signature`` is hex HMAC-SHA1 of the exact bytes received."""
-    if not signature:
+    # A hex digest is ASCII; a forged header may hold anything (bytes that are not UTF-8 arrive
+    # as lone surrogates), and compare_digest refuses non-ASCII str.
+    if not signature or not signature.isascii():
         return False
-    expected = hmac.new(secret, body, hashlib.sha1).hexdigest().encode()
-    # Bytes, not str: compare_digest refuses non-ASCII str, and a forged header may carry some.
-    return hmac.compare_digest(expected, signature.strip().lower().encode())
+    expected = hmac.new(secret, body, hashlib.sha1).hexdigest()
+    return hmac.compare_digest(expected, signature.strip().lower())
 
 
 _COMMAND_AT = re.compile(r"/distansm(?:ö|o)te\b", re.IGNORECASE)
@@ -344,6 +350,16 @@ class Inbound:
     person_email: str | None = None  # messages only; signed with the envelope
 
 
+def _webex_id(value: Any) -> str | None:
+    return value if isinstance(value, str) and _WEBEX_ID.fullmatch(value) else None
+
+
+def _email(value: Any) -> str | None:
+    if not isinstance(value, str) or len(value) > MAX_EMAIL or "@" not in value:
+        return None
+    return value if value.isprintable() and not any(c.isspace() for c in value) else None
+
+
 def parse_envelope(envelope: Any) -> Inbound | None:
     """The event in a verified envelope, or ``None`` for anything the bot does not handle."""
     if not isinstance(envelope, dict) or not isinstance(envelope.get("data"), dict):
@@ -351,12 +367,12 @@ def parse_envelope(envelope: Any) -> Inbound | None:
     data = envelope["data"]
     if (envelope.get("resource"), envelope.get("event")) not in WEBHOOK_EVENTS:
         return None
-    data_id, person_id = data.get("id"), data.get("personId")
-    if not isinstance(data_id, str) or not isinstance(person_id, str) or not data_id or not person_id:
+    data_id, person_id = _webex_id(data.get("id")), _webex_id(data.get("personId"))
+    actor_id = envelope.get("actorId")
+    if data_id is None or person_id is None or (actor_id is not None and _webex_id(actor_id) is None):
         return None
-    actor_id, email = envelope.get("actorId"), data.get("personEmail")
-    return Inbound(envelope["resource"], data_id, person_id, actor_id if isinstance(actor_id, str) else None,
-                   email if isinstance(email, str) and email else None)
+    # A malformed address only loses the shortcut past the people lookup.
+    return Inbound(envelope["resource"], data_id, person_id, actor_id, _email(data.get("personEmail")))
 
 
 def inbound_job(inbound: Inbound) -> Job:
@@ -373,7 +389,8 @@ class WebexAdapter:
     platform = Platform.WEBEX
 
     def __init__(self, settings: Settings, *, workers: int | None = None, webhook_check_seconds: float | None = None,
-                 sleep: Sleep = asyncio.sleep, shutdown_grace: float = 10.0) -> None:
+                 sleep: Sleep = asyncio.sleep, shutdown_grace: float = 10.0,
+                 body_timeout: float = BODY_TIMEOUT_SECONDS) -> None:
         token, secret = webex_credentials(settings)
         require_allowlist(settings)
         self._secret = secret
@@ -390,6 +407,7 @@ class WebexAdapter:
                                             attempts=1, timeout=max(1, int(SEND_TIMEOUT) - 2))
         self._webhook_check_seconds = webhook_check_seconds
         self._shutdown_grace = shutdown_grace
+        self._body_timeout = body_timeout
         self._watcher: asyncio.Task[None] | None = None
         self._jobs: InboundJobs | None = None
         self._workers: JobWorkers | None = None
@@ -478,16 +496,14 @@ class WebexAdapter:
         return response
 
     async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
-        body = await _read_limited(request, MAX_BODY_BYTES)
-        if body is None:
-            return "too_large", web.json_response({"error": "body too large"}, status=413)
-        if not signature_valid(self._secret_key, body, request.headers.get(SIGNATURE_HEADER)):
-            log.warning("Webex delivery refused: missing or wrong signature")
-            return "bad_signature", web.json_response({"error": "invalid signature"}, status=401)
         try:
-            envelope = json.loads(body)
-        except ValueError:
-            return "not_json", web.json_response({"error": "not JSON"}, status=400)
+            body = await read_body(request, limit=MAX_BODY_BYTES, timeout=self._body_timeout)
+            if not signature_valid(self._secret_key, body, request.headers.get(SIGNATURE_HEADER)):
+                log.warning("Webex delivery refused: missing or wrong signature")
+                return "bad_signature", web.json_response({"error": "invalid signature"}, status=401)
+            envelope = parse_json(body)
+        except BodyRefused as refused:
+            return refused.outcome, web.json_response({"error": refused.error}, status=refused.status)
         inbound = parse_envelope(envelope)
         outcome = "accepted"
         if inbound is None:
@@ -625,7 +641,8 @@ class WebexAdapter:
         is_direct = card_message is not None and card_message.get("roomType") == "direct"
         conversation = Conversation(action["roomId"], is_direct=is_direct)
         event = Event(Platform.WEBEX, inbound.data_id, actor, conversation, inputs=_inputs(action.get("inputs")))
-        return event, action["messageId"] if card_message is not None else None
+        # Only a card in the person's 1:1 space is theirs to replace; one in a group space is everyone's.
+        return event, action["messageId"] if is_direct else None
 
     # -- outbound -------------------------------------------------------------------------
 
@@ -704,15 +721,3 @@ def _inputs(raw: Any) -> dict[str, str]:
         return {}
     return {str(key): value if isinstance(value, str) else json.dumps(value)
             for key, value in raw.items() if isinstance(value, (str, int, float, bool))}
-
-
-async def _read_limited(request: web.Request, limit: int) -> bytes | None:
-    """The raw body, or ``None`` if it is over ``limit`` bytes (not read any further)."""
-    if request.content_length is not None:
-        return await request.read() if request.content_length <= limit else None
-    body = bytearray()
-    async for chunk in request.content.iter_any():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
