@@ -6,6 +6,7 @@ Clicking works on the card JSON the bot sent, as a chat client would: the button
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,3 +94,44 @@ async def everything_stored(services: Services) -> str:
     async with services.sessions() as session:
         rows = [row for table in Base.metadata.sorted_tables for row in await session.execute(select(table))]
     return "\n".join(" ".join(map(str, row)) for row in rows)
+
+
+def strings_in(value: Any, *, keys: bool = True) -> Iterator[str]:
+    """Every string in a reply, a card or an API answer (keys too), however deeply nested."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if keys:
+                yield str(key)
+            yield from strings_in(item, keys=keys)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from strings_in(item, keys=keys)
+
+
+class _Reading(dict[int, str]):
+    """Each character as a reader sees it in a number, worked out once (``str.translate`` table)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if char.isspace() or char == "." or unicodedata.category(char) in ("Pd", "Cf"):
+            seen = ""
+        else:
+            seen = str(unicodedata.decimal(char, char))
+        self[code] = seen
+        return seen
+
+
+_READING = _Reading()
+
+
+def as_read(text: str) -> str:
+    """``text`` as a reader sees its numbers: whitespace, dashes, dots and invisible characters
+    gone, every digit form ASCII. Written apart from the guard's own, so a test does not trust it."""
+    return unicodedata.normalize("NFKC", text).translate(_READING)
+
+
+def shows_number(digits: str, *shown: Any) -> bool:
+    """Whether the number with these ten digits shows anywhere in ``shown``, in any spelling."""
+    return any(digits in as_read(text) for text in strings_in(shown))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +13,7 @@ from bot.db import Meeting, Recipient
 from cards import texts
 from cards.actions import ConfirmDelete, CreateMeeting, MarkSent
 from tests.handlers.test_routine import COLLEAGUE, NURSE, create_room
-from tests.harness import everything_stored, last_card, submission
+from tests.harness import everything_stored, last_card, shows_number, submission
 
 
 async def _counts(services) -> tuple[int, int]:
@@ -74,25 +72,8 @@ SPELLINGS = [
 ]
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
-
-
 def _leaks(*shown: Any) -> bool:
-    """Whether the number shows in any spelling: its digits, with whitespace, dashes and dots gone."""
-    for text in _strings(shown):
-        read = "".join(str(unicodedata.decimal(c, c)) for c in unicodedata.normalize("NFKC", text)
-                       if not (c.isspace() or c == "." or unicodedata.category(c) == "Pd"))
-        if "8507099805" in read or "8507099806" in read:
-            return True
-    return False
+    return shows_number("8507099805", *shown) or shows_number("8507099806", *shown)
 
 
 def _shown(replies) -> list:
