@@ -268,6 +268,10 @@ ERRORS = {
     "unit_missing": "Skriv enhetens namn, t.ex. ”HC Torsås”.",
     "unit_too_long": "Enhetens namn får vara högst 40 tecken.",
     "unit_characters": "Enhetens namn får bara innehålla bokstäver, siffror, mellanslag, punkt och bindestreck.",
+    "unit_number_at_end": (
+        "Enhetens namn får inte sluta med ett nummer på sex siffror eller fler: med rummets nummer "
+        "efter kan det bli ett personnummer."
+    ),
     "label_missing": "Skriv vem mottagaren är, t.ex. ”Kommunen – hemtjänsten”.",
     "label_email": (
         "Skriv ingen e-postadress – inbjudan får aldrig skickas via e-post. "

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.naming import uri_slug
-from bot.services.privacy import contains_personal_number
+from bot.services.privacy import contains_personal_number, normalised
 
 UNIT_MAX = 40
 LABEL_MAX = 60
@@ -25,6 +25,9 @@ _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _UNIT_ALLOWED = re.compile(r"^[^\W_][\w .\-']*$")
 _LABEL_ALLOWED = re.compile(r"^[^\W_][\w .,\-–'()/]*$")
 _EMAIL = re.compile(r"\S+@\S+")
+# Room names are "<unit> <n>": six digits at the end of a unit and the room's number after them
+# could read as a personnummer ("HC 850709980" + " 5").
+_LONG_NUMBER_AT_END = re.compile(r"[0-9]{6,}$")
 
 
 class InvalidInput(ValueError):
@@ -49,6 +52,8 @@ def clean_unit(text: str) -> str:
         raise InvalidInput("unit_too_long")
     if not _UNIT_ALLOWED.match(unit) or not uri_slug(unit):
         raise InvalidInput("unit_characters")
+    if _LONG_NUMBER_AT_END.search(normalised(unit)):
+        raise InvalidInput("unit_number_at_end")
     return unit
 
 

@@ -43,6 +43,8 @@ def _answer(replies) -> str:
         ({"unit": "<b>HC Torsås</b>"}, "unit_characters"),
         ({"unit": "**HC** [Torsås](https://evil.example)"}, "unit_characters"),
         ({"unit": ""}, "unit_missing"),
+        # "HC 850709980 1", the first room's name, would read as a (mistyped) personnummer.
+        ({"unit": "HC 850709980"}, "unit_number_at_end"),
     ],
 )
 async def test_bad_meeting_input_is_refused_in_swedish(chat, services, cms, fields, expected):
