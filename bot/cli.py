@@ -207,6 +207,21 @@ def build_parser() -> argparse.ArgumentParser:
     webex_setup.add_argument("--url", required=True, type=_https_url,
                              help="the public HTTPS address of POST /webex/events, e.g. https://bot.example.se/webex/events")
     webex_setup.set_defaults(run=_webex_setup)
+
+    teams = _command(commands, "teams", "Microsoft Teams operator commands",
+                     details="They touch no database and no Teams service.")
+    teams_commands = teams.add_subparsers(dest="teams_command", required=True, metavar="ACTION")
+    teams_package = _command(teams_commands, "package", "write the Teams app package (manifest.json and both "
+                             "icons in a zip)", details="Upload it in the Teams admin center, or in Teams itself "
+                             "where custom apps are allowed.")
+    teams_package.add_argument("--app-id", required=True,
+                               help="the Azure Bot's Microsoft App ID (DISTANSMOTE_TEAMS_APP_ID), a GUID")
+    teams_package.add_argument("--out", type=Path, default=Path("distansmote-teams.zip"),
+                               help="where to write the zip (default ./distansmote-teams.zip)")
+    teams_package.add_argument("--developer-name", help="publisher shown in Teams (at most 32 characters)")
+    for flag in ("website", "privacy", "terms-of-use"):
+        teams_package.add_argument(f"--{flag}-url", help=f"the region's {flag.replace('-', ' ')} page (https://...)")
+    teams_package.set_defaults(run=_teams_package)
     return parser
 
 
@@ -238,6 +253,16 @@ def _webex_setup(args: argparse.Namespace) -> int:
         return 1
     for line in report:
         print(line)
+    return 0
+
+
+def _teams_package(args: argparse.Namespace) -> int:
+    from bot.platforms.teams.package import manifest, write_package
+
+    developer = {"name": args.developer_name, "websiteUrl": args.website_url, "privacyUrl": args.privacy_url,
+                 "termsOfUseUrl": args.terms_of_use_url}
+    out = write_package(args.out, manifest(args.app_id, developer=developer))
+    print(f"Teams app package written to {out}")
     return 0
 
 

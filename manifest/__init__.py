@@ -1,0 +1,1 @@
+"""The Teams app package: manifest template and icons, data read by ``distansmote teams package``."""
