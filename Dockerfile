@@ -13,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY cards ./cards
+COPY manifest ./manifest
 RUN /opt/distansmote/bin/pip install --no-deps .
 
 FROM python:3.11-slim-bookworm
