@@ -176,3 +176,6 @@ async def test_rapport_is_for_admins_and_wants_dates_it_understands(seeded: Seed
     assert (await chat.say(ADMIN_ACTOR, "/distansmöte rapport förra månaden"))[0].text == texts.REPORT_DATES_INVALID
     card = last_card(await chat.say(ADMIN_ACTOR, "/distansmöte rapport till 2026-11-20"))
     assert card["body"][1]["text"] == texts.REPORT_PERIOD.format(period="till och med 2026-11-20")
+    # Two dates as typed: not mistaken for a personnummer by the privacy guard.
+    card = last_card(await chat.say(ADMIN_ACTOR, "/distansmöte rapport 2026-11-20 2026-11-30"))
+    assert card["body"][1]["text"] == texts.REPORT_PERIOD.format(period="från 2026-11-20 till och med 2026-11-30")
