@@ -6,8 +6,9 @@ set of workers processes the job (platform calls, the bot) and marks it finished
 
 - The backlog lives in the ``inbound_job`` table, not in memory: a burst costs rows, not tasks.
 - A job is a lease: ``running`` with ``lease_until`` ahead, committed at once, so no transaction
-  stays open during platform calls. If the process dies, the job is claimable again when the lease
-  ends; a stopping process hands its unfinished jobs back at once.
+  stays open during platform calls. The lease is short (``LEASE``) and renewed while the job runs
+  (every ``RENEW_SECONDS``, one statement for all of a process's jobs): if the process dies, the
+  job is claimable again within ``LEASE``; a stopping process hands its unfinished jobs back at once.
 - When a worker is free, the route writes the job already leased and hands it straight over (one
   transaction). Otherwise the job waits as ``pending`` and workers claim it: they are woken
   in-process when a job is written, and poll for jobs of other instances and ended leases.
@@ -48,8 +49,10 @@ log = logging.getLogger(__name__)
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 RETRY = "retry"  # how a worker's outcome says "handed back"; stored as pending
-# Longer than a job can take: the Webex client's retries and Retry-After waits included.
-LEASE = timedelta(minutes=5)
+# Short, so that a job of a process that died runs again soon; renewed while the job runs, so that
+# a long one (a slow CMS, the Webex client's retries and Retry-After waits) is not run twice.
+LEASE = timedelta(seconds=30)
+RENEW_SECONDS = LEASE.total_seconds() / 3  # two renewals may fail before the lease is lost
 # Leased this often without finishing (a transient failure each time, or the job kills its
 # process): given up. With the backoff below, a job is tried over about 13 minutes.
 MAX_ATTEMPTS = 10
@@ -69,6 +72,8 @@ _FINISH = (update(InboundJob)
            .values(state=bindparam("b_state"), lease_until=None, finished_at=bindparam("b_now")))
 _RETRY = (update(InboundJob).where(_job.key == bindparam("b_key"), _job.state == RUNNING)
           .values(state=PENDING, lease_until=bindparam("b_not_before")))
+_RENEW = (update(InboundJob).where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
+          .values(lease_until=bindparam("b_lease")))
 _HAND_BACK = (update(InboundJob).where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
               .values(state=PENDING, lease_until=None))
 
@@ -159,6 +164,12 @@ class InboundJobs:
         rows.sort(key=lambda row: row.received_at)
         return [Job(row.key, json.loads(row.payload), row.attempts) for row in rows]
 
+    async def renew(self, keys: Sequence[str]) -> None:
+        """Extend the leases of jobs this process is still running."""
+        if keys:
+            async with self._engine.begin() as connection:
+                await connection.execute(_RENEW, {"b_keys": list(keys), "b_lease": self._clock.now() + self._lease})
+
     async def hand_back(self, keys: Sequence[str]) -> None:
         """Make jobs this process will not finish claimable at once (shutdown)."""
         if keys:
@@ -198,7 +209,8 @@ class JobWorkers:
     """
 
     def __init__(self, jobs: InboundJobs, process: Process, *, size: int, poll_seconds: float = POLL_SECONDS,
-                 record_after: float = RECORD_AFTER, purge_every: float = PURGE_EVERY) -> None:
+                 record_after: float = RECORD_AFTER, purge_every: float = PURGE_EVERY,
+                 renew_every: float = RENEW_SECONDS) -> None:
         if size < 1:
             raise ValueError("at least one worker")
         self._jobs = jobs
@@ -207,6 +219,7 @@ class JobWorkers:
         self._poll_seconds = poll_seconds
         self._record_after = record_after
         self._purge_every = purge_every
+        self._renew_every = renew_every
         self._active: dict[str, asyncio.Task[None]] = {}
         self._reserved = 0
         self._finished: list[tuple[str, str, float]] = []  # key, DONE/FAILED/RETRY, retry in seconds
@@ -295,11 +308,15 @@ class JobWorkers:
         loop = asyncio.get_running_loop()
         next_poll = loop.time() + self._poll_seconds
         next_purge = loop.time() + self._purge_every
+        next_renew = loop.time() + self._renew_every
         while True:
             self._wake.clear()
             now = loop.time()
             if now >= next_poll:
                 self._hungry, next_poll = True, now + self._poll_seconds
+            if now >= next_renew:  # first: a loop busy claiming must not let a lease run out
+                next_renew = now + self._renew_every
+                await self._renew()
             free = self._size - len(self._active) - self._reserved if self._claiming else 0
             limit = max(free, 0) if self._hungry else 0
             due = self._draining or (self._record_by is not None and now >= self._record_by)
@@ -331,7 +348,7 @@ class JobWorkers:
             if now >= next_purge:
                 next_purge = now + self._purge_every
                 await self._purge()
-            deadline = min(next_poll, self._record_by or next_poll)
+            deadline = min(next_poll, next_renew, self._record_by or next_poll)
             try:
                 async with asyncio.timeout_at(deadline):
                     await self._wake.wait()
@@ -379,6 +396,12 @@ class JobWorkers:
             if self._record_by is None:
                 self._record_by = asyncio.get_running_loop().time() + self._record_after
             self._wake.set()
+
+    async def _renew(self) -> None:
+        try:
+            await self._jobs.renew([key for key, task in self._active.items() if not task.done()])
+        except Exception:  # noqa: BLE001 - tried again in RENEW_SECONDS, well within the lease
+            log.exception("inbound job leases could not be renewed")
 
     async def _purge(self) -> None:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -210,3 +210,39 @@ async def test_giving_up_ends_the_job_failed(jobs: InboundJobs, engine: AsyncEng
     workers = await _run(jobs, process)
     await workers.stop(grace=1)
     assert await _states(engine) == {"job": FAILED}
+
+
+async def test_the_lease_is_short_and_renewed_while_the_job_runs(
+        jobs: InboundJobs, engine: AsyncEngine, clock: ManualClock) -> None:
+    assert LEASE <= timedelta(seconds=30)  # a job of a process that died runs again within 30 s
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def process(job: Job) -> None:
+        started.set()
+        await release.wait()
+
+    workers = JobWorkers(jobs, process, size=1, renew_every=0.02)
+    workers.start()
+    await jobs.add("slow", {})
+    workers.notify()
+    await started.wait()
+    clock.advance(LEASE + timedelta(seconds=1))  # longer than one lease, and still running
+    async with asyncio.timeout(5):
+        while await _lease_until(engine, "slow") <= clock.now():
+            await asyncio.sleep(0.01)
+    other_instance = InboundJobs(engine, clock, "webex")
+    try:
+        assert await other_instance.claim(5) == []  # not run twice
+    finally:
+        await other_instance.close()
+    release.set()
+    await workers.drain()
+    await workers.stop(grace=1)
+    assert await _states(engine) == {"slow": DONE}
+
+
+async def _lease_until(engine: AsyncEngine, key: str) -> datetime:
+    async with engine.connect() as connection:
+        lease = await connection.scalar(select(InboundJob.lease_until).where(InboundJob.key == key))
+    assert lease is not None
+    return lease
