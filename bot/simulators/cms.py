@@ -3,7 +3,10 @@
 It keeps coSpaces and calls in memory and answers like CMS: Basic auth, form-encoded requests,
 ``text/xml`` answers, errors as ``<failureDetails>``. Where the contract is UNVERIFIED the fake
 is strict (it refuses unknown parameters and odd URIs) so that the bot does not come to rely on
-leniency a real CMS may not have. Fault injection hooks let tests play a busy or broken CMS.
+leniency a real CMS may not have. Fault injection hooks let tests play a busy or broken CMS: a
+canned answer instead of the real one (nothing is carried out), a late answer (carried out, then
+answered after a delay, as a loaded CMS does after the client gave up) and a hang (no answer until
+released). Each can be aimed at one step, e.g. ``on="POST coSpaces"`` or ``on="DELETE coSpaces/.+"``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -61,6 +65,28 @@ def _invalid(parameter: str, error: str = "invalidValue") -> _Refused:
     return _Refused(400, "parameterError", parameter=parameter, error=error)
 
 
+@dataclass
+class _Fault:
+    """What the next ``count`` requests matching ``on`` get instead of a prompt, true answer."""
+
+    on: re.Pattern[str] | None
+    count: int
+    canned: tuple[int, bytes, str | None, dict[str, str]] | None = None
+    late: float = 0.0  # carried out, answered this many seconds later
+
+    def matches(self, request: web.Request) -> bool:
+        return self.on is None or self.on.fullmatch(_step_of(request)) is not None
+
+
+def _step(on: str | None) -> re.Pattern[str] | None:
+    """``"POST coSpaces"``: a method and a path under /api/v1/ (a regular expression)."""
+    return re.compile(on) if on else None
+
+
+def _step_of(request: web.Request) -> str:
+    return f"{request.method} {request.path.removeprefix(API + '/')}"
+
+
 class CmsSimulator:
     """In-memory CMS. Mount ``app`` on a server; tests read ``spaces`` and ``calls`` directly."""
 
@@ -77,7 +103,10 @@ class CmsSimulator:
         self.slowness = 0.0
         self.quirk_200_failure = False
         self.delete_ends_calls = False  # what DELETE does to a meeting in progress is UNVERIFIED
-        self._canned: deque[tuple[int, bytes, str | None, dict[str, str]]] = deque()
+        self._faults: deque[_Fault] = deque()
+        self._hung: re.Pattern[str] | None = None
+        self._released = asyncio.Event()
+        self.hanging = 0  # requests held by hang() right now
 
         self.app = web.Application(middlewares=[self._front])
         route = self.app.router.add_route
@@ -94,16 +123,36 @@ class CmsSimulator:
 
     # -- test hooks ----------------------------------------------------------------------------
 
-    def fail_next(self, status: int = 503, count: int = 1) -> None:
-        """The next ``count`` requests get ``status`` with an empty body."""
-        self._canned.extend([(status, b"", None, {})] * count)
+    def fail_next(self, status: int = 503, count: int = 1, *, on: str | None = None) -> None:
+        """The next ``count`` requests (matching ``on``) get ``status`` with an empty body."""
+        self._faults.append(_Fault(_step(on), count, canned=(status, b"", None, {})))
 
     def raw_next(
         self, body: bytes, status: int = 200, content_type: str = "text/xml",
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None, *, on: str | None = None,
     ) -> None:
-        """The next request gets exactly this answer (malformed XML, hostile payloads, redirects)."""
-        self._canned.append((status, body, content_type, dict(headers or {})))
+        """The next request (matching ``on``) gets exactly this answer (malformed XML, hostile payloads,
+        redirects); it is not carried out."""
+        self._faults.append(_Fault(_step(on), 1, canned=(status, body, content_type, dict(headers or {}))))
+
+    def answer_late(self, seconds: float, count: int = 1, *, on: str | None = None) -> None:
+        """The next ``count`` requests (matching ``on``) are carried out at once and answered
+        ``seconds`` later: a client that gave up meanwhile does not know that they happened."""
+        self._faults.append(_Fault(_step(on), count, late=seconds))
+
+    def hang(self, *, on: str | None = None) -> None:
+        """From now on, requests (matching ``on``) get no answer until :meth:`release`."""
+        self._hung = _step(on) or re.compile(".*")
+        self._released.clear()
+
+    def release(self) -> None:
+        """End :meth:`hang`: the held requests are carried out and answered."""
+        self._hung = None
+        self._released.set()
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+        self.release()
 
     def add_call(self, space_id: str, participants: int = 2) -> str:
         """Start a meeting in the space, as if people had dialled in; returns the call id."""
@@ -136,9 +185,31 @@ class CmsSimulator:
         self.requests.append(f"{request.method} {request.path}")
         if self.slowness:
             await asyncio.sleep(self.slowness)
-        if self._canned:
-            status, body, content_type, headers = self._canned.popleft()
+        if self._hung is not None and self._hung.fullmatch(_step_of(request)):
+            self.hanging += 1
+            try:
+                await self._released.wait()
+            finally:
+                self.hanging -= 1
+        fault = self._take_fault(request)
+        if fault is not None and fault.canned is not None:
+            status, body, content_type, headers = fault.canned
             return web.Response(status=status, body=body, content_type=content_type, headers=headers)
+        response = await self._answer(request, handler)
+        if fault is not None and fault.late:
+            await asyncio.sleep(fault.late)
+        return response
+
+    def _take_fault(self, request: web.Request) -> _Fault | None:
+        for fault in self._faults:
+            if fault.matches(request):
+                fault.count -= 1
+                if not fault.count:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    async def _answer(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
         if not self._authorised(request.headers.get("Authorization", "")):
             return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="CMS API"'})
         try:

@@ -265,6 +265,39 @@ async def test_fault_injection(http: Client, simulator: CmsSimulator) -> None:
     assert simulator.requests == [f"GET {API}/coSpaces"] * 4
 
 
+async def test_a_fault_aimed_at_one_step_leaves_the_others_alone(http: Client, simulator: CmsSimulator) -> None:
+    simulator.fail_next(401, on="POST coSpaces")
+    simulator.raw_next(b"<coSpace", on="GET coSpaces/.+")
+    assert (await http.get(f"{API}/coSpaces")).status == 200
+    assert (await http.post(f"{API}/coSpaces", data={"name": "A", "uri": "a"})).status == 401
+    assert simulator.spaces == {}  # a canned answer carries nothing out
+    space_id = await create(http, name="A", uri="a")
+    assert await (await http.get(f"{API}/coSpaces/{space_id}")).read() == b"<coSpace"
+    assert (await http.get(f"{API}/coSpaces/{space_id}")).status == 200
+
+
+async def test_a_late_answer_is_carried_out_before_it_is_answered(http: Client, simulator: CmsSimulator) -> None:
+    simulator.answer_late(30, on="POST coSpaces")
+    with pytest.raises(asyncio.TimeoutError):
+        async with asyncio.timeout(0.3):
+            await http.post(f"{API}/coSpaces", data={"name": "A", "uri": "a"})
+    [space] = simulator.snapshot()  # the client gave up, the room exists
+    assert space["uri"] == "a"
+    assert await create(http, name="B", uri="b")  # only the next one was late
+
+
+async def test_a_hang_holds_requests_until_released(http: Client, simulator: CmsSimulator) -> None:
+    simulator.hang(on="POST coSpaces")
+    post = asyncio.create_task(http.post(f"{API}/coSpaces", data={"name": "A", "uri": "a"}))
+    while not simulator.hanging:
+        await asyncio.sleep(0.01)
+    assert (await http.get(f"{API}/coSpaces")).status == 200  # other steps answer
+    assert not post.done() and simulator.spaces == {}
+    simulator.release()
+    assert (await post).status == 200
+    assert len(simulator.spaces) == 1 and simulator.hanging == 0
+
+
 async def test_opt_in_quirk_answers_failures_with_200(http: Client, simulator: CmsSimulator) -> None:
     path = f"{API}/coSpaces/5a1b0c52-0000-4000-8000-000000000000"
     assert (await http.get(path)).status == 404
