@@ -148,6 +148,36 @@ class AuditRecord(Base):
     detail: Mapped[str | None] = mapped_column(String(255))
 
 
+class RoomCreation(Base):
+    """A room the bot is about to create on the CMS, recorded before it asks (0005).
+
+    Written before the first CMS call, and its number and call ID before each further one, so that
+    a process that dies or a CMS that answers too late leaves a record to finish (adopt the room and
+    record the meeting) or to give up. ``meeting_id`` is the id the meeting gets; the room carries it
+    in its cdrTag. ``creating`` rows are leases, renewed while the work runs: one whose lease ran out
+    is finished by the next pass (``MeetingService.finish_interrupted``).
+    """
+
+    __tablename__ = "room_creation"
+    meeting_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_key: Mapped[str] = mapped_column(String(300), nullable=False, unique=True)
+    platform: Mapped[str] = mapped_column(String(16), nullable=False)
+    creator_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    creator_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    unit: Mapped[str] = mapped_column(String(80), nullable=False)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    call_id: Mapped[str] = mapped_column(String(16), nullable=False)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    patient_joins: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), nullable=False)  # creating, created, abandoned
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_room_creation_state", "state", "lease_until"),)
+
+
 class InboundEvent(Base):
     """Platform event ids already handled, so a redelivered event changes nothing."""
 

@@ -86,6 +86,15 @@ class Orphans:
     room_names: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class CreationFinished:
+    """A room creation finished after its request had gone: made (``refusal`` None) or not."""
+
+    room_name: str
+    starts_at: datetime
+    refusal: str | None = None
+
+
 Notice = (Unconfirmed | StartCheck | CleanupPrompt | AutoDeleted | CallActiveAtDeadline | RecipientGone
-          | ReminderFailed | DeletionFailing | Orphans)
+          | ReminderFailed | DeletionFailing | Orphans | CreationFinished)
 Render = Callable[[Notice], Reply]

@@ -8,6 +8,8 @@ memory, never anything to pickle. Three jobs:
   due while the bot was down. ``misfire_grace_time=None``: a late run is run, never dropped.
 - ``wake``: one shot at the next due time, re-armed after each run and whenever a reminder is
   planned (a meeting created, a prompt snoozed).
+- ``creations``: every ``POLL_SECONDS`` and at start, finishes room creations whose process died or
+  whose CMS could not tell (``MeetingService.finish_interrupted``) and tells each creator.
 - ``sweep``: daily, reports orphaned rooms to the admins (once per cluster).
 """
 
@@ -58,6 +60,8 @@ class ReminderScheduler:
             log.info("reminders: SQLite store, so run a single instance only (PostgreSQL for several)")
         self._timer.add_job(self.tick, "interval", seconds=self._poll_seconds, id="poll",
                             next_run_time=datetime.now(UTC), **_JOB)
+        self._timer.add_job(self.finish_creations, "interval", seconds=self._poll_seconds, id="creations",
+                            next_run_time=datetime.now(UTC), **_JOB)
         self._timer.add_job(self.daily_sweep, CronTrigger(hour=SWEEP_AT.hour, minute=SWEEP_AT.minute,
                                                           timezone=self._services.settings.zone),
                             id="sweep", **_JOB)
@@ -104,6 +108,19 @@ class ReminderScheduler:
             # Look again in a second rather than spinning.
             self.wake_at(next_due if handled else max(next_due, self._clock.now() + RECHECK))
         return handled
+
+    async def finish_creations(self) -> int:
+        """Finish interrupted room creations and tell their creators; returns how many."""
+        try:
+            finished = await self._services.meetings.finish_interrupted()
+        except Exception:
+            log.exception("interrupted room creations could not be finished; the next poll tries again")
+            return 0
+        zone = self._services.settings.zone
+        for creation in finished:
+            await self._reminders.tell(creation.platform, creation.creator_id, notices.CreationFinished(
+                creation.room_name, creation.starts_at.astimezone(zone), creation.refusal))
+        return len(finished)
 
     async def daily_sweep(self) -> None:
         """The orphan report to the admins, once per cluster a day (``bot.services.once``)."""

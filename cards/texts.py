@@ -298,6 +298,14 @@ ERRORS = {
         "Mötestjänsten (Cisco Meeting Server) svarar inte just nu. Försök igen om en stund; skriv "
         "/distansmöte lista för att se hur dina mötesrum står till."
     ),
+    "room_service_down": (
+        "Mötestjänsten (Cisco Meeting Server) svarar inte just nu, så jag kan inte skapa, ändra eller ta bort "
+        "mötesrum. Inget har ändrats – försök igen om några minuter. Allt annat fungerar som vanligt."
+    ),
+    "room_pending": (
+        "Mötestjänsten (Cisco Meeting Server) svarar inte, så jag vet ännu inte om mötesrummet skapades. "
+        "Jag skriver till dig här så snart jag vet. Skapa inget nytt rum för mötet under tiden."
+    ),
     "no_unique_room": "Jag kunde inte få fram ett unikt mötesrum. Inget skapades – försök igen.",
     "recipient_exists": "Den mottagaren finns redan i listan.",
     "too_many_recipients": "Ett möte kan ha högst 20 mottagare.",
@@ -308,9 +316,19 @@ ERRORS = {
 # Answers to a step that is already done: calm, not an error.
 ALREADY_DONE = {
     "already_created": "Det här kortet har redan skapat ett mötesrum. Skriv /distansmöte lista för att se det.",
+    "creation_in_progress": "Mötesrummet håller på att skapas. Du får svar här strax.",
     "already_sent": "Det är redan markerat som skickat.",
     "already_confirmed": "Bekräftelsen är redan registrerad.",
     "already_deleted": "Mötesrummet är redan borttaget.",
 }
+# A room creation finished after its request had gone (the bot restarted, or the CMS answered late).
+CREATION_FINISHED_TITLE = "{room} är skapat"
+CREATION_FINISHED = (
+    "Mötesrummet för mötet {when} är nu skapat. Skriv /distansmöte lista och välj Visa inbjudan för att "
+    "få inbjudan att skicka vidare."
+)
+CREATION_FAILED_TITLE = "Inget mötesrum skapades"
+CREATION_FAILED = "Mötesrummet för mötet {when} kunde inte skapas, och inget rum finns kvar. {reason}"
+
 INVALID_FORM = "Något i kortet var inte ifyllt som det ska. Fyll i kortet igen."
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import re
+import time
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -65,6 +67,15 @@ class CmsUnavailable(CmsError):
     """CMS is busy (503), unreachable or too slow, also after retrying."""
 
 
+class CmsUnanswered(CmsUnavailable):
+    """A request that changes something went out and no answer came: it may or may not have happened."""
+
+
+class CmsNotAsked(CmsUnavailable):
+    """Refused here, without asking CMS: it has been failing (the circuit is open), or as many
+    requests as allowed are already waiting for it (the bulkhead is full). Nothing was carried out."""
+
+
 class CmsProtocolError(CmsError):
     """The answer is not what a CMS API gives: malformed or unsafe XML, a redirect, an odd status."""
 
@@ -101,6 +112,85 @@ _FAILURE_TYPES: dict[str, type[CmsFailure]] = {
 _REASON_ALIASES = {"unrecognisedObject": "unrecognizedObject"}
 
 
+class CmsGuard:
+    """A bulkhead and a circuit breaker in front of CMS, so that a CMS that hangs cannot take every
+    worker of the bot, and a CMS that is down is answered for at once.
+
+    At most ``concurrency`` requests go to CMS at once; others wait for their turn. While CMS is
+    slow (a request has been out longer than ``slow_after`` seconds) at most ``waiting`` wait, and
+    any more are refused at once. After ``failures`` requests in a row found CMS unavailable (no
+    answer in time, no connection, busy after retries) the circuit opens: requests are refused at
+    once for ``cool_down`` seconds; then one request tries (half-open), and its answer closes the
+    circuit while its failure opens it again. ``now`` is a monotonic clock in seconds.
+    """
+
+    def __init__(self, *, concurrency: int = 4, waiting: int | None = None, slow_after: float = 1.0,
+                 failures: int = 3, cool_down: float = 30.0, now: Callable[[], float] = time.monotonic) -> None:
+        self._slots = asyncio.Semaphore(max(1, concurrency))
+        self._waiting_allowed = waiting
+        self._slow_after = slow_after
+        self._waiting = 0
+        self._out: dict[object, float] = {}  # requests at CMS now -> when they were sent
+        self._threshold = max(1, failures)
+        self._cool_down = cool_down
+        self._now = now
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._probing = False
+
+    @classmethod
+    def for_workers(cls, workers: int) -> CmsGuard:
+        """With ``workers`` workers: half may be at CMS and a quarter more wait for it while it is slow,
+        so that a quarter stays free for everything that does not need CMS."""
+        return cls(concurrency=max(1, workers // 2), waiting=workers // 4)
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened_at is not None
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold one of the places for a request to CMS; raises CmsNotAsked when refused."""
+        self._refuse_if_open()
+        if self._slots.locked() and self._waiting_allowed is not None and self._waiting >= self._waiting_allowed \
+                and any(self._now() - sent > self._slow_after for sent in self._out.values()):
+            raise CmsNotAsked("CMS is slow and as many requests as allowed are waiting for it; not sent.")
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+        probe, key = False, object()
+        try:
+            self._refuse_if_open()  # the circuit may have opened while this one waited
+            probe = self._probing = self._opened_at is not None  # half-open: this one tries
+            self._out[key] = self._now()
+            yield
+        finally:
+            self._out.pop(key, None)
+            if probe:
+                self._probing = False
+            self._slots.release()
+
+    def succeeded(self) -> None:
+        if self._opened_at is not None:
+            log.info("CMS answers again; requests to it go through")
+        self._failures, self._opened_at = 0, None
+
+    def failed(self) -> None:
+        self._failures += 1
+        if self._failures >= self._threshold:
+            if self._opened_at is None:
+                log.warning("CMS unavailable %d times in a row; requests fail at once for %.0f s",
+                            self._failures, self._cool_down)
+            self._opened_at = self._now()
+
+    def _refuse_if_open(self) -> None:
+        """While the circuit is open, refuse; after the cool-down let one request try at a time."""
+        if self._opened_at is not None and (self._probing or self._now() - self._opened_at < self._cool_down):
+            raise CmsNotAsked("CMS has not been answering; not sent (circuit open).")
+
+
 def missing_settings(settings: Settings) -> list[str]:
     """The DISTANSMOTE_CMS_* variables that must still be set before CMS can be used."""
     values = {"cms_url": settings.cms_url, "cms_username": settings.cms_username,
@@ -123,6 +213,7 @@ class CmsClient:
         backoff: float = 0.2,
         page_limit: int = 50,
         session: aiohttp.ClientSession | None = None,
+        guard: CmsGuard | None = None,
     ) -> None:
         url = URL(base_url)
         if url.user or url.password:
@@ -137,6 +228,8 @@ class CmsClient:
         self._headers = {"Authorization": f"Basic {credentials}"}
         # sock_connect raises ConnectionTimeoutError, which proves the request was never sent.
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
+        self.timeout = timeout
+        self.guard = guard or CmsGuard()
         self._retry_for = retry_for
         self._max_attempts = max(1, max_attempts)
         self._backoff = backoff
@@ -158,6 +251,7 @@ class CmsClient:
             timeout=settings.cms_timeout_seconds,
             retry_for=retry_for,
             max_attempts=max_attempts,
+            guard=CmsGuard.for_workers(settings.webex_workers),
         )
 
     async def close(self) -> None:
@@ -274,6 +368,19 @@ class CmsClient:
         params: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
     ) -> _Answer:
+        async with self.guard.turn():
+            try:
+                answer = await self._answered(method, path, params, data)
+            except CmsUnavailable:
+                self.guard.failed()
+                raise
+            self.guard.succeeded()
+        return answer.raise_for_failure(method, path)
+
+    async def _answered(
+        self, method: str, path: str, params: Mapping[str, str] | None, data: Mapping[str, str] | None
+    ) -> _Answer:
+        """CMS's answer, retried while it is busy or unreachable; CmsUnavailable if it never came."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._retry_for
         url = self.base_url.join(URL(path))
@@ -292,10 +399,10 @@ class CmsClient:
                 problem = f"CMS did not answer {method} {path} in time or dropped it ({type(exc).__name__})"
                 if method == "POST":
                     # The server may have acted on it; a blind retry could clash with our own new space.
-                    raise CmsUnavailable(f"{problem}; it may or may not have been carried out.") from None
+                    raise CmsUnanswered(f"{problem}; it may or may not have been carried out.") from None
             else:
                 if answer.status != 503:
-                    return answer.raise_for_failure(method, path)
+                    return answer
                 problem = f"CMS is busy (HTTP 503) for {method} {path}"
             delay = self._backoff * 2 ** (attempt - 1)
             if attempt == self._max_attempts or loop.time() + delay > deadline:

@@ -6,14 +6,16 @@ transaction, and a room that exists on the CMS but could not be recorded is dele
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -30,10 +32,19 @@ from bot.db import (
     Preference,
     Recipient,
     Reminder,
+    RoomCreation,
     UnitCounter,
     UsedCallId,
 )
-from bot.services.cms import CmsClient, CmsError, CmsUnavailable, DuplicateCallId, DuplicateUri
+from bot.services.cms import (
+    CmsClient,
+    CmsError,
+    CmsNotAsked,
+    CmsProtocolError,
+    CmsUnanswered,
+    DuplicateCallId,
+    DuplicateUri,
+)
 from bot.services.naming import new_call_id, room_name, room_uri, uri_slug
 from bot.services.validation import MeetingTimes
 
@@ -41,6 +52,10 @@ log = logging.getLogger(__name__)
 
 CDR_TAG_PREFIX = "distansmote:"
 MAX_CREATE_ATTEMPTS = 10
+# A room creation's lease: renewed while it runs; one that ran out is finished by the next pass.
+CREATION_LEASE = timedelta(seconds=30)
+SETTLE_LOOKS = 5  # look-ups, over the CMS timeout once more, for a room whose create went unanswered
+CREATING, CREATED, ABANDONED = "creating", "created", "abandoned"
 # FOR NO KEY UPDATE on PostgreSQL: enough to serialise edits of one meeting, and it does not
 # block the reminder claim, which takes a key-share lock on the meeting.
 _ROW_LOCK = {"key_share": True}
@@ -62,6 +77,22 @@ class Person:
     key: str
     name: str
     is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A creation finished after its request had gone: what to tell its creator.
+
+    ``meeting`` is the recorded meeting, or ``None`` with ``refusal`` when no room was made.
+    """
+
+    platform: str
+    creator_id: str
+    room_name: str
+    starts_at: datetime
+    ends_at: datetime
+    meeting: Meeting | None
+    refusal: str | None = None
 
 
 class ReminderPlanner(Protocol):
@@ -108,91 +139,237 @@ class MeetingService:
                      request_id: str, patient_joins: PatientJoins | None = None) -> Meeting:
         """Create a unique room on the CMS and record the meeting; all or nothing.
 
-        ``request_id`` is the new-meeting card's id: the same card submitted again returns the
-        meeting it already made instead of a second room.
+        ``request_id`` is the new-meeting card's id: the same card submitted again makes no
+        second room. The intended room is recorded (``RoomCreation``) before the CMS is asked,
+        so that a crash or a CMS that answers too late can be finished later
+        (:meth:`finish_interrupted`). Refusals: ``already_created``, ``creation_in_progress``,
+        ``no_unique_room``, ``room_service_down`` (nothing was sent), ``room_service_unavailable``
+        (no room was made), ``room_pending`` (the CMS cannot tell yet; the creator is told later).
         """
         request_key = f"{creator.key}:{request_id}"
-        existing = await self._by_request(request_key)
-        if existing is not None:
+        if await self._by_request(request_key) is not None:
             raise MeetingError("already_created")
+        creation, resumed = await self._intend(request_key, platform, creator, unit, times, patient_joins)
+        return await self._carry_out(creation, resumed=resumed)
 
-        meeting_id = str(uuid.uuid4())
-        slug = uri_slug(unit)
-        number = await self._next_number(slug)
-        call_id = await self._reserve_call_id()
-        for _attempt in range(MAX_CREATE_ATTEMPTS):
+    async def finish_interrupted(self, limit: int = 20) -> list[Finished]:
+        """Finish creations whose process died or gave up while the CMS could not tell.
+
+        The room is looked up by its cdrTag: found, it is adopted and the meeting recorded;
+        absent, it is created now. Each finished creation is returned, to tell its creator;
+        one the CMS still cannot answer for is left for the next pass.
+        """
+        now = self._clock.now()
+        async with self._sessions() as session:
+            stale = list(await session.scalars(
+                select(RoomCreation).where(RoomCreation.state == CREATING, RoomCreation.lease_until < now)
+                .order_by(RoomCreation.created_at).limit(limit)))
+        finished = []
+        for creation in stale:
+            if not await self._take_over(creation):
+                continue  # another instance took it
             try:
-                space_id = await self._cms.create_space(
-                    name=room_name(unit, number), uri=room_uri(unit, number), call_id=call_id,
-                    cdr_tag=cdr_tag(meeting_id),
-                )
-                break
-            except DuplicateUri:
-                number = await self._next_number(slug)
-            except DuplicateCallId:
-                call_id = await self._reserve_call_id()
-            except CmsError as exc:
-                log.warning("room not created: %s", type(exc).__name__)
-                if isinstance(exc, CmsUnavailable):
-                    # A create that timed out may still have happened: find it and take it away.
-                    await self._remove_if_created(room_uri(unit, number))
-                raise MeetingError("room_service_unavailable") from exc
-        else:
-            raise MeetingError("no_unique_room")
+                meeting: Meeting | None = await self._carry_out(creation, resumed=True)
+                code = None
+            except MeetingError as refused:
+                if refused.code in ("room_pending", "already_created"):
+                    continue  # the CMS still cannot tell; or its request finished it after all
+                meeting, code = None, refused.code
+            log.info("interrupted room creation %s finished (%s)", creation.meeting_id, code or "recorded")
+            finished.append(Finished(creation.platform, creation.creator_id, room_name(creation.unit, creation.number),
+                                     creation.starts_at, creation.ends_at, meeting, code))
+        return finished
 
-        try:
-            space = await self._cms.get_space(space_id)
-            return await self._record(
-                meeting_id=meeting_id, request_key=request_key, platform=platform, creator=creator,
-                unit=unit, number=number, call_id=call_id, space_id=space_id, secret=space.secret,
-                times=times, patient_joins=patient_joins,
-            )
-        except Exception as exc:
-            # The room exists on the CMS but not in our books: take it away again.
-            await self._remove_orphan(space_id)
-            if isinstance(exc, IntegrityError):
-                if await self._by_request(request_key) is not None:
+    async def _intend(self, request_key: str, platform: str, creator: Person, unit: str,
+                      times: MeetingTimes, patient_joins: PatientJoins | None) -> tuple[RoomCreation, bool]:
+        """The creation to carry out: recorded now, or (``True``) an earlier one for the same card."""
+        async with self._sessions() as session:
+            earlier = await session.scalar(select(RoomCreation).where(RoomCreation.request_key == request_key))
+        if earlier is not None:
+            if earlier.state == CREATED:
+                raise MeetingError("already_created")
+            if not await self._take_over(earlier):
+                raise MeetingError("creation_in_progress")
+            return earlier, True  # given up before, or its process died: look for its room first
+        now = self._clock.now()
+        creation = RoomCreation(
+            meeting_id=str(uuid.uuid4()), request_key=request_key, platform=platform, creator_id=creator.key,
+            creator_name=creator.name, unit=unit, number=await self._next_number(uri_slug(unit)),
+            call_id=await self._reserve_call_id(), starts_at=times.starts_at, ends_at=times.ends_at,
+            patient_joins=patient_joins, state=CREATING, created_at=now, lease_until=now + CREATION_LEASE,
+        )
+        async with self._sessions() as session:
+            session.add(creation)
+            try:
+                await session.commit()
+            except IntegrityError:
+                raise MeetingError("creation_in_progress") from None  # the same card, at the same moment
+        return creation, False
+
+    async def _take_over(self, creation: RoomCreation) -> bool:
+        """Lease a creation that nobody works on (given up, or its lease ran out)."""
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(RoomCreation).where(
+                    RoomCreation.meeting_id == creation.meeting_id,
+                    or_(RoomCreation.state == ABANDONED,
+                        and_(RoomCreation.state == CREATING, RoomCreation.lease_until < now)))
+                .values(state=CREATING, lease_until=now + CREATION_LEASE, finished_at=None))
+        creation.state = CREATING
+        return result.rowcount == 1
+
+    async def _carry_out(self, creation: RoomCreation, *, resumed: bool) -> Meeting:
+        async with self._leased(creation):
+            try:
+                space_id = await self._room_for(creation, resumed=resumed)
+            except MeetingError as refused:
+                if refused.code != "room_pending":
+                    await self._close(creation, ABANDONED)
+                raise
+            try:
+                space = await self._cms.get_space(space_id)
+                return await self._record(creation, space_id, space.secret)
+            except Exception as exc:
+                # The room exists on the CMS but not in our books: take it away again.
+                gone = await self._remove_orphan(space_id)
+                if isinstance(exc, IntegrityError) and await self._by_request(creation.request_key) is not None:
                     raise MeetingError("already_created") from exc
-            if isinstance(exc, CmsError):
-                raise MeetingError("room_service_unavailable") from exc
-            raise
+                if gone:
+                    await self._close(creation, ABANDONED)
+                if isinstance(exc, CmsError):
+                    raise MeetingError("room_service_unavailable" if gone else "room_pending") from exc
+                raise
 
-    async def _record(self, *, meeting_id: str, request_key: str, platform: str, creator: Person,
-                      unit: str, number: int, call_id: str, space_id: str, secret: str | None,
-                      times: MeetingTimes, patient_joins: PatientJoins | None) -> Meeting:
+    async def _room_for(self, creation: RoomCreation, *, resumed: bool) -> str:
+        """The id of the creation's room: found (an earlier try made it) or made now."""
+        tag = cdr_tag(creation.meeting_id)
+        try:
+            if resumed and (found := await self._find(creation, tag)):
+                return found
+            for _attempt in range(MAX_CREATE_ATTEMPTS):
+                try:
+                    return await self._cms.create_space(
+                        name=room_name(creation.unit, creation.number), uri=room_uri(creation.unit, creation.number),
+                        call_id=creation.call_id, cdr_tag=tag)
+                except DuplicateUri:
+                    if found := await self._find(creation, tag):
+                        return found  # ours, from a try that answered too late
+                    await self._attempt(creation, number=await self._next_number(uri_slug(creation.unit)))
+                except DuplicateCallId:
+                    await self._attempt(creation, call_id=await self._reserve_call_id())
+            raise MeetingError("no_unique_room")
+        except CmsNotAsked as exc:
+            raise MeetingError("room_service_down") from exc
+        except (CmsUnanswered, CmsProtocolError) as exc:
+            # No answer in time, or one we cannot read: the room may exist all the same.
+            log.warning("room creation in doubt: %s; looking it up", type(exc).__name__)
+            found = await self._settle(creation, tag)
+            if found is None:
+                raise MeetingError("room_service_unavailable") from exc
+            return found
+        except CmsError as exc:
+            log.warning("room not created: %s", type(exc).__name__)  # refused, or never reached
+            raise MeetingError("room_service_unavailable") from exc
+
+    async def _settle(self, creation: RoomCreation, tag: str) -> str | None:
+        """After a create that went unanswered: look the room up until the CMS can tell.
+
+        A CMS answers late (after our timeout) when it is loaded, so it is looked for during as
+        long again. Returns its id, ``None`` if the CMS showed no such room all along; raises
+        ``room_pending`` if the CMS never answered (a later pass finishes it).
+        """
+        answered = False
+        for _ in range(SETTLE_LOOKS):
+            await asyncio.sleep(self._cms.timeout / SETTLE_LOOKS)
+            try:
+                found = await self._find(creation, tag)
+            except CmsError:
+                continue
+            if found:
+                return found
+            answered = True
+        if answered:
+            return None
+        raise MeetingError("room_pending")
+
+    async def _find(self, creation: RoomCreation, tag: str) -> str | None:
+        """The room of this creation on the CMS, by its name and uri, proven by its cdrTag."""
+        name, uri = room_name(creation.unit, creation.number), room_uri(creation.unit, creation.number)
+        for summary in await self._cms.list_spaces(filter=name):
+            if summary.uri == uri and (await self._cms.get_space(summary.id)).cdr_tag == tag:
+                return summary.id
+        return None
+
+    async def _attempt(self, creation: RoomCreation, *, number: int | None = None, call_id: str | None = None) -> None:
+        """Record the next try's number or call ID before the CMS is asked with it."""
+        creation.number = number or creation.number
+        creation.call_id = call_id or creation.call_id
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(RoomCreation).where(RoomCreation.meeting_id == creation.meeting_id)
+                                  .values(number=creation.number, call_id=creation.call_id))
+
+    @contextlib.asynccontextmanager
+    async def _leased(self, creation: RoomCreation) -> AsyncIterator[None]:
+        """Renew the creation's lease while the work runs, so that no other pass takes it."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(CREATION_LEASE.total_seconds() / 3)
+                try:
+                    async with self._sessions() as session, session.begin():
+                        await session.execute(
+                            update(RoomCreation).where(RoomCreation.meeting_id == creation.meeting_id,
+                                                       RoomCreation.state == CREATING)
+                            .values(lease_until=self._clock.now() + CREATION_LEASE))
+                except Exception:  # noqa: BLE001 - tried again; two may fail within the lease
+                    log.exception("room creation lease could not be renewed")
+
+        renewing = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+
+    async def _close(self, creation: RoomCreation, state: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(RoomCreation).where(RoomCreation.meeting_id == creation.meeting_id)
+                                  .values(state=state, lease_until=None, finished_at=self._clock.now()))
+        creation.state = state
+
+    async def _record(self, creation: RoomCreation, space_id: str, secret: str | None) -> Meeting:
+        """The meeting, its reminders and audit record, and the creation closed: one transaction."""
         now = self._clock.now()
         meeting = Meeting(
-            id=meeting_id, request_key=request_key, platform=platform, creator_id=creator.key,
-            creator_name=creator.name, unit=unit, room_name=room_name(unit, number),
-            uri=room_uri(unit, number), call_id=call_id, space_id=space_id, secret=secret,
-            starts_at=times.starts_at, ends_at=times.ends_at, state=MeetingState.CREATED,
-            created_at=now, recipients=[], patient_joins=patient_joins,
+            id=creation.meeting_id, request_key=creation.request_key, platform=creation.platform,
+            creator_id=creation.creator_id, creator_name=creation.creator_name, unit=creation.unit,
+            room_name=room_name(creation.unit, creation.number), uri=room_uri(creation.unit, creation.number),
+            call_id=creation.call_id, space_id=space_id, secret=secret, starts_at=creation.starts_at,
+            ends_at=creation.ends_at, state=MeetingState.CREATED, created_at=now, recipients=[],
+            patient_joins=creation.patient_joins,
         )
         async with self._sessions() as session, session.begin():
             session.add(meeting)
             session.add_all(self.planner.reminders_for(meeting))
-            _audit(session, now, creator.key, "created", meeting)
-            await self._remember_unit(session, creator.key, unit)
+            _audit(session, now, creation.creator_id, "created", meeting)
+            await self._remember_unit(session, creation.creator_id, creation.unit)
+            await session.execute(update(RoomCreation).where(RoomCreation.meeting_id == creation.meeting_id)
+                                  .values(state=CREATED, lease_until=None, finished_at=now))
+        creation.state = CREATED
         return meeting
 
-    async def _remove_orphan(self, space_id: str) -> None:
+    async def _remove_orphan(self, space_id: str) -> bool:
+        """Delete a room that could not be recorded; False if the CMS did not let us."""
         try:
             await self._cms.delete_space(space_id)
         except CmsError:
-            log.error("could not remove an unrecorded room from the CMS; the sweep will find it")
-            return
+            log.error("could not remove an unrecorded room from the CMS; a later pass or the sweep will")
+            return False
         async with self._sessions() as session, session.begin():
             _audit(session, self._clock.now(), "system", "deleted", space_id=space_id,
                    detail="not_recorded")
-
-    async def _remove_if_created(self, uri: str) -> None:
-        try:
-            spaces = await self._cms.list_spaces(filter=uri)
-        except CmsError:
-            return  # the sweep finds it later by its cdrTag
-        for space in spaces:
-            if space.uri == uri:
-                await self._remove_orphan(space.id)
+        return True
 
     async def _by_request(self, request_key: str) -> Meeting | None:
         async with self._sessions() as session:

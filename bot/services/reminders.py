@@ -627,6 +627,13 @@ class ReminderService:
         elif reminder.state == FAILED:
             REMINDERS_FAILED.labels(reminder.kind).inc()
 
+    async def tell(self, platform: str, person_key: str, notice: notices.Notice) -> bool:
+        """Say ``notice`` 1:1 to a person once; False (logged by code) if it did not get through."""
+        problem = await self._send(platform, _platform_id(person_key), self._render(notice))
+        if problem is not None:
+            log.warning("message to a person not delivered (%s)", problem.code)
+        return problem is None
+
     async def alert_admins(self, notice: notices.Notice, *platforms: str) -> None:
         """Tell each admin through the first platform that reaches them.
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from bot.db import AuditRecord, Meeting
 from bot.runtime import open_services
-from bot.services.cms import CmsClient
+from bot.services.cms import CmsClient, CmsGuard
 from bot.services.meetings import MeetingError, Person
 from bot.services.naming import room_uri, uri_slug
 from bot.services.validation import MeetingTimes
@@ -23,7 +23,8 @@ TIMES = MeetingTimes(datetime(2026, 11, 26, 12, 30, tzinfo=UTC), datetime(2026, 
 
 
 def fast_cms(cms, **overrides) -> CmsClient:
-    options = dict(retry_for=0.5, max_attempts=3, backoff=0.01, timeout=1.0) | overrides
+    # No cool-down: a CMS that a test brings back is asked again at once.
+    options = dict(retry_for=0.5, max_attempts=3, backoff=0.01, timeout=1.0, guard=CmsGuard(cool_down=0)) | overrides
     return CmsClient(cms.url, "api", "simulator", **options)
 
 
@@ -127,7 +128,8 @@ async def test_cms_failure_gives_a_clear_error_and_records_nothing(cms, tmp_path
     try:
         with pytest.raises(MeetingError) as refused:
             await _create(services, 1)
-        assert refused.value.code == "room_service_unavailable"
+        # A create with no answer at all may have happened: the bot does not claim to know.
+        assert refused.value.code == ("room_pending" if fault == "timeout" else "room_service_unavailable")
         assert await _meeting_count(services) == 0
     finally:
         await services.close()

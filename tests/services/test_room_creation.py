@@ -1,0 +1,144 @@
+"""Creating a room when the CMS answers late, not at all, or the process dies: the intent is
+recorded first, and the room is adopted or the person told the truth (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import Meeting, RoomCreation
+from bot.services.cms import CmsGuard, CmsNotAsked
+from bot.services.meetings import CREATION_LEASE, MeetingError
+from tests.services.test_meetings import NURSE, TIMES, _open
+
+
+async def _create(services, request_id: str = "card-1"):
+    return await services.meetings.create(platform="memory", creator=NURSE, unit="HC Torsås", times=TIMES,
+                                          request_id=request_id)
+
+
+async def _books(services) -> tuple[set[str], dict[str, str]]:
+    """(space ids of recorded meetings, creation states by meeting id)."""
+    async with services.sessions() as session:
+        spaces = set(await session.scalars(select(Meeting.space_id)))
+        states = dict((await session.execute(select(RoomCreation.meeting_id, RoomCreation.state))).all())
+    return spaces, states
+
+
+async def test_a_create_answered_after_the_timeout_is_adopted_and_the_person_gets_the_room(cms, database_url, clock):
+    services = await _open(cms, database_url, clock, timeout=0.3)
+    try:
+        cms.simulator.answer_late(0.6, on="POST coSpaces")  # carried out, answered after the client gave up
+        meeting = await _create(services)
+        [space] = cms.simulator.snapshot()
+        assert (meeting.space_id, meeting.room_name) == (space["id"], "HC Torsås 1")
+        assert space["cdrTag"] == f"distansmote:{meeting.id}"
+        assert await _books(services) == ({space["id"]}, {meeting.id: "created"})
+        assert [a.action for a in await services.meetings.audit_trail(meeting.id)] == ["created"]
+    finally:
+        await services.close()
+
+
+async def test_a_cms_that_cannot_tell_gets_an_honest_answer_and_a_later_pass_adopts_the_room(
+        cms, database_url, clock):
+    services = await _open(cms, database_url, clock, timeout=0.2)
+    try:
+        cms.simulator.answer_late(1.0, on="POST coSpaces")
+        cms.simulator.hang(on="GET coSpaces")  # and no look-up is answered in time
+        with pytest.raises(MeetingError, match="room_pending"):
+            await _create(services)
+        assert len(cms.simulator.spaces) == 1  # it was made all the same
+        cms.simulator.release()
+        assert await services.meetings.finish_interrupted() == []  # its lease has not run out yet
+
+        clock.advance(CREATION_LEASE + timedelta(seconds=1))
+        [finished] = await services.meetings.finish_interrupted()
+        assert finished.meeting is not None and finished.refusal is None
+        assert (finished.creator_id, finished.room_name) == (NURSE.key, "HC Torsås 1")
+        assert await _books(services) == (set(cms.simulator.spaces), {finished.meeting.id: "created"})
+        clock.advance(CREATION_LEASE * 2)
+        assert await services.meetings.finish_interrupted() == []  # once
+        with pytest.raises(MeetingError, match="already_created"):
+            await _create(services)  # the same card again: no second room
+        assert len(cms.simulator.spaces) == 1
+    finally:
+        await services.close()
+
+
+async def test_the_same_card_after_a_refusal_finds_the_room_a_late_answer_made(cms, database_url, clock):
+    services = await _open(cms, database_url, clock, timeout=0.2)
+    try:
+        # The create is made late, and every look-up for it is refused: the bot gives up.
+        cms.simulator.answer_late(0.4, on="POST coSpaces")
+        cms.simulator.fail_next(503, count=1000, on="GET coSpaces")
+        with pytest.raises(MeetingError, match="room_pending"):
+            await _create(services)
+        cms.simulator.clear_faults()
+        clock.advance(CREATION_LEASE + timedelta(seconds=1))
+        meeting = await _create(services)  # clicked again: the late room is found, not a second one made
+        assert set(cms.simulator.spaces) == {meeting.space_id}
+    finally:
+        await services.close()
+
+
+@pytest.mark.parametrize("status", [401, 400, 503])
+async def test_a_refused_create_leaves_no_room_and_no_meeting(cms, database_url, clock, status):
+    services = await _open(cms, database_url, clock)
+    try:
+        cms.simulator.fail_next(status, count=10, on="POST coSpaces")
+        with pytest.raises(MeetingError, match="room_service_unavailable"):
+            await _create(services)
+        spaces, states = await _books(services)
+        assert (cms.simulator.spaces, spaces, set(states.values())) == ({}, set(), {"abandoned"})
+        cms.simulator.clear_faults()
+        meeting = await _create(services)  # the same card, once the CMS is back
+        assert await _books(services) == ({meeting.space_id}, {meeting.id: "created"})
+    finally:
+        await services.close()
+
+
+async def test_an_open_circuit_refuses_at_once_and_a_later_try_goes_through(cms, database_url, clock):
+    now = [0.0]
+    guard = CmsGuard(failures=2, cool_down=30, now=lambda: now[0])
+    services = await _open(cms, database_url, clock, guard=guard, timeout=0.2, retry_for=0.1)
+    try:
+        cms.simulator.hang()
+        for request_id in ("a", "b"):
+            with pytest.raises(MeetingError):
+                await _create(services, request_id)
+        assert guard.is_open
+        asked = len(cms.simulator.requests)
+        with pytest.raises(MeetingError, match="room_service_down"):
+            await _create(services, "c")
+        assert len(cms.simulator.requests) == asked  # not even asked
+        cms.simulator.release()
+        now[0] += 31  # half-open: one request tries, and closes the circuit
+        meeting = await _create(services, "c")
+        assert not guard.is_open and meeting.space_id in cms.simulator.spaces
+    finally:
+        cms.simulator.release()
+        await services.close()
+
+
+async def test_a_full_bulkhead_refuses_only_while_cms_is_slow() -> None:
+    import asyncio
+
+    guard = CmsGuard(concurrency=1, waiting=1, slow_after=0.05)
+    release = asyncio.Event()
+
+    async def request() -> None:
+        async with guard.turn():
+            await release.wait()
+
+    first = asyncio.create_task(request())
+    second = asyncio.create_task(request())  # waits its turn: CMS is not slow yet
+    await asyncio.sleep(0.1)
+    with pytest.raises(CmsNotAsked):
+        async with guard.turn():
+            pass
+    release.set()
+    await asyncio.gather(first, second)
+    async with guard.turn():
+        pass
