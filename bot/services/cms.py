@@ -116,9 +116,9 @@ class CmsGuard:
     """A bulkhead and a circuit breaker in front of CMS, so that a CMS that hangs cannot take every
     worker of the bot, and a CMS that is down is answered for at once.
 
-    At most ``concurrency`` requests go to CMS at once; others wait for their turn. While CMS is
-    slow (a request has been out longer than ``slow_after`` seconds) at most ``waiting`` wait, and
-    any more are refused at once. After ``failures`` requests in a row found CMS unavailable (no
+    At most ``concurrency`` requests go to CMS at once, and ``waiting`` more wait for their turn;
+    any more wait at most ``slow_after`` seconds (a burst on a CMS that answers at once) and are
+    refused at once while CMS is slow (a request has been out longer than ``slow_after``). After ``failures`` requests in a row found CMS unavailable (no
     answer in time, no connection, busy after retries) the circuit opens: requests are refused at
     once for ``cool_down`` seconds; then one request tries (half-open), and its answer closes the
     circuit while its failure opens it again. ``now`` is a monotonic clock in seconds.
@@ -152,12 +152,16 @@ class CmsGuard:
     async def turn(self) -> AsyncIterator[None]:
         """Hold one of the places for a request to CMS; raises CmsNotAsked when refused."""
         self._refuse_if_open()
-        if self._slots.locked() and self._waiting_allowed is not None and self._waiting >= self._waiting_allowed \
-                and any(self._now() - sent > self._slow_after for sent in self._out.values()):
+        over = self._waiting_allowed is not None and self._slots.locked() and self._waiting >= self._waiting_allowed
+        if over and any(self._now() - sent > self._slow_after for sent in self._out.values()):
             raise CmsNotAsked("CMS is slow and as many requests as allowed are waiting for it; not sent.")
         self._waiting += 1
         try:
-            await self._slots.acquire()
+            # Beyond the places to wait in, wait only as long as a CMS that is not slow takes.
+            async with asyncio.timeout(self._slow_after if over else None):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise CmsNotAsked("CMS is slow and as many requests as allowed are waiting for it; not sent.") from None
         finally:
             self._waiting -= 1
         probe, key = False, object()

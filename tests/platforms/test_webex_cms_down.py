@@ -1,0 +1,102 @@
+"""A CMS that hangs or is down, through signed webhooks into the real app: it holds only its own
+share of the workers, everything else is answered meanwhile, and creates fail fast in Swedish."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import create_app
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.platforms.webex import WebexAdapter
+from bot.runtime import Services, open_services
+from bot.simulators.webex import WebexFake
+from cards import texts
+from tests.conftest import RunningCms, make_settings
+from tests.harness import submission
+from tests.platforms.test_webex import REGION_DOMAIN, SECRET, TOKEN, Harness, Sleeps
+
+WORKERS = 8
+
+
+@pytest.fixture
+async def fake_webex(aiohttp_server: Any) -> tuple[WebexFake, str]:
+    fake = WebexFake(token=TOKEN, webhook_secret=SECRET)
+    server = await aiohttp_server(fake.app)
+    return fake, str(server.make_url("/v1/"))
+
+
+async def _harness(fake_webex: tuple[WebexFake, str], cms: RunningCms, tmp_path: Path, clock: ManualClock,
+                   aiohttp_client: Any, cms_timeout: float) -> AsyncIterator[Harness]:
+    fake, url = fake_webex
+    settings: Settings = make_settings(
+        cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", webex_token=TOKEN, webex_webhook_secret=SECRET,
+        webex_api_url=url, allowed_email_domains=(REGION_DOMAIN,), webex_workers=WORKERS,
+        cms_timeout_seconds=cms_timeout)
+    services: Services = await open_services(settings, clock=clock)
+    adapter = WebexAdapter(settings, sleep=Sleeps(), workers=WORKERS)
+    client = await aiohttp_client(create_app(services, [adapter]))
+    try:
+        yield Harness(fake, adapter, client, services, Sleeps())
+    finally:
+        cms.simulator.release()
+        await client.close()
+        await services.close()
+
+
+async def _forms(webex: Harness, person: dict[str, Any], count: int) -> list[Any]:
+    for _ in range(count):
+        await webex.deliver(webex.fake.user_message(person, "/distansmöte ny"))
+    return [m for m in webex.fake.sent_to(person_id=person["id"]) if m.card is not None][-count:]
+
+
+def _create(webex: Harness, person: dict[str, Any], form: Any):
+    return webex.fake.submit_card(person, form.id, submission(form.card, texts.CREATE_ROOM, unit="HC Torsås",
+                                                              date="2026-11-26", start="13:30", length="60"))
+
+
+async def _until(condition, seconds: float = 10.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def test_a_hanging_cms_holds_only_its_share_of_the_workers_and_help_is_answered(
+        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:
+    async for webex in _harness(fake_webex, cms, tmp_path, clock, aiohttp_client, cms_timeout=60):
+        nina = webex.fake.add_person("Nina Sjuksköterska", f"nina@{REGION_DOMAIN}")
+        forms = await _forms(webex, nina, 10)
+        cms.simulator.hang()
+        for form in forms:  # ten rooms asked for, none answered
+            assert await webex.post(_create(webex, nina, form)) == 200
+        await _until(lambda: cms.simulator.hanging == WORKERS // 2)
+        before = len(webex.fake.sent)
+
+        assert await webex.post(webex.fake.user_message(nina, "/distansmöte hjälp")) == 200
+        await _until(lambda: any(m.markdown == texts.HELP_TITLE or (m.card and texts.HELP_INTRO in str(m.card))
+                                 for m in webex.fake.sent[before:]))
+        assert cms.simulator.hanging == WORKERS // 2 and cms.simulator.spaces == {}  # the CMS still says nothing
+        # The creates beyond the CMS's share were answered at once, in Swedish, with nothing made.
+        refused = [m for m in webex.fake.sent[before:] if m.markdown == texts.ERRORS["room_service_down"]]
+        assert len(refused) >= 10 - WORKERS // 2 - WORKERS // 4
+
+
+async def test_a_cms_that_is_down_is_answered_for_at_once_after_a_few_tries(
+        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:
+    async for webex in _harness(fake_webex, cms, tmp_path, clock, aiohttp_client, cms_timeout=0.3):
+        nina = webex.fake.add_person("Nina Sjuksköterska", f"nina@{REGION_DOMAIN}")
+        forms = await _forms(webex, nina, 4)
+        cms.simulator.fail_next(503, count=10_000)  # down: busy to every request
+        for form in forms[:3]:
+            await webex.deliver(_create(webex, nina, form))
+        asked = len(cms.simulator.requests)
+        await webex.deliver(_create(webex, nina, forms[3]))
+        assert len(cms.simulator.requests) == asked  # the circuit is open: not even asked
+        assert webex.fake.sent[-1].markdown == texts.ERRORS["room_service_down"]
+        assert forms[3].id not in webex.fake.deleted  # the card stays, to try again later
+        assert cms.simulator.spaces == {}
