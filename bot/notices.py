@@ -83,7 +83,10 @@ class DeletionFailing:
 
 @dataclass(frozen=True)
 class Orphans:
+    """The daily sweep's report: rooms nothing claims, kept for now, and those it deleted."""
+
     room_names: tuple[str, ...]
+    deleted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

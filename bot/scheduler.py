@@ -10,7 +10,8 @@ memory, never anything to pickle. Three jobs:
   planned (a meeting created, a prompt snoozed).
 - ``creations``: every ``POLL_SECONDS`` and at start, finishes room creations whose process died or
   whose CMS could not tell (``MeetingService.finish_interrupted``) and tells each creator.
-- ``sweep``: daily, reports orphaned rooms to the admins (once per cluster).
+- ``sweep``: daily and once per cluster, deletes the bot's rooms that nothing has claimed for an
+  hour (``bot.services.reconciler``) and reports them, and younger ones, to the admins.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from bot.core import Reply
 from bot.platforms import PlatformAdapter
 from bot.runtime import Services
 from bot.services.once import DailyOnce
-from bot.services.reminders import DeliveryFailed, Notify, ReminderService, sweep
+from bot.services.reconciler import reconcile
+from bot.services.reminders import DeliveryFailed, Notify, ReminderService
 
 log = logging.getLogger(__name__)
 
@@ -123,18 +125,18 @@ class ReminderScheduler:
         return len(finished)
 
     async def daily_sweep(self) -> None:
-        """The orphan report to the admins, once per cluster a day (``bot.services.once``)."""
+        """The reconciler and its report to the admins, once per cluster a day (``bot.services.once``)."""
         await self._services.events.purge()
         try:
             async with self._daily.claim("sweep") as mine:
                 if not mine:
                     log.info("daily sweep: done by another instance")
                     return
-                orphans = await sweep(self._services.cms, self._services.sessions, delete=False,
-                                      clock=self._clock)
+                orphans = await reconcile(self._services.cms, self._services.sessions, self._clock)
                 if orphans:
-                    await self._reminders.alert_admins(notices.Orphans(tuple(o.name for o in orphans)),
-                                                       *self._platforms)
+                    await self._reminders.alert_admins(notices.Orphans(
+                        tuple(o.name for o in orphans if not o.deleted),
+                        deleted=tuple(o.name for o in orphans if o.deleted)), *self._platforms)
         except Exception:
             log.exception("daily sweep failed")
 

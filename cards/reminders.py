@@ -129,8 +129,7 @@ def render(notice: notices.Notice) -> Reply:
             message = texts.CREATION_FAILED.format(when=when(notice.starts_at), reason=reason)
             return _reply(texts.CREATION_FAILED_TITLE, [text(message)], late=False, fallback=message)
         case notices.Orphans():
-            message = ADMIN_ORPHANS.format(count=len(notice.room_names))
-            return _admin(message, _bullets(notice.room_names), text(ADMIN_ORPHANS_HOW, subtle=True))
+            return _orphans(notice)
 
 
 def _reply(heading_text: str, body: Sequence[Element], *, late: bool, actions: Sequence[Element] = (),
@@ -143,6 +142,20 @@ def _reply(heading_text: str, body: Sequence[Element], *, late: bool, actions: S
 
 def _admin(message: str, *extra: Element) -> Reply:
     return Reply(message, card([title(ADMIN_TITLE), text(message), *extra], fallback=message))
+
+
+def _orphans(notice: notices.Orphans) -> Reply:
+    """The daily sweep's report: what it deleted, and what is left for ``distansmote sweep``."""
+    sentences: list[str] = []
+    body: list[Element] = []
+    if notice.deleted:
+        sentences.append(texts.ADMIN_ORPHANS_DELETED.format(count=len(notice.deleted)))
+        body += [text(sentences[-1]), _bullets(notice.deleted)]
+    if notice.room_names:
+        sentences.append(ADMIN_ORPHANS.format(count=len(notice.room_names)))
+        body += [text(sentences[-1]), _bullets(notice.room_names), text(ADMIN_ORPHANS_HOW, subtle=True)]
+    message = " ".join(sentences)
+    return Reply(message, card([title(ADMIN_TITLE), *body], fallback=message))
 
 
 def _bullets(lines: Sequence[str]) -> Element:

@@ -330,5 +330,10 @@ CREATION_FINISHED = (
 CREATION_FAILED_TITLE = "Inget mötesrum skapades"
 CREATION_FAILED = "Mötesrummet för mötet {when} kunde inte skapas, och inget rum finns kvar. {reason}"
 
+ADMIN_ORPHANS_DELETED = (
+    "Jag tog bort {count} mötesrum på mötestjänsten som Distansmöte hade skapat men som inget möte hörde "
+    "till (äldre än en timme):"
+)
+
 INVALID_FORM = "Något i kortet var inte ifyllt som det ska. Fyll i kortet igen."
 

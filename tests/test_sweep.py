@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from bot.runtime import open_services
 from bot.services.meetings import Person
 from bot.services.reminders import sweep
 from bot.services.validation import MeetingTimes
+from cards import texts
 from tests.conftest import make_settings
 from tests.services.test_meetings import fast_cms
 
@@ -60,3 +62,57 @@ def test_the_sweep_command_parses():
     args = build_parser().parse_args(["sweep", "--delete"])
     assert args.delete and args.run.__name__ == "_sweep"
     assert not build_parser().parse_args(["sweep"]).delete
+
+
+async def test_the_daily_sweep_deletes_the_bots_unclaimed_rooms_after_an_hour_and_reports_them(
+        cms, database_url, clock, caplog):
+    from bot.core import Platform
+    from bot.scheduler import ReminderScheduler, adapter_notify
+    from bot.services.meetings import MeetingError
+    from tests.test_scheduler import RecordingAdapter
+
+    services = await open_services(make_settings(cms, database_url), clock=clock, cms=fast_cms(cms, timeout=0.2))
+    adapter = RecordingAdapter()
+    services.reminders.deliver_through(adapter_notify({Platform.MEMORY: adapter}))
+    daily = ReminderScheduler(services, [Platform.MEMORY])
+    times = MeetingTimes(START, START + timedelta(hours=1))
+    try:
+        live = await services.meetings.create(platform="memory", creator=NURSE, unit="HC Torsås",
+                                              request_id="live", times=times)
+        # The CMS sits on a create until the bot has looked for it and told the person that no
+        # room was made; then it makes the room after all.
+        cms.simulator.hang(on="POST coSpaces")
+        try:
+            await services.meetings.create(platform="memory", creator=NURSE, unit="HC Kalmar",
+                                           request_id="late", times=times)
+        except MeetingError as refused:
+            assert refused.code == "room_service_unavailable"
+        cms.simulator.release()
+        while len(cms.simulator.spaces) < 2:
+            await asyncio.sleep(0.01)
+        [late] = [s for s in cms.simulator.snapshot() if s["name"] == "HC Kalmar 1"]
+        forgotten = await services.cms.create_space(name="HC Okänd 5", uri="hc.okand.5", call_id="918273645",
+                                                    cdr_tag=f"distansmote:{uuid.uuid4()}")  # no record at all
+        foreign = await services.cms.create_space(name="Styrelserummet", uri="styrelse", call_id="918273646",
+                                                  cdr_tag="other-product:1")
+
+        clock.advance(timedelta(minutes=30))
+        await daily.daily_sweep()  # the late room may still be on its way: kept, and reported
+        assert set(cms.simulator.spaces) == {live.space_id, late["id"], foreign}
+        [(admin, first)] = adapter.sent
+        assert admin == "admin-1" and "HC Okänd 5" in str(first.card) and "HC Kalmar 1" in str(first.card)
+
+        clock.advance(timedelta(days=1))  # the next day's sweep
+        with caplog.at_level("WARNING"):
+            await daily.daily_sweep()
+        assert set(cms.simulator.spaces) == {live.space_id, foreign}
+        assert f"cdrTag {late['cdrTag']}" in caplog.text
+        [_, (_, second)] = adapter.sent
+        assert texts.ADMIN_ORPHANS_DELETED.format(count=1) in second.text and "HC Kalmar 1" in str(second.card)
+        async with services.sessions() as session:
+            audits = list(await session.scalars(select(AuditRecord).where(AuditRecord.actor == "sweep",
+                                                                          AuditRecord.action == "deleted")))
+        assert {a.space_id for a in audits} == {forgotten, late["id"]}
+    finally:
+        cms.simulator.release()
+        await services.close()

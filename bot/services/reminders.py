@@ -740,7 +740,7 @@ async def sweep(cms: CmsClient, sessions: async_sessionmaker, *, delete: bool,
             continue
         orphan = Orphan(space.id, space.name, meeting_id[:36])
         if delete:
-            orphan = await _remove(cms, sessions, clock, orphan)
+            orphan = await remove_orphan(cms, sessions, clock, orphan)
         orphans.append(orphan)
     await record_sweep(sessions, clock.now(), [(o.meeting_id, o.space_id) for o in orphans])
     log.info("sweep: %d orphaned room(s)%s", len(orphans), " removed" if delete else "")
@@ -755,7 +755,8 @@ async def _claimed(sessions: async_sessionmaker, meeting_id: str, space_id: str)
         ))
 
 
-async def _remove(cms: CmsClient, sessions: async_sessionmaker, clock: Clock, orphan: Orphan) -> Orphan:
+async def remove_orphan(cms: CmsClient, sessions: async_sessionmaker, clock: Clock, orphan: Orphan) -> Orphan:
+    """Delete an orphaned room, audited as actor "sweep", unless a meeting claimed it meanwhile."""
     # Look again right before deleting: a meeting may have been recorded since the listing.
     if await _claimed(sessions, orphan.meeting_id, orphan.space_id):
         return orphan

@@ -107,6 +107,7 @@ class CmsSimulator:
         self._hung: re.Pattern[str] | None = None
         self._released = asyncio.Event()
         self.hanging = 0  # requests held by hang() right now
+        self._working: set[asyncio.Future[web.StreamResponse]] = set()
 
         self.app = web.Application(middlewares=[self._front])
         route = self.app.router.add_route
@@ -183,6 +184,14 @@ class CmsSimulator:
     @web.middleware
     async def _front(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
         self.requests.append(f"{request.method} {request.path}")
+        await request.read()  # kept: a request is carried out also after its client gave up
+        # Like a real server, the work goes on when the client hangs up (a test server would cancel it).
+        work = asyncio.ensure_future(self._carry_out(request, handler))
+        self._working.add(work)
+        work.add_done_callback(self._working.discard)
+        return await asyncio.shield(work)
+
+    async def _carry_out(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
         if self.slowness:
             await asyncio.sleep(self.slowness)
         if self._hung is not None and self._hung.fullmatch(_step_of(request)):

@@ -33,6 +33,9 @@ NOTICES = {
     "admin_reminder_failed": notices.ReminderFailed(ROOM, attempts=6),
     "admin_deletion_failing": notices.DeletionFailing(ROOM),
     "admin_orphans": notices.Orphans(("HC Torsås 3", "HC Kalmar 12")),
+    "admin_orphans_deleted": notices.Orphans(("HC Torsås 3",), deleted=("HC Kalmar 12", "HC Borgholm 4")),
+    "creation_finished": notices.CreationFinished("HC Torsås 9", ROOM.starts_at),
+    "creation_failed": notices.CreationFinished("HC Torsås 9", ROOM.starts_at, refusal="room_service_down"),
 }
 
 

@@ -1,0 +1,58 @@
+"""The reconciler: the bot's own rooms on the CMS that nothing claims are deleted after an hour.
+
+A room carries the bot's cdrTag (``distansmote:<meeting id>``) from the moment it is created. One
+that no live meeting claims is left over: a create that was answered too late, after the person
+had been told that no room was made; a process that died between the CMS and the store before
+its creation could be finished; a meeting recorded deleted whose room stayed. A room younger than
+``GRACE`` may still be on its way to being recorded, and one whose creation is still open
+(``RoomCreation`` in state ``creating``) is finished by ``MeetingService.finish_interrupted``
+instead; every other is deleted, audited as actor "sweep", and logged with its cdrTag.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.clock import Clock
+from bot.db import Meeting, RoomCreation
+from bot.services.cms import CmsClient, CmsError
+from bot.services.meetings import CREATING, cdr_tag
+from bot.services.reminders import Orphan, remove_orphan, sweep
+
+log = logging.getLogger(__name__)
+
+GRACE = timedelta(hours=1)
+
+
+async def reconcile(cms: CmsClient, sessions: async_sessionmaker, clock: Clock, *,
+                    older_than: timedelta = GRACE) -> list[Orphan]:
+    """Delete the unclaimed rooms older than ``older_than``; returns every unclaimed room found
+    (``deleted`` tells which went). A room that cannot be deleted now is kept for the next run."""
+    found = []
+    for orphan in await sweep(cms, sessions, delete=False, clock=clock):
+        born, open_creation = await _born(sessions, orphan.meeting_id)
+        if not open_creation and (born is None or clock.now() - born >= older_than):
+            try:
+                orphan = await remove_orphan(cms, sessions, clock, orphan)
+            except CmsError as exc:
+                log.error("reconciler: room %s (cdrTag %s) could not be deleted: %s", orphan.space_id,
+                          cdr_tag(orphan.meeting_id), type(exc).__name__)
+            else:
+                log.warning("reconciler: deleted room %s that no meeting claims (cdrTag %s)",
+                            orphan.space_id, cdr_tag(orphan.meeting_id))
+        found.append(orphan)
+    return found
+
+
+async def _born(sessions: async_sessionmaker, meeting_id: str) -> tuple[datetime | None, bool]:
+    """When the room's creation was recorded (None: unknown, so older than any creation in
+    progress), and whether that creation is still open."""
+    async with sessions() as session:
+        creation = await session.get(RoomCreation, meeting_id)
+        if creation is not None:
+            return creation.created_at, creation.state == CREATING
+        return await session.scalar(select(Meeting.created_at).where(Meeting.id == meeting_id)), False
