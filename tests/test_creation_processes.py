@@ -1,0 +1,124 @@
+"""``kill -9`` of a real bot process while a room is being created: after a restart the person
+has an answer and the CMS no room the bot does not know (the CMS simulator and the fake Webex
+API run in the test; the bot in its own process)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.db import Meeting, RoomCreation, create_engine, sessionmaker
+from bot.simulators.webex import Delivery, WebexFake
+from cards import texts
+from tests.harness import submission
+
+ROOT = Path(__file__).resolve().parent.parent
+BOT = ROOT / "tests" / "bot_process.py"
+TOKEN, SECRET, DOMAIN = "bot-token-for-tests", "webhook-secret-for-tests", "region.example"
+NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+RESTART_WITHIN = 60.0  # seconds from the restart until the person has an answer
+
+
+class BotProcess:
+    """``tests/bot_process.py`` as a child process, driven from the test's event loop."""
+
+    def __init__(self, process: asyncio.subprocess.Process, port: int) -> None:
+        self.process = process
+        self.url = f"http://127.0.0.1:{port}/webex/events"
+
+    @classmethod
+    async def start(cls, database_url: str, cms_url: str, webex_url: str, now: datetime, log: Path) -> BotProcess:
+        with log.open("ab") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, str(BOT), database_url, cms_url, webex_url, now.isoformat(), cwd=ROOT,
+                stdout=asyncio.subprocess.PIPE, stderr=stderr, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+        assert process.stdout is not None
+        async with asyncio.timeout(60):
+            line = (await process.stdout.readline()).decode()
+        if not line.startswith("ready"):
+            process.kill()
+            raise AssertionError(f"the bot did not start: {line!r}; {log.read_text()[-2000:]}")
+        return cls(process, int(line.split()[1]))
+
+    async def post(self, delivery: Delivery) -> None:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(self.url, data=delivery.body, headers=delivery.headers) as response:
+                assert response.status == 200
+
+    async def kill_9(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                await self.process.wait()
+
+
+async def _until(condition: Any, seconds: float = 30.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+async def _books(database_url: str) -> tuple[set[str], set[str]]:
+    """(space ids of recorded meetings, states of room creations)."""
+    engine = create_engine(database_url)
+    try:
+        async with sessionmaker(engine)() as session:
+            return (set(await session.scalars(select(Meeting.space_id))),
+                    set(await session.scalars(select(RoomCreation.state))))
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("step", ["POST coSpaces", "GET coSpaces/.+"],
+                         ids=["while-the-cms-makes-the-room", "after-the-room-was-made"])
+async def test_kill_9_while_a_room_is_created_the_restart_finishes_it_and_tells_the_person(
+        database_url: str, cms: Any, aiohttp_server: Any, tmp_path: Path, step: str) -> None:
+    fake = WebexFake(token=TOKEN, webhook_secret=SECRET)
+    webex_url = str((await aiohttp_server(fake.app)).make_url("/v1/"))
+    nina = fake.add_person("Nina Sjuksköterska", f"nina@{DOMAIN}")
+    log = tmp_path / "bot.log"
+
+    first = await BotProcess.start(database_url, cms.url, webex_url, NOW, log)
+    try:
+        await first.post(fake.user_message(nina, "/distansmöte ny"))
+        await _until(lambda: any(m.card for m in fake.sent))
+        [form] = [m for m in fake.sent if m.card]
+        cms.simulator.hang(on=step)  # the bot waits for the CMS here ...
+        await first.post(fake.submit_card(nina, form.id, submission(
+            form.card, texts.CREATE_ROOM, unit="HC Torsås", date="2026-11-26", start="13:30", length="60")))
+        await _until(lambda: cms.simulator.hanging == 1)
+        await first.kill_9()  # ... and dies
+    finally:
+        await first.stop()
+    cms.simulator.release()
+    await _until(lambda: len(cms.simulator.spaces) == 1)  # the room is on the CMS; the bot never recorded it
+    assert await _books(database_url) == (set(), {"creating"})
+    answers_before = len(fake.sent)
+
+    # Restarted after the dead process's leases (30 s) have run out.
+    second = await BotProcess.start(database_url, cms.url, webex_url, NOW + timedelta(seconds=31), log)
+    try:
+        await _until(lambda: len(fake.sent) > answers_before, RESTART_WITHIN)
+        [answer] = fake.sent[answers_before:]
+        assert answer.to_person_id == nina["id"]
+        assert answer.markdown == texts.CREATION_FINISHED_TITLE.format(room="HC Torsås 1")
+        assert await _books(database_url) == (set(cms.simulator.spaces), {"created"})
+        [(list_delivery)] = [fake.user_message(nina, "/distansmöte lista")]
+        await second.post(list_delivery)
+        await _until(lambda: len(fake.sent) > answers_before + 1)
+        assert "HC Torsås 1" in str(fake.sent[-1].card)  # the room is the person's, as if nothing happened
+    finally:
+        await second.stop()
+    assert "Traceback" not in log.read_text()
