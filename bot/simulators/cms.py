@@ -151,6 +151,11 @@ class CmsSimulator:
         self._hung = None
         self._released.set()
 
+    async def settled(self) -> None:
+        """Wait until every request received so far is carried out (held ones after release())."""
+        while self._working:
+            await asyncio.gather(*self._working, return_exceptions=True)
+
     def clear_faults(self) -> None:
         self._faults.clear()
         self.release()
