@@ -63,7 +63,7 @@ def test_the_manifest_is_the_bot_in_swedish(package: zipfile.ZipFile) -> None:
     assert app_manifest["localizationInfo"]["defaultLanguageTag"] == "sv-se"
     [commands] = bot["commandLists"]
     assert sorted(commands["scopes"]) == ["groupChat", "personal", "team"]
-    assert [c["title"] for c in commands["commands"]] == ["ny", "lista", "hjälp", "ta bort", "status"]
+    assert [c["title"] for c in commands["commands"]] == ["ny", "lista", "hjälp", "ta bort", "status", "rapport"]
     assert all(c["description"] for c in commands["commands"])
     assert "personnummer" in app_manifest["description"]["full"]  # staff are told what never to type
 
