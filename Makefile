@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --quiet
 
-.PHONY: demo test install browser lock lock-upgrade
+.PHONY: demo test lint install browser lock lock-upgrade
 
 $(BIN)/distansmote: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,8 @@ demo: install
 
 test: install browser
 	$(BIN)/pytest
+
+# The rules the tests cannot see: ruff's lint and mypy (strict on the core, handlers and cards).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy

@@ -54,6 +54,7 @@ def _rss() -> dict[str, int]:
 
 class RecordingAdapter:
     platform = "memory"
+    ready = True
 
     def __init__(self, expected: int, latency: float, rate_limit: int = 0) -> None:
         self.expected, self.latency, self.rate_limit = expected, latency, rate_limit
@@ -64,11 +65,11 @@ class RecordingAdapter:
         self.window: deque[float] = deque()
         self.done = asyncio.Event()
 
-    def install(self, app: object) -> None:
+    def install(self, app: object, host: object) -> None:
         pass
 
-    async def send_direct(self, person_id: str, reply: object) -> None:
-        from bot.services.reminders import DeliveryFailed
+    async def send_direct(self, person_key: str, replies: object) -> None:
+        from bot.core.delivery import DeliveryFailed
 
         called = time.time()
         if not self.rate_limit:
@@ -84,9 +85,12 @@ class RecordingAdapter:
             self.window.append(now)
             self.sent_at.append(called)
             self.accepted.append(now)
-        self.texts[getattr(reply, "text", "")] += 1
+        self.texts[getattr(replies[0], "text", "")] += 1  # type: ignore[index]
         if len(self.texts) >= self.expected:
             self.done.set()
+
+    async def send_to_identity(self, identity: str, replies: object) -> None:
+        await self.send_direct(identity, replies)
 
 
 async def bot(url: str, due_at: float, expected: int, latency: float, rate_limit: int) -> None:
@@ -98,9 +102,9 @@ async def bot(url: str, due_at: float, expected: int, latency: float, rate_limit
 
     settings = Settings(_env_file=None, database_url=url, cms_url="http://127.0.0.1:9/api/v1/",  # type: ignore[call-arg]
                         cms_username="bench", cms_password="bench")
-    services = await open_services(settings)
     adapter = RecordingAdapter(expected, latency, rate_limit)
-    runner = web.AppRunner(create_app(services, [adapter], reminders=True))  # type: ignore[list-item]
+    services = await open_services(settings, adapters=[adapter])  # type: ignore[list-item]
+    runner = web.AppRunner(create_app(services, reminders=True))
     await runner.setup()
     print(json.dumps({"ready": time.time(), **_rss()}), flush=True)
     await asyncio.wait_for(adapter.done.wait(), timeout=900)

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.core import Reply
+from bot.core import Platform
+from bot.core.adapter import AdapterHost, InboundQueue, Process
+from bot.db import is_transient
 from bot.dispatcher import Bot
 from bot.metrics import CONTENT_TYPE, exposition, store_families
-from bot.platforms import PlatformAdapter
 from bot.runtime import Services
 from bot.scheduler import install_scheduler
-from handlers import build_router
+from bot.services.inbound_jobs import StoredQueue
+from bot.services.privacy import any_personal_number
+from handlers import build_router, context_for
 
 SERVICES = web.AppKey("services", Services)
 BOT = web.AppKey("bot", Bot)
-# Platform -> adapter, for messages the bot starts itself (reminders).
-ADAPTERS = web.AppKey("adapters", dict)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ async def readyz(request: web.Request) -> web.Response:
             await connection.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means not ready
         return web.json_response({"status": "database unavailable"}, status=503)
-    waiting = sorted(str(platform) for platform, adapter in request.app[ADAPTERS].items() if not adapter.ready)
+    waiting = sorted(str(adapter.platform) for adapter in services.adapters if not adapter.ready)
     if waiting:
         return web.json_response({"status": f"platform identity not read: {', '.join(waiting)}"}, status=503)
     return web.json_response({"status": "ready"})
@@ -53,31 +53,35 @@ async def metrics(request: web.Request) -> web.Response:
     try:
         async with asyncio.timeout(PROBE_TIMEOUT), services.sessions() as session:
             store = await store_families(session, services.settings, services.clock.now(),
-                                         [str(p) for p in request.app[ADAPTERS]])
+                                         [str(adapter.platform) for adapter in services.adapters])
     except Exception:  # noqa: BLE001 - whatever the driver raises, the store's figures are unknown
         log.warning("metrics: the database did not answer")
         return web.Response(status=503, text="database unavailable\n")
     return web.Response(body=exposition(store), headers={"Content-Type": CONTENT_TYPE})
 
 
-def create_app(services: Services, adapters: Sequence[PlatformAdapter] = (), *,
-               reminders: bool = False) -> web.Application:
-    """Build the app. Nothing is started here; the caller owns ``services``' lifetime.
+def create_app(services: Services, *, reminders: bool = False) -> web.Application:
+    """Build the app with the services' adapters installed. Nothing is started here; the caller
+    owns ``services``' lifetime.
 
     ``reminders`` starts the reminder timer with the app (serve, demo); tests drive it themselves.
     """
     app = web.Application()
     app[SERVICES] = services
-    app[BOT] = Bot(build_router(), services)
-    app[ADAPTERS] = {adapter.platform: adapter for adapter in adapters}
+    app[BOT] = Bot(build_router(), context=context_for(services), seen=services.events,
+                   references=services.references, guard=any_personal_number, transient=is_transient)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
-    for adapter in adapters:
-        adapter.install(app)
+
+    def inbound(platform: Platform, process: Process, workers: int) -> InboundQueue:
+        return StoredQueue(services.engine, services.clock, platform, process, workers=workers,
+                           guard=any_personal_number)
+
+    host = AdapterHost(dispatcher=app[BOT], clock=services.clock, references=services.references, inbound=inbound,
+                       guard=any_personal_number)
+    for adapter in services.adapters:
+        adapter.install(app, host)
     if reminders:
-        install_scheduler(app, services, app[ADAPTERS])
+        install_scheduler(app, services)
     return app
-
-
-__all__ = ["ADAPTERS", "BOT", "SERVICES", "Reply", "create_app"]

@@ -70,7 +70,12 @@ async def check_database(settings: Settings) -> Verdict:
 async def cms_problem(settings: Settings) -> str | None:
     """What is wrong with the CMS settings, in a sentence; ``None`` when an API call succeeded."""
     from bot.services.cms import (
-        CmsAuthError, CmsClient, CmsError, CmsFailure, CmsProtocolError, CmsUnavailable,
+        CmsAuthError,
+        CmsClient,
+        CmsError,
+        CmsFailure,
+        CmsProtocolError,
+        CmsUnavailable,
     )
 
     # Few retries: a person is waiting for the answer.
@@ -107,12 +112,17 @@ async def check_cms(settings: Settings) -> Verdict:
 
 async def check_webex(settings: Settings) -> list[Verdict]:
     from bot.platforms.webex import (
-        WEBEX_ERRORS, WEBHOOK_EVENTS, WebexClient, describe_error, require_allowlist, webex_credentials,
+        WEBEX_ERRORS,
+        WEBHOOK_EVENTS,
+        WebexClient,
+        describe_error,
+        webex_allowlist,
+        webex_credentials,
     )
 
     try:
         token, secret = webex_credentials(settings)
-        require_allowlist(settings)
+        webex_allowlist(settings)
     except ConfigError as exc:
         return [Verdict("Webex", False, str(exc))]
     client = WebexClient(token, settings.webex_api_url, workers=1, attempts=2, max_retry_after=5.0)

@@ -55,7 +55,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from bot.check import missing_sqlite_file
     from bot.runtime import open_services
     from bot.services.cms import CmsError
-    from bot.services.reminders import Orphan, sweep
+    from bot.services.sweep import Orphan, sweep
 
     settings = load_settings()
     if (missing := missing_sqlite_file(settings.database_url)) is not None:

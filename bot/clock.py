@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -46,3 +47,28 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+class Alarm:
+    """The earliest due time asked for since the timer last looked.
+
+    Whoever plans something rings it; the timer (``bot.scheduler``) waits on it and re-arms. It
+    holds no callback, so planners and the timer need not know each other.
+    """
+
+    def __init__(self) -> None:
+        self._due: datetime | None = None
+        self._rung = asyncio.Event()
+
+    def ring(self, due: datetime) -> None:
+        if self._due is None or due < self._due:
+            self._due = due
+        self._rung.set()
+
+    async def wait(self) -> datetime:
+        """The earliest due time rung since the last call; waits for a ring if there was none."""
+        await self._rung.wait()
+        self._rung.clear()
+        due, self._due = self._due, None
+        assert due is not None
+        return due

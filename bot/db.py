@@ -190,8 +190,9 @@ class InboundJob(Base):
     """A verified webhook delivery waiting to be processed (0003; see bot.services.inbound_jobs).
 
     Written before the webhook is answered, so nothing accepted is lost. ``payload`` holds ids and
-    the sender's e-mail address, never message text. ``running`` rows are leases: claimable again
-    after ``lease_until``.
+    the sender's e-mail address, never message text nor anything the privacy guard flags, and is
+    cleared (``{}``) when the job finishes. ``running`` rows are leases: claimable again after
+    ``lease_until``.
     """
 
     __tablename__ = "inbound_job"
@@ -212,6 +213,20 @@ class InboundJob(Base):
         ),
         Index("ix_inbound_job_finished", "finished_at"),
     )
+
+
+class ConversationReference(Base):
+    """Where a platform can write to a person first (0006; see bot.services.references).
+
+    ``reference`` is the adapter's own opaque address (a Webex person id, a Teams conversation
+    reference), stored from the person's latest inbound event.
+    """
+
+    __tablename__ = "conversation_reference"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(4000), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class Preference(Base):

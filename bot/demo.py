@@ -21,12 +21,12 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from bot.app import create_app
 from bot.clock import OffsetClock
+from bot.config import Settings
 from bot.demo_calls import install_demo_calls, rooms_with_calls
 from bot.demo_clock import MovableClock, install_demo_clock
-from bot.scheduler import SCHEDULER
-from bot.config import Settings
 from bot.platforms.demo import DEMO_EMAIL_DOMAIN, DEMO_USERS, DemoAdapter, DemoSetupError, admin_ids
 from bot.runtime import open_services
+from bot.scheduler import SCHEDULER
 from bot.simulators.cms import CmsSimulator
 
 log = logging.getLogger(__name__)
@@ -126,10 +126,11 @@ async def demo_parts(data_dir: Path = DEFAULT_DATA_DIR, *,
         settings = demo_settings(data_dir, f"http://{HOST}:{cms_address[1]}/api/v1/", username, password)
         # Real time that the page's clock control can move ahead (tests pass a manual clock).
         demo_clock = clock or OffsetClock()
-        services = await open_services(settings, clock=demo_clock)
+        services = await open_services(settings, clock=demo_clock,
+                                       adapters=[DemoAdapter(rooms=lambda: rooms_with_calls(simulator))])
         app: web.Application | None = None
         try:
-            app = create_app(services, [DemoAdapter(rooms=lambda: rooms_with_calls(simulator))], reminders=True)
+            app = create_app(services, reminders=True)
             install_demo_clock(app, services, demo_clock)
             install_demo_calls(app, simulator)
             yield DemoParts(app, simulator, cms_address)
@@ -163,7 +164,7 @@ async def run_demo(port: int = DEFAULT_PORT, data_dir: Path = DEFAULT_DATA_DIR) 
         handle = await start_demo(port, data_dir)
         try:
             print(f"Distansmöte demo is running: open {handle.url} in a browser. "
-                  f"Data folder: {data_dir.resolve()}. Press Ctrl-C to stop.", flush=True)
+                  f"Data folder: {data_dir.resolve()}. Press Ctrl-C to stop.", flush=True)  # noqa: ASYNC240
             await stop.wait()
             log.info("stopping the demo")
         finally:

@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
-from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.gc_collector import GCCollector
+from prometheus_client.metrics_core import Metric
 from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,7 +93,7 @@ async def store_families(session: AsyncSession, settings: Settings, now: datetim
                          platforms: Iterable[str] = ()) -> list[Metric]:
     """The store's metric families at ``now`` (backlog 0 for ``platforms`` with none waiting); raises
     when the database does not answer."""
-    from bot.services.reminders import AUTO_DELETE_RULE  # it times its CMS calls with this module
+    from bot.services.auto_delete import AUTO_DELETE_RULE  # it times its CMS calls with this module
 
     families: list[Metric] = []
 
@@ -119,7 +119,7 @@ async def store_families(session: AsyncSession, settings: Settings, now: datetim
               (AuditRecord.actor == "sweep", "sweep"),
               (and_(AuditRecord.actor == "system", AuditRecord.detail == AUTO_DELETE_RULE), "rule"),
               (AuditRecord.actor == "system", "system"), else_="admin")
-    deleted = dict((await session.execute(
+    deleted: dict[str, int] = dict((await session.execute(
         select(by, func.count()).select_from(AuditRecord).outerjoin(Meeting, Meeting.id == AuditRecord.meeting_id)
         .where(AuditRecord.action == "deleted").group_by(by))).all())
     rooms_deleted = CounterMetricFamily(
@@ -135,10 +135,10 @@ async def store_families(session: AsyncSession, settings: Settings, now: datetim
         .group_by(Reminder.kind, Reminder.state))).all()
     reminders = GaugeMetricFamily("distansmote_reminders", "Reminders by state.", labels=["state"])
     totals = dict.fromkeys(REMINDER_STATES, 0)
-    for _, state, count, _ in rows:
-        totals[state] = totals.get(state, 0) + count
-    for state, count in totals.items():
-        reminders.add_metric([state], count)
+    for _, reminder_state, count, _ in rows:
+        totals[reminder_state] = totals.get(reminder_state, 0) + count
+    for reminder_state, count in totals.items():
+        reminders.add_metric([reminder_state], count)
     families.append(reminders)
     due = GaugeMetricFamily("distansmote_reminders_due", "Reminders due now and not yet handled (all "
                             "instances), by kind.", labels=["kind"])

@@ -7,7 +7,7 @@ memory, never anything to pickle. Three jobs:
 - ``poll``: every ``POLL_SECONDS``, the safety net; it also runs at start, which sends what fell
   due while the bot was down. ``misfire_grace_time=None``: a late run is run, never dropped.
 - ``wake``: one shot at the next due time, re-armed after each run and whenever a reminder is
-  planned (a meeting created, a prompt snoozed).
+  planned (a meeting created, a prompt snoozed: the services ring ``Services.alarm``).
 - ``creations``: every ``POLL_SECONDS`` and at start, finishes room creations whose process died or
   whose CMS could not tell (``MeetingService.finish_interrupted``) and tells each creator.
 - ``sweep``: daily and once per cluster, deletes the bot's rooms that nothing has claimed for an
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 
 from aiohttp import web
@@ -28,12 +27,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot import notices
 from bot.clock import Clock
-from bot.core import Reply
-from bot.platforms import PlatformAdapter
 from bot.runtime import Services
 from bot.services.once import DailyOnce
 from bot.services.reconciler import reconcile
-from bot.services.reminders import DeliveryFailed, Notify, ReminderService
+from bot.services.reminders import ReminderService
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +41,15 @@ _JOB = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
 class ReminderScheduler:
-    def __init__(self, services: Services, platforms: Sequence[str] = (), *,
-                 poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(self, services: Services, *, poll_seconds: float = POLL_SECONDS) -> None:
         self._services = services
-        self._platforms = tuple(platforms)
         self._reminders: ReminderService = services.reminders
         self._clock: Clock = services.clock
         self._poll_seconds = poll_seconds
         self._timer = AsyncIOScheduler(timezone=UTC, jobstores={"default": MemoryJobStore()})
         self._running = asyncio.Lock()
+        self._stopping = asyncio.Event()  # the claim loops finish the reminder in hand and end
+        self._listener: asyncio.Task[None] | None = None
         self._daily = DailyOnce(services.sessions, services.clock, services.settings.zone)
 
     def start(self) -> None:
@@ -67,20 +64,27 @@ class ReminderScheduler:
         self._timer.add_job(self.daily_sweep, CronTrigger(hour=SWEEP_AT.hour, minute=SWEEP_AT.minute,
                                                           timezone=self._services.settings.zone),
                             id="sweep", **_JOB)
-        self._reminders.wake_with(self.wake_at)
-        self._reminders.claiming = True
+        self._stopping.clear()
         self._timer.start()
+        self._listener = asyncio.create_task(self._listen())
 
     async def stop(self) -> None:
-        self._reminders.wake_with(None)
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
         if not self._timer.running:
             return
         self._timer.pause()
-        self._reminders.claiming = False
+        self._stopping.set()
         # Shutting down cancels running jobs: let a run in progress finish its transactions first.
         async with self._running:
             self._timer.shutdown(wait=False)
         await asyncio.sleep(0)  # AsyncIOScheduler shuts down in a callback on the loop
+
+    async def _listen(self) -> None:
+        while True:
+            self.wake_at(await self._services.alarm.wait())
 
     def wake_at(self, due: datetime) -> None:
         """Run at ``due`` (service clock) unless an earlier wake-up is already armed."""
@@ -100,7 +104,7 @@ class ReminderScheduler:
             return 0
         async with self._running:
             try:
-                handled = await self._reminders.run_due()
+                handled = await self._reminders.run_due(self._stopping)
                 next_due = await self._reminders.next_due()
             except Exception:
                 log.exception("reminder run failed; the next poll tries again")
@@ -120,7 +124,7 @@ class ReminderScheduler:
             return 0
         zone = self._services.settings.zone
         for creation in finished:
-            await self._reminders.tell(creation.platform, creation.creator_id, notices.CreationFinished(
+            await self._reminders.tell(creation.creator_id, notices.CreationFinished(
                 creation.room_name, creation.starts_at.astimezone(zone), creation.refusal))
         return len(finished)
 
@@ -134,35 +138,21 @@ class ReminderScheduler:
                     return
                 orphans = await reconcile(self._services.cms, self._services.sessions, self._clock)
                 if orphans:
-                    await self._reminders.alert_admins(notices.Orphans(
+                    await self._services.alerts.send(notices.Orphans(
                         tuple(o.name for o in orphans if not o.deleted),
-                        deleted=tuple(o.name for o in orphans if o.deleted)), *self._platforms)
+                        deleted=tuple(o.name for o in orphans if o.deleted)))
         except Exception:
             log.exception("daily sweep failed")
-
-
-def adapter_notify(adapters: Mapping[str, PlatformAdapter]) -> Notify:
-    """Reminders through the adapter of the platform the meeting was made on."""
-
-    async def notify(platform: str, person_id: str, reply: Reply) -> None:
-        adapter = adapters.get(platform)
-        if adapter is None:
-            raise DeliveryFailed("no_adapter")
-        await adapter.send_direct(person_id, reply)
-
-    return notify
 
 
 SCHEDULER = web.AppKey("scheduler", ReminderScheduler)
 
 
-def install_scheduler(app: web.Application, services: Services,
-                      adapters: Mapping[str, PlatformAdapter]) -> None:
+def install_scheduler(app: web.Application, services: Services) -> None:
     """Start the timer with the app and stop it before the services close."""
 
     async def start(app: web.Application) -> None:
-        services.reminders.deliver_through(adapter_notify(adapters))
-        app[SCHEDULER] = ReminderScheduler(services, list(adapters))
+        app[SCHEDULER] = ReminderScheduler(services)
         app[SCHEDULER].start()
 
     async def stop(app: web.Application) -> None:

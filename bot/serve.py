@@ -10,15 +10,15 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.config import ConfigError, Settings
-from bot.platforms import PlatformAdapter
+from bot.core.adapter import Adapter
 from bot.runtime import open_services
 
 log = logging.getLogger(__name__)
 
 
-def platform_adapters(settings: Settings) -> list[PlatformAdapter]:
+def platform_adapters(settings: Settings) -> list[Adapter]:
     """The adapters to run; refuses a platform that is half or unsafely configured."""
-    adapters: list[PlatformAdapter] = []
+    adapters: list[Adapter] = []
     if settings.webex_token or settings.webex_webhook_secret:
         from bot.platforms.webex import WEBHOOK_CHECK_SECONDS, WebexAdapter
 
@@ -34,8 +34,8 @@ async def serve(settings: Settings, host: str, port: int) -> None:
     if not settings.video_domain:
         raise ConfigError("DISTANSMOTE_VIDEO_DOMAIN: not set; the invitation's video addresses need the "
                           "domain of the meeting service (for example video.region.se)")
-    services = await open_services(settings)
-    runner = web.AppRunner(create_app(services, adapters, reminders=True))
+    services = await open_services(settings, adapters=adapters)
+    runner = web.AppRunner(create_app(services, reminders=True))
     try:
         await runner.setup()
         await web.TCPSite(runner, host, port).start()

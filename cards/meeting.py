@@ -31,13 +31,11 @@ from cards.elements import (
 )
 from cards.models import DeleteQuestion, MeetingView, NewMeetingForm, RecipientView
 
-WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
-
 
 def when(view: MeetingView) -> str:
     """``onsdag 2026-11-25 kl. 13:30–14:30``"""
     start, end = view.starts_at, view.ends_at
-    return f"{WEEKDAYS[start.weekday()]} {start:%Y-%m-%d} kl. {start:%H:%M}–{end:%H:%M}"
+    return f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d} kl. {start:%H:%M}–{end:%H:%M}"
 
 
 def new_meeting_card(form: NewMeetingForm) -> dict[str, Any]:
@@ -134,7 +132,7 @@ def read_aloud(view: MeetingView) -> str:
     """For a telephone recipient: the same facts, as they are said (``torsdag den 26 november``)."""
     start = view.starts_at
     digits = view.call_id
-    values = dict(date=f"{WEEKDAYS[start.weekday()]} den {start.day} {texts.MONTHS[start.month - 1]}",
+    values = dict(date=f"{texts.WEEKDAYS[start.weekday()]} den {start.day} {texts.MONTHS[start.month - 1]}",
                   start=f"{start:%H.%M}", call_id=" ".join(digits[i:i + 3] for i in range(0, len(digits), 3)),
                   address=view.video_address)
     if view.dial_in:
@@ -159,7 +157,7 @@ def invitation_text(view: MeetingView) -> str:
     """Plain text to paste into Cosmic Link or Cosmic Messenger: for the participants, nothing for staff."""
     start, end = view.starts_at, view.ends_at
     lines = [
-        texts.INVITATION_HEADER.format(date=f"{WEEKDAYS[start.weekday()]} {start:%Y-%m-%d}",
+        texts.INVITATION_HEADER.format(date=f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d}",
                                        start=f"{start:%H:%M}", end=f"{end:%H:%M}"),
     ]
     if view.patient_joins in texts.PATIENT_JOINS_LEAD:

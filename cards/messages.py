@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core import Reply
+from bot.core.problems import Problem
 from cards import texts
 from cards.elements import card, text, title
 
@@ -18,3 +20,15 @@ def error_card(message: str) -> dict[str, Any]:
 
 def no_email_card() -> dict[str, Any]:
     return info_card(texts.NO_EMAIL_TITLE, texts.NO_EMAIL)
+
+
+def refusal(problem: Problem) -> list[Reply]:
+    """The answer to a refused step, 1:1; a step already done gets a calm one."""
+    if problem in texts.ALREADY_DONE:
+        message = texts.ALREADY_DONE[problem]
+        return [Reply(message, info_card(texts.BOT_NAME, message), direct=True)]
+    if problem in texts.UNROUTABLE:
+        message = texts.UNROUTABLE[problem]
+        return [Reply(message, error_card(message))]
+    message = texts.ERRORS[problem]
+    return [Reply(message, error_card(message), direct=True)]

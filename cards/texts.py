@@ -91,6 +91,7 @@ MUNICIPALITY_NEEDS = (
 )
 INVITATION_FOLLOWS = "Inbjudan att kopiera och klistra in kommer i nästa meddelande."
 READ_ALOUD_TITLE = "Per telefon – läs upp"
+WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
           "november", "december")
 READ_ALOUD = (
@@ -337,3 +338,86 @@ ADMIN_ORPHANS_DELETED = (
 
 INVALID_FORM = "Något i kortet var inte ifyllt som det ska. Fyll i kortet igen."
 
+# Card submissions the router cannot take (``bot.core.problems.Problem``).
+UNROUTABLE = {"unknown_action": UNKNOWN_ACTION, "stale_card": STALE_CARD, "invalid_form": INVALID_FORM}
+
+# -- reminders and admin alerts (cards/reminders.py) ------------------------------------------------
+
+LATE = "(försenad påminnelse)"
+
+UNCONFIRMED_TITLE = "{room}: {count} mottagare har inte bekräftat"
+UNCONFIRMED_TEXT = "Mötet börjar kl. {start}. De här mottagarna har inte bekräftat att de har fått mötesinformationen:"
+NOT_SENT_TEXT = "Inbjudan är inte markerad som skickad till:"
+CALL_THEM = "Ring dem och kontrollera att de har videoadressen och samtals-ID:t."
+NOBODY_TITLE = "{room}: ingen mottagare är registrerad"
+NOBODY_TEXT = (
+    "Mötet börjar kl. {start}, men ingen mottagare är registrerad. Har alla som ska vara med fått "
+    "videoadressen och samtals-ID:t via Cosmic Link, Cosmic Messenger eller telefon? Ring dem som saknas."
+)
+
+START_TITLE = "{room} börjar kl. {start}"
+START_TEXT = "Inled mötet med att kontrollera att alla ser varandra och att ljudet är bra."
+START_TIPS_TITLE = "Tips"
+START_TIPS = (
+    "Be var och en säga något, så att du hör att ljudet fungerar hos alla.",
+    "Kontrollera att alla syns i bild och att ingen sitter i motljus.",
+    "Den som är med via telefon ser ingenting: säg vem som pratar.",
+    "Ekar eller brusar det? Be alla stänga av mikrofonen när de inte pratar.",
+)
+TIP_LINKS = {
+    "link_meeting_tips": "Tips inför distansmöte",
+    "link_film_picture_sound": "Film: Konfigurera bild och ljud i Cisco Meeting",
+}
+
+CLEANUP_TITLE = "Mötet är slut – ta bort {room}"
+FOLLOWUP_TITLE = "Påminnelse: {room} finns kvar"
+CLEANUP_TEXT = (
+    "Enligt rutinen ska den som skapade mötesrummet ta bort det efter mötet, så att det aldrig "
+    "används igen."
+)
+CLEANUP_FILM = "Hur du gör visas i filmen {film}."
+DELETE_FILM_TITLE = "”Ta bort mötesrum i Cisco Meeting”"
+CLEANUP_FILM_ON_NAVET = "{film} på intranätet Navet"
+CLEANUP_DEADLINE = (
+    "Tar du inte bort det, påminner jag dig under arbetstid. Finns det kvar {deadline}, tar jag bort det "
+    "själv, eftersom rutinen kräver att rummet tas bort."
+)
+SNOOZE_15 = "Mötet pågår – påminn om 15 min"
+SNOOZE_60 = "Påminn om en timme"
+
+SNOOZED = "Okej, jag påminner dig igen kl. {time}."
+ALREADY_SNOOZED = "Jag påminner dig redan kl. {time}."
+
+AUTO_DELETED_TITLE = "{room} är borttaget"
+AUTO_DELETED_TEXT = (
+    "Mötesrummet fanns fortfarande kvar efter mötet. Rutinen kräver att rummet tas bort, så jag tog bort "
+    "det {when}. Det kan inte användas igen. Nästa gång: ta bort rummet när mötet är slut – enligt "
+    "rutinen är det den som skapade rummet som gör det."
+)
+
+ADMIN_TITLE = "Distansmöte – till administratör"
+ADMIN_CALL_ACTIVE = (
+    "{room} skulle tas bort automatiskt {deadline}, men det pågår ett samtal i rummet. "
+    "Jag försöker igen kl. {retry}."
+)
+ADMIN_GONE = (
+    "Jag kan inte längre nå den som skapade {room} (personen eller boten finns inte kvar i chatten). "
+    "Påminnelserna om rummet är stoppade; rummet tas bort automatiskt {deadline}."
+)
+ADMIN_DELETION_FAILING = (
+    "{room} kunde inte tas bort automatiskt: mötestjänsten (Cisco Meeting Server) svarar inte. "
+    "Jag fortsätter att försöka."
+)
+ADMIN_FAILED = "En påminnelse om {room} kunde inte levereras efter {attempts} försök."
+ADMIN_ORPHANS = (
+    "Det finns {count} mötesrum på mötestjänsten som Distansmöte har skapat men inte längre har något möte för:"
+)
+ADMIN_ORPHANS_HOW = "Kör ”distansmote sweep --delete” för att ta bort dem."
+
+DAY_AND_TIME = "den {day}/{month} kl. {time}"
+AT_THE_DEADLINE = "vid tidsgränsen"
+
+# -- the demo page ------------------------------------------------------------------------------------
+
+# Shown instead of a typed personnummer: the demo keeps no copy of one either.
+DEMO_HIDDEN_TEXT = "(Meddelandet visas inte: det innehöll ett personnummer.)"

@@ -1,9 +1,10 @@
-"""One router per handler module, wired together here."""
+"""One router per handler module, wired together here; the context each handler gets."""
 
 from __future__ import annotations
 
 from bot.core import Router
 from handlers import meetings, overview, reminders
+from handlers.context import Context, context_for
 
 
 def build_router() -> Router:
@@ -12,3 +13,6 @@ def build_router() -> Router:
     router.include(overview.router)
     router.include(reminders.router)
     return router
+
+
+__all__ = ["Context", "build_router", "context_for"]

@@ -1,26 +1,25 @@
-"""What every handler needs: who acts, the store's meetings as card views, answers to refusals."""
+"""What several handlers need: the store's meetings as card views, confidential replies in private."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.config import Settings
 from bot.core import Event, Reply
-from bot.db import Meeting
-from bot.runtime import Services
-from bot.services.meetings import Person
+from bot.services.meetings import Meeting
 from cards import texts
-from cards.messages import error_card, info_card
 from cards.models import MeetingView, RecipientView
 
 
-def person(event: Event, services: Services) -> Person:
-    actor = event.actor
-    return services.person(event.platform, actor.id, actor.name, actor.email)
+def in_private(event: Event, replies: list[Reply]) -> list[Reply]:
+    """Confidential replies go 1:1; in a group space, say so there."""
+    if event.conversation.is_direct:
+        return replies
+    return [Reply(texts.MOVED_TO_DIRECT), *replies]
 
 
-def meeting_view(meeting: Meeting, services: Services) -> MeetingView:
-    settings = services.settings
+def meeting_view(meeting: Meeting, settings: Settings) -> MeetingView:
     zone = settings.zone
     return MeetingView(
         id=meeting.id,
@@ -52,12 +51,3 @@ def _web_link(base: str | None, meeting: Meeting) -> str | None:
     if not base or not meeting.secret:
         return None
     return f"{base.rstrip('/')}/{meeting.call_id}?secret={meeting.secret}"
-
-
-def refusal(code: str) -> list[Reply]:
-    """A Swedish answer to a refused step; a step already done gets a calm one."""
-    if code in texts.ALREADY_DONE:
-        message = texts.ALREADY_DONE[code]
-        return [Reply(message, info_card(texts.BOT_NAME, message), direct=True)]
-    message = texts.ERRORS.get(code, texts.INTERNAL_ERROR)
-    return [Reply(message, error_card(message), direct=True)]

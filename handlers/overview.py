@@ -6,56 +6,53 @@ import re
 from collections import Counter
 from datetime import date
 
-from bot.core import Event, Reply, Router
-from bot.runtime import Services
+from bot.config import Settings
+from bot.core import Command, Reply, Router
 from cards import texts
 from cards.messages import error_card, no_email_card
 from cards.models import HelpInfo, OverdueRoom, ReportRow, ReportView, StatusView
 from cards.overview import help_card, list_card, report_card, status_card
-from handlers.common import meeting_view, person
+from handlers.common import in_private, meeting_view
+from handlers.context import Context
 
 router = Router()
 
 
-def _help(services: Services, intro: str = texts.HELP_INTRO) -> Reply:
-    settings = services.settings
+def _help(settings: Settings, intro: str = texts.HELP_INTRO) -> Reply:
     links = {key: getattr(settings, key) for key in texts.HELP_LINKS if getattr(settings, key)}
     return Reply(texts.HELP_TITLE, help_card(HelpInfo(dial_in=settings.dial_in_number, links=links), intro=intro))
 
 
 @router.command("hjalp", "help", "")
-async def show_help(event: Event, rest: str, services: Services) -> list[Reply]:
-    return [_help(services)]
+async def show_help(command: Command, ctx: Context) -> list[Reply]:
+    return [_help(ctx.settings)]
 
 
-async def not_understood(event: Event, rest: str, services: Services) -> list[Reply]:
-    return [_help(services, intro=texts.UNKNOWN_COMMAND)]
-
-
-router.fallback = not_understood
+@router.fallback
+async def not_understood(command: Command, ctx: Context) -> list[Reply]:
+    return [_help(ctx.settings, intro=texts.UNKNOWN_COMMAND)]
 
 
 @router.command("e-post", "epost", "mejl", "mail", "email")
-async def no_email(event: Event, rest: str, services: Services) -> list[Reply]:
+async def no_email(command: Command, ctx: Context) -> list[Reply]:
     return [Reply(texts.NO_EMAIL, no_email_card())]
 
 
 @router.command("lista")
-async def list_meetings(event: Event, rest: str, services: Services) -> list[Reply]:
-    meetings = await services.meetings.live_for(person(event, services))
-    card = list_card([meeting_view(m, services) for m in meetings])
-    replies = [Reply(texts.LIST_TITLE, card, direct=True)]
-    return replies if event.conversation.is_direct else [Reply(texts.MOVED_TO_DIRECT), *replies]
+async def list_meetings(command: Command, ctx: Context) -> list[Reply]:
+    meetings = await ctx.services.meetings.live_for(ctx.person)
+    card = list_card([meeting_view(m, ctx.settings) for m in meetings])
+    return in_private(command.event, [Reply(texts.LIST_TITLE, card, direct=True)])
 
 
 @router.command("status")
-async def status(event: Event, rest: str, services: Services) -> list[Reply]:
-    if not person(event, services).is_admin:
+async def status(command: Command, ctx: Context) -> list[Reply]:
+    if not ctx.person.is_admin:
         return [Reply(texts.ADMIN_ONLY, error_card(texts.ADMIN_ONLY))]
-    meetings = await services.meetings.all_live()
+    meetings = await ctx.services.meetings.all_live()
     by_state = Counter(m.state for m in meetings)
     overdue = tuple(OverdueRoom(room_name=o.room_name, creator_name=o.creator_name, ends_at=o.ends_at)
-                    for o in await services.reports.overdue())
+                    for o in await ctx.services.reports.overdue())
     view = StatusView(live=len(meetings), by_state=dict(by_state), overdue=overdue)
     return [Reply(texts.STATUS_TITLE, status_card(view), direct=True)]
 
@@ -64,9 +61,10 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @router.command("rapport", "report")
-async def report(event: Event, rest: str, services: Services) -> list[Reply]:
+async def report(command: Command, ctx: Context) -> list[Reply]:
     """``/distansmöte rapport [från ÅÅÅÅ-MM-DD] [till ÅÅÅÅ-MM-DD]``: the county's figures."""
-    if not person(event, services).is_admin:
+    rest = command.rest
+    if not ctx.person.is_admin:
         return [Reply(texts.ADMIN_ONLY, error_card(texts.ADMIN_ONLY))]
     try:
         dates = [date.fromisoformat(d) for d in _DATE.findall(rest)]
@@ -78,7 +76,7 @@ async def report(event: Event, rest: str, services: Services) -> list[Reply]:
     if len(bounds) == 1 and rest.lower().lstrip().startswith("till"):
         bounds.insert(0, None)  # "till 2026-11-30": up to that date
     since, until = (bounds + [None, None])[:2]
-    figures = await services.reports.report(since, until)
+    figures = await ctx.services.reports.report(since, until)
     view = ReportView(
         since=since.isoformat() if since else None, until=until.isoformat() if until else None,
         last_sweep_at=figures.last_sweep_at, total=ReportRow(**figures.total.as_dict()),

@@ -34,8 +34,9 @@ async def main(database_url: str, cms_url: str, webex_url: str, now: str) -> Non
         cms_timeout_seconds=5.0, video_domain="video.region.example", webex_token=TOKEN,
         webex_webhook_secret=SECRET, webex_api_url=webex_url, allowed_email_domains=(DOMAIN,), admins=("admin-1",),
     )
-    services = await open_services(settings, clock=ManualClock(datetime.fromisoformat(now)))
-    runner = web.AppRunner(create_app(services, [WebexAdapter(settings, workers=4)], reminders=True))
+    services = await open_services(settings, clock=ManualClock(datetime.fromisoformat(now)),
+                                   adapters=[WebexAdapter(settings, workers=4)])
+    runner = web.AppRunner(create_app(services, reminders=True))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

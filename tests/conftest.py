@@ -5,22 +5,21 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from dataclasses import dataclass
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.db import create_engine, upgrade
 from bot.runtime import Services, open_services
 from bot.simulators.cms import CmsSimulator
-from bot.dispatcher import Bot
-from handlers import build_router
 from tests.harness import Chat
-from bot.db import create_engine, upgrade
 
 POSTGRES_URL = os.environ.get(
     "DISTANSMOTE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -102,15 +101,29 @@ def make_settings(cms: RunningCms, database_url: str, **overrides: object) -> Se
 
 
 @pytest.fixture
-async def services(cms: RunningCms, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Services]:
-    """Services on SQLite and the CMS simulator, with a manual clock."""
+def memory_chat() -> Chat:
+    return Chat()
+
+
+async def open_with_chat(settings: Settings, clock: ManualClock) -> tuple[Services, Chat]:
+    """Services whose platform is the in-memory chat, installed into an app."""
+    chat = Chat()
+    services = await open_services(settings, clock=clock, adapters=[chat])
+    create_app(services)
+    return services, chat
+
+
+@pytest.fixture
+async def services(cms: RunningCms, tmp_path: Path, clock: ManualClock, memory_chat: Chat) -> AsyncIterator[Services]:
+    """Services on SQLite and the CMS simulator, with a manual clock and the in-memory chat."""
     settings = make_settings(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    opened = await open_services(settings, clock=clock)
+    opened = await open_services(settings, clock=clock, adapters=[memory_chat])
     yield opened
     await opened.close()
 
 
 @pytest.fixture
-def chat(services: Services) -> Chat:
-    """The in-memory chat platform on the real router and handlers."""
-    return Chat(Bot(build_router(), services))
+def chat(services: Services, memory_chat: Chat) -> Chat:
+    """The in-memory chat platform, installed into the app on the real router and handlers."""
+    create_app(services)
+    return memory_chat

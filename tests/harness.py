@@ -1,23 +1,29 @@
 """An in-memory chat platform: people type and click, the real router and handlers answer.
 
+It is an adapter written only against the public contract (``bot.core.adapter``), and like
+Microsoft Teams it cannot write to anyone first: what the bot sends on its own goes through the
+conversation reference stored with the person's last event, and nobody else can be reached.
+
 Clicking works on the card JSON the bot sent, as a chat client would: the button's
 ``Action.Submit.data`` is merged into the card's input values (Webex semantics).
 """
 
 from __future__ import annotations
 
-import unicodedata
+import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from aiohttp import web
 
 from bot.core import Actor, Conversation, Event, Platform, Reply
-from bot.db import Base
-from bot.dispatcher import Bot
-from bot.runtime import Services
+from bot.core.adapter import AdapterHost
+from bot.core.delivery import DeliveryGone
+
+log = logging.getLogger(__name__)
+DIRECT = "direct-"  # a 1:1 conversation's id: "direct-<person id>"
 
 
 @dataclass(frozen=True)
@@ -41,12 +47,22 @@ def _inputs(element: Any) -> Iterator[dict[str, Any]]:
 
 
 class Chat:
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
+    """``sent`` holds every reply delivered; ``pushed`` those the bot sent on its own."""
+
+    platform = Platform.MEMORY
+    ready = True
+
+    def __init__(self) -> None:
         self.sent: list[Sent] = []
+        self.pushed: list[Sent] = []
+        self._host: AdapterHost | None = None
+
+    def install(self, app: web.Application, host: AdapterHost) -> None:
+        self._host = host  # no routes: tests call deliver()
 
     async def deliver(self, event: Event) -> list[Reply]:
-        replies = await self.bot.handle(event)
+        assert self._host is not None, "install the chat first (create_app)"
+        replies = await self._host.dispatcher.handle(event)
         for reply in replies:
             if reply.direct or event.conversation.is_direct:
                 self.sent.append(Sent("direct", event.actor.id, reply))
@@ -54,12 +70,28 @@ class Chat:
                 self.sent.append(Sent(event.conversation.id, event.actor.id, reply))
         return replies
 
+    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+        assert self._host is not None
+        reference = await self._host.references.find(self.platform, person_key)
+        if reference is None or not reference.startswith(DIRECT):
+            raise DeliveryGone("no_reference")
+        for reply in replies:
+            sent = Sent("direct", reference.removeprefix(DIRECT), reply)
+            self.sent.append(sent)
+            self.pushed.append(sent)
+
+    async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
+        if "@" in identity:
+            log.warning("an admin listed by e-mail address cannot be written to first on this platform")
+            raise DeliveryGone("cannot_write_first")
+        await self.send_direct(f"{self.platform}:{identity}", replies)
+
     def event(self, actor: Actor, *, text: str | None = None, inputs: dict[str, str] | None = None,
               room: str | None = None, event_id: str | None = None) -> Event:
         return Event(
             platform=Platform.MEMORY, event_id=event_id or uuid.uuid4().hex, actor=actor,
-            conversation=Conversation(room or f"direct-{actor.id}", is_direct=room is None),
-            text=text, inputs=inputs or {},
+            conversation=Conversation(room or f"{DIRECT}{actor.id}", is_direct=room is None),
+            text=text, inputs=inputs or {}, reference=f"{DIRECT}{actor.id}",
         )
 
     async def say(self, actor: Actor, text: str, *, room: str | None = None) -> list[Reply]:
@@ -87,51 +119,3 @@ def last_card(replies: list[Reply]) -> dict[str, Any]:
     cards = [r.card for r in replies if r.card is not None]
     assert cards, f"no card among {[r.text for r in replies]}"
     return cards[-1]
-
-
-async def everything_stored(services: Services) -> str:
-    """Every value in every table, as one text to search for what must never be stored."""
-    async with services.sessions() as session:
-        rows = [row for table in Base.metadata.sorted_tables for row in await session.execute(select(table))]
-    return "\n".join(" ".join(map(str, row)) for row in rows)
-
-
-def strings_in(value: Any, *, keys: bool = True) -> Iterator[str]:
-    """Every string in a reply, a card or an API answer (keys too), however deeply nested."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if keys:
-                yield str(key)
-            yield from strings_in(item, keys=keys)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from strings_in(item, keys=keys)
-
-
-class _Reading(dict[int, str]):
-    """Each character as a reader sees it in a number, worked out once (``str.translate`` table)."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        if char.isspace() or char == "." or unicodedata.category(char) in ("Pd", "Cf"):
-            seen = ""
-        else:
-            seen = str(unicodedata.decimal(char, char))
-        self[code] = seen
-        return seen
-
-
-_READING = _Reading()
-
-
-def as_read(text: str) -> str:
-    """``text`` as a reader sees its numbers: whitespace, dashes, dots and invisible characters
-    gone, every digit form ASCII. Written apart from the guard's own, so a test does not trust it."""
-    return unicodedata.normalize("NFKC", text).translate(_READING)
-
-
-def shows_number(digits: str, *shown: Any) -> bool:
-    """Whether the number with these ten digits shows anywhere in ``shown``, in any spelling."""
-    return any(digits in as_read(text) for text in strings_in(shown))

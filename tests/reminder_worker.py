@@ -1,4 +1,4 @@
-"""A bot process for the process tests: one ReminderService on a database, and nothing else.
+"""A bot process for the process tests: the services on a database, with a platform that writes to a file.
 
     python tests/reminder_worker.py DATABASE_URL NOW MODE OUTFILE [LATENCY]
 
@@ -14,44 +14,50 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
 
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.core import Platform as CorePlatform
 from bot.core import Reply
-from bot.db import create_engine, sessionmaker
-from bot.services.cms import CmsClient
-from bot.services.meetings import MeetingService
-from bot.services.reminders import ReminderPlanner, ReminderService
-from cards.reminders import render
+from bot.runtime import open_services
 
 
 async def main(url: str, now: str, mode: str, outfile: str, latency: float) -> None:
-    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
-    clock = ManualClock(datetime.fromisoformat(now))
-    engine = create_engine(url)
-    sessions = sessionmaker(engine)
-    # Start reminders never call the CMS.
-    meetings = MeetingService(sessions, cast(CmsClient, None), clock, settings, ReminderPlanner(settings))
+    # Start reminders never call the CMS: its address goes nowhere.
+    settings = Settings(_env_file=None, database_url=url, cms_url="http://127.0.0.1:9/api/v1/",  # type: ignore[call-arg]
+                        cms_username="worker", cms_password="worker")
 
-    async def notify(platform: str, person_id: str, reply: Reply) -> None:
-        if mode == "block":
-            print("sending", flush=True)
-            await asyncio.Event().wait()
-        with open(outfile, "a", encoding="utf-8") as out:
-            out.write(reply.text + "\n")
-        if mode == "send-then-block":
-            print("sending", flush=True)
-            await asyncio.Event().wait()
-        await asyncio.sleep(latency)  # a platform's round trip
+    class Platform:
+        """Writes each reminder's text to ``outfile``; ``mode`` blocks before or after that."""
 
-    reminders = ReminderService(sessions, clock, settings, meetings, notify, render=render)
+        platform = CorePlatform.MEMORY
+        ready = True
+
+        def install(self, app: object, host: object) -> None:
+            pass
+
+        async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+            if mode == "block":
+                print("sending", flush=True)
+                await asyncio.Event().wait()
+            with open(outfile, "a", encoding="utf-8") as out:  # noqa: ASYNC230 - a line, as a platform's log
+                out.writelines(reply.text + "\n" for reply in replies)
+            if mode == "send-then-block":
+                print("sending", flush=True)
+                await asyncio.Event().wait()
+            await asyncio.sleep(latency)  # a platform's round trip
+
+        async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
+            await self.send_direct(identity, replies)
+
+    services = await open_services(settings, clock=ManualClock(datetime.fromisoformat(now)), adapters=[Platform()])
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    count = await reminders.run_due()
+    count = await services.reminders.run_due()
     print(f"done {count}", flush=True)
-    await engine.dispose()
+    await services.close()
 
 
 if __name__ == "__main__":

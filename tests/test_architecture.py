@@ -26,7 +26,8 @@ def _modules(*folders: str) -> list[Path]:
     return [p for folder in folders for p in (ROOT / folder).rglob("*.py")]
 
 
-@pytest.mark.parametrize("path", _modules("handlers", "cards", "bot/services"), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", _modules("handlers", "cards", "bot/services", "bot/core"),
+                         ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_platform_code_outside_the_adapters(path):
     for name in _imports(path):
         top = name.split(".")[0]
@@ -51,3 +52,48 @@ def test_tests_cannot_reach_beyond_loopback():
 
     with pytest.raises(Exception, match="(?i)socket|host"):
         socket.create_connection(("192.0.2.1", 80), timeout=1)
+
+
+def _imports_of(folder: str) -> list[tuple[Path, str]]:
+    return [(path, name) for path in _modules(folder) for name in _imports(path)]
+
+
+def test_adapters_import_no_service_and_not_the_app():
+    """An adapter is a guest: what it may call is given to it when it is installed (bot/core/adapter.py)."""
+    for path, name in _imports_of("bot/platforms"):
+        assert not name.startswith(("bot.services", "bot.app", "bot.runtime", "bot.dispatcher", "handlers")), \
+            f"{path} imports {name}"
+
+
+def test_the_dispatcher_imports_no_service():
+    for name in _imports(ROOT / "bot" / "dispatcher.py"):
+        assert not name.startswith(("bot.services", "bot.db", "bot.runtime", "bot.platforms")), name
+
+
+def test_the_core_imports_nothing_of_the_bot_but_itself_and_the_clock():
+    for path, name in _imports_of("bot/core"):
+        if name.startswith(("bot", "handlers", "cards")):
+            assert name.startswith("bot.core") or name == "bot.clock", f"{path} imports {name}"
+
+
+def test_handlers_do_not_import_the_store():
+    for path, name in _imports_of("handlers"):
+        assert not name.startswith("bot.db"), f"{path} imports {name}"
+
+
+def test_services_import_no_platform_and_no_app():
+    for path, name in _imports_of("bot/services"):
+        assert not name.startswith(("bot.platforms", "bot.app", "bot.runtime", "bot.scheduler")), \
+            f"{path} imports {name}"
+
+
+def test_the_scheduler_knows_no_adapter():
+    for name in _imports(ROOT / "bot" / "scheduler.py"):
+        assert not name.startswith(("bot.platforms", "bot.core.adapter")), name
+
+
+def test_the_in_memory_platform_is_written_against_the_public_adapter_contract_only():
+    """tests/harness.py: the contract and the neutral core, nothing behind them."""
+    for name in _imports(ROOT / "tests" / "harness.py"):
+        if name.startswith(("bot", "handlers", "cards")):
+            assert name in {"bot.core", "bot.core.adapter", "bot.core.delivery"}, name

@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import build_parser, main
 from bot.simulators.cms import CmsSimulator
-from bot.simulators.webex import WebexFake
+from tests.fakes.webex import WebexFake
 from tests.test_cli_webex import SECRET, TARGET, TOKEN, served_in_thread
 
 CMS_PASSWORD = "Vinter-2026!"
@@ -105,7 +105,8 @@ def test_check_finds_disabled_and_missing_webhooks_and_an_old_schema(monkeypatch
     assert "schema at migration 0001" in verdicts["database"] and "distansmote db upgrade" in verdicts["database"]
     assert verdicts["CMS"].startswith("OK ")
     assert verdicts["Webex webhooks"].startswith(
-        "FAIL Webex webhooks: messages/created disabled; attachmentActions/created missing; run `distansmote webex setup")
+        "FAIL Webex webhooks: messages/created disabled; attachmentActions/created missing; "
+        "run `distansmote webex setup")
 
 
 def test_commands_that_do_not_need_the_database_leave_no_database_file(monkeypatch, capsys, tmp_path, cms_url, webex):
@@ -141,7 +142,8 @@ def test_version(capsys):
     assert capsys.readouterr().out == f"distansmote {version('distansmote')}\n"
 
 
-def _parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+def _parsers(parser: argparse.ArgumentParser,
+             path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
     yield path, parser
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -156,7 +158,8 @@ def test_every_command_and_option_is_described_in_its_own_help(capsys):
         with pytest.raises(SystemExit):
             main([*path, "--help"])
         shown = capsys.readouterr().out
-        assert parser.description and len(parser.description) > 10 and " ".join(parser.description.split()[:3]) in " ".join(shown.split()), path
+        assert parser.description and len(parser.description) > 10, path
+        assert " ".join(parser.description.split()[:3]) in " ".join(shown.split()), path
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
                 assert all(choice.help for choice in action._choices_actions), path

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from bot.cli import main
-from bot.simulators.webex import WebexFake
+from tests.fakes.webex import WebexFake
 from tests.processes import stop
 
 REPO = Path(__file__).resolve().parents[1]

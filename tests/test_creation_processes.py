@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import Meeting, RoomCreation, create_engine, sessionmaker
-from bot.simulators.webex import Delivery, WebexFake
 from cards import texts
+from tests.fakes.webex import Delivery, WebexFake
 from tests.harness import submission
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from bot.app import SERVICES
 from bot.demo import demo_parts
 from bot.services.meetings import Person
 from bot.services.validation import MeetingTimes
-from cards import reminders as wording
+from cards import texts as wording
 
 ANNA = "demo-anna"
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # 13:00 in Stockholm

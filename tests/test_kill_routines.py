@@ -16,15 +16,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.clock import ManualClock
+from bot.clock import Alarm, ManualClock
 from bot.config import Settings
 from bot.db import Meeting, Reminder, RoomCreation, create_engine, sessionmaker
 from bot.services.cms import CmsClient
 from bot.services.meetings import CDR_TAG_PREFIX, LIVE_STATES
 from bot.services.reconciler import reconcile
-from bot.services.reminders import ReminderPlanner
-from bot.simulators.webex import SentMessage, WebexFake
+from bot.services.reminder_rows import ReminderPlanner
 from cards import texts
+from tests.fakes.webex import SentMessage, WebexFake
 from tests.harness import submission
 from tests.test_creation_processes import DOMAIN, NOW, RESTART_WITHIN, SECRET, TOKEN, BotProcess, _until
 
@@ -82,7 +82,7 @@ async def _check_invariants(database_url: str, cms: Any, at: Any) -> None:
         assert ours == {m.space_id for m in live}, "no orphan room, no meeting without its room"
         assert creations <= {"created", "abandoned"}, "no creation left half-done"
         settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
-        planned = {m.id: len(ReminderPlanner(settings).reminders_for(m)) for m in live}
+        planned = {m.id: len(ReminderPlanner(settings, Alarm()).reminders_for(m)) for m in live}
         assert reminders == planned, "no lost reminder"
         client = CmsClient(cms.url, "api", "simulator")
         try:  # the sweep, an hour and more later: nothing left to reconcile

@@ -33,7 +33,7 @@ from bot.clock import ManualClock
 from bot.core import CARD_VERSION
 from bot.db import Meeting, MeetingState, Recipient
 from bot.demo import DemoParts, demo_parts
-from bot.platforms.demo import DEMO_USERS, HIDDEN_TEXT
+from bot.platforms.demo import DEMO_USERS
 from cards import texts
 from cards.actions import (
     AddRecipient,
@@ -45,7 +45,8 @@ from cards.actions import (
     MarkSent,
     ShowInvitation,
 )
-from tests.harness import everything_stored, shows_number, strings_in
+from tests.reading import shows_number, strings_in
+from tests.store import everything_stored
 from tests.strategies import identity_numbers
 
 # A fixed profile: the same cases on every run and machine, no time limit per case (the machine
@@ -301,7 +302,7 @@ def test_commands(app_round: tuple[asyncio.Runner, Round]) -> None:
             if app.refused_by_the_api(status, answer, [text], blank=all(c.isspace() for c in text)):
                 return
             if number is not None:
-                assert answer["messages"][0]["text"] == HIDDEN_TEXT
+                assert answer["messages"][0]["text"] == texts.DEMO_HIDDEN_TEXT
             await app.check(status, answer, number=number)
 
         runner.run(run())

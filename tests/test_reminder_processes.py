@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.db import Meeting, Reminder, ReminderAttempt, create_engine, sessionmaker, upgrade
-from bot.services.reminders import BATCH, CLAIM_LOOPS, START, new_reminder
+from bot.services.reminder_rows import START, new_reminder
+from bot.services.reminders import BATCH, CLAIM_LOOPS
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = ROOT / "tests" / "reminder_worker.py"

@@ -12,14 +12,14 @@ import pytest
 from bot.cli import main
 from bot.clock import ManualClock
 from bot.core import Actor
-from bot.dispatcher import Bot
-from bot.runtime import Services, open_services
+from bot.runtime import Services
+from bot.services.auto_delete import AUTO_DELETE_RULE
 from bot.services.meetings import Person, cdr_tag
-from bot.services.reminders import AUTO_DELETE_RULE, SYSTEM, sweep
+from bot.services.reminder_rows import SYSTEM
+from bot.services.sweep import sweep
 from bot.services.validation import MeetingTimes
 from cards import texts
-from handlers import build_router
-from tests.conftest import RunningCms, make_settings
+from tests.conftest import RunningCms, make_settings, open_with_chat
 from tests.harness import Chat, last_card
 
 NURSE = Person(key="memory:nurse-1", name="Nina Sjuksköterska")
@@ -37,6 +37,7 @@ class Seeded:
     services: Services
     clock: ManualClock
     database_url: str
+    chat: Chat
 
 
 async def seed(services: Services, clock: ManualClock, cms: RunningCms) -> None:
@@ -98,10 +99,10 @@ EXPECTED = {
 
 @pytest.fixture
 async def seeded(cms: RunningCms, database_url: str, clock: ManualClock):
-    services = await open_services(make_settings(cms, database_url), clock=clock)
+    services, chat = await open_with_chat(make_settings(cms, database_url), clock)
     try:
         await seed(services, clock, cms)
-        yield Seeded(services, clock, database_url)
+        yield Seeded(services, clock, database_url, chat)
     finally:
         await services.close()
 
@@ -147,7 +148,7 @@ def test_cli_report_refuses_a_period_backwards(capsys: pytest.CaptureFixture[str
 
 
 async def test_rapport_for_admins_and_overdue_rooms_in_status(seeded: Seeded):
-    chat = Chat(Bot(build_router(), seeded.services))
+    chat = seeded.chat
     card = last_card(await chat.say(ADMIN_ACTOR, "/distansmöte rapport från 2026-11-25"))
     body = card["body"]
     headings = [e["text"] for e in body if e.get("weight") == "Bolder" and e.get("size") != "Large"]
@@ -170,7 +171,7 @@ async def test_rapport_for_admins_and_overdue_rooms_in_status(seeded: Seeded):
 
 
 async def test_rapport_is_for_admins_and_wants_dates_it_understands(seeded: Seeded):
-    chat = Chat(Bot(build_router(), seeded.services))
+    chat = seeded.chat
     nurse = Actor(id="nurse-1", name="Nina Sjuksköterska")
     assert (await chat.say(nurse, "/distansmöte rapport"))[0].text == texts.ADMIN_ONLY
     assert (await chat.say(ADMIN_ACTOR, "/distansmöte rapport förra månaden"))[0].text == texts.REPORT_DATES_INVALID

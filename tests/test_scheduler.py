@@ -6,17 +6,19 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import create_app
-from bot.core import Platform, Reply
-from bot.scheduler import SCHEDULER, ReminderScheduler, adapter_notify
+from bot.core import Platform, Reply, split_person_key
+from bot.core.delivery import DeliveryFailed, Outbox
+from bot.runtime import open_services
+from bot.scheduler import SCHEDULER, ReminderScheduler
 from bot.services.meetings import Person
-from bot.services.reminders import DeliveryFailed
 from bot.services.validation import MeetingTimes
-from cards import reminders as wording
-from tests.services.test_reminders import Outbox
+from cards import texts as wording
+from tests.conftest import make_settings
 
 NURSE = Person(key="memory:nurse-1", name="Nina")
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -24,17 +26,38 @@ START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 class RecordingAdapter:
     platform = Platform.MEMORY
+    ready = True
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, Reply]] = []
         self.arrived = asyncio.Event()
 
-    def install(self, app) -> None:  # no routes: it only sends
+    def install(self, app, host) -> None:  # no routes: it only sends
         pass
 
-    async def send_direct(self, person_id: str, reply: Reply) -> None:
-        self.sent.append((person_id, reply))
+    async def send_direct(self, person_key: str, replies) -> None:
+        await self.send_to_identity(split_person_key(person_key)[1], replies)
+
+    async def send_to_identity(self, identity: str, replies) -> None:
+        self.sent.extend((identity, reply) for reply in replies)
         self.arrived.set()
+
+    def texts(self) -> list[str]:
+        return [reply.text for _, reply in self.sent]
+
+
+@pytest.fixture
+def adapter() -> RecordingAdapter:
+    return RecordingAdapter()
+
+
+@pytest.fixture
+async def services(cms, tmp_path, clock, adapter):
+    """Services whose platform can write to anyone first, as Webex can."""
+    opened = await open_services(make_settings(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"), clock=clock,
+                                 adapters=[adapter])
+    yield opened
+    await opened.close()
 
 
 async def _meeting(services, n: int = 0):
@@ -48,7 +71,7 @@ def _real(services, due: datetime) -> datetime:
 
 
 async def test_the_timer_holds_only_timers_in_memory(services):
-    scheduler = ReminderScheduler(services, ["memory"])
+    scheduler = ReminderScheduler(services)
     scheduler.start()
     try:
         timer = scheduler._timer
@@ -61,11 +84,10 @@ async def test_the_timer_holds_only_timers_in_memory(services):
         await scheduler.stop()
 
 
-async def test_planning_a_meeting_arms_the_wake_up_and_a_tick_re_arms_it(services, clock):
-    scheduler = ReminderScheduler(services, ["memory"])
+async def test_planning_a_meeting_arms_the_wake_up_and_a_tick_re_arms_it(services, clock, adapter):
+    scheduler = ReminderScheduler(services)
     scheduler.start()
-    outbox = Outbox()
-    services.reminders.deliver_through(outbox)
+    outbox = adapter
     try:
         await _meeting(services)
         wake = scheduler._timer.get_job("wake").next_run_time
@@ -83,11 +105,11 @@ async def test_planning_a_meeting_arms_the_wake_up_and_a_tick_re_arms_it(service
         await scheduler.stop()
 
 
-async def test_the_app_starts_the_timer_which_sends_what_fell_due_through_the_adapter(services, clock, aiohttp_client):
+async def test_the_app_starts_the_timer_which_sends_what_fell_due_through_the_adapter(
+        services, clock, aiohttp_client, adapter):
     await _meeting(services)
     clock.set(START - timedelta(minutes=30))  # the bot was down when the first reminder fell due
-    adapter = RecordingAdapter()
-    app = create_app(services, [adapter], reminders=True)
+    app = create_app(services, reminders=True)
     client = await aiohttp_client(app)
     await asyncio.wait_for(adapter.arrived.wait(), timeout=10)  # the start-up poll, not a sleep
     [(person, reply)] = adapter.sent
@@ -97,22 +119,19 @@ async def test_the_app_starts_the_timer_which_sends_what_fell_due_through_the_ad
     assert not app[SCHEDULER]._timer.running
 
 
-async def test_the_daily_sweep_tells_the_admins_about_orphaned_rooms(services, cms):
+async def test_the_daily_sweep_tells_the_admins_about_orphaned_rooms(services, cms, adapter):
     await services.cms.create_space(name="HC Glömd 7", uri="hc.glomd.7", call_id="918273645",
                                     cdr_tag=f"distansmote:{uuid.uuid4()}")
     await _meeting(services)  # a live room: not an orphan
-    adapter = RecordingAdapter()
-    services.reminders.deliver_through(adapter_notify({"memory": adapter}))
-    await ReminderScheduler(services, ["memory"]).daily_sweep()
+    await ReminderScheduler(services).daily_sweep()
     [(person, reply)] = adapter.sent
     assert person == "admin-1"
     assert "HC Glömd 7" in str(reply.card) and "HC Torsås 1" not in str(reply.card)
 
 
 async def test_a_platform_without_an_adapter_is_a_temporary_failure():
-    notify = adapter_notify({})
     try:
-        await notify("teams", "someone", Reply("x"))
+        await Outbox([]).send("teams:someone", [Reply("x")])
     except DeliveryFailed as exc:
         assert exc.code == "no_adapter"
     else:
@@ -125,15 +144,13 @@ async def test_two_instances_send_one_daily_report(cms, postgres_url, clock):
     from bot.runtime import open_services
     from tests.conftest import make_settings
 
-    instances = [await open_services(make_settings(cms, postgres_url), clock=clock) for _ in range(2)]
+    adapters = [RecordingAdapter() for _ in range(2)]
+    instances = [await open_services(make_settings(cms, postgres_url), clock=clock, adapters=[adapter])
+                 for adapter in adapters]
     try:
         await instances[0].cms.create_space(name="HC Glömd 7", uri="hc.glomd.7", call_id="918273645",
                                             cdr_tag=f"distansmote:{uuid.uuid4()}")
-        adapters = [RecordingAdapter() for _ in instances]
-        schedulers = []
-        for services, adapter in zip(instances, adapters, strict=True):
-            services.reminders.deliver_through(adapter_notify({"memory": adapter}))
-            schedulers.append(ReminderScheduler(services, ["memory"]))
+        schedulers = [ReminderScheduler(services) for services in instances]
         await asyncio.gather(*(scheduler.daily_sweep() for scheduler in schedulers))
         for scheduler in schedulers:  # a later timer the same day (a clock a minute off, a restart)
             await scheduler.daily_sweep()
@@ -153,12 +170,11 @@ async def test_two_instances_send_one_daily_report(cms, postgres_url, clock):
 async def test_a_failed_daily_sweep_is_not_recorded_as_done(cms, tmp_path, clock):
     from tests.services.test_meetings import _open
 
-    services = await _open(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", clock)
+    adapter = RecordingAdapter()
+    services = await _open(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", clock, adapters=[adapter])
     await services.cms.create_space(name="HC Glömd 7", uri="hc.glomd.7", call_id="918273645",
                                     cdr_tag=f"distansmote:{uuid.uuid4()}")
-    adapter = RecordingAdapter()
-    services.reminders.deliver_through(adapter_notify({"memory": adapter}))
-    scheduler = ReminderScheduler(services, ["memory"])
+    scheduler = ReminderScheduler(services)
     try:
         cms.simulator.fail_next(503, count=3)  # every attempt of the first run
         await scheduler.daily_sweep()

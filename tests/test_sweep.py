@@ -12,11 +12,12 @@ from bot.cli import build_parser
 from bot.db import AuditRecord, Meeting
 from bot.runtime import open_services
 from bot.services.meetings import Person
-from bot.services.reminders import sweep
+from bot.services.sweep import sweep
 from bot.services.validation import MeetingTimes
 from cards import texts
 from tests.conftest import make_settings
 from tests.services.test_meetings import fast_cms
+from tests.store import audit_trail
 
 NURSE = Person(key="memory:nurse-1", name="Nina")
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -53,7 +54,7 @@ async def test_sweep_lists_then_deletes_only_orphans_and_audits_each(cms, databa
                                                                       AuditRecord.action == "deleted")))
         assert {(a.space_id, a.action, a.detail) for a in audits} == {
             (forgotten.space_id, "deleted", "orphan"), (unknown, "deleted", "orphan")}
-        assert ("sweep", "deleted") in {(a.actor, a.action) for a in await services.meetings.audit_trail(forgotten.id)}
+        assert ("sweep", "deleted") in {(a.actor, a.action) for a in await audit_trail(services, forgotten.id)}
     finally:
         await services.close()
 
@@ -66,15 +67,14 @@ def test_the_sweep_command_parses():
 
 async def test_the_daily_sweep_deletes_the_bots_unclaimed_rooms_after_an_hour_and_reports_them(
         cms, database_url, clock, caplog):
-    from bot.core import Platform
-    from bot.scheduler import ReminderScheduler, adapter_notify
+    from bot.scheduler import ReminderScheduler
     from bot.services.meetings import MeetingError
     from tests.test_scheduler import RecordingAdapter
 
-    services = await open_services(make_settings(cms, database_url), clock=clock, cms=fast_cms(cms, timeout=0.2))
     adapter = RecordingAdapter()
-    services.reminders.deliver_through(adapter_notify({Platform.MEMORY: adapter}))
-    daily = ReminderScheduler(services, [Platform.MEMORY])
+    services = await open_services(make_settings(cms, database_url), clock=clock, cms=fast_cms(cms, timeout=0.2),
+                                   adapters=[adapter])
+    daily = ReminderScheduler(services)
     times = MeetingTimes(START, START + timedelta(hours=1))
     try:
         live = await services.meetings.create(platform="memory", creator=NURSE, unit="HC Torsås",

@@ -1,8 +1,9 @@
 """The local demo platform: a 1:1 chat with the bot per demo user, in a web page.
 
-It is the third adapter beside Webex and Teams: a typed text or a card submission becomes the
-same neutral :class:`~bot.core.Event`, goes through ``app[BOT].handle``, and the replies are
-kept in an in-memory conversation that the page long-polls. The caller binds it to 127.0.0.1.
+It is the third adapter beside Webex and Teams (``bot.core.adapter``): a typed text or a card
+submission becomes the same neutral :class:`~bot.core.Event`, goes to the dispatcher, and the
+replies are kept in an in-memory conversation that the page long-polls. The caller binds it to
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import Annotated, Any, Literal, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from bot.app import BOT
-from bot.core import Actor, Conversation, Event, Platform, Reply
+from bot.core import Actor, Conversation, Event, Platform, Reply, split_person_key
+from bot.core.adapter import AdapterHost
+from bot.core.delivery import DeliveryGone
 from bot.platforms.http import BodyRefused, parse_json, read_body
-from bot.services.privacy import contains_personal_number
+from cards import texts
 
 STATIC_DIR = Path(__file__).with_name("static")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -58,16 +60,10 @@ STATIC_FILES = {
 }
 # What the side panel shows of a room; the rest of the simulator's record stays behind.
 ROOM_FIELDS = ("id", "name", "uri", "callId", "inCall")
-# What the page shows instead of a typed personnummer: the demo keeps no copy of one either.
-HIDDEN_TEXT = "(Meddelandet visas inte: det innehöll ett personnummer.)"
 
 
 class DemoSetupError(RuntimeError):
     """Something the demo needs is missing; the message says how to get it."""
-
-
-class UnknownDemoUser(LookupError):
-    """``send_direct`` to a person who is not one of the demo users."""
 
 
 @dataclass(frozen=True)
@@ -158,13 +154,13 @@ class Conversations:
         messages = self._messages[user_id]
         return messages[bisect_right(messages, after, key=attrgetter("id")):]
 
-    async def wait_after(self, user_id: str, after: int, timeout: float) -> list[ChatMessage]:
-        """Messages newer than ``after``; waits up to ``timeout`` seconds for the first one."""
+    async def wait_after(self, user_id: str, after: int, seconds: float) -> list[ChatMessage]:
+        """Messages newer than ``after``; waits up to ``seconds`` for the first one."""
         async with self._changed:
             try:
                 await asyncio.wait_for(
                     self._changed.wait_for(lambda: self._closing or bool(self.after(user_id, after))),
-                    timeout,
+                    seconds,
                 )
             except TimeoutError:
                 pass
@@ -284,8 +280,10 @@ class DemoAdapter:
         # Looked up now so that a missing `npm ci` stops start-up, not the first page load.
         self._adaptivecards_js = adaptivecards_js or find_adaptivecards_js()
         self.conversations = Conversations(self._users)
+        self._host: AdapterHost | None = None
 
-    def install(self, app: web.Application) -> None:
+    def install(self, app: web.Application, host: AdapterHost) -> None:
+        self._host = host
         app.middlewares.append(only_local_hosts)  # the demo runs alone: every route is its own
         app.router.add_get("/", self._page)
         app.router.add_get("/static/{name}", self._static)
@@ -297,10 +295,17 @@ class DemoAdapter:
         app.router.add_get("/api/demo/rooms", self._api(self._list_rooms))
         app.on_shutdown.append(self._on_shutdown)
 
-    async def send_direct(self, person_id: str, reply: Reply) -> None:
-        if person_id not in self._users:
-            raise UnknownDemoUser("not a demo user")
-        await self._post_reply(person_id, reply)
+    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+        # Every demo user's chat is known from the start: no stored reference is needed.
+        await self.send_to_identity(split_person_key(person_key)[1], replies)
+
+    async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
+        user = self._users.get(identity) or next(
+            (u for u in self._users.values() if u.email.casefold() == identity.casefold()), None)
+        if user is None:
+            raise DeliveryGone("not_a_demo_user")
+        for reply in replies:
+            await self._post_reply(user.id, reply)
 
     # -- page and files -----------------------------------------------------------------------
 
@@ -347,23 +352,25 @@ class DemoAdapter:
         body = _validated(TypedMessage, await _read_json(request))
         user = self._user(body.user)
         mark = self.conversations.last_id
-        shown = HIDDEN_TEXT if contains_personal_number(body.text) else body.text
+        assert self._host is not None
+        shown = texts.DEMO_HIDDEN_TEXT if self._host.guard([body.text]) else body.text
         await self.conversations.append(user.id, "user", shown)
-        return await self._handle(request, user, mark, text=body.text)
+        return await self._handle(user, mark, text=body.text)
 
     async def _submit(self, request: web.Request) -> dict[str, Any]:
         body = _validated(CardSubmission, await _read_json(request))
         user = self._user(body.user)
-        return await self._handle(request, user, self.conversations.last_id, inputs=body.inputs)
+        return await self._handle(user, self.conversations.last_id, inputs=body.inputs)
 
-    async def _handle(self, request: web.Request, user: DemoUser, mark: int, *, text: str | None = None,
+    async def _handle(self, user: DemoUser, mark: int, *, text: str | None = None,
                       inputs: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Send the event through the bot; answer with the user's messages since ``mark``."""
         event = Event(
             platform=Platform.DEMO, event_id=str(uuid.uuid4()), actor=user.actor,
             conversation=user.conversation, text=text, inputs=dict(inputs or {}),
         )
-        for reply in await request.app[BOT].handle(event):
+        assert self._host is not None
+        for reply in await self._host.dispatcher.handle(event):
             # Every demo chat is 1:1, so a direct reply and an answer land in the same place.
             await self._post_reply(user.id, reply)
         return {"messages": [m.as_json() for m in self.conversations.after(user.id, mark)]}

@@ -30,19 +30,19 @@ class BodyRefused(Exception):
         self.outcome = outcome
 
 
-async def read_body(request: web.Request, *, limit: int, timeout: float = BODY_TIMEOUT_SECONDS) -> bytes:
-    """The raw body, read within ``timeout`` seconds and not past ``limit`` bytes."""
+async def read_body(request: web.Request, *, limit: int, within: float = BODY_TIMEOUT_SECONDS) -> bytes:
+    """The raw body, read within ``within`` seconds and not past ``limit`` bytes."""
     if request.content_length is not None and request.content_length > limit:
         raise BodyRefused(413, "request body too large", "too_large")
     body = bytearray()
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             async for chunk in request.content.iter_any():
                 body += chunk
                 if len(body) > limit:
                     raise BodyRefused(413, "request body too large", "too_large")
     except TimeoutError:
-        log.info("request body not received within %.0f s (%s)", timeout, request.path)
+        log.info("request body not received within %.0f s (%s)", within, request.path)
         raise BodyRefused(408, "request body too slow", "too_slow") from None
     except (ConnectionError, HttpProcessingError):
         # Nobody is left to read an answer; the server drops the connection quietly.

@@ -1,8 +1,9 @@
 """Async client for the Cisco Meeting Server REST API.
 
-The contract is ``shared/contracts/cms.md``: Basic auth, form-encoded requests, XML answers,
-errors as ``<failureDetails>`` bodies. Exception texts and logs never carry credentials or
-a room's secret; logs name the method, the path (never query values) and the status.
+As the Cisco Meeting Server API Reference Guide describes it (cisco.com, CMS 3.x): Basic auth,
+form-encoded requests, XML answers, errors as ``<failureDetails>`` bodies. Exception texts and
+logs never carry credentials or a room's secret; logs name the method, the path (never query
+values) and the status.
 """
 
 from __future__ import annotations
@@ -118,8 +119,9 @@ class CmsGuard:
 
     At most ``concurrency`` requests go to CMS at once, and ``waiting`` more wait for their turn;
     any more wait at most ``slow_after`` seconds (a burst on a CMS that answers at once) and are
-    refused at once while CMS is slow (a request has been out longer than ``slow_after``). After ``failures`` requests in a row found CMS unavailable (no
-    answer in time, no connection, busy after retries) the circuit opens: requests are refused at
+    refused at once while CMS is slow (a request has been out longer than ``slow_after``). After
+    ``failures`` requests in a row found CMS unavailable (no answer in time, no connection, busy
+    after retries) the circuit opens: requests are refused at
     once for ``cool_down`` seconds; then one request tries (half-open), and its answer closes the
     circuit while its failure opens it again. ``now`` is a monotonic clock in seconds.
     """

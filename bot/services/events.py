@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.clock import Clock
 from bot.db import InboundEvent
 from bot.services.group_insert import GroupInsert
-
 
 # Platforms redeliver within minutes; a month covers any replay worth refusing.
 KEEP_EVENT_IDS = timedelta(days=30)
@@ -21,7 +21,7 @@ class InboundEvents:
         engine: AsyncEngine = sessions.kw["bind"]
         self._sessions = sessions
         # Once per event, from several workers at once: one statement for all that arrive together.
-        self._keys = GroupInsert(engine, InboundEvent.__table__)
+        self._keys = GroupInsert(engine, cast(Table, InboundEvent.__table__))
         self._clock = clock
 
     async def first_time(self, key: str) -> bool:

@@ -120,6 +120,7 @@ class GroupInsert:
             if self._connection is None:
                 self._connection = await self._connect()
             driver = (await self._connection.get_raw_connection()).driver_connection
+            assert driver is not None  # a connection just taken from the pool has its driver's
             try:
                 records = await driver.fetch(sql, *values)
             except Exception:

@@ -1,6 +1,6 @@
 """Inbound work kept in the store, so that a webhook is answered at once and nothing accepted is lost.
 
-The pattern of ``contracts/security-and-scheduling.md`` §2: verify → ``INSERT … ON CONFLICT DO
+A transactional inbox: verify → ``INSERT … ON CONFLICT DO
 NOTHING`` keyed on the platform's event id (a redelivery adds nothing) → answer 200 → a bounded
 set of workers processes the job (platform calls, the bot) and marks it finished.
 
@@ -32,15 +32,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Integer, Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
+from bot.core.adapter import GiveUp, Guard, HoldsPersonalNumber, RetryLater
 from bot.db import InboundJob, is_transient
 from bot.logs import bind_request
 from bot.services.group_insert import GroupInsert
@@ -59,6 +60,7 @@ MAX_ATTEMPTS = 10
 BACKOFF_SECONDS = 2.0  # before the second attempt; doubled for each further one
 MAX_BACKOFF_SECONDS = 300.0
 POLL_SECONDS = 2.0
+EMPTY = "{}"
 RECORD_AFTER = 0.5  # seconds a finished job may wait to be recorded with others
 KEEP_FINISHED = timedelta(days=2)  # finished rows go on deduping redeliveries this long
 PURGE_EVERY = 3600.0
@@ -67,31 +69,16 @@ _job = InboundJob.__table__.c
 # Pending (not before ``lease_until`` when handed back after a failure), or running on a lease that ended.
 _OPEN = and_(_job.state.in_((PENDING, RUNNING)),
              or_(_job.lease_until.is_(None), _job.lease_until < bindparam("b_now")))
+# A finished job keeps its key (a redelivery is still recognised) and nothing of what it carried.
 _FINISH = (update(InboundJob)
            .where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
-           .values(state=bindparam("b_state"), lease_until=None, finished_at=bindparam("b_now")))
+           .values(state=bindparam("b_state"), lease_until=None, finished_at=bindparam("b_now"), payload=EMPTY))
 _RETRY = (update(InboundJob).where(_job.key == bindparam("b_key"), _job.state == RUNNING)
           .values(state=PENDING, lease_until=bindparam("b_not_before")))
 _RENEW = (update(InboundJob).where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
           .values(lease_until=bindparam("b_lease")))
 _HAND_BACK = (update(InboundJob).where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
               .values(state=PENDING, lease_until=None))
-
-
-class RetryLater(Exception):
-    """Raised by a job's work after a transient failure: run it again later, not done.
-
-    ``after``: at least this many seconds (a platform's ``Retry-After``). The message is logged:
-    name the failure, never the content.
-    """
-
-    def __init__(self, reason: str, *, after: float | None = None) -> None:
-        super().__init__(reason)
-        self.after = after
-
-
-class GiveUp(Exception):
-    """Raised by a job's work that cannot succeed and has said why in the log: failed, not done."""
 
 
 def backoff(attempts: int) -> float:
@@ -115,7 +102,7 @@ class InboundJobs:
 
     def __init__(self, engine: AsyncEngine, clock: Clock, platform: str, *, lease: timedelta = LEASE) -> None:
         self._engine = engine
-        self._rows = GroupInsert(engine, InboundJob.__table__)
+        self._rows = GroupInsert(engine, cast(Table, InboundJob.__table__))
         self._clock = clock
         self._platform = platform
         self._lease = lease
@@ -159,8 +146,8 @@ class InboundJobs:
                                                   for key, seconds in retry])
             if not limit:
                 return []
-            rows = (await connection.execute(
-                self._claim, {"b_now": now, "b_limit": limit, "b_lease": now + self._lease})).all()
+            rows = list((await connection.execute(
+                self._claim, {"b_now": now, "b_limit": limit, "b_lease": now + self._lease})).all())
         rows.sort(key=lambda row: row.received_at)
         return [Job(row.key, json.loads(row.payload), row.attempts) for row in rows]
 
@@ -175,14 +162,6 @@ class InboundJobs:
         if keys:
             async with self._engine.begin() as connection:
                 await connection.execute(_HAND_BACK, {"b_keys": list(keys)})
-
-    async def open_count(self) -> int:
-        """Jobs pending, or running under a lease."""
-        async with self._engine.connect() as connection:
-            count = await connection.scalar(
-                select(func.count()).select_from(InboundJob)
-                .where(_job.platform == self._platform, _job.state.in_((PENDING, RUNNING))))
-        return int(count or 0)
 
     async def purge(self, keep: timedelta = KEEP_FINISHED) -> int:
         """Delete finished jobs older than ``keep``."""
@@ -292,7 +271,7 @@ class JobWorkers:
             cancelled = [key for key, task in self._active.items() if task.cancelled()]
             await self._record(0, self._take_finished())
             await self._jobs.hand_back(cancelled)
-        except Exception:  # noqa: BLE001 - their leases run out by themselves
+        except Exception:
             log.exception("inbound jobs could not be recorded at shutdown")
         await self._jobs.close()
 
@@ -330,7 +309,7 @@ class JobWorkers:
                 except asyncio.CancelledError:
                     self._finished = finished + self._finished  # stop() records them
                     raise
-                except Exception:  # noqa: BLE001 - the store is away: keep what we have, try again
+                except Exception:
                     log.exception("inbound jobs could not be claimed")
                     self._finished = finished + self._finished
                     self._record_by = loop.time() + self._poll_seconds
@@ -381,7 +360,7 @@ class JobWorkers:
                 self._finish(job.key, RETRY, delay)
         except GiveUp:
             self._finish(job.key, FAILED)
-        except Exception:  # noqa: BLE001 - a job must end, not take the worker with it
+        except Exception:
             log.exception("an inbound job failed unexpectedly")
             self._finish(job.key, FAILED)
         else:
@@ -400,14 +379,70 @@ class JobWorkers:
     async def _renew(self) -> None:
         try:
             await self._jobs.renew([key for key, task in self._active.items() if not task.done()])
-        except Exception:  # noqa: BLE001 - tried again in RENEW_SECONDS, well within the lease
+        except Exception:
             log.exception("inbound job leases could not be renewed")
 
     async def _purge(self) -> None:
         try:
             removed = await self._jobs.purge()
-        except Exception:  # noqa: BLE001 - tried again at the next purge
+        except Exception:
             log.exception("finished inbound jobs could not be purged")
             return
         if removed:
             log.info("%d finished inbound jobs purged", removed)
+
+
+class StoredQueue:
+    """An adapter's inbound queue (``bot.core.adapter.InboundQueue``): the store and its workers.
+
+    Nothing that holds a personal identity number is stored: ``guard`` sees every text of a
+    payload first (``HoldsPersonalNumber``), and a finished job's payload is cleared.
+    """
+
+    def __init__(self, engine: AsyncEngine, clock: Clock, platform: str,
+                 process: Callable[[dict[str, Any]], Awaitable[None]], *, workers: int, guard: Guard) -> None:
+        self._jobs = InboundJobs(engine, clock, platform)
+        self._process = process
+        self._guard = guard
+        self._workers = JobWorkers(self._jobs, self._run, size=workers)
+
+    def start(self) -> None:
+        self._workers.start()
+
+    async def accept(self, key: str, payload: Mapping[str, Any]) -> bool:
+        """Store the job (a redelivery adds none); to a free worker at once, else it waits in the store."""
+        if self._guard(_texts(payload)):
+            raise HoldsPersonalNumber("an inbound event with a personal identity number was not stored")
+        job = Job(key, dict(payload), attempts=1)
+        leased = self._workers.reserve()
+        try:
+            added = await self._jobs.add(job.key, job.payload, leased=leased)
+        except Exception as exc:  # noqa: BLE001 - not stored means not accepted: the platform delivers it again
+            # The error's name only: a database error may quote the row.
+            log.error("an inbound event could not be stored: %s", type(exc).__name__)
+            added = None
+        if leased:
+            self._workers.run(job if added else None)
+        elif added:
+            self._workers.notify()
+        return added is not None
+
+    async def drain(self) -> None:
+        await self._workers.drain()
+
+    async def stop(self, grace: float) -> None:
+        await self._workers.stop(grace)
+
+    async def _run(self, job: Job) -> None:
+        await self._process(job.payload)
+
+
+def _texts(value: object) -> list[str]:
+    """Every string in a JSON-like value, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [text for key, item in value.items() for text in (*_texts(key), *_texts(item))]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _texts(item)]
+    return []

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.core.problems import Refused
 from bot.db import (
     AuditRecord,
     Channel,
@@ -62,12 +63,8 @@ _ROW_LOCK = {"key_share": True}
 LIVE_STATES = (MeetingState.CREATED, MeetingState.INVITED, MeetingState.ENDED)
 
 
-class MeetingError(Exception):
-    """A refusal with a code; ``cards.texts`` words it for staff."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class MeetingError(Refused):
+    """A step of the routine refused, with a code (``bot.core.problems.Problem``)."""
 
 
 @dataclass(frozen=True)
@@ -322,7 +319,7 @@ class MeetingService:
                             update(RoomCreation).where(RoomCreation.meeting_id == creation.meeting_id,
                                                        RoomCreation.state == CREATING)
                             .values(lease_until=self._clock.now() + CREATION_LEASE))
-                except Exception:  # noqa: BLE001 - tried again; two may fail within the lease
+                except Exception:
                     log.exception("room creation lease could not be renewed")
 
         renewing = asyncio.create_task(renew())
@@ -446,13 +443,6 @@ class MeetingService:
             )
             return list(rows)
 
-    async def audit_trail(self, meeting_id: str) -> list[AuditRecord]:
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                select(AuditRecord).where(AuditRecord.meeting_id == meeting_id).order_by(AuditRecord.id)
-            )
-            return list(rows)
-
     # -- forwarding and confirmations ---------------------------------------------------------
 
     async def add_recipient(self, meeting_id: str, person: Person, label: str, channel: Channel) -> Meeting:
@@ -504,7 +494,8 @@ class MeetingService:
         return meeting
 
     async def _editable(self, session: AsyncSession, meeting_id: str, person: Person) -> Meeting:
-        meeting = await session.get(Meeting, meeting_id, with_for_update=_ROW_LOCK) if _looks_like_id(meeting_id) else None
+        meeting = (await session.get(Meeting, meeting_id, with_for_update=_ROW_LOCK)
+                   if _looks_like_id(meeting_id) else None)
         if meeting is None:
             raise MeetingError("not_found")
         if meeting.creator_id != person.key and not person.is_admin:
@@ -564,9 +555,9 @@ class MeetingService:
                 _audit(session, self._clock.now(), "system", "ended", meeting)
 
 
-def _insert(session: AsyncSession, table: type):  # type: ignore[no-untyped-def]
+def _insert(session: AsyncSession, table: type[Any]) -> Any:
     """INSERT with ON CONFLICT, in the session's dialect."""
-    return (pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)(table)
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def _recipient(meeting: Meeting, recipient_id: str) -> Recipient:

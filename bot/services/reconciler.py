@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.db import Meeting, RoomCreation
 from bot.services.cms import CmsClient, CmsError
 from bot.services.meetings import CREATING, cdr_tag
-from bot.services.reminders import Orphan, remove_orphan, sweep
+from bot.services.sweep import Orphan, remove_orphan, sweep
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The rules for what staff may type: unit names, recipient labels, meeting times.
 
-Each rule raises :class:`InvalidInput` with a code; ``cards.texts`` holds the Swedish sentence
-for each code, so services stay free of wording.
+Each rule raises :class:`InvalidInput` with a code (``bot.core.problems.Problem``);
+``cards.texts`` holds the Swedish sentence for each, so services stay free of wording.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core.problems import Refused
 from bot.services.naming import uri_slug
 from bot.services.privacy import contains_personal_number, normalised
 
@@ -30,10 +31,8 @@ _EMAIL = re.compile(r"\S+@\S+")
 _LONG_NUMBER_AT_END = re.compile(r"[0-9]{6,}$")
 
 
-class InvalidInput(ValueError):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class InvalidInput(Refused):
+    """What staff typed breaks a rule."""
 
 
 def _clean(text: str) -> str:

@@ -1,1 +1,1 @@
-"""Fakes of remote services: small aiohttp servers following the notes in ``shared/contracts``."""
+"""Fakes of remote services: small aiohttp servers that answer as the real APIs' public references say."""

@@ -1,7 +1,8 @@
-"""A fake Cisco Meeting Server API for tests and the demo (``shared/contracts/cms.md`` §6).
+"""A fake Cisco Meeting Server API for tests and the demo (after the Cisco Meeting Server API
+Reference Guide, cisco.com).
 
 It keeps coSpaces and calls in memory and answers like CMS: Basic auth, form-encoded requests,
-``text/xml`` answers, errors as ``<failureDetails>``. Where the contract is UNVERIFIED the fake
+``text/xml`` answers, errors as ``<failureDetails>``. Where the reference leaves a behaviour open the fake
 is strict (it refuses unknown parameters and odd URIs) so that the bot does not come to rely on
 leniency a real CMS may not have. Fault injection hooks let tests play a busy or broken CMS: a
 canned answer instead of the real one (nothing is carried out), a late answer (carried out, then
@@ -29,7 +30,7 @@ from yarl import URL
 
 API = "/api/v1"
 
-# Parameters of POST/PUT coSpaces (§2.1). Stored ones in the order GET shows them.
+# Parameters of POST/PUT coSpaces. Stored ones in the order GET shows them.
 _STORED = (
     "name", "uri", "secondaryUri", "callId", "cdrTag", "defaultLayout", "nonMemberAccess", "ownerJid",
     "ownerAdGuid", "streamUrl", "meetingScheduler", "panePlacementHighestImportance",

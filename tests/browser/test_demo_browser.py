@@ -1,8 +1,9 @@
 """The routine in a real browser: Debian's Chromium, driven by Playwright, on the demo page.
 
 It starts the demo in-process on a free 127.0.0.1 port, walks the routine as a member of staff
-would, and saves a screenshot of each step under docs/screenshots/ for README. Deselect it with
-``-m "not browser"``. Without Chromium it is skipped with the reason, except in CI, where it fails.
+would, and takes a screenshot of each step (``UPDATE_SCREENSHOTS=1`` saves them under
+docs/screenshots/ for README). Deselect it with ``-m "not browser"``. Without Chromium it is
+skipped with the reason, except in CI, where it fails.
 """
 
 from __future__ import annotations
@@ -105,6 +106,10 @@ def _watch(page: Page, origin: str) -> list[str]:
 
 
 async def _shot(page: Page, name: str) -> None:
+    """Each step's screenshot; written to docs/screenshots only when asked, so a run leaves the tree clean."""
+    if not os.environ.get("UPDATE_SCREENSHOTS"):
+        assert await page.screenshot()
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=SCREENSHOTS / name)
 

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import jsonschema
 import pytest
 
-from cards.meeting import deleted_card, delete_question_card, invitation_text, meeting_card, new_meeting_card
+from cards import texts
+from cards.meeting import delete_question_card, deleted_card, invitation_text, meeting_card, new_meeting_card
 from cards.messages import error_card, info_card, no_email_card
 from cards.models import (
     DeleteQuestion,
@@ -29,7 +30,6 @@ from cards.models import (
     ReportView,
     StatusView,
 )
-from cards import texts
 from cards.overview import help_card, list_card, report_card, status_card
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -44,7 +44,8 @@ def _at(hour: int, minute: int = 0, day: int = 26) -> datetime:
 
 
 MEETING = MeetingView(
-    id="0b0c7f5e-4c1a-4c5e-9a50-1f3f0a6c2d11", room_name="HC Torsås 9", video_address="hc.torsas.9@video.region.example",
+    id="0b0c7f5e-4c1a-4c5e-9a50-1f3f0a6c2d11", room_name="HC Torsås 9",
+    video_address="hc.torsas.9@video.region.example",
     call_id="482913705", web_link="https://join.region.example/meeting/482913705?secret=V_diBH_9ARvojUzOOy38Cg",
     dial_in="0480 44 55 11", starts_at=_at(13, 30), ends_at=_at(14, 30), state="invited",
     recipients=(

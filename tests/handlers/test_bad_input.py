@@ -13,7 +13,9 @@ from bot.db import Meeting, Recipient
 from cards import texts
 from cards.actions import ConfirmDelete, CreateMeeting, MarkSent
 from tests.handlers.test_routine import COLLEAGUE, NURSE, create_room
-from tests.harness import everything_stored, last_card, shows_number, submission
+from tests.harness import last_card, submission
+from tests.reading import shows_number
+from tests.store import everything_stored
 
 
 async def _counts(services) -> tuple[int, int]:

@@ -8,31 +8,36 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.dispatcher import Bot
 from bot.runtime import Services, open_services
-from handlers import build_router
 from cards import texts
-from tests.conftest import RunningCms, make_settings
+from tests.conftest import RunningCms, make_settings, open_with_chat
 from tests.handlers.test_routine import NURSE, create_room
 from tests.harness import Chat, last_card
-from tests.services.test_reminders import Outbox
 
 
 @pytest.fixture
-async def default_services(cms: RunningCms, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Services]:
+async def default_services(cms: RunningCms, tmp_path: Path, clock: ManualClock,
+                           memory_chat: Chat) -> AsyncIterator[Services]:
     """Only what an operator must set: database, CMS and video domain; everything else by default."""
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",  # type: ignore[call-arg]
                         cms_url=cms.url, cms_username="api", cms_password="simulator",
                         video_domain="video.region.example")
-    opened = await open_services(settings, clock=clock)
+    opened = await open_services(settings, clock=clock, adapters=[memory_chat])
+    create_app(opened)
     yield opened
     await opened.close()
 
 
-async def test_with_default_settings_the_invitation_has_the_routines_phone_number(default_services):
-    chat = Chat(Bot(build_router(), default_services))
+def _pushed_cards(chat: Chat) -> list[dict]:
+    """The cards the bot sent on its own (reminders), through the nurse's stored reference."""
+    return [sent.reply.card for sent in chat.pushed if sent.reply.card is not None]
+
+
+async def test_with_default_settings_the_invitation_has_the_routines_phone_number(default_services, memory_chat):
+    chat = memory_chat
     replies = await create_room(chat)
     invitation = replies[-1].text
     assert "ring 0480 44 55 11" in invitation
@@ -67,8 +72,6 @@ async def test_the_pasted_invitation_holds_no_sentence_addressed_to_staff(chat, 
 
 
 async def test_where_the_patient_takes_part_leads_the_invitation_and_the_start_reminder(chat, services, clock):
-    outbox = Outbox()
-    services.reminders.deliver_through(outbox)
     replies = await create_room(chat, patient_joins="browser")
     invitation = replies[-1].text.splitlines()
     assert invitation[1] == texts.PATIENT_JOINS_LEAD["browser"]
@@ -77,7 +80,7 @@ async def test_where_the_patient_takes_part_leads_the_invitation_and_the_start_r
 
     clock.set(datetime(2026, 11, 26, 12, 25, tzinfo=UTC))  # five minutes before 13:30 in Stockholm
     await services.reminders.run_due()
-    start = [card for card in outbox.cards() if card["body"][0]["text"] == "HC Torsås 1 börjar kl. 13:30"]
+    start = [card for card in _pushed_cards(chat) if card["body"][0]["text"] == "HC Torsås 1 börjar kl. 13:30"]
     assert start and start[0]["body"][1]["text"] == texts.PATIENT_JOINS_LEAD["browser"]
 
 
@@ -86,8 +89,6 @@ async def test_where_the_patient_takes_part_leads_the_invitation_and_the_start_r
 
 async def test_a_telephone_recipient_is_told_in_one_step_and_never_unconfirmed_or_reminded_about(
         chat, services, clock):
-    outbox = Outbox()
-    services.reminders.deliver_through(outbox)
     room_card = (await create_room(chat))[0].card
     room_card = last_card(await chat.click(NURSE, room_card, texts.ADD_RECIPIENT, label="Biståndshandläggare",
                                            channel="phone"))
@@ -104,20 +105,18 @@ async def test_a_telephone_recipient_is_told_in_one_step_and_never_unconfirmed_o
 
     clock.set(datetime(2026, 11, 26, 11, 30, tzinfo=UTC))  # an hour before the start
     await services.reminders.run_due()
-    [reminder] = outbox.cards()
+    [reminder] = _pushed_cards(chat)
     assert reminder["body"][0]["text"] == "HC Torsås 1: 1 mottagare har inte bekräftat"
     assert "Kommunen – hemtjänsten" in str(reminder) and "Biståndshandläggare" not in str(reminder)
 
 
 async def test_with_only_telephone_recipients_no_unconfirmed_reminder_is_sent(chat, services, clock):
-    outbox = Outbox()
-    services.reminders.deliver_through(outbox)
     room_card = (await create_room(chat))[0].card
     room_card = last_card(await chat.click(NURSE, room_card, texts.ADD_RECIPIENT, label="Biståndshandläggare",
                                            channel="phone"))
     clock.set(datetime(2026, 11, 26, 11, 30, tzinfo=UTC))
     await services.reminders.run_due()
-    assert outbox.cards() == []  # not phoned yet, but never reminded about
+    assert _pushed_cards(chat) == []  # not phoned yet, but never reminded about
     # "Bekräftelse mottagen" on a telephone recipient is the same one step.
     room_card = last_card(await chat.click(NURSE, room_card, texts.MARK_CONFIRMED))
     assert dict(_facts(room_card))["Biståndshandläggare"].startswith("Telefon – meddelad per telefon")
@@ -133,8 +132,8 @@ ROUTINE_TITLES = (
 )
 
 
-async def test_help_with_default_settings_names_every_document_and_film(default_services):
-    chat = Chat(Bot(build_router(), default_services))
+async def test_help_with_default_settings_names_every_document_and_film(default_services, memory_chat):
+    chat = memory_chat
     shown = str(last_card(await chat.say(NURSE, "/distansmöte hjälp")))
     for title in ROUTINE_TITLES:
         assert f"{title}” – finns på intranätet Navet" in shown or f"{title} – finns på intranätet Navet" in shown
@@ -145,9 +144,9 @@ async def test_help_with_default_settings_names_every_document_and_film(default_
 async def test_help_links_a_document_where_one_is_configured(cms, tmp_path, clock):
     settings = make_settings(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
                              link_film_delete_room="https://intranat.region.example/ta-bort.mp4")
-    services = await open_services(settings, clock=clock)
+    services, chat = await open_with_chat(settings, clock)
     try:
-        shown = str(last_card(await Chat(Bot(build_router(), services)).say(NURSE, "/distansmöte hjälp")))
+        shown = str(last_card(await chat.say(NURSE, "/distansmöte hjälp")))
     finally:
         await services.close()
     assert "[Film: Ta bort mötesrum i Cisco Meeting](https://intranat.region.example/ta-bort.mp4)" in shown

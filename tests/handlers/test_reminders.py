@@ -7,22 +7,22 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.db import Reminder
-from cards import reminders as wording
 from cards import texts
+from cards import texts as wording
 from tests.handlers.test_routine import ADMIN, COLLEAGUE, NURSE, create_room
-from tests.harness import last_card
-from tests.services.test_reminders import Outbox
+from tests.harness import Chat, last_card
 
 # create_room books 2026-11-26 13:30–14:30 in Stockholm; the prompt comes ten minutes after the end.
 PROMPT_AT = datetime(2026, 11, 26, 13, 40, tzinfo=UTC)
 
 
-async def _prompt(services, clock) -> tuple[Outbox, dict]:
-    outbox = Outbox()
-    services.reminders.deliver_through(outbox)
+async def _prompt(chat: Chat, services, clock) -> dict:
+    """The prompt arrives in the creator's chat, through the reference stored when she typed."""
     clock.set(PROMPT_AT)
     await services.reminders.run_due()
-    return outbox, outbox.cards()[-1]
+    [prompt] = [sent for sent in chat.pushed if sent.reply.card]
+    assert prompt.to == NURSE.id
+    return prompt.reply.card
 
 
 async def _states(services) -> dict[str, set[str]]:
@@ -36,7 +36,7 @@ async def _states(services) -> dict[str, set[str]]:
 
 async def test_snoozing_from_the_prompt_and_clicking_twice(chat, services, clock):
     await create_room(chat)
-    _, prompt = await _prompt(services, clock)
+    prompt = await _prompt(chat, services, clock)
 
     [reply] = await chat.click(NURSE, prompt, wording.SNOOZE_15)
     assert reply.text == wording.SNOOZED.format(time="14:55")
@@ -50,7 +50,7 @@ async def test_snoozing_from_the_prompt_and_clicking_twice(chat, services, clock
 
 async def test_deleting_from_the_prompt_removes_the_room_and_cancels_the_reminders(chat, services, clock, cms):
     await create_room(chat)
-    outbox, prompt = await _prompt(services, clock)
+    prompt = await _prompt(chat, services, clock)
     question = last_card(await chat.click(NURSE, prompt, texts.DELETE_ROOM))
     done = await chat.click(NURSE, question, texts.DELETE_YES)
     assert done[0].text == texts.DELETED_TEXT.format(room="HC Torsås 1")
@@ -61,4 +61,4 @@ async def test_deleting_from_the_prompt_removes_the_room_and_cancels_the_reminde
     assert await services.reminders.run_due() == 0
     [snooze_late] = await chat.click(NURSE, prompt, wording.SNOOZE_15)
     assert snooze_late.text == texts.ALREADY_DONE["already_deleted"]
-    assert len(outbox.sent) == 1  # only the prompt: nothing after the deletion
+    assert len(chat.pushed) == 1  # only the prompt: nothing after the deletion

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core import Actor
 from cards import texts
 from tests.harness import Chat, last_card, submission
+from tests.store import audit_trail
 
 NURSE = Actor(id="nurse-1", name="Nina Sjuksköterska", email="nina@region.example")
 COLLEAGUE = Actor(id="nurse-2", name="Kalle Kollega", email="kalle@region.example")
@@ -25,7 +26,7 @@ async def test_full_routine_from_new_to_deleted_room(chat, services, cms):
     [space] = cms.simulator.snapshot()
     assert space["name"] == "HC Torsås 1"
     assert space["uri"] == "hc.torsas.1"
-    assert f"hc.torsas.1@video.region.example" in invitation
+    assert "hc.torsas.1@video.region.example" in invitation
     assert f"Samtals-ID: {space['callId']}" in invitation
     assert "0480 44 55 11" in invitation
     assert texts.MUNICIPALITY_NEEDS not in invitation  # staff guidance stays beside the pasted text
@@ -45,7 +46,7 @@ async def test_full_routine_from_new_to_deleted_room(chat, services, cms):
     assert cms.simulator.snapshot() == []
 
     meeting_id = submission(room_card, texts.DELETE_ROOM)["meeting_id"]
-    trail = [r.action for r in await services.meetings.audit_trail(meeting_id)]
+    trail = [r.action for r in await audit_trail(services, meeting_id)]
     assert trail == ["created", "recipient_added", "recipient_sent", "recipient_confirmed", "deleted"]
 
 

@@ -14,20 +14,19 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import ADAPTERS, SERVICES
+from bot.app import SERVICES
 from bot.cli import build_parser
 from bot.clock import ManualClock
 from bot.core import Platform, Reply
+from bot.core.delivery import DeliveryGone
 from bot.demo import HOST, DemoHandle, demo_parts, start_demo
 from bot.platforms.demo import (
     DEMO_USERS,
-    HIDDEN_TEXT,
     MAX_BODY_BYTES,
     MAX_INPUTS,
     Conversations,
     DemoAdapter,
     DemoSetupError,
-    UnknownDemoUser,
     find_adaptivecards_js,
 )
 from cards import texts
@@ -182,28 +181,28 @@ async def test_a_call_started_in_the_side_panel_brings_the_active_call_warning(c
 async def test_a_typed_personnummer_is_neither_kept_nor_shown(client: TestClient, number: str) -> None:
     messages = await say(client, ANNA, f"/distansmöte ny {number}")
 
-    assert messages[0]["text"] == HIDDEN_TEXT
+    assert messages[0]["text"] == texts.DEMO_HIDDEN_TEXT
     assert messages[1]["text"] == texts.PERSONAL_NUMBER_REFUSED
     history = await (await client.get("/api/demo/messages", params={"user": ANNA})).json()
     assert number not in str(history) and "1212" not in str(history)
 
 
 async def test_a_reply_sent_later_reaches_a_waiting_page(client: TestClient) -> None:
-    adapter = client.app[ADAPTERS][Platform.DEMO]
+    [adapter] = client.app[SERVICES].adapters
     waiting = asyncio.create_task(client.get("/api/demo/messages", params={"user": ERIK, "wait": "20"}))
     await asyncio.sleep(0)  # let the long-poll start waiting; no time passes
 
-    await adapter.send_direct(ERIK, Reply("Påminnelse: mötet börjar snart."))
+    await adapter.send_direct(f"{Platform.DEMO}:{ERIK}", [Reply("Påminnelse: mötet börjar snart.")])
 
     response = await asyncio.wait_for(waiting, 10)
     assert [m["text"] for m in (await response.json())["messages"]] == ["Påminnelse: mötet börjar snart."]
-    with pytest.raises(UnknownDemoUser):
-        await adapter.send_direct("someone-else", Reply("x"))
+    with pytest.raises(DeliveryGone):
+        await adapter.send_direct(f"{Platform.DEMO}:someone-else", [Reply("x")])
 
 
 async def test_a_waiting_long_poll_wakes_when_a_message_arrives() -> None:
     conversations = Conversations([ANNA])
-    waiting = asyncio.create_task(conversations.wait_after(ANNA, 0, timeout=30))
+    waiting = asyncio.create_task(conversations.wait_after(ANNA, 0, seconds=30))
     for _ in range(5):
         await asyncio.sleep(0)  # nothing to wait for but the condition: it is parked there now
     assert not waiting.done()
@@ -215,7 +214,7 @@ async def test_a_waiting_long_poll_wakes_when_a_message_arrives() -> None:
 
 async def test_shutting_down_releases_waiting_long_polls_at_once() -> None:
     conversations = Conversations([ANNA])
-    waiting = asyncio.create_task(conversations.wait_after(ANNA, 0, timeout=30))
+    waiting = asyncio.create_task(conversations.wait_after(ANNA, 0, seconds=30))
     for _ in range(5):
         await asyncio.sleep(0)
 

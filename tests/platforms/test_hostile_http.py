@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from pathlib import Path
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,12 +23,12 @@ from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.demo import demo_parts, start_demo
+from bot.platforms.webex import WebexAdapter
 from bot.runtime import Services
-from bot.simulators.webex import Delivery, WebexFake, sign
 from cards import texts
 from cards.actions import ShowInvitation
 from tests.conftest import RunningCms, make_settings
-from tests.harness import everything_stored
+from tests.fakes.webex import Delivery, WebexFake, sign
 from tests.platforms.test_webex import (  # noqa: F401 - fixtures
     REGION_DOMAIN,
     SECRET,
@@ -40,8 +40,9 @@ from tests.platforms.test_webex import (  # noqa: F401 - fixtures
     fake_webex,
     nina,
     services,
+    sleeps,
 )
-from bot.platforms.webex import WebexAdapter
+from tests.store import everything_stored
 
 
 @pytest.fixture
@@ -55,11 +56,14 @@ def settings(fake_webex: tuple[WebexFake, str], cms: RunningCms, database_url: s
 
 
 @pytest.fixture
-async def webex(fake_webex: tuple[WebexFake, str], settings: Settings, services: Services,
+def adapter(settings: Settings, sleeps: Sleeps) -> WebexAdapter:
+    return WebexAdapter(settings, sleep=sleeps, workers=2, body_timeout=0.5)
+
+
+@pytest.fixture
+async def webex(fake_webex: tuple[WebexFake, str], adapter: WebexAdapter, services: Services, sleeps: Sleeps,
                 aiohttp_client: Any) -> Harness:
-    sleeps = Sleeps()
-    adapter = WebexAdapter(settings, sleep=sleeps, workers=2, body_timeout=0.5)
-    client = await aiohttp_client(create_app(services, [adapter]))
+    client = await aiohttp_client(create_app(services))
     return Harness(fake_webex[0], adapter, client, services, sleeps)
 
 

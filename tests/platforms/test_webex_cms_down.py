@@ -15,9 +15,9 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.platforms.webex import WebexAdapter
 from bot.runtime import Services, open_services
-from bot.simulators.webex import WebexFake
 from cards import texts
 from tests.conftest import RunningCms, make_settings
+from tests.fakes.webex import WebexFake
 from tests.harness import submission
 from tests.platforms.test_webex import REGION_DOMAIN, SECRET, TOKEN, Harness, Sleeps
 
@@ -38,11 +38,12 @@ async def _harness(fake_webex: tuple[WebexFake, str], cms: RunningCms, tmp_path:
         cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", webex_token=TOKEN, webex_webhook_secret=SECRET,
         webex_api_url=url, allowed_email_domains=(REGION_DOMAIN,), webex_workers=WORKERS,
         cms_timeout_seconds=cms_timeout)
-    services: Services = await open_services(settings, clock=clock)
-    adapter = WebexAdapter(settings, sleep=Sleeps(), workers=WORKERS)
-    client = await aiohttp_client(create_app(services, [adapter]))
+    sleeps = Sleeps()
+    adapter = WebexAdapter(settings, sleep=sleeps, workers=WORKERS)
+    services: Services = await open_services(settings, clock=clock, adapters=[adapter])
+    client = await aiohttp_client(create_app(services))
     try:
-        yield Harness(fake, adapter, client, services, Sleeps())
+        yield Harness(fake, adapter, client, services, sleeps)
     finally:
         cms.simulator.release()
         await client.close()

@@ -20,13 +20,22 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import InboundJob
 from bot.services.inbound_jobs import BACKOFF_SECONDS
-from bot.simulators.webex import Delivery, SentMessage, WebexFake
 from cards import texts
 from tests.conftest import RunningCms, make_settings
 from tests.database_faults import PostgresFaults, eventually
+from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
 from tests.platforms.test_webex import (  # noqa: F401 - fixtures
-    REGION_DOMAIN, SECRET, TOKEN, Harness, fake_webex, nina, services, webex,
+    REGION_DOMAIN,
+    SECRET,
+    TOKEN,
+    Harness,
+    adapter,
+    fake_webex,
+    nina,
+    services,
+    sleeps,
+    webex,
 )
 
 HELP = "/distansmöte hjälp"

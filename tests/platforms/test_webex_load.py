@@ -12,14 +12,20 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.clock import ManualClock
-from bot.config import Settings
 from bot.db import InboundJob
-from bot.platforms.webex import WebexAdapter, inbound_job, parse_envelope
+from bot.platforms.webex import WebexAdapter, job_key, parse_envelope
 from bot.runtime import Services
 from bot.services.inbound_jobs import LEASE, InboundJobs
-from bot.simulators.webex import Delivery, WebexFake
+from tests.fakes.webex import Delivery, WebexFake
 from tests.platforms.test_webex import (  # noqa: F401 - fixtures
-    REGION_DOMAIN, Harness, fake_webex, services, settings, webex,
+    REGION_DOMAIN,
+    Harness,
+    adapter,
+    fake_webex,
+    services,
+    settings,
+    sleeps,
+    webex,
 )
 
 ANSWER_WITHIN = 0.5  # seconds; an upper bound with a wide margin (answers take milliseconds)
@@ -78,7 +84,7 @@ async def test_a_burst_larger_than_the_pool_is_answered_and_processed_exactly_on
 
 
 async def test_jobs_left_in_the_store_are_processed_after_a_restart(
-        fake_webex: tuple[WebexFake, str], settings: Settings, services: Services, clock: ManualClock,
+        fake_webex: tuple[WebexFake, str], adapter: WebexAdapter, services: Services, clock: ManualClock,
         aiohttp_client: Any) -> None:
     fake, _ = fake_webex
     nina, olle = _people(fake, 2)
@@ -89,12 +95,10 @@ async def test_jobs_left_in_the_store_are_processed_after_a_restart(
     for delivery, leased in ((waiting, False), (interrupted, True)):
         inbound = parse_envelope(delivery.envelope)
         assert inbound is not None
-        job = inbound_job(inbound)
-        assert await jobs.add(job.key, job.payload, leased=leased)
+        assert await jobs.add(job_key(inbound), vars(inbound), leased=leased)
     await jobs.close()
 
-    adapter = WebexAdapter(settings, workers=2)
-    client = await aiohttp_client(create_app(services, [adapter]))
+    client = await aiohttp_client(create_app(services))
     await adapter.drain()
     assert [m.to_person_id for m in fake.sent] == [nina["id"]]
 

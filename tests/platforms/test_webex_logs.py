@@ -14,12 +14,22 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.logs import OWN_LOGGERS, configure_logging
-from bot.scheduler import adapter_notify
 from cards import texts
 from tests.platforms.test_webex import (  # noqa: F401 - fixtures of the Webex adapter's tests
-    REGION_DOMAIN, SECRET, TOKEN, Harness, _click, _latest_card, fake_webex, nina, services, settings, webex,
+    REGION_DOMAIN,
+    SECRET,
+    TOKEN,
+    Harness,
+    _click,
+    _latest_card,
+    adapter,
+    fake_webex,
+    nina,
+    services,
+    settings,
+    sleeps,
+    webex,
 )
-from tests.harness import submission
 
 UNIT = "HC Torsås"
 LABEL = "Kommunen – hemtjänsten"
@@ -48,7 +58,6 @@ def _lines(stream: io.StringIO) -> list[dict[str, Any]]:
 async def test_the_whole_routine_logs_json_with_request_ids_and_nothing_anyone_typed(
         webex: Harness, nina: dict[str, Any], clock: ManualClock, json_log: io.StringIO) -> None:
     fake = webex.fake
-    webex.services.reminders.deliver_through(adapter_notify({"webex": webex.adapter}))
     typed = ["/distansmöte ny", "/distansmöte lista", "/distansmöte hjälp"]
     for text in typed:
         await webex.deliver(fake.user_message(nina, text))

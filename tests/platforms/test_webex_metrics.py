@@ -3,24 +3,34 @@ parser and carries every family operators alert on; 503, not 500, while the data
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import ADAPTERS, create_app
+from bot.app import create_app
 from bot.clock import ManualClock
+from bot.core import Platform
 from bot.platforms.webex import WebexAdapter
 from bot.runtime import Services, open_services
-from bot.scheduler import adapter_notify
 from cards import texts
 from tests.conftest import RunningCms, _admin, make_settings
 from tests.platforms.test_webex import (  # noqa: F401 - fixtures of the Webex adapter's tests
-    SECRET, TOKEN, Harness, _click, _create_room, _latest_card, fake_webex, nina, services, settings, webex,
+    SECRET,
+    TOKEN,
+    Harness,
+    _click,
+    _create_room,
+    _latest_card,
+    adapter,
+    fake_webex,
+    nina,
+    services,
+    settings,
+    sleeps,
+    webex,
 )
 
 FAMILIES = {
@@ -60,7 +70,6 @@ def value(scraped: dict, family: str, **labels: str) -> float:
 async def test_metrics_carry_every_family_through_the_routine(
         webex: Harness, nina: dict[str, Any], clock: ManualClock) -> None:
     client, fake, services = webex.client, webex.fake, webex.services
-    services.reminders.deliver_through(adapter_notify({"webex": webex.adapter}))
     before = await scrape(client)
 
     await webex.deliver(fake.user_message(nina, "/distansmöte ny"))
@@ -105,7 +114,7 @@ async def on_postgresql(fake_webex: tuple[Any, str], cms: RunningCms, postgres_u
                         clock: ManualClock) -> AsyncIterator[tuple[Services, str]]:
     settings = make_settings(cms, postgres_url, webex_token=TOKEN, webex_webhook_secret=SECRET,
                              webex_api_url=fake_webex[1], allowed_email_domains=("region.example",))
-    opened = await open_services(settings, clock=clock)
+    opened = await open_services(settings, clock=clock, adapters=[WebexAdapter(settings, workers=1)])
     yield opened, postgres_url.rsplit("/", 1)[1]
     await opened.close()
 
@@ -113,8 +122,7 @@ async def on_postgresql(fake_webex: tuple[Any, str], cms: RunningCms, postgres_u
 async def test_metrics_and_readiness_answer_503_while_the_database_is_down(
         aiohttp_client: Any, on_postgresql: tuple[Services, str]) -> None:
     services, database = on_postgresql
-    adapter = WebexAdapter(services.settings, workers=1)
-    client = await aiohttp_client(create_app(services, [adapter]))
+    client = await aiohttp_client(create_app(services))
     assert (await client.get("/metrics")).status == 200
     assert (await client.get("/readyz")).status == 200
 
@@ -131,11 +139,23 @@ async def test_metrics_and_readiness_answer_503_while_the_database_is_down(
     assert (await client.get("/metrics")).status == 200
 
 
-async def test_readiness_waits_for_the_platform_identity(aiohttp_client: Any, services: Services,
-                                                         settings: Any) -> None:
-    adapter = WebexAdapter(settings, workers=1)
-    app = create_app(services, [])
-    app[ADAPTERS] = {adapter.platform: adapter}  # its routes and start-up not installed: identity never read
-    client = await aiohttp_client(app)
-    ready = await client.get("/readyz")
-    assert (ready.status, await ready.json()) == (503, {"status": "platform identity not read: webex"})
+class Unidentified:
+    """A Webex adapter that has not read the bot's identity (yet)."""
+
+    platform = Platform.WEBEX
+    ready = False
+
+    def install(self, app: Any, host: Any) -> None:
+        pass
+
+
+async def test_readiness_waits_for_the_platform_identity(aiohttp_client: Any, settings: Any,
+                                                         clock: ManualClock) -> None:
+    services = await open_services(settings, clock=clock, adapters=[Unidentified()])  # type: ignore[list-item]
+    try:
+        client = await aiohttp_client(create_app(services))
+        ready = await client.get("/readyz")
+        assert (ready.status, await ready.json()) == (503, {"status": "platform identity not read: webex"})
+        await client.close()
+    finally:
+        await services.close()

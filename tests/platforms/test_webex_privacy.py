@@ -9,17 +9,20 @@ import pytest
 
 from cards import texts
 from tests.conftest import RunningCms
-from tests.harness import everything_stored, shows_number
 from tests.platforms.test_webex import (  # noqa: F401 - fixtures
     Harness,
     _click,
     _latest_card,
+    adapter,
     fake_webex,
     nina,
     services,
     settings,
+    sleeps,
     webex,
 )
+from tests.reading import shows_number
+from tests.store import everything_stored
 
 NUMBER = "8507099805"
 SPELLINGS = ["850709 - 9805", "85 07 09-9805", "850709\u20139805", "850709\u00a09805",

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import ManualClock
 from bot.db import AuditRecord, Meeting
 from bot.runtime import open_services
 from bot.services.cms import CmsClient, CmsGuard
@@ -28,8 +27,9 @@ def fast_cms(cms, **overrides) -> CmsClient:
     return CmsClient(cms.url, "api", "simulator", **options)
 
 
-async def _open(cms, database_url, clock, **cms_options):
-    return await open_services(make_settings(cms, database_url), clock=clock, cms=fast_cms(cms, **cms_options))
+async def _open(cms, database_url, clock, adapters=(), **cms_options):
+    return await open_services(make_settings(cms, database_url), clock=clock, cms=fast_cms(cms, **cms_options),
+                               adapters=adapters)
 
 
 async def _create(services, n: int, unit: str = "HC Torsås", person: Person = NURSE) -> list[Meeting]:

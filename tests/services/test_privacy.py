@@ -14,6 +14,7 @@ from bot.services.privacy import any_personal_number, contains_personal_number, 
 from bot.services.validation import InvalidInput, clean_label, clean_unit
 from tests.strategies import SEPARATORS, identity_numbers
 
+
 @st.composite
 def in_context(draw: st.DrawFn, number: str) -> str:
     return (draw(st.sampled_from(["", "HC Torsås ", "pat ", "(", "Kommunen – ", "ny "])) + number

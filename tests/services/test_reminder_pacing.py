@@ -4,13 +4,17 @@ every send to that platform down, start-of-meeting reminders first. On SQLite an
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 import pytest
+from aiohttp import web
 
-from bot.core import Reply
-from bot.services import reminders as r
+from bot.core import Platform as CorePlatform
+from bot.core import Reply, split_person_key
+from bot.core.adapter import AdapterHost
+from bot.core.delivery import DeliveryFailed
+from bot.services import reminder_rows as kinds
 from bot.services.meetings import Person
 from bot.services.validation import MeetingTimes
 from tests.services.test_reminders import START, Rig, open_rig
@@ -18,6 +22,9 @@ from tests.services.test_reminders import START, Rig, open_rig
 
 class Platform:
     """A chat platform's 1:1 sends with a round trip, counting how many are in flight at once."""
+
+    platform = CorePlatform.MEMORY
+    ready = True
 
     def __init__(self, latency: float = 0.0) -> None:
         self.latency = latency
@@ -27,7 +34,15 @@ class Platform:
         self.refusals: list[float] = []  # Retry-After of the next calls to refuse with 429
         self.refused_at: list[float] = []
 
-    async def __call__(self, platform: str, person_id: str, reply: Reply) -> None:
+    def install(self, app: web.Application, host: AdapterHost) -> None:
+        pass
+
+    async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
+        raise AssertionError("no admin alerts in these tests")
+
+    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+        [reply] = replies
+        person_id = split_person_key(person_key)[1]
         loop = asyncio.get_running_loop()
         self.calls.append((loop.time(), person_id, reply))
         self.in_flight += 1
@@ -36,7 +51,7 @@ class Platform:
             await asyncio.sleep(self.latency)
             if self.refusals:
                 self.refused_at.append(loop.time())
-                raise r.DeliveryFailed("http_429", retry_after=self.refusals.pop(0))
+                raise DeliveryFailed("http_429", retry_after=self.refusals.pop(0))
             self.sent.append((loop.time(), person_id, reply))
         finally:
             self.in_flight -= 1
@@ -44,9 +59,8 @@ class Platform:
 
 @pytest.fixture
 async def paced(cms, database_url, clock) -> AsyncIterator[tuple[Rig, Platform]]:
-    rig = await open_rig(cms, database_url, clock, reminder_sends_per_platform=3)
     platform = Platform(latency=0.02)
-    rig.services.reminders.deliver_through(platform)
+    rig = await open_rig(cms, database_url, clock, platform, reminder_sends_per_platform=3)
     yield rig, platform
     await rig.services.close()
 
@@ -79,7 +93,7 @@ async def test_a_429_slows_every_send_to_the_platform_and_the_refused_one_still_
     [refused_at] = platform.refused_at
     assert not [at for at, _, _ in platform.calls if refused_at < at < refused_at + 0.1]
     assert len(platform.calls) == 25
-    assert {(row.state, row.attempts) for row in await _start_rows(rig)} == {(r.SENT, 1)}
+    assert {(row.state, row.attempts) for row in await _start_rows(rig)} == {(kinds.SENT, 1)}
 
 
 async def _start_rows(rig: Rig):
@@ -88,7 +102,7 @@ async def _start_rows(rig: Rig):
     from bot.db import Reminder
 
     async with rig.services.sessions() as session:
-        return list(await session.scalars(select(Reminder).where(Reminder.kind == r.START)))
+        return list(await session.scalars(select(Reminder).where(Reminder.kind == kinds.START)))
 
 
 async def test_start_of_meeting_reminders_go_before_follow_ups(paced):

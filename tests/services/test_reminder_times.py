@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services import reminders as r
-from bot.services.reminders import WorkingHours
+from bot.services import reminder_rows as kinds
+from bot.services.working_hours import WorkingHours
 from tests.services.test_reminders import Rig, open_rig
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -83,9 +83,9 @@ async def _night(rig: Rig, starts: datetime, hours: int = 40) -> tuple[dict[str,
 
 def _assert_each_sent_once_on_time(rows: list) -> None:
     for row in rows:
-        if row.kind == r.AUTO_DELETE:
+        if row.kind == kinds.AUTO_DELETE:
             continue
-        assert row.state == r.SENT, row.kind
+        assert row.state == kinds.SENT, row.kind
         assert row.sent_at == row.planned_at == row.due_at, row.kind  # not shifted by an hour
         assert row.attempts == 1
 
@@ -95,13 +95,13 @@ async def test_spring_forward_night_loses_shifts_and_doubles_nothing(rig):
     starts = local(2026, 3, 29, 3, 30)
     assert starts == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
     planned, rows = await _night(rig, starts)
-    assert planned[r.UNCONFIRMED] == datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 01:30 CET, an hour of real time
-    assert planned[r.START] == datetime(2026, 3, 29, 1, 25, tzinfo=UTC)  # five real minutes before
-    assert planned[r.CLEANUP] == datetime(2026, 3, 29, 2, 40, tzinfo=UTC)
-    assert planned[r.AUTO_DELETE] == datetime(2026, 3, 30, 2, 30, tzinfo=UTC)
+    assert planned[kinds.UNCONFIRMED] == datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 01:30 CET, an hour of real time
+    assert planned[kinds.START] == datetime(2026, 3, 29, 1, 25, tzinfo=UTC)  # five real minutes before
+    assert planned[kinds.CLEANUP] == datetime(2026, 3, 29, 2, 40, tzinfo=UTC)
+    assert planned[kinds.AUTO_DELETE] == datetime(2026, 3, 30, 2, 30, tzinfo=UTC)
     _assert_each_sent_once_on_time(rows)
     assert len(rig.outbox.texts()) == 4  # unconfirmed, start, cleanup, auto-deleted; the Sunday has no follow-up
-    followups = [row for row in rows if row.kind == r.FOLLOWUP]
+    followups = [row for row in rows if row.kind == kinds.FOLLOWUP]
     assert followups == []  # Monday 07:30 CEST is after the deadline (Monday 04:30 CEST)
 
 
@@ -110,8 +110,8 @@ async def test_fall_back_night_loses_shifts_and_doubles_nothing(rig):
     starts = local(2026, 10, 25, 2, 30, fold=1)
     assert starts == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
     planned, rows = await _night(rig, starts)
-    assert planned[r.UNCONFIRMED] == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # the first 02:30 (CEST)
-    assert planned[r.START] == datetime(2026, 10, 25, 1, 25, tzinfo=UTC)
+    assert planned[kinds.UNCONFIRMED] == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # the first 02:30 (CEST)
+    assert planned[kinds.START] == datetime(2026, 10, 25, 1, 25, tzinfo=UTC)
     _assert_each_sent_once_on_time(rows)
     texts = rig.outbox.texts()
     assert len(texts) == len(set(texts)) == 4
@@ -122,11 +122,11 @@ async def test_follow_ups_across_the_autumn_change_land_at_0730_local(cms, datab
     try:
         # Friday 23 October 2026, 15:00–16:00; the prompt at 16:10, the follow-up on Monday.
         planned, rows = await _night(rig, local(2026, 10, 23, 15, 0), hours=100)
-        [first, *_] = [row for row in rows if row.kind == r.FOLLOWUP]
+        [first, *_] = [row for row in rows if row.kind == kinds.FOLLOWUP]
         assert first.due_at == datetime(2026, 10, 26, 6, 30, tzinfo=UTC)  # 07:30 CET
         assert first.due_at.astimezone(STOCKHOLM).time() == time(7, 30)
         for row in rows:
-            if row.kind == r.FOLLOWUP and row.state == r.SENT:
+            if row.kind == kinds.FOLLOWUP and row.state == kinds.SENT:
                 wall = row.sent_at.astimezone(STOCKHOLM)
                 assert HOURS.is_working_day(wall.date()) and time(7, 30) <= wall.time() < time(17, 0)
     finally:

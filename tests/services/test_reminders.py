@@ -5,22 +5,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from bot.core import Reply
+from bot.core import Platform, Reply, delivery, split_person_key
+from bot.core.adapter import AdapterHost
 from bot.db import Channel, Meeting, Reminder, ReminderAttempt
 from bot.runtime import Services, open_services
-from bot.services import reminders as r
+from bot.services import auto_delete, reminders
+from bot.services import reminder_rows as kinds
 from bot.services.meetings import MeetingError, Person
 from bot.services.validation import MeetingTimes
-from cards import reminders as wording
+from cards import texts as wording
 from tests.conftest import RunningCms, make_settings
 from tests.services.test_meetings import fast_cms
+from tests.store import audit_trail
 
 NURSE = Person(key="memory:nurse-1", name="Nina")
 COLLEAGUE = Person(key="memory:nurse-2", name="Kalle")
@@ -30,16 +36,26 @@ START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 class Outbox:
-    """A notifier that records what it sends; ``failures[person]`` raises queued errors first."""
+    """An adapter that can write to anyone and records what it sends; ``failures[person]`` raises
+    queued errors first. People are recorded by their platform id, admins by their listed identity."""
+
+    platform = Platform.MEMORY
+    ready = True
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, Reply]] = []
         self.failures: dict[str, list[Exception]] = defaultdict(list)
 
-    async def __call__(self, platform: str, person_id: str, reply: Reply) -> None:
-        if self.failures[person_id]:
-            raise self.failures[person_id].pop(0)
-        self.sent.append((platform, person_id, reply))
+    def install(self, app: web.Application, host: AdapterHost) -> None:
+        pass
+
+    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+        await self.send_to_identity(split_person_key(person_key)[1], replies)
+
+    async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
+        if self.failures[identity]:
+            raise self.failures[identity].pop(0)
+        self.sent.extend((self.platform.value, identity, reply) for reply in replies)
 
     def texts(self, person_id: str = "nurse-1") -> list[str]:
         return [reply.text for _, to, reply in self.sent if to == person_id]
@@ -56,7 +72,7 @@ class Rig:
     cms: RunningCms
 
     @property
-    def reminders(self) -> r.ReminderService:
+    def reminders(self) -> reminders.ReminderService:
         return self.services.reminders
 
     async def meeting(self, starts: datetime = START, minutes: int = 60, n: int = 0) -> Meeting:
@@ -85,13 +101,14 @@ class Rig:
         return dict(result)
 
     async def trail(self, meeting_id: str) -> list[tuple[str, str, str | None]]:
-        return [(a.actor, a.action, a.detail) for a in await self.services.meetings.audit_trail(meeting_id)]
+        return [(a.actor, a.action, a.detail) for a in await audit_trail(self.services, meeting_id)]
 
 
-async def open_rig(cms: RunningCms, database_url: str, clock: ManualClock, **settings: object) -> Rig:
-    services = await open_services(make_settings(cms, database_url, **settings), clock=clock, cms=fast_cms(cms))
-    outbox = Outbox()
-    services.reminders.deliver_through(outbox)
+async def open_rig(cms: RunningCms, database_url: str, clock: ManualClock, outbox: Any = None,
+                   **settings: object) -> Rig:
+    outbox = outbox or Outbox()
+    services = await open_services(make_settings(cms, database_url, **settings), clock=clock, cms=fast_cms(cms),
+                                   adapters=[outbox])
     return Rig(services, outbox, clock, cms)
 
 
@@ -103,17 +120,17 @@ async def test_a_new_meeting_stores_its_reminders(rig):
     meeting = await rig.meeting()
     planned = {row.kind: row.due_at for row in await rig.rows(meeting.id)}
     assert planned == {
-        r.UNCONFIRMED: START - timedelta(minutes=60),
-        r.START: START - timedelta(minutes=5),
-        r.CLEANUP: START + timedelta(minutes=70),
-        r.AUTO_DELETE: START + timedelta(hours=25),
+        kinds.UNCONFIRMED: START - timedelta(minutes=60),
+        kinds.START: START - timedelta(minutes=5),
+        kinds.CLEANUP: START + timedelta(minutes=70),
+        kinds.AUTO_DELETE: START + timedelta(hours=25),
     }
 
 
 async def test_a_meeting_made_at_short_notice_gets_no_nagging_reminder(rig):
     rig.clock.set(START - timedelta(minutes=50))
     meeting = await rig.meeting()
-    assert {row.kind for row in await rig.rows(meeting.id)} == {r.START, r.CLEANUP, r.AUTO_DELETE}
+    assert {row.kind for row in await rig.rows(meeting.id)} == {kinds.START, kinds.CLEANUP, kinds.AUTO_DELETE}
 
 
 async def test_each_reminder_is_sent_once_at_its_time(rig):
@@ -129,8 +146,8 @@ async def test_each_reminder_is_sent_once_at_its_time(rig):
     assert await rig.reminders.run_due() == 0
     assert len(rig.outbox.sent) == 3
     rows = {row.kind: row for row in await rig.rows(meeting.id)}
-    assert all(rows[k].state == r.SENT and rows[k].sent_at == rows[k].planned_at
-               for k in (r.UNCONFIRMED, r.START, r.CLEANUP))
+    assert all(rows[k].state == kinds.SENT and rows[k].sent_at == rows[k].planned_at
+               for k in (kinds.UNCONFIRMED, kinds.START, kinds.CLEANUP))
     assert (await rig.services.meetings.get(meeting.id, NURSE)).state == "ended"
 
 
@@ -153,7 +170,7 @@ async def test_unconfirmed_reminder_names_who_to_ring_and_is_skipped_when_all_co
     shown = str(card)
     # The telephone recipient, not yet phoned, is never named: the routine asks no confirmation of them.
     assert "- Rehab" in shown and "Biståndshandläggare" not in shown and "Hemtjänsten" not in shown
-    assert (await rig.states(second.id))[r.UNCONFIRMED] == [r.SKIPPED]
+    assert (await rig.states(second.id))[kinds.UNCONFIRMED] == [kinds.SKIPPED]
 
 
 async def test_a_reminder_due_while_the_bot_was_stopped_is_sent_once_after_start_marked_late(cms, database_url, clock):
@@ -188,31 +205,32 @@ async def test_reminders_that_can_no_longer_help_are_skipped(rig):
     rig.clock.set(START + timedelta(hours=2))  # down for the whole meeting
     await rig.reminders.run_due()
     assert await rig.states(meeting.id) == {
-        r.UNCONFIRMED: [r.SKIPPED], r.START: [r.SKIPPED], r.CLEANUP: [r.SENT], r.FOLLOWUP: [r.PENDING],
-        r.AUTO_DELETE: [r.PENDING],
+        kinds.UNCONFIRMED: [kinds.SKIPPED], kinds.START: [kinds.SKIPPED], kinds.CLEANUP: [kinds.SENT],
+        kinds.FOLLOWUP: [kinds.PENDING],
+        kinds.AUTO_DELETE: [kinds.PENDING],
     }
     assert rig.outbox.texts() == [f"{wording.LATE} " + wording.CLEANUP_TITLE.format(room="HC Torsås 1")]
 
 
 async def test_a_temporary_failure_is_retried_with_backoff_then_failed_and_an_admin_told(rig):
     meeting = await rig.meeting()
-    rig.outbox.failures["nurse-1"] = [r.DeliveryFailed("http_503")] * r.MAX_ATTEMPTS
+    rig.outbox.failures["nurse-1"] = [delivery.DeliveryFailed("http_503")] * kinds.MAX_ATTEMPTS
     rig.clock.set(START - timedelta(minutes=60))
     await rig.reminders.run_due()
-    [row] = [row for row in await rig.rows(meeting.id) if row.kind == r.UNCONFIRMED]
-    assert (row.state, row.attempts, row.last_error) == (r.PENDING, 1, "http_503")
-    assert row.due_at == rig.clock.now() + r.BACKOFF_FIRST
-    for _ in range(r.MAX_ATTEMPTS - 1):
-        rig.clock.set((await rig.reminders.next_due()))
+    [row] = [row for row in await rig.rows(meeting.id) if row.kind == kinds.UNCONFIRMED]
+    assert (row.state, row.attempts, row.last_error) == (kinds.PENDING, 1, "http_503")
+    assert row.due_at == rig.clock.now() + kinds.BACKOFF_FIRST
+    for _ in range(kinds.MAX_ATTEMPTS - 1):
+        rig.clock.set(await rig.reminders.next_due())
         await rig.reminders.run_due()
-    [row] = [row for row in await rig.rows(meeting.id) if row.kind == r.UNCONFIRMED]
-    assert (row.state, row.attempts) == (r.FAILED, r.MAX_ATTEMPTS)
-    assert rig.outbox.texts("admin-1") == [wording.ADMIN_FAILED.format(room="HC Torsås 1", attempts=r.MAX_ATTEMPTS)]
+    [row] = [row for row in await rig.rows(meeting.id) if row.kind == kinds.UNCONFIRMED]
+    assert (row.state, row.attempts) == (kinds.FAILED, kinds.MAX_ATTEMPTS)
+    assert rig.outbox.texts("admin-1") == [wording.ADMIN_FAILED.format(room="HC Torsås 1", attempts=kinds.MAX_ATTEMPTS)]
 
 
 async def test_retry_after_from_the_platform_is_honoured(rig):
     await rig.meeting()
-    rig.outbox.failures["nurse-1"] = [r.DeliveryFailed("http_429", retry_after=600)]
+    rig.outbox.failures["nurse-1"] = [delivery.DeliveryFailed("http_429", retry_after=600)]
     rig.clock.set(START - timedelta(minutes=60))
     await rig.reminders.run_due()
     assert await rig.reminders.next_due() == rig.clock.now() + timedelta(seconds=600)
@@ -225,17 +243,18 @@ async def test_an_adapter_bug_or_timeout_is_a_temporary_failure(rig):
     await rig.reminders.run_due()
     rig.clock.set(await rig.reminders.next_due())
     await rig.reminders.run_due()
-    [row] = [row for row in await rig.rows(meeting.id) if row.kind == r.UNCONFIRMED]
-    assert (row.state, row.last_error) == (r.PENDING, "timeout")
+    [row] = [row for row in await rig.rows(meeting.id) if row.kind == kinds.UNCONFIRMED]
+    assert (row.state, row.last_error) == (kinds.PENDING, "timeout")
 
 
 async def test_a_person_gone_stops_the_reminders_keeps_the_deletion_and_tells_an_admin(rig):
     meeting = await rig.meeting()
-    rig.outbox.failures["nurse-1"] = [r.DeliveryGone("Person Not Found!")]
+    rig.outbox.failures["nurse-1"] = [delivery.DeliveryGone("Person Not Found!")]
     rig.clock.set(START - timedelta(minutes=60))
     await rig.reminders.run_due()
     assert await rig.states(meeting.id) == {
-        r.UNCONFIRMED: [r.FAILED], r.START: [r.CANCELLED], r.CLEANUP: [r.CANCELLED], r.AUTO_DELETE: [r.PENDING],
+        kinds.UNCONFIRMED: [kinds.FAILED], kinds.START: [kinds.CANCELLED], kinds.CLEANUP: [kinds.CANCELLED],
+        kinds.AUTO_DELETE: [kinds.PENDING],
     }
     assert ("system", "reminders_stopped", "person_not_found_") in await rig.trail(meeting.id)
     [alert] = rig.outbox.texts("admin-1")
@@ -246,17 +265,18 @@ async def test_snoozing_brings_the_prompt_back_once_and_a_second_click_is_calm(r
     meeting = await rig.meeting()
     await rig.run_until(START + timedelta(minutes=70))
     snoozed = await rig.reminders.snooze(meeting.id, NURSE, 15)
-    assert snoozed == r.Snoozed(rig.clock.now() + timedelta(minutes=15), already=False)
+    assert snoozed == reminders.Snoozed(rig.clock.now() + timedelta(minutes=15), already=False)
     assert (await rig.reminders.snooze(meeting.id, NURSE, 60)).already
-    assert (await rig.states(meeting.id))[r.FOLLOWUP] == [r.CANCELLED]
+    assert (await rig.states(meeting.id))[kinds.FOLLOWUP] == [kinds.CANCELLED]
 
     await rig.run_until(START + timedelta(minutes=84))
     assert len(rig.outbox.cards()) == 3
     await rig.run_until(START + timedelta(minutes=85))
     assert rig.outbox.texts()[-1] == wording.CLEANUP_TITLE.format(room="HC Torsås 1")
     assert await rig.states(meeting.id) == {
-        r.UNCONFIRMED: [r.SENT], r.START: [r.SENT], r.CLEANUP: [r.SENT, r.SENT], r.FOLLOWUP: [r.CANCELLED, r.PENDING],
-        r.AUTO_DELETE: [r.PENDING],
+        kinds.UNCONFIRMED: [kinds.SENT], kinds.START: [kinds.SENT], kinds.CLEANUP: [kinds.SENT, kinds.SENT],
+        kinds.FOLLOWUP: [kinds.CANCELLED, kinds.PENDING],
+        kinds.AUTO_DELETE: [kinds.PENDING],
     }
     assert ("memory:nurse-1", "reminder_snoozed", "15") in await rig.trail(meeting.id)
 
@@ -277,7 +297,7 @@ async def test_deleting_early_cancels_every_reminder(rig):
     await rig.services.meetings.delete(meeting.id, NURSE)
     await rig.run_until(START + timedelta(days=3))
     assert rig.outbox.sent == []
-    assert set(sum((await rig.states(meeting.id)).values(), [])) == {r.CANCELLED}
+    assert set(sum((await rig.states(meeting.id)).values(), [])) == {kinds.CANCELLED}
     assert ("memory:nurse-1", "deleted", None) in await rig.trail(meeting.id)
 
 
@@ -287,11 +307,11 @@ async def test_the_room_is_deleted_at_the_deadline_and_the_creator_told(rig):
     await rig.reminders.run_due()
     assert meeting.space_id not in rig.cms.simulator.spaces
     deleted = await rig.services.meetings.get(meeting.id, NURSE)
-    assert (deleted.state, deleted.deleted_by) == ("deleted", r.AUTO_DELETE_RULE)
+    assert (deleted.state, deleted.deleted_by) == ("deleted", auto_delete.AUTO_DELETE_RULE)
     assert rig.outbox.texts()[-1] == wording.AUTO_DELETED_TITLE.format(room="HC Torsås 1")
     assert wording.AUTO_DELETED_TEXT.format(when="den 26/11 kl. 14:00") in str(rig.outbox.cards()[-1])
-    assert (await rig.states(meeting.id))[r.AUTO_DELETE] == [r.SENT]
-    assert ("system", "deleted", r.AUTO_DELETE_RULE) in await rig.trail(meeting.id)
+    assert (await rig.states(meeting.id))[kinds.AUTO_DELETE] == [kinds.SENT]
+    assert ("system", "deleted", auto_delete.AUTO_DELETE_RULE) in await rig.trail(meeting.id)
     assert await rig.reminders.next_due() is None
 
 
@@ -317,21 +337,21 @@ async def test_a_room_deleted_by_hand_during_the_deadline_run_is_not_announced(r
     await rig.services.meetings.delete(meeting.id, NURSE)
     async with rig.services.sessions() as session, session.begin():
         row = await session.scalar(select(Reminder).where(Reminder.meeting_id == meeting.id,
-                                                           Reminder.kind == r.AUTO_DELETE))
-        row.state = r.RUNNING  # a lease left by a process that died mid-run
+                                                           Reminder.kind == kinds.AUTO_DELETE))
+        row.state = kinds.RUNNING  # a lease left by a process that died mid-run
     rig.clock.set(START + timedelta(hours=26))
     await rig.reminders.run_due()
-    assert (await rig.states(meeting.id))[r.AUTO_DELETE] == [r.CANCELLED]
+    assert (await rig.states(meeting.id))[kinds.AUTO_DELETE] == [kinds.CANCELLED]
     assert rig.outbox.sent == []
 
 
 async def test_a_lease_left_by_a_crash_after_the_deletion_still_tells_the_creator(rig):
     meeting = await rig.meeting()
-    await rig.services.meetings.delete(meeting.id, r.SYSTEM, rule=r.AUTO_DELETE_RULE)
+    await rig.services.meetings.delete(meeting.id, kinds.SYSTEM, rule=auto_delete.AUTO_DELETE_RULE)
     async with rig.services.sessions() as session, session.begin():
         row = await session.scalar(select(Reminder).where(Reminder.meeting_id == meeting.id,
-                                                           Reminder.kind == r.AUTO_DELETE))
-        row.state, row.due_at = r.RUNNING, START + timedelta(hours=25, minutes=30)
+                                                           Reminder.kind == kinds.AUTO_DELETE))
+        row.state, row.due_at = kinds.RUNNING, START + timedelta(hours=25, minutes=30)
     await rig.run_until(START + timedelta(hours=26))
     # Told late, but never "late" itself: the deletion happened when the notice says.
     assert rig.outbox.texts() == [wording.AUTO_DELETED_TITLE.format(room="HC Torsås 1")]
@@ -340,8 +360,8 @@ async def test_a_lease_left_by_a_crash_after_the_deletion_still_tells_the_creato
 async def test_the_cms_being_down_at_the_deadline_is_retried_until_the_room_is_gone(rig):
     meeting = await rig.meeting()
     rig.clock.set(START + timedelta(hours=25))
-    rig.cms.simulator.fail_next(503, count=3 * (r.MAX_ATTEMPTS + 1))
-    for _ in range(r.MAX_ATTEMPTS + 1):
+    rig.cms.simulator.fail_next(503, count=3 * (kinds.MAX_ATTEMPTS + 1))
+    for _ in range(kinds.MAX_ATTEMPTS + 1):
         await rig.reminders.run_due()
         rig.clock.set(await rig.reminders.next_due())
     assert rig.outbox.texts("admin-1") == [wording.ADMIN_DELETION_FAILING.format(room="HC Torsås 1")]
@@ -352,7 +372,7 @@ async def test_the_cms_being_down_at_the_deadline_is_retried_until_the_room_is_g
 
 async def test_an_unfinished_earlier_attempt_is_sent_again_with_a_warning(rig, caplog):
     meeting = await rig.meeting()
-    [row] = [row for row in await rig.rows(meeting.id) if row.kind == r.UNCONFIRMED]
+    [row] = [row for row in await rig.rows(meeting.id) if row.kind == kinds.UNCONFIRMED]
     async with rig.services.sessions() as session, session.begin():
         session.add(ReminderAttempt(reminder_id=row.id, started_at=row.due_at))  # a crash after sending
     rig.clock.set(row.due_at)
@@ -362,18 +382,10 @@ async def test_an_unfinished_earlier_attempt_is_sent_again_with_a_warning(rig, c
     assert f"reminder {row.id}: an earlier send attempt did not finish" in caplog.text
 
 
-async def test_schedule_and_cancel(rig):
-    meeting = await rig.meeting()
-    await rig.reminders.schedule(meeting.id, r.FOLLOWUP, START)
-    assert await rig.reminders.cancel(meeting.id) == 5
-    assert await rig.reminders.next_due() is None
-
-
 async def test_two_instances_against_one_postgresql_send_each_reminder_once(cms, postgres_url, clock):
     """The in-process version; tests/test_reminder_processes.py does it with two real processes."""
-    first, second = await open_rig(cms, postgres_url, clock), await open_rig(cms, postgres_url, clock)
-    second.outbox = first.outbox
-    second.services.reminders.deliver_through(first.outbox)
+    first = await open_rig(cms, postgres_url, clock)
+    second = await open_rig(cms, postgres_url, clock, first.outbox)
     try:
         meetings = [await first.meeting(n=n) for n in range(20)]
         clock.set(START + timedelta(minutes=70))  # unconfirmed, start and cleanup of each are due

@@ -12,6 +12,7 @@ from bot.db import Meeting, RoomCreation
 from bot.services.cms import CmsGuard, CmsNotAsked
 from bot.services.meetings import CREATION_LEASE, MeetingError
 from tests.services.test_meetings import NURSE, TIMES, _open
+from tests.store import audit_trail
 
 
 async def _create(services, request_id: str = "card-1"):
@@ -36,7 +37,7 @@ async def test_a_create_answered_after_the_timeout_is_adopted_and_the_person_get
         assert (meeting.space_id, meeting.room_name) == (space["id"], "HC Torsås 1")
         assert space["cdrTag"] == f"distansmote:{meeting.id}"
         assert await _books(services) == ({space["id"]}, {meeting.id: "created"})
-        assert [a.action for a in await services.meetings.audit_trail(meeting.id)] == ["created"]
+        assert [a.action for a in await audit_trail(services, meeting.id)] == ["created"]
     finally:
         await services.close()
 

@@ -1,4 +1,4 @@
-"""The CMS simulator on the wire: status codes, headers and XML as in contracts/cms.md §6."""
+"""The CMS simulator on the wire: status codes, headers and XML as the CMS API reference has them."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.simulators.cms import CmsSimulator, run_simulator
+
 
 def basic(credentials: bytes) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(credentials).decode()}

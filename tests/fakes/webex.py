@@ -1,4 +1,5 @@
-"""A fake Webex messaging API for tests (and later the demo), after ``contracts/webex.md`` §7.
+"""A fake Webex messaging API for the tests, after the public API reference
+(https://developer.webex.com/docs/api/v1/messages, .../webhooks, .../people).
 
 It serves the part of ``https://webexapis.com/v1/`` the bot uses, with the status codes and
 error bodies the real SDK expects, so the bot's own client code runs unchanged against it.
@@ -204,7 +205,7 @@ class WebexFake:
 
     def delivery(self, resource: str, event: str, data: Mapping[str, Any], *, actor_id: str,
                  secret: str | None = None) -> Delivery:
-        """The envelope (contract §3) signed over its exact bytes, as Webex POSTs it."""
+        """The envelope signed over its exact bytes, as Webex POSTs it."""
         hook = self._hook_for(resource, event)
         envelope = {
             "id": hook["id"], "name": hook["name"], "targetUrl": hook["targetUrl"],
@@ -525,7 +526,8 @@ def _checked_attachments(attachments: Any) -> list[dict[str, Any]]:
     if not isinstance(attachments, list) or len(attachments) > 1:
         raise ApiFailure(400, "Only one card per message is supported.")
     card = attachments[0]
-    if not isinstance(card, dict) or card.get("contentType") != CARD_CONTENT_TYPE or not isinstance(card.get("content"), dict):
+    if (not isinstance(card, dict) or card.get("contentType") != CARD_CONTENT_TYPE
+            or not isinstance(card.get("content"), dict)):
         raise ApiFailure(400, f"An attachment needs contentType {CARD_CONTENT_TYPE} and a card as content.")
     return [card]
 

@@ -1,4 +1,4 @@
-"""The fake Webex API answers the real SDK as ``contracts/webex.md`` §7 says Webex does."""
+"""The fake Webex API answers the real SDK as the Webex API reference says Webex does."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from webexpythonsdk.exceptions import ApiError
 
 from bot.platforms.webex import WebexClient
-from bot.simulators.webex import CARD_CONTENT_TYPE, NO_DESTINATION, WebexFake, sign
+from tests.fakes.webex import CARD_CONTENT_TYPE, NO_DESTINATION, WebexFake, sign
 
 TOKEN = "token-for-the-fake"
 CARD = {"contentType": CARD_CONTENT_TYPE, "content": {"type": "AdaptiveCard", "version": "1.3", "body": []}}
@@ -93,7 +93,8 @@ async def test_messages_get_edit_delete(fake: tuple[WebexFake, str], client: Web
     plain = await client.post_message(toPersonId=nina["id"], text="ett")
     card = await client.post_message(toPersonId=nina["id"], text="kort", attachments=[CARD])
 
-    edited = await client.call("x", lambda api: api.messages.update(plain["id"], roomId=plain["roomId"], text="två").to_dict())
+    edited = await client.call(
+        "x", lambda api: api.messages.update(plain["id"], roomId=plain["roomId"], text="två").to_dict())
     assert edited["text"] == "två"
     edit_card = lambda api: api.messages.update(card["id"], roomId=card["roomId"], text="nytt")  # noqa: E731
     assert (await _status(client, "x", edit_card))[0] == 400
@@ -126,10 +127,12 @@ async def test_attachment_action_and_signed_delivery(fake: tuple[WebexFake, str]
     card = await client.post_message(toPersonId=nina["id"], text="kort", attachments=[CARD])
     delivery = webex.submit_card(nina, card["id"], {"action": "x", "unit": "HC Torsås"})
     action = await client.attachment_action(delivery.data_id)
-    assert (action["type"], action["messageId"], action["inputs"]) == ("submit", card["id"], {"action": "x", "unit": "HC Torsås"})
+    assert (action["type"], action["messageId"], action["inputs"]) == (
+        "submit", card["id"], {"action": "x", "unit": "HC Torsås"})
     assert delivery.headers["X-Spark-Signature"] == sign(delivery.body, webex.webhook_secret)
     envelope = delivery.envelope
-    assert (envelope["resource"], envelope["event"], envelope["actorId"]) == ("attachmentActions", "created", nina["id"])
+    assert (envelope["resource"], envelope["event"], envelope["actorId"]) == (
+        "attachmentActions", "created", nina["id"])
     assert envelope["orgId"] == webex.org_id  # the webhook owner's org, not necessarily the actor's
 
 

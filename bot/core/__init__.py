@@ -1,0 +1,25 @@
+"""The neutral core between platform adapters and handlers: one event type in, replies out.
+
+Adapters (``bot/platforms``) translate a platform request into an :class:`Event` and each
+:class:`Reply` into a platform call (the contract: :mod:`bot.core.adapter`). Handlers never see
+a platform.
+"""
+
+from bot.core.events import Actor, Conversation, Event, Platform, Reply, person_key, split_person_key
+from bot.core.problems import Problem, Refused
+from bot.core.routing import (
+    CARD_VERSION,
+    ActionHandler,
+    CardAction,
+    CardSubmit,
+    Command,
+    CommandHandler,
+    DuplicateRouteError,
+    Router,
+)
+
+__all__ = [
+    "CARD_VERSION", "ActionHandler", "Actor", "CardAction", "CardSubmit", "Command", "CommandHandler",
+    "Conversation", "DuplicateRouteError", "Event", "Platform", "Problem", "Refused", "Reply", "Router",
+    "person_key", "split_person_key",
+]

@@ -1,0 +1,159 @@
+"""The adapter contract: how a chat platform plugs into the bot.
+
+An adapter is a guest. It is built from its own settings (``WebexAdapter(settings)``), handed to
+the composition root (``bot.runtime.open_services(settings, adapters=[...])``, which routes
+proactive messages to it), and installed into the app by the app factory
+(``bot.app.create_app``), which calls :meth:`Adapter.install` with an :class:`AdapterHost`: the
+dispatcher and the few ports the adapter may call. Like aiogram's
+``SimpleRequestHandler(dispatcher, bot).register(app, path)``, it never reaches back into the app
+for anything, and it imports neither ``bot.app`` nor any service (``tests/test_architecture.py``).
+
+On its own route(s), an adapter
+
+1. verifies the raw request first (a signature on the exact bytes, a JWT), on that route only;
+2. translates it into the neutral :class:`~bot.core.events.Event`, with the helpers every platform
+   shares in :mod:`bot.core.inbound` (mention stripping, card input coercion, the allowlist
+   decision on the platform's identity facts). ``Event.reference`` is the adapter's own opaque
+   address for writing to the person later; the dispatcher stores it with each event;
+3. hands the event to ``host.dispatcher.handle(event)``, which dedupes it, runs the privacy
+   guard, routes it and returns the replies (a refused stranger gets
+   ``host.dispatcher.refuse_stranger``). An adapter that must answer its platform at once does the
+   work later through ``host.inbound(...)``, a queue kept in the store. Text that may hold patient
+   data goes into no queue, page or log of the adapter's own before ``host.guard`` has seen it;
+4. translates each :class:`~bot.core.events.Reply` back into platform calls: ``direct`` replies
+   go 1:1 to the actor, ``replaces_card`` replaces (or removes) the card that was submitted.
+
+Messages the bot starts itself (reminders, admin alerts) arrive through :meth:`Adapter.send_direct`
+(a person key: the adapter looks up the stored reference with ``host.references.find``) and
+:meth:`Adapter.send_to_identity` (an admin listed in ``DISTANSMOTE_ADMINS`` by id or e-mail: the
+platform decides whether it can write to that person first, and logs it when it cannot). Both
+follow the delivery contract of :mod:`bot.core.delivery`: one attempt, ``DeliveryFailed`` or
+``DeliveryGone`` on failure, within ``SEND_TIMEOUT``.
+
+To add a platform: a module or package under ``bot/platforms/`` with a class that satisfies
+:class:`Adapter`; its settings in ``bot/config.py``; one line in ``bot/serve.py``
+(``platform_adapters``); tests that post real requests into ``create_app`` and talk to a fake
+of the platform on 127.0.0.1. ``tests/harness.py`` is the smallest adapter there is, and
+``docs/architecture.md`` follows a webhook through the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from bot.clock import Clock
+from bot.core.events import Event, Platform, Reply
+
+
+class Dispatcher(Protocol):
+    async def handle(self, event: Event) -> list[Reply]:
+        """Dedupe, guard and route ``event``; the replies to send (none for a redelivery)."""
+        ...
+
+    async def refuse_stranger(self, platform: Platform, event_id: str) -> list[Reply]:
+        """The answer to someone outside the allowlist: once per event, never for a redelivery."""
+        ...
+
+
+class References(Protocol):
+    """Conversation references: the address a platform needs to write to a person first."""
+
+    async def remember(self, platform: str, person_key: str, reference: str) -> None:
+        """Store (or update) the reference of ``person_key``; the dispatcher calls it per event."""
+        ...
+
+    async def find(self, platform: str, person_key: str) -> str | None:
+        """The stored reference, or ``None`` if the person never wrote to the bot there."""
+        ...
+
+
+class InboundQueue(Protocol):
+    """Accepted platform events kept in the store until a worker has processed them.
+
+    ``accept`` stores a payload under the platform's own event key (a redelivery adds none) and
+    returns ``False`` only if it could not be stored, so the platform should deliver it again.
+    The payload is plain JSON data. A payload in which ``host.guard`` finds a personal identity
+    number is never stored (:class:`HoldsPersonalNumber`): an adapter whose events carry text runs
+    the guard first and hands such an event to the dispatcher at once, which refuses it without
+    storing it. Workers call the adapter's ``process`` with the payload, at least once, until it
+    returns (done), raises :class:`GiveUp` (failed) or keeps raising :class:`RetryLater` (run again
+    after a growing backoff, failed after the last attempt). A finished job keeps only its key.
+    """
+
+    def start(self) -> None: ...
+
+    async def accept(self, key: str, payload: Mapping[str, Any]) -> bool: ...
+
+    async def drain(self) -> None:
+        """Wait until nothing accepted is pending or being processed."""
+        ...
+
+    async def stop(self, grace: float) -> None:
+        """Stop taking work; give running jobs ``grace`` seconds, then hand them back."""
+        ...
+
+
+class RetryLater(Exception):
+    """Raised by an adapter's ``process`` after a transient failure: the job runs again later.
+
+    ``after``: at least this many seconds (a platform's ``Retry-After``). The message is logged:
+    name the failure, never the content. A transient store failure counts the same.
+    """
+
+    def __init__(self, reason: str, *, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class GiveUp(Exception):
+    """Raised by an adapter's ``process`` that cannot succeed and has said why in the log: failed."""
+
+
+class HoldsPersonalNumber(ValueError):
+    """The inbound queue refused a payload that holds a personal identity number."""
+
+
+Guard = Callable[[Iterable[str]], bool]
+"""The privacy guard: true if any of the texts holds a personal identity number."""
+
+Process = Callable[[Mapping[str, Any]], Awaitable[None]]
+QueueFactory = Callable[[Platform, Process, int], InboundQueue]
+"""``(platform, process, workers)``: a queue of that platform's events with that many workers."""
+
+
+@dataclass(frozen=True)
+class AdapterHost:
+    """What an adapter is given when it is installed, and all it may call."""
+
+    dispatcher: Dispatcher
+    clock: Clock
+    references: References
+    inbound: QueueFactory
+    guard: Guard
+
+
+class Adapter(Protocol):
+    platform: Platform
+
+    @property
+    def ready(self) -> bool:
+        """The adapter can take traffic (e.g. it has read the bot's identity from its platform): ``/readyz``."""
+
+    def install(self, app: web.Application, host: AdapterHost) -> None:
+        """Add the platform's routes and start-up/clean-up hooks to ``app``; keep ``host``."""
+
+    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+        """Send ``replies`` 1:1 to the person with this key (``bot.core.events.person_key``).
+
+        One attempt; raises ``DeliveryFailed`` (temporary) or ``DeliveryGone`` (permanent).
+        """
+
+    async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
+        """Send ``replies`` 1:1 to an admin listed by platform id or e-mail address.
+
+        A platform that cannot write to that person first raises ``DeliveryGone`` and logs why.
+        """

@@ -1,0 +1,370 @@
+"""Webex: signed webhooks in, the Webex SDK out (https://developer.webex.com/docs/webhooks).
+
+``POST /webex/events`` does only what must come before the answer: size limit, signature on the
+raw body, envelope, and a job written to the inbound queue the host gives (kept in the store; a
+redelivery adds none). Then it answers 200, however busy the bot is. A bounded set of workers takes
+the jobs from the store: look up the sender, check the allowlist, fetch the message or card
+submission by id, let the dispatcher answer, post the replies. The SDK is synchronous, so every call
+runs in a pool of threads as large as the set of workers, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from webexpythonsdk.exceptions import ApiError
+
+from bot.config import ConfigError, Settings
+from bot.core import Actor, Event, Platform, Reply, person_key, split_person_key
+from bot.core.adapter import AdapterHost, GiveUp, InboundQueue
+from bot.core.delivery import SEND_TIMEOUT
+from bot.core.inbound import Allowlist
+from bot.logs import bind_request
+from bot.metrics import INBOUND_REQUESTS
+from bot.platforms.http import BODY_TIMEOUT_SECONDS, BodyRefused, parse_json, read_body
+from bot.platforms.webex.translate import (
+    BotIdentity,
+    Inbound,
+    actor,
+    content,
+    job_key,
+    message_event,
+    org_key,
+    parse_envelope,
+    submit_event,
+    target,
+)
+from bot.platforms.webex.transport import (
+    WEBEX_ERRORS,
+    Sleep,
+    WebexClient,
+    delivery_error,
+    describe_error,
+    retry_later,
+    server_wait,
+    transient,
+)
+from bot.platforms.webex.webhooks import reactivate_webhooks, webex_credentials
+from cards import texts
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webex/events"
+SIGNATURE_HEADER = "X-Spark-Signature"
+MAX_BODY_BYTES = 64 * 1024  # envelopes carry ids only; anything this big is not Webex
+PERSON_CACHE_TTL = timedelta(minutes=10)
+PERSON_CACHE_SIZE = 1000
+# A reply that Webex does not take after the client's retries is tried again after these waits,
+# while its job stays leased: handing the job back would run the handler again, and its effect
+# (a room created) is recorded already. Then the job fails, never done.
+REPLY_RETRY_WAITS = (15.0, 60.0)
+_ACCEPTED = b'{"status":"accepted"}'
+
+
+def webex_allowlist(settings: Settings) -> Allowlist:
+    """Who may use the bot on Webex: the person's own organisation, or their e-mail domain."""
+    allowlist = Allowlist.of((org_key(org) for org in settings.allowed_webex_org_ids), settings.allowed_email_domains)
+    if allowlist.empty:
+        raise ConfigError("DISTANSMOTE_ALLOWED_WEBEX_ORG_IDS or DISTANSMOTE_ALLOWED_EMAIL_DOMAINS: set at least "
+                          "one when Webex is configured, otherwise anyone on Webex could use the bot")
+    return allowlist
+
+
+def signature_valid(secret: bytes, body: bytes, signature: str | None) -> bool:
+    """``X-Spark-Signature`` is hex HMAC-SHA1 of the exact bytes received."""
+    # A hex digest is ASCII; a forged header may hold anything (bytes that are not UTF-8 arrive
+    # as lone surrogates), and compare_digest refuses non-ASCII str.
+    if not signature or not signature.isascii():
+        return False
+    expected = hmac.new(secret, body, hashlib.sha1).hexdigest()
+    return hmac.compare_digest(expected, signature.strip().lower())
+
+
+class WebexAdapter:
+    """The Webex platform: the webhook route, its workers, and replies through the Webex API."""
+
+    platform = Platform.WEBEX
+
+    def __init__(self, settings: Settings, *, workers: int | None = None, webhook_check_seconds: float | None = None,
+                 sleep: Sleep = asyncio.sleep, shutdown_grace: float = 10.0,
+                 body_timeout: float = BODY_TIMEOUT_SECONDS) -> None:
+        token, secret = webex_credentials(settings)
+        self._allowlist = webex_allowlist(settings)
+        self._secret = secret
+        self._secret_key = secret.encode()
+        # One SDK thread per worker: a job never waits for a thread, and no more run than the pool.
+        self._workers_size = workers or settings.webex_workers
+        self.client = WebexClient(token, settings.webex_api_url, workers=self._workers_size, sleep=sleep)
+        self._sleep = sleep
+        # Reminders have their own retry schedule and give a send SEND_TIMEOUT: no retries here,
+        # and a request timeout below it, so that no send finishes after it was given up.
+        self._reminder_client = WebexClient(token, settings.webex_api_url, workers=settings.reminder_sends_per_platform,
+                                            attempts=1, timeout=max(1, int(SEND_TIMEOUT) - 2))
+        self._webhook_check_seconds = webhook_check_seconds
+        self._shutdown_grace = shutdown_grace
+        self._body_timeout = body_timeout
+        self._watcher: asyncio.Task[None] | None = None
+        self._queue: InboundQueue | None = None
+        self._people: dict[str, tuple[datetime, Actor]] = {}
+        self._me: BotIdentity | None = None
+        self._host: AdapterHost | None = None
+
+    def install(self, app: web.Application, host: AdapterHost) -> None:
+        self._host = host
+        app.router.add_post(WEBHOOK_PATH, self._receive)
+        app.on_startup.append(self._start)
+        app.on_cleanup.append(self._stop)
+
+    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+        """Post ``replies`` 1:1 (reminders): one attempt; the reminder service retries on failure.
+
+        Webex can write to anyone by person id, so a person without a stored reference is
+        reached through the id in the key.
+        """
+        reference = await self.host.references.find(Platform.WEBEX, person_key)
+        await self._post_direct({"toPersonId": reference or split_person_key(person_key)[1]}, replies)
+
+    async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
+        """An admin listed by e-mail address is written to by address, one listed by id by id."""
+        if "@" in identity:
+            await self._post_direct({"toPersonEmail": identity}, replies)
+        else:
+            await self.send_direct(person_key(Platform.WEBEX, identity), replies)
+
+    async def _post_direct(self, to: Mapping[str, str], replies: Sequence[Reply]) -> None:
+        try:
+            for reply in replies:
+                await self._reminder_client.post_message(**to, **content(reply))
+        except WEBEX_ERRORS as exc:
+            raise delivery_error(exc) from None
+
+    async def drain(self) -> None:
+        """Wait until no accepted event is pending in the store or being handled here (tests)."""
+        if self._queue is not None:
+            await self._queue.drain()
+
+    @property
+    def ready(self) -> bool:
+        return self._me is not None
+
+    @property
+    def host(self) -> AdapterHost:
+        if self._host is None:
+            raise RuntimeError("the Webex adapter is not installed")
+        return self._host
+
+    @property
+    def me(self) -> BotIdentity:
+        if self._me is None:
+            raise RuntimeError("the Webex adapter has not started")
+        return self._me
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def _start(self, app: web.Application) -> None:
+        try:
+            me = await self.client.me()
+        except WEBEX_ERRORS as exc:
+            raise ConfigError("DISTANSMOTE_WEBEX_TOKEN: the bot's identity could not be read from Webex "
+                              f"({describe_error(exc)})") from None
+        names = (me.get("displayName"), me.get("firstName"), me.get("nickName"))
+        self._me = BotIdentity(me["id"], tuple(dict.fromkeys(n.strip() for n in names if n and n.strip())))
+        log.info("Webex bot identity read; webhook endpoint %s", WEBHOOK_PATH)
+        # Started before anything else can fail: jobs left by a previous run are picked up now.
+        self._queue = self.host.inbound(Platform.WEBEX, self._process, self._workers_size)
+        self._queue.start()
+        if self._webhook_check_seconds:
+            await self.check_webhooks()
+            self._watcher = asyncio.create_task(self._watch_webhooks(self._webhook_check_seconds))
+
+    async def _stop(self, app: web.Application) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+        if self._queue is not None:
+            await self._queue.stop(self._shutdown_grace)
+        await self.client.close()
+        await self._reminder_client.close()
+
+    async def check_webhooks(self) -> None:
+        """Reactivate a webhook Webex disabled after failed deliveries; never raises."""
+        try:
+            for line in await reactivate_webhooks(self.client, self._secret):
+                log.warning("Webex had disabled a webhook: %s", line)
+        except WEBEX_ERRORS as exc:
+            log.error("could not check the Webex webhooks: %s", describe_error(exc))
+
+    async def _watch_webhooks(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            await self.check_webhooks()
+
+    # -- inbound --------------------------------------------------------------------------
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        """Verify, dedupe and store; the answer never waits for Webex or for other work."""
+        outcome, response = await self._answer(request)
+        INBOUND_REQUESTS.labels(Platform.WEBEX, outcome).inc()
+        return response
+
+    async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
+        try:
+            body = await read_body(request, limit=MAX_BODY_BYTES, within=self._body_timeout)
+            if not signature_valid(self._secret_key, body, request.headers.get(SIGNATURE_HEADER)):
+                log.warning("Webex delivery refused: missing or wrong signature")
+                return "bad_signature", web.json_response({"error": "invalid signature"}, status=401)
+            envelope = parse_json(body)
+        except BodyRefused as refused:
+            return refused.outcome, web.json_response({"error": refused.error}, status=refused.status)
+        inbound = parse_envelope(envelope)
+        outcome = "accepted"
+        if inbound is None:
+            log.info("Webex delivery ignored: not an event the bot handles")
+            outcome = "ignored"
+        elif self.me.id in (inbound.person_id, inbound.actor_id):  # the bot's own post would loop
+            outcome = "own"
+        elif not await self._accept(inbound):
+            return "unavailable", web.json_response({"error": "try again later"}, status=503)
+        return outcome, web.Response(body=_ACCEPTED, content_type="application/json")
+
+    async def _accept(self, inbound: Inbound) -> bool:
+        assert self._queue is not None
+        key = job_key(inbound)
+        bind_request(key)
+        accepted = await self._queue.accept(key, vars(inbound))
+        if accepted:
+            log.debug("Webex %s delivery accepted", inbound.resource)
+        return accepted
+
+    async def _process(self, payload: Mapping[str, Any]) -> None:
+        """One event. Transient failures raise :class:`RetryLater`, so the job runs again later;
+        the workers record it as failed for anything else that escapes."""
+        await self._handle(Inbound(**payload))
+
+    async def _handle(self, inbound: Inbound) -> None:
+        try:
+            sender = self._by_signed_email(inbound) or await self._actor(inbound.person_id)
+        except WEBEX_ERRORS as exc:
+            if transient(exc):
+                raise retry_later("people lookup", exc) from None
+            log.error("Webex sender could not be looked up: %s", describe_error(exc))
+            return
+        if not self._allowlist.allows(org_key(sender.org) if sender.org else None, sender.email):
+            await self._refuse(inbound, sender)
+            return
+        try:
+            found = await self._event(inbound, sender)
+        except WEBEX_ERRORS as exc:
+            if transient(exc):
+                raise retry_later(f"{inbound.resource} fetch", exc) from None
+            log.error("Webex %s could not be fetched: %s", inbound.resource, describe_error(exc))
+            await self._send({"toPersonId": sender.id}, Reply(texts.INTERNAL_ERROR))
+            return
+        if found is not None:
+            event, submitted_card = found
+            await self._deliver(event, await self.host.dispatcher.handle(event), submitted_card)
+
+    def _by_signed_email(self, inbound: Inbound) -> Actor | None:
+        """The sender of a typed message whose signed ``personEmail`` is in an allowed domain.
+
+        Saves a ``people/{id}`` call (a round trip to Webex, and its rate limit) for every new
+        sender. Typed commands never need the display name: meetings, which record it, are only
+        created from card submissions, and those carry no e-mail, so their sender is looked up.
+        """
+        email = inbound.person_email
+        if inbound.resource != "messages" or email is None:
+            return None
+        if not self._allowlist.allows_email(email):
+            return None
+        return Actor(id=inbound.person_id, name="", email=email)
+
+    async def _actor(self, person_id: str) -> Actor:
+        """The sender as Webex knows them, cached for a while (``people/{id}`` is rate-limited)."""
+        now = self.host.clock.now()
+        cached = self._people.get(person_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        sender = actor(await self.client.person(person_id))
+        self._people.pop(person_id, None)
+        self._people[person_id] = (now + PERSON_CACHE_TTL, sender)
+        if len(self._people) > PERSON_CACHE_SIZE:  # dicts keep insertion order: the first is the oldest
+            del self._people[next(iter(self._people))]
+        return sender
+
+    async def _refuse(self, inbound: Inbound, sender: Actor) -> None:
+        log.info("Webex person outside the allowed organisations refused")
+        for reply in await self.host.dispatcher.refuse_stranger(Platform.WEBEX, inbound.data_id):
+            await self._send({"toPersonId": sender.id}, reply)
+
+    async def _event(self, inbound: Inbound, sender: Actor) -> tuple[Event, str | None] | None:
+        """The neutral event, and the id of the card message that was submitted (if any)."""
+        if inbound.resource == "messages":
+            return await self._message_event(inbound, sender)
+        return await self._submit_event(inbound, sender)
+
+    async def _message_event(self, inbound: Inbound, sender: Actor) -> tuple[Event, None] | None:
+        event = message_event(inbound, sender, await self.client.message(inbound.data_id), self.me)
+        return None if event is None else (event, None)
+
+    async def _submit_event(self, inbound: Inbound, sender: Actor) -> tuple[Event, str | None] | None:
+        action = await self.client.attachment_action(inbound.data_id)
+        if action.get("personId") != sender.id or not isinstance(action.get("messageId"), str):
+            return None
+        try:
+            card_message: dict[str, Any] | None = await self.client.message(action["messageId"])
+        except ApiError as exc:
+            if exc.status_code != 404:
+                raise
+            card_message = None  # the card was replaced meanwhile; the handlers judge the submit
+        if card_message is not None and card_message.get("personId") != self.me.id:
+            log.warning("Webex card submission ignored: the card is not the bot's")
+            return None
+        event = submit_event(inbound, sender, action, card_message)
+        # Only a card in the person's 1:1 space is theirs to replace; one in a group space is everyone's.
+        return event, action["messageId"] if event.conversation.is_direct else None
+
+    # -- outbound -------------------------------------------------------------------------
+
+    async def _deliver(self, event: Event, replies: Sequence[Reply], submitted_card: str | None) -> None:
+        """Post the replies in order. Webex cannot edit a message that has a card, so a reply
+        that replaces the submitted card deletes the old one once the new one is there."""
+        for reply in replies:
+            posted = await self._send(target(event, reply), reply)
+            if posted and reply.replaces_card and submitted_card is not None:
+                await self._delete(submitted_card)
+                submitted_card = None
+
+    async def _send(self, to: Mapping[str, str], reply: Reply) -> str | None:
+        """Post one reply. Refused for good: logged (never its text), the others still go. A transient
+        failure is tried again after each of ``REPLY_RETRY_WAITS``, then the job fails (:class:`GiveUp`)."""
+        for wait in (*REPLY_RETRY_WAITS, None):
+            try:
+                message = await self.client.post_message(**to, **content(reply))
+            except WEBEX_ERRORS as exc:
+                if not transient(exc):
+                    log.error("Webex reply not delivered: %s", describe_error(exc))
+                    return None
+                if wait is None:
+                    log.error("Webex reply not delivered, Webex kept failing: %s; the event failed",
+                              describe_error(exc))
+                    raise GiveUp from None
+                wait = max(wait, server_wait(exc, cap=3600.0) or 0.0)
+                log.warning("Webex reply not delivered yet: %s; again in %.0f s", describe_error(exc), wait)
+                await self._sleep(wait)
+            else:
+                log.debug("Webex reply posted")
+                return message.get("id")
+        raise AssertionError("unreachable")
+
+    async def _delete(self, message_id: str) -> None:
+        try:
+            await self.client.delete_message(message_id)
+        except WEBEX_ERRORS as exc:
+            log.warning("replaced Webex card could not be deleted: %s", describe_error(exc))

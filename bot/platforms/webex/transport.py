@@ -1,0 +1,192 @@
+"""The Webex REST API through its synchronous SDK, in a bounded pool of threads, with retries.
+
+Every call runs off the event loop (``asyncio`` never waits on ``requests``). What a failed 1:1
+send means for the reminders is :func:`delivery_error` (``bot/core/delivery.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import requests
+from webexpythonsdk import WebexAPI
+from webexpythonsdk.exceptions import ApiError, MalformedResponse
+
+from bot.core import Platform
+from bot.core.adapter import RetryLater
+from bot.core.delivery import DeliveryError, DeliveryFailed, DeliveryGone
+from bot.metrics import PLATFORM_SECONDS, timed
+
+log = logging.getLogger(__name__)
+
+# Everything a Webex call can fail with, after the client's own retries.
+WEBEX_ERRORS = (ApiError, MalformedResponse, requests.RequestException)
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def describe_error(exc: BaseException) -> str:
+    """An error for the log: status and tracking id, never a message text or token."""
+    if isinstance(exc, ApiError):
+        return f"HTTP {exc.status_code}, trackingId {exc.tracking_id}"
+    return type(exc).__name__
+
+
+def retry_after(value: str | None, *, cap: float) -> float:
+    """``Retry-After`` in seconds, bounded; a malformed value (seen in production) means 15 s."""
+    try:
+        seconds = float(value) if value is not None else 15.0
+    except ValueError:
+        seconds = 15.0
+    if seconds != seconds:  # NaN
+        seconds = 15.0
+    return min(max(seconds, 1.0), cap)
+
+
+def transient(exc: BaseException) -> bool:
+    """Worth trying again later: rate limited or locked (429, 423), a 5xx, no connection or answer."""
+    if isinstance(exc, ApiError):
+        return exc.status_code in (423, 429) or exc.status_code >= 500
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout))
+
+
+def server_wait(exc: BaseException, *, cap: float) -> float | None:
+    """The wait Webex asks for with a 429 or 423 (``Retry-After``), if it asked."""
+    if isinstance(exc, ApiError) and exc.status_code in (423, 429):
+        return retry_after(exc.response.headers.get("Retry-After"), cap=cap)
+    return None
+
+
+def retry_later(what: str, exc: BaseException) -> RetryLater:
+    """A transient Webex failure as the job queue takes it: the job runs again, after Retry-After."""
+    return RetryLater(f"Webex {what}: {describe_error(exc)}", after=server_wait(exc, cap=3600.0))
+
+
+def _environment_read_once(session: requests.Session, base_url: str) -> None:
+    """Proxy and CA settings from the environment, read once instead of on every request.
+
+    With ``trust_env`` requests re-reads the proxy variables (and looks for ~/.netrc) for each
+    call: about a fifth of the CPU of a Webex call. The outcome is the same, NO_PROXY included.
+    """
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+
+
+class WebexClient:
+    """The synchronous SDK behind a bounded thread pool, with retries.
+
+    Each worker thread gets its own ``WebexAPI``: the SDK's requests session is not known
+    to be thread-safe. The SDK's own rate-limit wait is off (it would sleep in the thread
+    without bound); 429 and 423 are retried here after ``Retry-After`` (at most
+    ``max_retry_after``), 5xx and connection errors with exponential backoff.
+    """
+
+    def __init__(self, token: str, base_url: str, *, workers: int = 8, timeout: int = 20,
+                 attempts: int = 6, max_retry_after: float = 30.0, backoff: float = 0.5,
+                 sleep: Sleep = asyncio.sleep) -> None:
+        self._token = token
+        self._base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._timeout = timeout
+        self._attempts = attempts
+        self._max_retry_after = max_retry_after
+        self._backoff = backoff
+        self._sleep = sleep
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webex")
+        self._local = threading.local()
+        self._apis: list[WebexAPI] = []
+        self._lock = threading.Lock()
+
+    async def call(self, what: str, operation: Callable[[WebexAPI], T]) -> T:
+        """Run ``operation`` in a worker thread; retry what Webex says is worth retrying."""
+        loop = asyncio.get_running_loop()
+        attempt = 1
+        while True:
+            try:
+                with timed(PLATFORM_SECONDS, platform=Platform.WEBEX, operation=what) as outcome:
+                    try:
+                        return await loop.run_in_executor(self._pool, self._run, operation)
+                    except ApiError as exc:
+                        outcome.value = str(exc.status_code)
+                        raise
+            except WEBEX_ERRORS as exc:
+                delay = self._retry_delay(exc, attempt)
+                if delay is None or attempt >= self._attempts:
+                    raise
+                log.warning("Webex %s failed with %s; retry %d in %.1f s", what, describe_error(exc), attempt, delay)
+            await self._sleep(delay)
+            attempt += 1
+
+    def _retry_delay(self, exc: BaseException, attempt: int) -> float | None:
+        if not transient(exc):
+            return None
+        wait = server_wait(exc, cap=self._max_retry_after)
+        # A POST that timed out may have arrived: a rare duplicate beats a lost reply.
+        return wait if wait is not None else min(self._backoff * 2 ** (attempt - 1), self._max_retry_after)
+
+    def _run(self, operation: Callable[[WebexAPI], T]) -> T:
+        api = getattr(self._local, "api", None)
+        if api is None:
+            api = WebexAPI(access_token=self._token, base_url=self._base_url,
+                           single_request_timeout=self._timeout, wait_on_rate_limit=False)
+            _environment_read_once(api._session._req_session, self._base_url)
+            with self._lock:
+                self._apis.append(api)
+            self._local.api = api
+        return operation(api)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+        with self._lock:
+            for api in self._apis:
+                api._session._req_session.close()  # the SDK offers no close of its own
+            self._apis.clear()
+
+    # -- the calls the bot makes ------------------------------------------------------------
+
+    async def me(self) -> dict[str, Any]:
+        return await self.call("people/me", lambda api: api.people.me().to_dict())
+
+    async def person(self, person_id: str) -> dict[str, Any]:
+        return await self.call("people/{id}", lambda api: api.people.get(person_id).to_dict())
+
+    async def message(self, message_id: str) -> dict[str, Any]:
+        return await self.call("GET messages/{id}", lambda api: api.messages.get(message_id).to_dict())
+
+    async def attachment_action(self, action_id: str) -> dict[str, Any]:
+        return await self.call("attachment/actions/{id}",
+                               lambda api: api.attachment_actions.get(action_id).to_dict())
+
+    async def post_message(self, **fields: Any) -> dict[str, Any]:
+        return await self.call("POST messages", lambda api: api.messages.create(**fields).to_dict())
+
+    async def delete_message(self, message_id: str) -> None:
+        await self.call("DELETE messages/{id}", lambda api: api.messages.delete(message_id))
+
+    async def webhooks(self) -> list[dict[str, Any]]:
+        return await self.call("GET webhooks", lambda api: [w.to_dict() for w in api.webhooks.list()])
+
+    async def create_webhook(self, **fields: Any) -> dict[str, Any]:
+        return await self.call("POST webhooks", lambda api: api.webhooks.create(**fields).to_dict())
+
+    async def update_webhook(self, webhook_id: str, **fields: Any) -> dict[str, Any]:
+        return await self.call("PUT webhooks/{id}", lambda api: api.webhooks.update(webhook_id, **fields).to_dict())
+
+
+def delivery_error(exc: BaseException) -> DeliveryError:
+    """A failed 1:1 send as the reminder service understands it (never with message text)."""
+    if not isinstance(exc, ApiError):
+        return DeliveryFailed(f"webex_{type(exc).__name__}")
+    code = f"webex_http_{exc.status_code}"
+    if exc.status_code in (400, 403, 404):
+        return DeliveryGone(code)  # unknown person, or the organisation blocks the bot
+    return DeliveryFailed(code, retry_after=server_wait(exc, cap=3600.0))
