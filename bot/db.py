@@ -92,6 +92,10 @@ class UsedCallId(Base):
     reserved_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
+# ``Meeting.deleted_by`` (and the audit record's detail) when the deadline rule deleted the room.
+AUTO_DELETE_RULE = "auto_delete_deadline"
+
+
 class Meeting(Base):
     __tablename__ = "meeting"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

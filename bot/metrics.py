@@ -26,7 +26,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.db import AuditRecord, InboundJob, Meeting, MeetingState, Reminder
+from bot.db import AUTO_DELETE_RULE, AuditRecord, InboundJob, Meeting, MeetingState, Reminder
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -93,8 +93,6 @@ async def store_families(session: AsyncSession, settings: Settings, now: datetim
                          platforms: Iterable[str] = ()) -> list[Metric]:
     """The store's metric families at ``now`` (backlog 0 for ``platforms`` with none waiting); raises
     when the database does not answer."""
-    from bot.services.auto_delete import AUTO_DELETE_RULE  # it times its CMS calls with this module
-
     families: list[Metric] = []
 
     meetings = dict((await session.execute(select(Meeting.state, func.count()).group_by(Meeting.state))).all())

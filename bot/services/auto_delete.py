@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.core import Problem
 from bot.core.delivery import DeliveryGone
-from bot.db import Meeting, MeetingState, Reminder
+from bot.db import AUTO_DELETE_RULE, Meeting, MeetingState, Reminder
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.meetings import MeetingError, MeetingService
 from bot.services.reminder_rows import (
@@ -39,7 +39,6 @@ from bot.services.reminder_rows import (
 
 log = logging.getLogger(__name__)
 
-AUTO_DELETE_RULE = "auto_delete_deadline"
 LEASE = timedelta(minutes=5)
 CALL_ACTIVE_RETRY = timedelta(minutes=30)
 CALL_ACTIVE = Problem.CALL_ACTIVE.value
