@@ -192,8 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     cms_simulator.set_defaults(run=_cms_simulator)
 
     serve = _command(commands, "serve", "run the bot for the configured platforms until SIGINT/SIGTERM",
-                     details="Applies database migrations first. Endpoints: POST /webex/events, GET /healthz, "
-                     "GET /readyz, GET /metrics.")
+                     details="Webex, Teams or both. Applies database migrations first. Endpoints: "
+                     "POST /webex/events, POST /api/messages, GET /healthz, GET /readyz, GET /metrics.")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     serve.add_argument("--port", type=_port, default=8080, help="port (default 8080)")
     serve.set_defaults(run=_serve)

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     teams_app_id: str | None = None
     teams_app_password: SecretStr | None = None
     teams_tenant_id: str | None = None
+    # How the bot proves who it is to Teams: the app password, or a managed identity of Azure.
+    teams_auth_type: Literal["client_secret", "user_managed_identity", "system_managed_identity"] = "client_secret"
+    # Local testing only (Agents Playground, a fake connector): requests without a token accepted.
+    teams_allow_anonymous: bool = False
+    # Teams activities handled at once; more wait in the store (Teams is answered at once all the same).
+    teams_workers: int = Field(default=8, ge=1, le=64)
 
     cms_url: str | None = None
     cms_username: str | None = None

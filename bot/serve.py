@@ -16,21 +16,29 @@ from bot.runtime import open_services
 log = logging.getLogger(__name__)
 
 
-def platform_adapters(settings: Settings) -> list[Adapter]:
-    """The adapters to run; refuses a platform that is half or unsafely configured."""
+def platform_adapters(settings: Settings, host: str) -> list[Adapter]:
+    """The adapters to run (Webex, Teams or both); refuses a platform that is half or unsafely
+    configured, and refuses to run with none."""
     adapters: list[Adapter] = []
     if settings.webex_token or settings.webex_webhook_secret:
         from bot.platforms.webex import WEBHOOK_CHECK_SECONDS, WebexAdapter
 
         adapters.append(WebexAdapter(settings, webhook_check_seconds=WEBHOOK_CHECK_SECONDS))
+    if settings.teams_app_id or settings.teams_allow_anonymous:
+        from bot.platforms.teams.adapter import TeamsAdapter
+        from bot.platforms.teams.config import check_listen_address
+
+        check_listen_address(settings, host)
+        adapters.append(TeamsAdapter(settings))
     if not adapters:
-        raise ConfigError("DISTANSMOTE_WEBEX_TOKEN: no chat platform is configured")
+        raise ConfigError("DISTANSMOTE_WEBEX_TOKEN or DISTANSMOTE_TEAMS_APP_ID: no chat platform is configured; "
+                          "set DISTANSMOTE_WEBEX_TOKEN for Webex, DISTANSMOTE_TEAMS_APP_ID for Teams, or both")
     return adapters
 
 
 async def serve(settings: Settings, host: str, port: int) -> None:
     """Run until SIGINT or SIGTERM. Settings are checked before the database is touched."""
-    adapters = platform_adapters(settings)
+    adapters = platform_adapters(settings, host)
     if not settings.video_domain:
         raise ConfigError("DISTANSMOTE_VIDEO_DOMAIN: not set; the invitation's video addresses need the "
                           "domain of the meeting service (for example video.region.se)")

@@ -14,3 +14,13 @@ def stop(process: subprocess.Popen, how: signal.Signals = signal.SIGTERM, timeou
     except subprocess.TimeoutExpired:
         process.kill()
         raise
+
+
+def serving_address(process: subprocess.Popen) -> tuple[str, list[str]]:
+    """Read ``serve``'s log until it says where it listens: ``(host:port, the lines before)``."""
+    assert process.stderr is not None
+    log_lines: list[str] = []
+    while not (line := process.stderr.readline()).count("serving on"):
+        assert line, "serve stopped before it was serving:\n" + "".join(log_lines)
+        log_lines.append(line)
+    return line.rsplit("serving on ", 1)[1].strip(), log_lines

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.cli import main
 from tests.fakes.webex import WebexFake
-from tests.processes import stop
+from tests.processes import serving_address, stop
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "bot-token-for-tests"
@@ -163,12 +163,7 @@ def test_serve_runs_until_sigterm(tmp_path: Path, fake: tuple[WebexFake, str]) -
     with subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           env=environment) as process:
         try:
-            assert process.stderr is not None
-            log_lines = []
-            while not (line := process.stderr.readline()).count("serving on"):
-                assert line, "serve stopped before it was serving:\n" + "".join(log_lines)
-                log_lines.append(line)
-            address = line.rsplit("serving on ", 1)[1].strip()
+            address, log_lines = serving_address(process)
             for path in ("/healthz", "/readyz"):
                 with urllib.request.urlopen(f"http://{address}{path}", timeout=5) as response:
                     assert response.status == 200

@@ -152,6 +152,12 @@ class FakeConnector:
             activity["text"] = text
         return activity
 
+    def installed(self, user: TeamsUser) -> dict[str, Any]:
+        """What Teams POSTs when the user adds the app: the bot is a new member of their 1:1 chat."""
+        activity = self._activity(user, self.personal_chat(user), None)
+        activity.update(type="conversationUpdate", membersAdded=[{"id": self.bot_id}])
+        return activity
+
     def submit(self, user: TeamsUser, card: Posted, value: dict[str, Any]) -> dict[str, Any]:
         """An ``Action.Submit`` on a card the bot sent: a message with ``value``, no text."""
         activity = self._activity(user, self._conversations[card.conversation_id], None)

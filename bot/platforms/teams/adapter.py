@@ -1,0 +1,346 @@
+"""Microsoft Teams: activities in on ``POST /api/messages``, the Agents SDK's connector client out.
+
+The route does only what must come before Teams' answer (Teams delivers again after 15 s): size
+limit, the token (``auth``), the activity, the service URL, then a job in the inbound queue the
+host gives, keyed on conversation id + activity id so that a redelivery adds none, and 200.
+Workers take the jobs: check the tenant, let the dispatcher answer, and send the replies
+proactively. A slow CMS therefore never delays the answer, and a job accepted before a restart
+is handled after it.
+
+Replies: ``direct`` ones go to the person's 1:1 chat (the stored conversation reference, or a
+new 1:1 conversation), others to the conversation the command came from. A card whose state
+changed replaces the submitted card in place (``PUT …/activities/{id}``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Mapping, Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+from microsoft_agents.activity import Activity, ChannelAccount, ConversationParameters
+from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.core import ClaimsIdentity
+from microsoft_agents.hosting.core.connector import ConnectorClientBase
+from pydantic import ValidationError
+from yarl import URL
+
+from bot.config import Settings
+from bot.core import Actor, Conversation, Event, Platform, Reply, person_key
+from bot.core.adapter import AdapterHost, GiveUp, HoldsPersonalNumber, InboundQueue
+from bot.core.delivery import DeliveryError, DeliveryFailed, DeliveryGone
+from bot.logs import bind_request
+from bot.metrics import INBOUND_REQUESTS
+from bot.platforms.teams.activities import Address, Inbound, inbound, outgoing, personal_address, tenant_of
+from bot.platforms.teams.auth import authenticate
+from bot.platforms.teams.config import CONNECTION, teams_config
+from bot.platforms.teams.connector import Connector, Sleep
+
+log = logging.getLogger(__name__)
+
+MESSAGES_PATH = "/api/messages"
+MAX_BODY_BYTES = 256 * 1024
+MEMBER_CACHE_TTL = timedelta(minutes=10)
+MEMBER_CACHE_SIZE = 1000
+
+
+class TeamsAdapter:
+    platform = Platform.TEAMS
+
+    def __init__(self, settings: Settings, *, workers: int | None = None, sleep: Sleep = asyncio.sleep,
+                 shutdown_grace: float = 10.0) -> None:
+        self._config = teams_config(settings)
+        connections = MsalConnectionManager(connections_configurations={CONNECTION: self._config.auth})
+        self._connector = Connector(connections, validate_hosts=not self._config.anonymous, sleep=sleep)
+        # Admins listed by user principal name: a person's UPN is asked of Teams, once a while.
+        self._admin_upns = frozenset(a.casefold() for a in settings.admins if "@" in a)
+        self._upns: dict[str, tuple[datetime, str | None]] = {}
+        self._workers = workers or settings.teams_workers
+        self._shutdown_grace = shutdown_grace
+        self._host: AdapterHost | None = None
+        self._queue: InboundQueue | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    def install(self, app: web.Application, host: AdapterHost) -> None:
+        self._host = host
+        app.router.add_post(MESSAGES_PATH, self._receive)
+        app.on_startup.append(self._start)
+        app.on_cleanup.append(self._stop)
+
+    @property
+    def ready(self) -> bool:
+        """Started: Teams needs nothing read before the first activity (tokens come when replying)."""
+        return self._queue is not None
+
+    @property
+    def host(self) -> AdapterHost:
+        if self._host is None:
+            raise RuntimeError("the Teams adapter is not installed")
+        return self._host
+
+    async def drain(self) -> None:
+        """Wait until no accepted activity is pending or being handled (tests)."""
+        if self._queue is not None:
+            await self._queue.drain()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def _start(self, app: web.Application) -> None:
+        # Jobs accepted before a restart are picked up now.
+        self._queue = self.host.inbound(Platform.TEAMS, self._process, self._workers)
+        self._queue.start()
+        log.info("Teams endpoint %s (%s)", MESSAGES_PATH,
+                 "anonymous requests accepted: local testing" if self._config.anonymous else "tokens required")
+
+    async def _stop(self, app: web.Application) -> None:
+        if self._queue is not None:
+            await self._queue.stop(self._shutdown_grace)
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    # -- inbound --------------------------------------------------------------------------
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        """Verify and queue; the answer never waits for the CMS or for Teams."""
+        outcome, response = await self._answer(request)
+        INBOUND_REQUESTS.labels(Platform.TEAMS, outcome).inc()
+        return response
+
+    async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
+        body = await _read_limited(request, MAX_BODY_BYTES)
+        if body is None:
+            return "too_large", web.json_response({"error": "body too large"}, status=413)
+        identity = await authenticate(request.headers.get("Authorization"), self._config.auth)
+        if identity is None:
+            return "unauthorized", web.json_response({"error": "unauthorized"}, status=401)
+        try:
+            activity = Activity.model_validate_json(body)
+        except (ValidationError, ValueError):
+            return "not_an_activity", web.json_response({"error": "not an activity"}, status=400)
+        if not self._service_url_trusted(identity, activity):
+            log.warning("Teams activity refused: its serviceUrl is not the one the token names, or not allowed")
+            return "unauthorized", web.json_response({"error": "unauthorized"}, status=401)
+        item = inbound(activity, anonymous=identity.allow_anonymous)
+        if item is None:
+            return "ignored", web.json_response({})  # typing, reactions, other updates: nothing to do
+        if not self._config.allowlist.allows(tenant_of(activity), None):
+            log.info("Teams activity from a tenant outside DISTANSMOTE_ALLOWED_TEAMS_TENANT_IDS refused")
+            payload: dict[str, Any] = {"refuse": item.without_content().payload()}
+        elif item.installed:
+            payload = {"installed": item.payload()}
+        elif self.host.guard([item.text] if item.text is not None else list((item.inputs or {}).values())):
+            # Never into the queue: the dispatcher refuses it at once, without storing it.
+            self._in_background(self._deliver(item, await self.host.dispatcher.handle(self._event(item, None))))
+            return "accepted", web.json_response({})
+        else:
+            payload = {"handle": item.payload()}
+        assert self._queue is not None
+        bind_request(item.event_id)
+        try:
+            accepted = await self._queue.accept(item.event_id, payload)
+        except HoldsPersonalNumber:
+            log.warning("Teams activity not stored: something in it reads as a personal identity number")
+            return "ignored", web.json_response({})
+        if not accepted:
+            return "unavailable", web.json_response({"error": "try again later"}, status=503)
+        return "accepted", web.json_response({})
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Work that must not hold the answer to Teams, and has nothing to keep in the store."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _service_url_trusted(self, identity: ClaimsIdentity, activity: Activity) -> bool:
+        """The token names the connector it came from; replies (with the bot's token) go there only."""
+        if not activity.service_url:
+            return True  # nothing will be sent anywhere
+        if not self._connector.allowed(activity.service_url):
+            return False
+        claimed = identity.get_claim_value("serviceurl")
+        return not claimed or _host(claimed) == _host(activity.service_url)
+
+    async def _process(self, payload: Mapping[str, Any]) -> None:
+        """One activity. A store failure escapes, so the job runs again later; replies that Teams
+        keeps refusing end it as failed (:class:`GiveUp`)."""
+        if "refuse" in payload:
+            await self._refuse(Inbound.from_payload(payload["refuse"]))
+        elif "installed" in payload:
+            await self._installed(Inbound.from_payload(payload["installed"]))
+        else:
+            await self._handle(Inbound.from_payload(payload["handle"]))
+
+    async def _refuse(self, item: Inbound) -> None:
+        replies = await self.host.dispatcher.refuse_stranger(Platform.TEAMS, item.event_id)
+        if replies:
+            await self._deliver(item, replies, to_group=True)
+
+    async def _handle(self, item: Inbound) -> None:
+        upn = await self._upn(item)
+        replies = await self.host.dispatcher.handle(self._event(item, upn))
+        if item.is_direct:
+            await self._remember_admin(upn, item.address)
+        await self._deliver(item, replies)
+
+    @staticmethod
+    def _event(item: Inbound, upn: str | None) -> Event:
+        return Event(
+            Platform.TEAMS, item.event_id, Actor(id=item.actor_id, name=item.actor_name, email=upn),
+            Conversation(item.address.conversation_id, item.is_direct), text=item.text, inputs=item.inputs or {},
+            # Only a 1:1 chat is a place to write to the person later.
+            reference=item.address.dumps() if item.is_direct else None,
+        )
+
+    async def _installed(self, item: Inbound) -> None:
+        """The person added the app: from now on the bot may write to them 1:1 (reminders, alerts)."""
+        await self.host.references.remember(Platform.TEAMS, person_key(Platform.TEAMS, item.actor_id),
+                                            item.address.dumps())
+        await self._remember_admin(await self._upn(item), item.address)
+
+    async def _remember_admin(self, upn: str | None, personal: Address) -> None:
+        """An admin listed by user principal name is written to (alerts) by that name."""
+        if upn is not None and upn in self._admin_upns:
+            await self.host.references.remember(Platform.TEAMS, _upn_key(upn), personal.dumps())
+
+    async def _upn(self, item: Inbound) -> str | None:
+        """The sender's user principal name, when ``ADMINS`` lists any (Teams does not send it)."""
+        if not self._admin_upns:
+            return None
+        now = self.host.clock.now()
+        cached = self._upns.get(item.actor_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        address = item.address
+        try:
+            async with self._client(address) as client:
+                member = await self._connector.retrying("member lookup", lambda: client.get_conversation_member(
+                    address.conversation_id, address.user_id))
+            upn = (member.user_principal_name or "").casefold() or None
+        except DeliveryError as failure:
+            log.warning("Teams member lookup failed (%s); the sender is not taken for an admin", failure.code)
+            return None
+        self._upns.pop(item.actor_id, None)
+        self._upns[item.actor_id] = (now + MEMBER_CACHE_TTL, upn)
+        if len(self._upns) > MEMBER_CACHE_SIZE:
+            del self._upns[next(iter(self._upns))]
+        return upn
+
+    # -- outbound -------------------------------------------------------------------------
+
+    def _client(self, address: Address) -> Any:
+        return self._connector.client(address.service_url, anonymous=address.anonymous, app_id=self._config.app_id)
+
+    async def _deliver(self, item: Inbound, replies: Sequence[Reply], *, to_group: bool = False) -> None:
+        """Send the replies in order; a failure is logged (never the text) and ends the delivery."""
+        try:
+            async with self._client(item.address) as client:
+                personal = item.address if item.is_direct else None
+                card_id = item.card_id
+                for reply in replies:
+                    if (reply.direct or item.is_direct) and not to_group:
+                        personal = personal or await self._personal_chat(client, item)
+                        target = personal
+                    else:
+                        target = item.address
+                    activity = outgoing(reply, target)
+                    if reply.replaces_card and card_id and target.conversation_id == item.address.conversation_id:
+                        replaced, card_id = await self._replace(client, target, card_id, activity), None
+                        if replaced:
+                            continue
+                    reply_to = item.activity_id if target is item.address else None
+                    await self._send(client, target, activity, reply_to=reply_to)
+        except DeliveryGone as gone:
+            log.error("Teams reply not delivered: %s", gone.code)
+        except DeliveryFailed as failure:
+            log.error("Teams reply not delivered, Teams kept failing: %s; the activity failed", failure.code)
+            raise GiveUp from None
+
+    async def _send(self, client: ConnectorClientBase, target: Address, activity: Activity, *,
+                    reply_to: str | None) -> None:
+        conversations = client.conversations
+        if reply_to:  # in a channel, the answer goes into the thread of the command
+            await self._connector.retrying("reply", lambda: conversations.reply_to_activity(
+                target.conversation_id, reply_to, activity))
+        else:
+            await self._connector.retrying("send", lambda: conversations.send_to_conversation(
+                target.conversation_id, activity))
+
+    async def _replace(self, client: ConnectorClientBase, target: Address, card_id: str, activity: Activity) -> bool:
+        """Edit the submitted card in place; ``False`` if it is gone (then the new one is posted)."""
+        activity.id = card_id
+        try:
+            await self._connector.retrying("card update", lambda: client.conversations.update_activity(
+                target.conversation_id, card_id, activity))
+        except DeliveryGone:
+            return False
+        finally:
+            activity.id = None
+        return True
+
+    async def _personal_chat(self, client: ConnectorClientBase, item: Inbound) -> Address:
+        """The sender's 1:1 chat: the stored one, or a new one (Teams returns the existing chat)."""
+        key = person_key(Platform.TEAMS, item.actor_id)
+        stored = await self.host.references.find(Platform.TEAMS, key)
+        if stored is not None:
+            return personal_address(item.address, Address.loads(stored).conversation_id)
+        address = item.address
+        parameters = ConversationParameters(
+            is_group=False, agent=ChannelAccount(id=address.bot_id), members=[ChannelAccount(id=address.user_id)],
+            tenant_id=address.tenant_id, channel_data={"tenant": {"id": address.tenant_id}},
+        )
+        created = await self._connector.retrying("1:1 conversation", lambda: client.conversations.create_conversation(
+            parameters))
+        personal = personal_address(address, created.id)
+        await self.host.references.remember(Platform.TEAMS, key, personal.dumps())
+        return personal
+
+    # -- messages the bot starts itself ---------------------------------------------------
+
+    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+        """1:1 through the stored conversation reference; one attempt (the caller retries)."""
+        stored = await self.host.references.find(Platform.TEAMS, person_key)
+        if stored is None:
+            raise DeliveryGone("teams_no_reference")  # Teams lets a bot write first only where it was installed
+        address = Address.loads(stored)
+        async with self._client(address) as client:
+            for reply in replies:
+                await self._connector.call("proactive send", partial(
+                    client.conversations.send_to_conversation, address.conversation_id, outgoing(reply, address)))
+
+    async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
+        """An admin listed by Entra object id, or by user principal name, who has added the app or written 1:1."""
+        wanted = identity.strip().casefold()
+        key = _upn_key(wanted) if "@" in wanted else person_key(Platform.TEAMS, wanted)
+        try:
+            await self.send_direct(key, replies)
+        except DeliveryGone as gone:
+            if gone.code == "teams_no_reference":
+                log.warning("a Teams admin has neither added the app nor written to the bot 1:1; no chat to write to")
+            raise
+
+
+def _upn_key(upn: str) -> str:
+    return person_key(Platform.TEAMS, f"upn:{upn}")
+
+
+def _host(url: str) -> str:
+    try:
+        return (URL(url).host or "").casefold()
+    except ValueError:
+        return ""
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes | None:
+    """The raw body, or ``None`` if it is over ``limit`` bytes (not read any further)."""
+    if request.content_length is not None:
+        return await request.read() if request.content_length <= limit else None
+    body = bytearray()
+    async for chunk in request.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)

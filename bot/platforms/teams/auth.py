@@ -1,0 +1,42 @@
+"""The bearer token of a Teams request, checked on ``POST /api/messages`` only.
+
+The SDK's ``jwt_authorization_middleware`` would guard every route of the app (``/webex/events``
+and ``/healthz`` too), and its per-route decorator reads its configuration from a string app
+key (aiohttp's ``NotAppKeyWarning``) and lets a validator error other than ``PyJWTError`` or
+``ValueError`` through as a 500: version 1.9 raises a bare ``KeyError`` for a well-formed JWT
+without ``kid``. This does what they do, with the SDK's ``JwtTokenValidator`` (signature by the
+Bot Framework's or Entra's published keys, audience = the app id, issuer, expiry), and turns
+every token it cannot verify into a refusal.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from microsoft_agents.hosting.core import AgentAuthConfiguration, ClaimsIdentity, JwtTokenValidator
+
+log = logging.getLogger(__name__)
+
+
+async def authenticate(header: str | None, config: AgentAuthConfiguration) -> ClaimsIdentity | None:
+    """Who sent the request, or ``None`` to refuse it (401).
+
+    Without an ``Authorization`` header the request is anonymous, which only local testing
+    allows; a header that is there must hold a valid token, in every mode.
+    """
+    validator = JwtTokenValidator(config)
+    if header is None:
+        if config.ANONYMOUS_ALLOWED:
+            return validator.get_anonymous_claims()
+        log.warning("Teams request refused: no token")
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
+        log.warning("Teams request refused: malformed Authorization header")
+        return None
+    try:
+        return await validator.validate_token(token)
+    except Exception as exc:  # noqa: BLE001 - PyJWTError, ValueError, KeyError (no kid), key fetch failures
+        log.warning("Teams request refused: token not valid (%s)", type(exc).__name__)
+        return None
