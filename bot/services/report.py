@@ -11,8 +11,9 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -90,7 +91,11 @@ class Overdue:
     ends_at: datetime  # local time
 
 
-def deleted_how(meeting: Meeting) -> str:
+# The only columns the report reads: never a recipient, never the room's address or call ID.
+_COLUMNS = (Meeting.unit, Meeting.state, Meeting.creator_id, Meeting.ends_at, Meeting.deleted_at, Meeting.deleted_by)
+
+
+def deleted_how(meeting: Row[Any] | Meeting) -> str:
     """``creator``, ``admin`` or ``automatically`` (``deleted_by`` is a person key or a rule)."""
     if meeting.deleted_by == meeting.creator_id:
         return "creator"
@@ -126,17 +131,19 @@ class ReportService:
     async def report(self, since: date | None = None, until: date | None = None) -> Report:
         zone = self._settings.zone
         now = self._clock.now()
-        query = select(Meeting)
+        query = select(*_COLUMNS)
         if since is not None:
             query = query.where(Meeting.created_at >= datetime.combine(since, time(), zone).astimezone(UTC))
         if until is not None:
             end = datetime.combine(until + timedelta(days=1), time(), zone).astimezone(UTC)
             query = query.where(Meeting.created_at < end)
         async with self._sessions() as session:
-            meetings = list(await session.scalars(query.order_by(Meeting.created_at, Meeting.id)))
+            meetings = list(await session.execute(query.order_by(Meeting.created_at, Meeting.id)))
             last_sweep, orphan_ids = await _last_sweep(session)
-            orphan_units = {m.id: m.unit for m in await session.scalars(
-                select(Meeting).where(Meeting.id.in_(orphan_ids)))} if orphan_ids else {}
+            orphan_units: dict[str, str] = {
+                meeting_id: unit for meeting_id, unit in await session.execute(
+                    select(Meeting.id, Meeting.unit).where(Meeting.id.in_(orphan_ids)))
+            } if orphan_ids else {}
 
         units: dict[str, UnitFigures] = {}
 
