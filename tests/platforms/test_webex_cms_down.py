@@ -3,7 +3,6 @@ share of the workers, everything else is answered meanwhile, and creates fail fa
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from tests.conftest import RunningCms, make_settings
 from tests.fakes.webex import WebexFake
 from tests.harness import submission
 from tests.platforms.test_webex import REGION_DOMAIN, SECRET, TOKEN, Harness, Sleeps
+from tests.test_creation_processes import _until
 
 WORKERS = 8
 
@@ -59,12 +59,6 @@ async def _forms(webex: Harness, person: dict[str, Any], count: int) -> list[Any
 def _create(webex: Harness, person: dict[str, Any], form: Any):
     return webex.fake.submit_card(person, form.id, submission(form.card, texts.CREATE_ROOM, unit="HC Torsås",
                                                               date="2026-11-26", start="13:30", length="60"))
-
-
-async def _until(condition, seconds: float = 10.0) -> None:
-    async with asyncio.timeout(seconds):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def test_a_hanging_cms_holds_only_its_share_of_the_workers_and_help_is_answered(
