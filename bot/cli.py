@@ -146,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = _command(commands, "check", "try every configured part once and say what is wrong",
                      details="Database and migrations, CMS credentials and API, each configured chat platform "
-                     "(Webex: token and webhooks). One verdict line per part (OK, FAIL, SKIP when not "
+                     "(Webex: token and webhooks; Teams: settings and a token from Microsoft Entra). One "
+                     "verdict line per part (OK, FAIL, SKIP when not "
                      "configured); exit code 1 when any part fails. Prints no secrets and creates nothing.")
     check.set_defaults(run=_check)
 

@@ -65,7 +65,8 @@ def test_check_passes_when_everything_configured_works(monkeypatch, capsys, tmp_
     assert main(["check"]) == 0
     output = capsys.readouterr().out
     verdicts = _verdicts(output)
-    assert list(verdicts) == ["database", "CMS", "Webex token", "Webex webhooks"]
+    assert list(verdicts) == ["database", "CMS", "Webex token", "Webex webhooks", "Teams"]
+    assert verdicts.pop("Teams") == "SKIP Teams: not configured"
     assert all(line.startswith("OK ") for line in verdicts.values()), output
     assert output.endswith("everything configured works\n")
     assert f"both active -> {TARGET}" in verdicts["Webex webhooks"]
@@ -83,7 +84,7 @@ def test_check_names_a_wrong_cms_password_and_a_bad_webex_token_each_on_its_own_
     assert verdicts["database"].startswith("OK ")
     assert verdicts["CMS"].startswith("FAIL CMS: ") and "wrong username or password" in verdicts["CMS"]
     assert verdicts["Webex token"].startswith("FAIL Webex token: refused or no answer (HTTP 401")
-    assert output.endswith("2 of 3 part(s) failed\n")
+    assert output.endswith("2 of 4 part(s) failed\n")  # Teams: not configured, not tried
     for secret in ("Sommar-2025!", "revoked-token", CMS_PASSWORD, TOKEN, SECRET):
         assert secret not in output
 

@@ -105,3 +105,23 @@ def test_serve_runs_webex_and_teams_together(tmp_path: Path) -> None:
     assert answer.card is not None and answer.authorization is None
     assert ("GET", "/v1/people/me", 200) in webex.requests  # Webex started too
     assert any("DISTANSMOTE_TEAMS_ALLOW_ANONYMOUS is on" in line for line in log_lines)
+
+
+@pytest.mark.parametrize(("changed", "expected"), [
+    ({}, "FAIL Teams token: none from Microsoft Entra ("),  # the test machine reaches no Entra
+    ({"DISTANSMOTE_ALLOWED_TEAMS_TENANT_IDS": ""}, "FAIL Teams: DISTANSMOTE_ALLOWED_TEAMS_TENANT_IDS: set"),
+    ({"DISTANSMOTE_TEAMS_APP_ID": "", "DISTANSMOTE_TEAMS_ALLOW_ANONYMOUS": "true"},
+     "OK   Teams: anonymous requests accepted (local testing only)"),
+], ids=["no-token", "no-allowlist", "anonymous"])
+def test_check_tries_the_teams_credentials(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path, changed: dict[str, str], expected: str) -> None:
+    for name, value in {**TEAMS, **changed}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DISTANSMOTE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    main(["check"])
+    output = capsys.readouterr().out
+    assert any(line.startswith(expected) for line in output.splitlines()), output
+    assert "SKIP Webex: not configured" in output
+    assert PASSWORD not in output
