@@ -73,7 +73,9 @@ class PlatformGate:
                 if start <= now:
                     break
                 await asyncio.sleep(start - now)
-            self._next_start = now + self._interval
+            # On the schedule, not after this (maybe late) start: a late wake-up is made up by the next
+            # send, while after a pause at most two go back to back.
+            self._next_start = max(self._next_start, now - self._interval) + self._interval
             yield now
         finally:
             self._release()
