@@ -146,10 +146,6 @@ class CmsGuard:
         so that a quarter stays free for everything that does not need CMS."""
         return cls(concurrency=max(1, workers // 2), waiting=workers // 4)
 
-    @property
-    def is_open(self) -> bool:
-        return self._opened_at is not None
-
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         """Hold one of the places for a request to CMS; raises CmsNotAsked when refused."""

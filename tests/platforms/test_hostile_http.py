@@ -34,7 +34,6 @@ from tests.platforms.test_webex import (  # noqa: F401 - fixtures
     SECRET,
     TOKEN,
     Harness,
-    Sleeps,
     _create_room,
     _latest_card,
     fake_webex,
@@ -42,6 +41,7 @@ from tests.platforms.test_webex import (  # noqa: F401 - fixtures
     services,
     sleeps,
 )
+from tests.sleeps import Sleeps
 from tests.store import everything_stored
 
 

@@ -9,7 +9,7 @@ import base64
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,21 +32,11 @@ from cards import texts
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.teams import FakeConnector, Posted, TeamsConversation, TeamsUser
 from tests.harness import submission
+from tests.sleeps import Sleeps
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 OTHER_TENANT = "99999999-8888-7777-6666-555555555555"
 APP_ID = "1f2e3d4c-0000-4000-8000-123456789abc"
-
-
-@dataclass
-class Sleeps:
-    """The adapter's waits between retries, recorded instead of slept."""
-
-    seconds: list[float] = field(default_factory=list)
-
-    async def __call__(self, delay: float) -> None:
-        self.seconds.append(delay)
-        await asyncio.sleep(0)
 
 
 @dataclass

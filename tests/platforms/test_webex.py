@@ -8,7 +8,7 @@ import base64
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,21 +34,11 @@ from cards.texts import NOT_ALLOWED
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.webex import Delivery, SentMessage, WebexFake, sign
 from tests.harness import submission
+from tests.sleeps import Sleeps
 
 TOKEN = "bot-token-for-tests"
 SECRET = "webhook-secret-for-tests"
 REGION_DOMAIN = "region.example"
-
-
-@dataclass
-class Sleeps:
-    """The adapter's waits between retries, recorded instead of slept."""
-
-    seconds: list[float] = field(default_factory=list)
-
-    async def __call__(self, delay: float) -> None:
-        self.seconds.append(delay)
-        await asyncio.sleep(0)
 
 
 @dataclass

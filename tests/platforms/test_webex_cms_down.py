@@ -18,7 +18,8 @@ from cards import texts
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.webex import WebexFake
 from tests.harness import submission
-from tests.platforms.test_webex import REGION_DOMAIN, SECRET, TOKEN, Harness, Sleeps
+from tests.platforms.test_webex import REGION_DOMAIN, SECRET, TOKEN, Harness
+from tests.sleeps import Sleeps
 from tests.test_creation_processes import _until
 
 WORKERS = 8
