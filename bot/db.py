@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     TypeDecorator,
     event,
     text,
@@ -183,11 +184,17 @@ class RoomCreation(Base):
 
 
 class InboundEvent(Base):
-    """Platform event ids already handled, so a redelivered event changes nothing."""
+    """Platform event ids already handled, so a redelivered event changes nothing.
+
+    ``replies`` (0007): the replies of a handled event (JSON) until the adapter has posted them, so
+    that a job run again after a crash sends them instead of nothing. They hold no patient data:
+    the privacy guard refused such input before any handler ran.
+    """
 
     __tablename__ = "inbound_event"
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    replies: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class InboundJob(Base):

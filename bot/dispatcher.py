@@ -6,13 +6,20 @@ input: every problem becomes a Swedish answer. Handlers raise
 :class:`~bot.core.problems.Refused`; the answer is worded here, once. It raises when the store
 fails in a way that a retry may cure (``transient``, ``bot.db.is_transient``): the adapter runs
 the event again later, and the event is not recorded as handled meanwhile.
+
+The replies of a handled event are stored with its record until the adapter says they are
+posted (:meth:`Bot.delivered`): a job run again after the process died in between gets them
+again rather than nothing (at least once: a crash after posting and before ``delivered`` sends
+them twice).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any, Protocol
 
 from bot.core import CardSubmit, Command, Event, Platform, Refused, Reply, Router
@@ -43,6 +50,14 @@ class Seen(Protocol):
         """Unrecord ``key``: the event runs again."""
         ...
 
+    async def keep(self, key: str, replies: str | None) -> None:
+        """Store the replies (JSON) of the handled event ``key``; ``None`` clears them."""
+        ...
+
+    async def kept(self, key: str) -> str | None:
+        """The replies stored with ``key`` and not cleared since."""
+        ...
+
 
 class Bot:
     """The dispatcher. ``context`` builds what handlers get with each event (once per event)."""
@@ -59,10 +74,21 @@ class Bot:
         # when they run again here, the record is their own, not a duplicate's.
         self._unrecorded: set[str] = set()
 
+    async def delivered(self, event: Event) -> None:
+        """The adapter has posted the replies of ``event``: a run again sends nothing."""
+        try:
+            await self._seen.keep(event.dedupe_key, None)
+        except Exception as exc:  # noqa: BLE001 - cleared at the latest when the event ids are purged
+            log.warning("posted replies not cleared (platform=%s): %s", event.platform, type(exc).__name__)
+
     async def handle(self, event: Event) -> list[Reply]:
         if event.dedupe_key in self._unrecorded:
             self._unrecorded.discard(event.dedupe_key)
         elif not await self._seen.first_time(event.dedupe_key):
+            kept = await self._seen.kept(event.dedupe_key)
+            if kept:  # handled, and the process died before the adapter had posted the replies
+                log.info("replies of an event handled before sent again (platform=%s)", event.platform)
+                return [Reply(**reply) for reply in json.loads(kept)]
             log.info("duplicate event ignored (platform=%s)", event.platform)
             return []
         if event.reference is not None:
@@ -83,12 +109,12 @@ class Bot:
                 await self._forget(event)
                 raise
             log.exception("handler failed (platform=%s)", event.platform)
-            return [Reply(texts.INTERNAL_ERROR, error_card(texts.INTERNAL_ERROR))]
+            return await self._keep(event, [Reply(texts.INTERNAL_ERROR, error_card(texts.INTERNAL_ERROR))])
         typed = [event.text or ""] + [event.inputs.get(name, "") for name in TYPED_INPUTS]
         if any(mentions_email(t) for t in typed) and not any(mentions_email(r.text) for r in replies):
             # However e-mail comes up, the routine's answer comes too, besides what was asked.
             replies.append(Reply(texts.NO_EMAIL, no_email_card()))
-        return replies
+        return await self._keep(event, replies)
 
     async def refuse_stranger(self, platform: Platform, event_id: str) -> list[Reply]:
         """Someone outside the allowlist: told once; a redelivery of the same event gets nothing."""
@@ -96,6 +122,14 @@ class Bot:
         if not await self._seen.first_time(event_key(platform, event_id)):
             return []
         return [Reply(texts.NOT_ALLOWED)]
+
+    async def _keep(self, event: Event, replies: list[Reply]) -> list[Reply]:
+        """Store the handler's replies with the event, for a run again before they are posted."""
+        try:
+            await self._seen.keep(event.dedupe_key, json.dumps([asdict(reply) for reply in replies]))
+        except Exception as exc:  # noqa: BLE001 - the replies go out all the same, only not again
+            log.warning("replies not stored with their event (platform=%s): %s", event.platform, type(exc).__name__)
+        return replies
 
     async def _forget(self, event: Event) -> None:
         """Unrecord an event that will run again, so that it is not taken for a duplicate then."""

@@ -68,6 +68,7 @@ class Chat:
                 self.sent.append(Sent("direct", event.actor.id, reply))
             else:
                 self.sent.append(Sent(event.conversation.id, event.actor.id, reply))
+        await self._host.dispatcher.delivered(event)
         return replies
 
     async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:

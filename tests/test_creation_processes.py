@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.db import Meeting, RoomCreation, create_engine, sessionmaker
 from cards import texts
-from tests.fakes.webex import Delivery, WebexFake
+from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,23 +81,38 @@ async def _books(database_url: str) -> tuple[set[str], set[str]]:
         await engine.dispose()
 
 
+async def _webex_with_nina(aiohttp_server: Any) -> tuple[WebexFake, str, dict[str, Any]]:
+    """The fake Webex API served, with one nurse in it."""
+    fake = WebexFake(token=TOKEN, webhook_secret=SECRET)
+    webex_url = str((await aiohttp_server(fake.app)).make_url("/v1/"))
+    return fake, webex_url, fake.add_person("Nina Sjuksköterska", f"nina@{DOMAIN}")
+
+
+async def _new_card(bot: BotProcess, fake: WebexFake, person: dict[str, Any]) -> SentMessage:
+    await bot.post(fake.user_message(person, "/distansmöte ny"))
+    await _until(lambda: any(m.card for m in fake.sent))
+    [form] = [m for m in fake.sent if m.card]
+    return form
+
+
+def _create(fake: WebexFake, person: dict[str, Any], form: SentMessage) -> Delivery:
+    assert form.card is not None
+    return fake.submit_card(person, form.id, submission(
+        form.card, texts.CREATE_ROOM, unit="HC Torsås", date="2026-11-26", start="13:30", length="60"))
+
+
 @pytest.mark.parametrize("step", ["POST coSpaces", "GET coSpaces/.+"],
                          ids=["while-the-cms-makes-the-room", "after-the-room-was-made"])
 async def test_kill_9_while_a_room_is_created_the_restart_finishes_it_and_tells_the_person(
         database_url: str, cms: Any, aiohttp_server: Any, tmp_path: Path, step: str) -> None:
-    fake = WebexFake(token=TOKEN, webhook_secret=SECRET)
-    webex_url = str((await aiohttp_server(fake.app)).make_url("/v1/"))
-    nina = fake.add_person("Nina Sjuksköterska", f"nina@{DOMAIN}")
+    fake, webex_url, nina = await _webex_with_nina(aiohttp_server)
     log = tmp_path / "bot.log"
 
     first = await BotProcess.start(database_url, cms.url, webex_url, NOW, log)
     try:
-        await first.post(fake.user_message(nina, "/distansmöte ny"))
-        await _until(lambda: any(m.card for m in fake.sent))
-        [form] = [m for m in fake.sent if m.card]
+        form = await _new_card(first, fake, nina)
         cms.simulator.hang(on=step)  # the bot waits for the CMS here ...
-        await first.post(fake.submit_card(nina, form.id, submission(
-            form.card, texts.CREATE_ROOM, unit="HC Torsås", date="2026-11-26", start="13:30", length="60")))
+        await first.post(_create(fake, nina, form))
         await _until(lambda: cms.simulator.hanging == 1)
         await first.kill_9()  # ... and dies
     finally:
@@ -121,4 +136,38 @@ async def test_kill_9_while_a_room_is_created_the_restart_finishes_it_and_tells_
         assert "HC Torsås 1" in str(fake.sent[-1].card)  # the room is the person's, as if nothing happened
     finally:
         await second.stop()
+    assert "Traceback" not in log.read_text()
+
+
+async def test_kill_9_before_the_replies_are_posted_the_rerun_posts_them(
+        database_url: str, cms: Any, aiohttp_server: Any, tmp_path: Path) -> None:
+    """The handler made the room and the event is recorded as handled; the process dies while
+    Webex holds the first reply. The job, run again after its lease, posts the replies."""
+    fake, webex_url, nina = await _webex_with_nina(aiohttp_server)
+    log = tmp_path / "bot.log"
+
+    first = await BotProcess.start(database_url, cms.url, webex_url, NOW, log)
+    try:
+        form = await _new_card(first, fake, nina)
+        fake.hang_next(method="POST", path="messages")  # Webex takes the room card and never answers ...
+        await first.post(_create(fake, nina, form))
+        await _until(lambda: fake.hanging == 1)
+        await first.kill_9()  # ... and the bot dies waiting
+    finally:
+        await first.stop()
+        fake.release()
+    assert await _books(database_url) == (set(cms.simulator.spaces), {"created"})
+    assert len(fake.sent) == 1  # the form only
+
+    second = await BotProcess.start(database_url, cms.url, webex_url, NOW + timedelta(seconds=31), log)
+    try:
+        await _until(lambda: len(fake.sent) >= 3, RESTART_WITHIN)
+        room_card, invitation = fake.sent[1:]
+        assert room_card.to_person_id == invitation.to_person_id == nina["id"]
+        assert room_card.markdown == texts.ROOM_CREATED_TITLE and invitation.card is None
+        assert await _books(database_url) == (set(cms.simulator.spaces), {"created"})
+        assert len(cms.simulator.spaces) == 1  # the handler did not run again
+    finally:
+        await second.stop()
+    assert len(fake.sent) == 3
     assert "Traceback" not in log.read_text()

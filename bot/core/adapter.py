@@ -21,7 +21,8 @@ On its own route(s), an adapter
    work later through ``host.inbound(...)``, a queue kept in the store. Text that may hold patient
    data goes into no queue, page or log of the adapter's own before ``host.guard`` has seen it;
 4. translates each :class:`~bot.core.events.Reply` back into platform calls: ``direct`` replies
-   go 1:1 to the actor, ``replaces_card`` replaces (or removes) the card that was submitted.
+   go 1:1 to the actor, ``replaces_card`` replaces (or removes) the card that was submitted; then
+   calls ``host.dispatcher.delivered(event)``.
 
 Messages the bot starts itself (reminders, admin alerts) arrive through :meth:`Adapter.send_direct`
 (a person key: the adapter looks up the stored reference with ``host.references.find``) and
@@ -52,6 +53,11 @@ from bot.core.events import Event, Platform, Reply
 class Dispatcher(Protocol):
     async def handle(self, event: Event) -> list[Reply]:
         """Dedupe, guard and route ``event``; the replies to send (none for a redelivery)."""
+        ...
+
+    async def delivered(self, event: Event) -> None:
+        """The replies :meth:`handle` returned for ``event`` are posted. Until then they are kept,
+        and a run again of the same event (after a crash) returns them instead of nothing."""
         ...
 
     async def refuse_stranger(self, platform: Platform, event_id: str) -> list[Reply]:

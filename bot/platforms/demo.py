@@ -373,6 +373,7 @@ class DemoAdapter:
         for reply in await self._host.dispatcher.handle(event):
             # Every demo chat is 1:1, so a direct reply and an answer land in the same place.
             await self._post_reply(user.id, reply)
+        await self._host.dispatcher.delivered(event)
         return {"messages": [m.as_json() for m in self.conversations.after(user.id, mark)]}
 
     async def _post_reply(self, user_id: str, reply: Reply) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import cast
 
-from sqlalchemy import Table, delete
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.clock import Clock
@@ -32,6 +32,16 @@ class InboundEvents:
         """Undo :meth:`first_time` for an event whose handling failed and will run again."""
         async with self._sessions() as session, session.begin():
             await session.execute(delete(InboundEvent).where(InboundEvent.key == key[:255]))
+
+    async def keep(self, key: str, replies: str | None) -> None:
+        """Store the replies (JSON) of the handled event ``key`` until they are posted; ``None`` clears."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(InboundEvent).where(InboundEvent.key == key[:255]).values(replies=replies))
+
+    async def kept(self, key: str) -> str | None:
+        """The replies stored by :meth:`keep` and not cleared since, if any."""
+        async with self._sessions() as session:
+            return await session.scalar(select(InboundEvent.replies).where(InboundEvent.key == key[:255]))
 
     async def purge(self, keep: timedelta = KEEP_EVENT_IDS) -> int:
         """Forget event ids older than ``keep``; returns how many."""

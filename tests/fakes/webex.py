@@ -140,6 +140,9 @@ class WebexFake:
         self.deleted: list[str] = []
         self.requests: list[tuple[str, str, int]] = []  # (method, path with query, status)
         self.faults: list[Fault] = []
+        self.hangs: list[Fault] = []
+        self.hanging = 0  # requests held by hang_next now
+        self._released = asyncio.Event()
         self.latency = 0.0
         self._open = asyncio.Event()
         self._open.set()
@@ -244,6 +247,14 @@ class WebexFake:
         after = None if retry_after is None else str(retry_after)
         self.faults.append(Fault(status, count, after, method, path))
 
+    def hang_next(self, *, count: int = 1, method: str | None = None, path: str | None = None) -> None:
+        """Hold the next ``count`` matching requests without carrying them out until :meth:`release`,
+        which answers them 503: a Webex that took a request and never answered it."""
+        self.hangs.append(Fault(503, count, None, method, path))
+
+    def release(self) -> None:
+        self._released.set()
+
     def pause(self) -> None:
         """Hold every API request until :meth:`resume` (a Webex API that does not answer)."""
         self._open.clear()
@@ -292,8 +303,20 @@ class WebexFake:
             await asyncio.sleep(self.latency)
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             raise ApiFailure(401, "The request requires a valid access token set in the Authorization request header.")
+        await self._hang(request.method, request.path.removeprefix("/v1/"))
         self._inject_fault(request.method, request.path.removeprefix("/v1/"))
         return await handler(request)
+
+    async def _hang(self, method: str, path: str) -> None:
+        for hang in self.hangs:
+            if hang.count > 0 and hang.matches(method, path):
+                hang.count -= 1
+                self.hanging += 1
+                try:
+                    await self._released.wait()
+                finally:
+                    self.hanging -= 1
+                raise ApiFailure(hang.status, "Held, and given up.")
 
     def _inject_fault(self, method: str, path: str) -> None:
         for fault in self.faults:

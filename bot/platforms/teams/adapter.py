@@ -181,10 +181,12 @@ class TeamsAdapter:
 
     async def _handle(self, item: Inbound) -> None:
         upn = await self._upn(item)
-        replies = await self.host.dispatcher.handle(self._event(item, upn))
+        event = self._event(item, upn)
+        replies = await self.host.dispatcher.handle(event)
         if item.is_direct:
             await self._remember_admin(upn, item.address)
         await self._deliver(item, replies)
+        await self.host.dispatcher.delivered(event)
 
     @staticmethod
     def _event(item: Inbound, upn: str | None) -> Event:

@@ -270,6 +270,7 @@ class WebexAdapter:
         if found is not None:
             event, submitted_card = found
             await self._deliver(event, await self.host.dispatcher.handle(event), submitted_card)
+            await self.host.dispatcher.delivered(event)
 
     def _by_signed_email(self, inbound: Inbound) -> Actor | None:
         """The sender of a typed message whose signed ``personEmail`` is in an allowed domain.
