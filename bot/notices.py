@@ -98,6 +98,13 @@ class CreationFinished:
     refusal: str | None = None
 
 
+@dataclass(frozen=True)
+class DeletionFinished:
+    """A room deletion finished after the process that was carrying it out had died."""
+
+    room_name: str
+
+
 Notice = (Unconfirmed | StartCheck | CleanupPrompt | AutoDeleted | CallActiveAtDeadline | RecipientGone
-          | ReminderFailed | DeletionFailing | Orphans | CreationFinished)
+          | ReminderFailed | DeletionFailing | Orphans | CreationFinished | DeletionFinished)
 Render = Callable[[Notice], Reply]

@@ -2,7 +2,7 @@
 
 APScheduler 3.11 (``AsyncIOScheduler``, in-memory job store) is only an alarm clock here. It
 never holds a reminder (the ``reminder`` table does) and is handed bound methods of objects in
-memory, never anything to pickle. Three jobs:
+memory, never anything to pickle. Its jobs:
 
 - ``poll``: every ``POLL_SECONDS``, the safety net; it also runs at start, which sends what fell
   due while the bot was down. ``misfire_grace_time=None``: a late run is run, never dropped.
@@ -10,6 +10,8 @@ memory, never anything to pickle. Three jobs:
   planned (a meeting created, a prompt snoozed: the services ring ``Services.alarm``).
 - ``creations``: every ``POLL_SECONDS`` and at start, finishes room creations whose process died or
   whose CMS could not tell (``MeetingService.finish_interrupted``) and tells each creator.
+- ``deletions``: likewise, finishes room deletions whose process died after recording them as
+  intended (``MeetingService.finish_interrupted_deletions``) and tells the person who asked.
 - ``sweep``: daily and once per cluster, deletes the bot's rooms that nothing has claimed for an
   hour (``bot.services.reconciler``) and reports them, and younger ones, to the admins.
 """
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
+from typing import TypeVar
 
 from aiohttp import web
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -33,6 +37,7 @@ from bot.services.reconciler import reconcile
 from bot.services.reminders import ReminderService
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 POLL_SECONDS = 15.0
 SWEEP_AT = time(6, 0)  # local; before the working day, far from the 02:00–03:00 clock changes
@@ -60,6 +65,8 @@ class ReminderScheduler:
         self._timer.add_job(self.tick, "interval", seconds=self._poll_seconds, id="poll",
                             next_run_time=datetime.now(UTC), **_JOB)
         self._timer.add_job(self.finish_creations, "interval", seconds=self._poll_seconds, id="creations",
+                            next_run_time=datetime.now(UTC), **_JOB)
+        self._timer.add_job(self.finish_deletions, "interval", seconds=self._poll_seconds, id="deletions",
                             next_run_time=datetime.now(UTC), **_JOB)
         self._timer.add_job(self.daily_sweep, CronTrigger(hour=SWEEP_AT.hour, minute=SWEEP_AT.minute,
                                                           timezone=self._services.settings.zone),
@@ -117,15 +124,27 @@ class ReminderScheduler:
 
     async def finish_creations(self) -> int:
         """Finish interrupted room creations and tell their creators; returns how many."""
-        try:
-            finished = await self._services.meetings.finish_interrupted()
-        except Exception:
-            log.exception("interrupted room creations could not be finished; the next poll tries again")
-            return 0
         zone = self._services.settings.zone
-        for creation in finished:
-            await self._reminders.tell(creation.creator_id, notices.CreationFinished(
-                creation.room_name, creation.starts_at.astimezone(zone), creation.refusal))
+        return await self._finish("creations", self._services.meetings.finish_interrupted, lambda creation: (
+            creation.creator_id,
+            notices.CreationFinished(creation.room_name, creation.starts_at.astimezone(zone), creation.refusal)))
+
+    async def finish_deletions(self) -> int:
+        """Finish interrupted room deletions and tell whoever asked; returns how many."""
+        return await self._finish("deletions", self._services.meetings.finish_interrupted_deletions,
+                                  lambda deletion: (deletion.person_key, notices.DeletionFinished(deletion.room_name)))
+
+    async def _finish(self, what: str, work: Callable[[], Awaitable[Sequence[_T]]],
+                      telling: Callable[[_T], tuple[str | None, notices.Notice]]) -> int:
+        try:
+            finished = await work()
+        except Exception:
+            log.exception("interrupted room %s could not be finished; the next poll tries again", what)
+            return 0
+        for item in finished:
+            person_key, notice = telling(item)
+            if person_key is not None:
+                await self._reminders.tell(person_key, notice)
         return len(finished)
 
     async def daily_sweep(self) -> None:

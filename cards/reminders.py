@@ -60,6 +60,9 @@ def render(notice: notices.Notice) -> Reply:
             reason = texts.ERRORS.get(notice.refusal or "", texts.ERRORS["room_service_unavailable"])
             message = texts.CREATION_FAILED.format(when=when(notice.starts_at), reason=reason)
             return _reply(texts.CREATION_FAILED_TITLE, [text(message)], late=False, fallback=message)
+        case notices.DeletionFinished():
+            message = texts.DELETED_TEXT.format(room=notice.room_name)
+            return _reply(texts.DELETED_TITLE, [text(message)], late=False, fallback=message)
         case notices.Orphans():
             return _orphans(notice)
 

@@ -43,6 +43,7 @@ from bot.services.cms import (
     CmsNotAsked,
     CmsProtocolError,
     CmsUnanswered,
+    CmsUnavailable,
     DuplicateCallId,
     DuplicateUri,
 )
@@ -57,6 +58,10 @@ MAX_CREATE_ATTEMPTS = 10
 CREATION_LEASE = timedelta(seconds=30)
 SETTLE_LOOKS = 5  # look-ups, over the CMS timeout once more, for a room whose create went unanswered
 CREATING, CREATED, ABANDONED = "creating", "created", "abandoned"
+# A deletion is recorded as intended (an audit record) before the CMS is asked; one still open after
+# this long had its process die, and the deletions pass finishes it.
+DELETION_GRACE = timedelta(minutes=2)
+DELETING, DELETE_WITHDRAWN = "deleting", "delete_withdrawn"
 # FOR NO KEY UPDATE on PostgreSQL: enough to serialise edits of one meeting, and it does not
 # block the reminder claim, which takes a key-share lock on the meeting.
 _ROW_LOCK = {"key_share": True}
@@ -90,6 +95,16 @@ class Finished:
     ends_at: datetime
     meeting: Meeting | None
     refusal: str | None = None
+
+
+@dataclass(frozen=True)
+class DeletionFinished:
+    """A deletion finished after its process had died: whom to tell, the person who asked
+    (``None``: a rule deleted it, and that rule's own job tells the creator)."""
+
+    platform: str
+    person_key: str | None
+    room_name: str
 
 
 class ReminderPlanner(Protocol):
@@ -517,20 +532,39 @@ class MeetingService:
         """Delete the room on the CMS, then mark the meeting deleted and cancel its reminders.
 
         Refuses while a call is active unless ``end_calls``. ``rule`` names the policy when
-        the bot deletes on its own (the audit shows it instead of a person).
+        the bot deletes on its own (the audit shows it instead of a person). The deletion is
+        recorded as intended before the CMS is asked, so that a process that dies meanwhile
+        leaves it to :meth:`finish_interrupted_deletions`.
         """
         meeting = await self.get(meeting_id, person)
         if meeting.state == MeetingState.DELETED:
             raise MeetingError("already_deleted")
+        detail = rule or ("calls_ended" if end_calls else None)
         try:
             if await self._cms.active_calls(meeting.space_id):
                 if not end_calls:
                     raise MeetingError("call_active")
                 await self._cms.end_calls(meeting.space_id)
-            await self._cms.delete_space(meeting.space_id)
+            await self._audit_now(meeting, person.key, DELETING, detail)
+            try:
+                await self._cms.delete_space(meeting.space_id)
+            except CmsNotAsked:
+                await self._audit_now(meeting, person.key, DELETE_WITHDRAWN, detail)  # never sent
+                raise
+            except (CmsUnavailable, CmsProtocolError):
+                raise  # busy, or no answer: the room may be gone; the intent stays and the pass finishes it
+            except CmsError:
+                await self._audit_now(meeting, person.key, DELETE_WITHDRAWN, detail)  # refused: still there
+                raise
         except CmsError as exc:
             raise MeetingError("room_service_unavailable") from exc
+        return await self._record_deleted(meeting_id, person.key, rule, detail)
 
+    async def _audit_now(self, meeting: Meeting, actor: str, action: str, detail: str | None) -> None:
+        async with self._sessions() as session, session.begin():
+            _audit(session, self._clock.now(), actor, action, meeting, detail=detail)
+
+    async def _record_deleted(self, meeting_id: str, actor: str, rule: str | None, detail: str | None) -> Meeting:
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             meeting = await session.get(Meeting, meeting_id, with_for_update=_ROW_LOCK)
@@ -539,13 +573,46 @@ class MeetingService:
                 raise MeetingError("already_deleted")
             meeting.state = MeetingState.DELETED
             meeting.deleted_at = now
-            meeting.deleted_by = rule or person.key
+            meeting.deleted_by = rule or actor
             await session.execute(
                 update(Reminder).where(Reminder.meeting_id == meeting_id, Reminder.state == "pending")
                 .values(state="cancelled")
             )
-            _audit(session, now, person.key, "deleted", meeting, detail=rule or ("calls_ended" if end_calls else None))
+            _audit(session, now, actor, "deleted", meeting, detail=detail)
         return meeting
+
+    async def finish_interrupted_deletions(self, limit: int = 20) -> list[DeletionFinished]:
+        """Finish deletions recorded as intended whose process died before recording them done.
+
+        The room is deleted on the CMS (already gone is fine) and the meeting recorded deleted
+        with its audit record, in the name of whoever asked. One the CMS cannot answer for is
+        left for the next pass.
+        """
+        marks = (DELETING, DELETE_WITHDRAWN, "deleted")
+        async with self._sessions() as session:
+            newest = (select(AuditRecord.meeting_id, func.max(AuditRecord.id).label("id"))
+                      .where(AuditRecord.action.in_(marks), AuditRecord.meeting_id.is_not(None))
+                      .group_by(AuditRecord.meeting_id).subquery())
+            rows = (await session.execute(
+                select(Meeting, AuditRecord).join(newest, newest.c.meeting_id == Meeting.id)
+                .join(AuditRecord, AuditRecord.id == newest.c.id)
+                .where(Meeting.state.in_(LIVE_STATES), AuditRecord.action == DELETING,
+                       AuditRecord.at < self._clock.now() - DELETION_GRACE)
+                .order_by(AuditRecord.at).limit(limit))).all()
+        finished = []
+        for meeting, intent in rows:
+            try:
+                await self._cms.delete_space(meeting.space_id)
+                rule = intent.detail if intent.actor == "system" else None
+                await self._record_deleted(meeting.id, intent.actor, rule, intent.detail)
+            except CmsError as exc:
+                log.warning("interrupted deletion of meeting %s not finished: %s", meeting.id, type(exc).__name__)
+                continue
+            except MeetingError:
+                continue  # another instance finished it
+            log.info("interrupted deletion of meeting %s finished", meeting.id)
+            finished.append(DeletionFinished(meeting.platform, None if rule else intent.actor, meeting.room_name))
+        return finished
 
     async def mark_ended(self, meeting_id: str) -> None:
         async with self._sessions() as session, session.begin():

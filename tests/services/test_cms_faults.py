@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import Meeting, RoomCreation
-from bot.services.meetings import CDR_TAG_PREFIX, CREATION_LEASE, LIVE_STATES, MeetingError, Person
+from bot.services.meetings import (
+    CDR_TAG_PREFIX,
+    CREATION_LEASE,
+    DELETION_GRACE,
+    LIVE_STATES,
+    DeletionFinished,
+    MeetingError,
+    Person,
+)
 from bot.services.reconciler import GRACE, reconcile
 from tests.services.test_meetings import NURSE, TIMES, _open
 
@@ -100,6 +108,33 @@ async def test_a_fault_while_deleting_gets_a_true_answer_and_a_retry_finishes_it
             await services.meetings.delete(meeting.id, ADMIN, end_calls=True)  # asked again: done
         assert meeting.space_id not in cms.simulator.spaces and cms.simulator.calls == {}
         await _settle_everything(services, cms, clock)
+        await _agree(services, cms)
+    finally:
+        cms.simulator.release()
+        await services.close()
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_a_delete_the_cms_may_have_carried_out_is_finished_by_the_pass_and_a_refused_one_is_not(
+        cms, database_url, clock, fault):
+    services = await _open(cms, database_url, clock, timeout=TIMEOUT, retry_for=0.3)
+    try:
+        meeting = await services.meetings.create(platform="memory", creator=NURSE, unit="HC Torsås",
+                                                 times=TIMES, request_id="card")
+        _inject(cms.simulator, fault, "DELETE coSpaces/.+")
+        with pytest.raises(MeetingError):
+            await services.meetings.delete(meeting.id, ADMIN)
+        cms.simulator.clear_faults()
+        await cms.simulator.settled()
+        clock.advance(DELETION_GRACE + timedelta(seconds=1))
+        finished = await services.meetings.finish_interrupted_deletions()
+        async with services.sessions() as session:
+            state = (await session.get(Meeting, meeting.id)).state
+        if fault == "401":  # refused: the room is still there, and so is the meeting
+            assert (finished, state) == ([], meeting.state) and meeting.space_id in cms.simulator.spaces
+        else:  # busy, unanswered or unreadable: it may have happened, so the pass finishes it
+            assert finished == [DeletionFinished("memory", ADMIN.key, meeting.room_name)]
+            assert state == "deleted" and meeting.space_id not in cms.simulator.spaces
         await _agree(services, cms)
     finally:
         cms.simulator.release()

@@ -1,0 +1,76 @@
+"""``kill -9`` of a real bot process while the CMS deletes a room: the deletion was recorded as
+intended first, so after a restart the deletions pass records the meeting deleted with its audit
+record and tells the person, and the CMS holds no room of it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.db import AuditRecord, Meeting, create_engine, sessionmaker
+from bot.services.meetings import DELETION_GRACE
+from cards import texts
+from tests.fakes.webex import WebexFake
+from tests.harness import submission
+from tests.test_creation_processes import DOMAIN, NOW, RESTART_WITHIN, SECRET, TOKEN, BotProcess, _until
+from tests.test_kill_routines import Routine
+
+
+async def _meeting(database_url: str) -> tuple[str, str | None, list[tuple[str, str]]]:
+    """(the one meeting's state, who deleted it, its audit trail as (actor, action))."""
+    engine = create_engine(database_url)
+    try:
+        async with sessionmaker(engine)() as session:
+            [meeting] = list(await session.scalars(select(Meeting)))
+            trail = await session.execute(select(AuditRecord.actor, AuditRecord.action)
+                                          .where(AuditRecord.meeting_id == meeting.id).order_by(AuditRecord.id))
+            return meeting.state, meeting.deleted_by, [(actor, action) for actor, action in trail]
+    finally:
+        await engine.dispose()
+
+
+async def test_kill_9_while_the_cms_deletes_a_room_the_restart_records_it_deleted_and_tells_the_person(
+        database_url: str, cms: Any, aiohttp_server: Any, tmp_path: Path) -> None:
+    fake = WebexFake(token=TOKEN, webhook_secret=SECRET)
+    webex_url = str((await aiohttp_server(fake.app)).make_url("/v1/"))
+    nina = fake.add_person("Nina Sjuksköterska", f"nina@{DOMAIN}")
+    routine = Routine(fake, nina)
+    log = tmp_path / "bot.log"
+
+    first = await BotProcess.start(database_url, cms.url, webex_url, NOW, log)
+    try:
+        room_card, _invitation = await routine.ask(first, routine.create(await routine.new_card(first)), 2)
+        assert room_card.card is not None and len(cms.simulator.spaces) == 1
+        [question] = await routine.ask(first, fake.submit_card(
+            nina, room_card.id, submission(room_card.card, texts.DELETE_ROOM)))
+        assert question.card is not None
+        cms.simulator.hang(on="DELETE coSpaces/.+")  # the bot waits for the CMS to delete the room ...
+        await first.post(fake.submit_card(nina, question.id, submission(
+            question.card, texts.DELETE_YES)))
+        await _until(lambda: cms.simulator.hanging == 1)
+        await first.kill_9()  # ... and dies
+    finally:
+        await first.stop()
+    cms.simulator.release()
+    await cms.simulator.settled()
+    assert cms.simulator.spaces == {}  # gone from the CMS, while the meeting is still live in the books
+    state, _, trail = await _meeting(database_url)
+    assert state != "deleted" and trail[-1] == (f"webex:{nina['id']}", "deleting")
+    answers_before = len(routine.mine())
+
+    second = await BotProcess.start(database_url, cms.url, webex_url, NOW + DELETION_GRACE + timedelta(seconds=1), log)
+    try:
+        await _until(lambda: len(routine.mine()) > answers_before, RESTART_WITHIN)
+        [answer] = routine.mine()[answers_before:]
+        assert answer.markdown == texts.DELETED_TITLE
+        assert "HC Torsås 1" in str(answer.card)
+        state, deleted_by, trail = await _meeting(database_url)
+        assert (state, deleted_by) == ("deleted", f"webex:{nina['id']}")
+        assert trail[-2:] == [(f"webex:{nina['id']}", "deleting"), (f"webex:{nina['id']}", "deleted")]
+        assert cms.simulator.spaces == {}
+    finally:
+        await second.stop()
+    assert "Traceback" not in log.read_text()
