@@ -47,7 +47,8 @@ async def test_full_routine_from_new_to_deleted_room(chat, services, cms):
 
     meeting_id = submission(room_card, texts.DELETE_ROOM)["meeting_id"]
     trail = [r.action for r in await audit_trail(services, meeting_id)]
-    assert trail == ["created", "recipient_added", "recipient_sent", "recipient_confirmed", "deleted"]
+    assert trail == ["created", "recipient_added", "recipient_sent", "recipient_confirmed", "deleting",
+                     "deleted"]
 
 
 def _facts(card: dict) -> list[dict]:
