@@ -82,17 +82,19 @@ class InboundQueue(Protocol):
 
     ``accept`` stores a payload under the platform's own event key (a redelivery adds none) and
     returns ``False`` only if it could not be stored, so the platform should deliver it again.
-    The payload is plain JSON data. A payload in which ``host.guard`` finds a personal identity
-    number is never stored (:class:`HoldsPersonalNumber`): an adapter whose events carry text runs
-    the guard first and hands such an event to the dispatcher at once, which refuses it without
-    storing it. Workers call the adapter's ``process`` with the payload, at least once, until it
+    The payload is plain JSON data. ``content`` is what a person wrote into it (text, card inputs):
+    if ``host.guard`` finds a personal identity number there, nothing is stored
+    (:class:`HoldsPersonalNumber`). The guard reads only that, not the platform's ids, in which any
+    run of digits can occur. An adapter whose events carry text runs the guard first and hands
+    such an event to the dispatcher at once, which refuses it without storing it. Workers call the
+    adapter's ``process`` with the payload, at least once, until it
     returns (done), raises :class:`GiveUp` (failed) or keeps raising :class:`RetryLater` (run again
     after a growing backoff, failed after the last attempt). A finished job keeps only its key.
     """
 
     def start(self) -> None: ...
 
-    async def accept(self, key: str, payload: Mapping[str, Any]) -> bool: ...
+    async def accept(self, key: str, payload: Mapping[str, Any], *, content: Sequence[str] = ()) -> bool: ...
 
     async def drain(self) -> None:
         """Wait until nothing accepted is pending or being processed."""

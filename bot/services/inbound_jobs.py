@@ -395,8 +395,8 @@ class JobWorkers:
 class StoredQueue:
     """An adapter's inbound queue (``bot.core.adapter.InboundQueue``): the store and its workers.
 
-    Nothing that holds a personal identity number is stored: ``guard`` sees every text of a
-    payload first (``HoldsPersonalNumber``), and a finished job's payload is cleared.
+    Nothing a person wrote that holds a personal identity number is stored: ``guard`` reads the
+    payload's ``content`` first (``HoldsPersonalNumber``), and a finished job's payload is cleared.
     """
 
     def __init__(self, engine: AsyncEngine, clock: Clock, platform: str,
@@ -409,9 +409,9 @@ class StoredQueue:
     def start(self) -> None:
         self._workers.start()
 
-    async def accept(self, key: str, payload: Mapping[str, Any]) -> bool:
+    async def accept(self, key: str, payload: Mapping[str, Any], *, content: Sequence[str] = ()) -> bool:
         """Store the job (a redelivery adds none); to a free worker at once, else it waits in the store."""
-        if self._guard(_texts(payload)):
+        if self._guard(list(content)):
             raise HoldsPersonalNumber("an inbound event with a personal identity number was not stored")
         job = Job(key, dict(payload), attempts=1)
         leased = self._workers.reserve()
@@ -435,14 +435,3 @@ class StoredQueue:
 
     async def _run(self, job: Job) -> None:
         await self._process(job.payload)
-
-
-def _texts(value: object) -> list[str]:
-    """Every string in a JSON-like value, keys included."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [text for key, item in value.items() for text in (*_texts(key), *_texts(item))]
-    if isinstance(value, (list, tuple)):
-        return [text for item in value for text in _texts(item)]
-    return []

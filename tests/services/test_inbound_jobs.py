@@ -160,9 +160,10 @@ async def test_the_queue_stores_no_personal_number_and_keeps_nothing_of_a_finish
     queue.start()
     try:
         with pytest.raises(HoldsPersonalNumber):
-            await queue.accept("activity-1", {"text": "ny 19121212-1212", "from": {"id": "29:nina"}})
-        with pytest.raises(HoldsPersonalNumber):  # wherever it hides
-            await queue.accept("activity-2", {"value": {"unit": "HC 191212121212"}})
+            await queue.accept("activity-1", {"text": "ny 19121212-1212", "from": {"id": "29:nina"}},
+                               content=["ny 19121212-1212"])
+        with pytest.raises(HoldsPersonalNumber):
+            await queue.accept("activity-2", {"value": {"unit": "HC 191212121212"}}, content=["HC 191212121212"])
         assert await _payloads(engine) == {}
 
         assert await queue.accept("activity-3", {"text": "ny", "from": {"id": "29:nina"}})
@@ -170,6 +171,11 @@ async def test_the_queue_stores_no_personal_number_and_keeps_nothing_of_a_finish
         assert processed == [{"text": "ny", "from": {"id": "29:nina"}}]
         assert await _payloads(engine) == {"activity-3": "{}"}  # the key stays, to recognise a redelivery
         assert await _states(engine) == {"activity-3": DONE}
+
+        # The platform's ids are not what a person wrote: any run of digits may occur in them.
+        assert await queue.accept("activity-4", {"text": "ny", "from": {"id": "29:a8507099805b"}}, content=["ny"])
+        await queue.drain()
+        assert await _states(engine) == {"activity-3": DONE, "activity-4": DONE}
     finally:
         await queue.stop(1.0)
 

@@ -70,6 +70,10 @@ class Inbound:
     def payload(self) -> dict[str, Any]:
         return asdict(self)
 
+    def content(self) -> list[str]:
+        """What the person wrote: the text, else the card's inputs (what the privacy guard reads)."""
+        return [self.text] if self.text is not None else list((self.inputs or {}).values())
+
     def without_content(self) -> Inbound:
         """Only who and where: what a refused stranger's job keeps."""
         return replace(self, text=None, inputs=None)

@@ -127,21 +127,22 @@ class TeamsAdapter:
         item = inbound(activity, anonymous=identity.allow_anonymous)
         if item is None:
             return "ignored", web.json_response({})  # typing, reactions, other updates: nothing to do
+        content: list[str] = []  # what the person wrote, stored only with a job to handle
         if not self._config.allowlist.allows(tenant_of(activity), None):
             log.info("Teams activity from a tenant outside DISTANSMOTE_ALLOWED_TEAMS_TENANT_IDS refused")
             payload: dict[str, Any] = {"refuse": item.without_content().payload()}
         elif item.installed:
             payload = {"installed": item.payload()}
-        elif self.host.guard([item.text] if item.text is not None else list((item.inputs or {}).values())):
+        elif self.host.guard(item.content()):
             # Never into the queue: the dispatcher refuses it at once, without storing it.
             self._in_background(self._deliver(item, await self.host.dispatcher.handle(self._event(item, None))))
             return "accepted", web.json_response({})
         else:
-            payload = {"handle": item.payload()}
+            payload, content = {"handle": item.payload()}, item.content()
         assert self._queue is not None
         bind_request(item.event_id)
         try:
-            accepted = await self._queue.accept(item.event_id, payload)
+            accepted = await self._queue.accept(item.event_id, payload, content=content)
         except HoldsPersonalNumber:
             log.warning("Teams activity not stored: something in it reads as a personal identity number")
             return "ignored", web.json_response({})
