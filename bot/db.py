@@ -151,6 +151,8 @@ class AuditRecord(Base):
     actor: Mapped[str] = mapped_column(String(255), nullable=False)
     action: Mapped[str] = mapped_column(String(40), nullable=False)
     detail: Mapped[str | None] = mapped_column(String(255))
+    # The key of the event that made the change (0008): run again, the event finds it done.
+    operation: Mapped[str | None] = mapped_column(String(255), index=True)
 
 
 class RoomCreation(Base):
@@ -179,22 +181,26 @@ class RoomCreation(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    operation: Mapped[str | None] = mapped_column(String(255))  # the event that asked for it (0008)
 
     __table_args__ = (Index("ix_room_creation_state", "state", "lease_until"),)
 
 
 class InboundEvent(Base):
-    """Platform event ids already handled, so a redelivered event changes nothing.
+    """Platform event ids seen, so a redelivered event changes nothing.
 
-    ``replies`` (0007): the replies of a handled event (JSON) until the adapter has posted them, so
-    that a job run again after a crash sends them instead of nothing. They hold no patient data:
-    the privacy guard refused such input before any handler ran.
+    ``handled_at`` (0008) is set once the handler has finished; a record without it is a run that
+    died or failed, and the event is handled again (each change finds itself made by its
+    ``operation``). ``replies`` (0007): the replies of a handled event (JSON) until the adapter has
+    posted them, so that a job run again after a crash sends them instead of nothing. They hold no
+    patient data: the privacy guard refused such input before any handler ran.
     """
 
     __tablename__ = "inbound_event"
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     replies: Mapped[str | None] = mapped_column(Text, nullable=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class InboundJob(Base):

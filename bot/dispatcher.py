@@ -5,7 +5,13 @@ Adapters call :meth:`Bot.handle` and send what it returns. It never raises for a
 input: every problem becomes a Swedish answer. Handlers raise
 :class:`~bot.core.problems.Refused`; the answer is worded here, once. It raises when the store
 fails in a way that a retry may cure (``transient``, ``bot.db.is_transient``): the adapter runs
-the event again later, and the event is not recorded as handled meanwhile.
+the event again later, here or in another instance.
+
+An event is recorded when it arrives and marked handled when its handler has finished. A record
+that was never marked (the process died, or the store failed) is a run that did not finish: the
+event is handled again, and each change the handler makes carries the event's key
+(``Context.operation``) so that the run again finds a change made before instead of making it
+twice.
 
 The replies of a handled event are stored with its record until the adapter says they are
 posted (:meth:`Bot.delivered`): a job run again after the process died in between gets them
@@ -42,20 +48,20 @@ def mentions_email(text: str) -> bool:
 
 
 class Seen(Protocol):
-    async def first_time(self, key: str) -> bool:
-        """Record ``key``; ``False`` if it was recorded before (also by another instance)."""
+    async def begin(self, key: str) -> bool:
+        """Record ``key``; ``False`` if its handling finished before (also in another instance)."""
         ...
 
-    async def forget(self, key: str) -> None:
-        """Unrecord ``key``: the event runs again."""
+    async def finish(self, key: str, replies: str | None) -> None:
+        """The event ``key`` is handled: keep its replies (JSON) until they are posted."""
         ...
 
-    async def keep(self, key: str, replies: str | None) -> None:
-        """Store the replies (JSON) of the handled event ``key``; ``None`` clears them."""
+    async def posted(self, key: str) -> None:
+        """The replies of ``key`` are posted: a run again sends nothing."""
         ...
 
     async def kept(self, key: str) -> str | None:
-        """The replies stored with ``key`` and not cleared since."""
+        """The replies kept with ``key`` and not posted since."""
         ...
 
 
@@ -70,21 +76,16 @@ class Bot:
         self._references = references
         self._guard = guard
         self._transient = transient
-        # Events that failed here and whose record could not be undone (the database was away):
-        # when they run again here, the record is their own, not a duplicate's.
-        self._unrecorded: set[str] = set()
 
     async def delivered(self, event: Event) -> None:
         """The adapter has posted the replies of ``event``: a run again sends nothing."""
         try:
-            await self._seen.keep(event.dedupe_key, None)
+            await self._seen.posted(event.dedupe_key)
         except Exception as exc:  # noqa: BLE001 - cleared at the latest when the event ids are purged
             log.warning("posted replies not cleared (platform=%s): %s", event.platform, type(exc).__name__)
 
     async def handle(self, event: Event) -> list[Reply]:
-        if event.dedupe_key in self._unrecorded:
-            self._unrecorded.discard(event.dedupe_key)
-        elif not await self._seen.first_time(event.dedupe_key):
+        if not await self._seen.begin(event.dedupe_key):
             kept = await self._seen.kept(event.dedupe_key)
             if kept:  # handled, and the process died before the adapter had posted the replies
                 log.info("replies of an event handled before sent again (platform=%s)", event.platform)
@@ -97,8 +98,8 @@ class Bot:
         values = [event.text] if event.text is not None else [*event.inputs, *event.inputs.values()]
         if self._guard(values):
             log.info("input with a personal identity number refused (platform=%s)", event.platform)
-            return [Reply(texts.PERSONAL_NUMBER_REFUSED,
-                          info_card(texts.PERSONAL_NUMBER_TITLE, texts.PERSONAL_NUMBER_REFUSED), direct=True)]
+            return await self._finish(event, [Reply(texts.PERSONAL_NUMBER_REFUSED, info_card(
+                texts.PERSONAL_NUMBER_TITLE, texts.PERSONAL_NUMBER_REFUSED), direct=True)])
 
         try:
             replies = await (self._card(event) if event.is_card_submit else self._command(event))
@@ -106,40 +107,32 @@ class Bot:
             replies = self._refusal(event, refused)
         except Exception as exc:
             if self._transient(exc):
-                await self._forget(event)
-                raise
+                raise  # the record stays unfinished: the event runs again, here or in another instance
             log.exception("handler failed (platform=%s)", event.platform)
-            return await self._keep(event, [Reply(texts.INTERNAL_ERROR, error_card(texts.INTERNAL_ERROR))])
+            return await self._finish(event, [Reply(texts.INTERNAL_ERROR, error_card(texts.INTERNAL_ERROR))])
         typed = [event.text or ""] + [event.inputs.get(name, "") for name in TYPED_INPUTS]
         if any(mentions_email(t) for t in typed) and not any(mentions_email(r.text) for r in replies):
             # However e-mail comes up, the routine's answer comes too, besides what was asked.
             replies.append(Reply(texts.NO_EMAIL, no_email_card()))
-        return await self._keep(event, replies)
+        return await self._finish(event, replies)
 
     async def refuse_stranger(self, platform: Platform, event_id: str) -> list[Reply]:
         """Someone outside the allowlist: told once; a redelivery of the same event gets nothing."""
         # The key the event's own dedupe_key would have: the event is never handled after this.
-        if not await self._seen.first_time(event_key(platform, event_id)):
+        key = event_key(platform, event_id)
+        if not await self._seen.begin(key):
             return []
+        await self._seen.finish(key, None)
         return [Reply(texts.NOT_ALLOWED)]
 
-    async def _keep(self, event: Event, replies: list[Reply]) -> list[Reply]:
-        """Store the handler's replies with the event, for a run again before they are posted."""
+    async def _finish(self, event: Event, replies: list[Reply]) -> list[Reply]:
+        """Record the event handled, its replies kept for a run again before they are posted."""
         try:
-            await self._seen.keep(event.dedupe_key, json.dumps([asdict(reply) for reply in replies]))
-        except Exception as exc:  # noqa: BLE001 - the replies go out all the same, only not again
-            log.warning("replies not stored with their event (platform=%s): %s", event.platform, type(exc).__name__)
+            await self._seen.finish(event.dedupe_key, json.dumps([asdict(reply) for reply in replies]))
+        except Exception as exc:  # noqa: BLE001 - the replies go out all the same
+            # Run again (its job could not be marked done either), the handler finds its changes made.
+            log.warning("event not recorded as handled (platform=%s): %s", event.platform, type(exc).__name__)
         return replies
-
-    async def _forget(self, event: Event) -> None:
-        """Unrecord an event that will run again, so that it is not taken for a duplicate then."""
-        try:
-            await self._seen.forget(event.dedupe_key)
-        except Exception as exc:  # noqa: BLE001 - the original failure is the one to report
-            # Remembered here instead; run again by another instance, it would count as a duplicate.
-            log.warning("a failed event could not be unrecorded (platform=%s): %s", event.platform,
-                        type(exc).__name__)
-            self._unrecorded.add(event.dedupe_key)
 
     async def _command(self, event: Event) -> list[Reply]:
         assert event.text is not None

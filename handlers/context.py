@@ -14,9 +14,13 @@ from bot.services.meetings import Person
 
 @dataclass(frozen=True)
 class Context:
+    """``operation`` is the event's key: a change made under it is made once, however often the
+    event runs (an earlier run may have died after making it; ``bot.dispatcher``)."""
+
     person: Person
     services: Services
     clock: Clock
+    operation: str
 
     @property
     def settings(self) -> Settings:
@@ -30,6 +34,6 @@ def context_for(services: Services) -> Callable[[Event], Context]:
         actor = event.actor
         person = Person(key=event.person_key, name=actor.name,
                         is_admin=services.settings.is_admin(actor.id, actor.email))
-        return Context(person=person, services=services, clock=services.clock)
+        return Context(person=person, services=services, clock=services.clock, operation=event.dedupe_key)
 
     return build

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import timedelta
+from typing import Protocol
 
 from bot.core import CardSubmit, Command, Problem, Refused, Reply, Router
 from bot.services.meetings import Channel, Meeting, MeetingError, MeetingState, PatientJoins, Person
@@ -56,7 +57,7 @@ async def create_meeting(submit: CardSubmit[CreateMeeting], ctx: Context) -> lis
     times = meeting_times(form.date, form.start, form.length, zone=ctx.settings.zone, now=ctx.clock.now())
     meeting = await ctx.services.meetings.create(
         platform=submit.event.platform, creator=ctx.person, unit=unit, times=times, request_id=form.request_id,
-        patient_joins=PatientJoins(form.patient_joins) if form.patient_joins else None,
+        patient_joins=PatientJoins(form.patient_joins) if form.patient_joins else None, operation=ctx.operation,
     )
     view = meeting_view(meeting, ctx.settings)
     note = texts.UNIT_NUMBER_STRIPPED.format(unit=unit, typed=typed, room=meeting.room_name) if number else None
@@ -85,15 +86,19 @@ async def add_recipient(submit: CardSubmit[AddRecipient], ctx: Context) -> list[
     if not form.channel:
         raise Refused(Problem.CHANNEL_MISSING)
     meeting = await ctx.services.meetings.add_recipient(
-        form.meeting_id, ctx.person, clean_label(form.label), Channel(form.channel))
+        form.meeting_id, ctx.person, clean_label(form.label), Channel(form.channel), operation=ctx.operation)
     return _updated(meeting, ctx)
 
 
-async def _recipient_step(form: MarkSent | MarkConfirmed, ctx: Context,
-                          step: Callable[[str, Person, str], Awaitable[Meeting]]) -> list[Reply]:
+class _RecipientStep(Protocol):
+    def __call__(self, meeting_id: str, person: Person, recipient_id: str, *, operation: str) -> Awaitable[Meeting]:
+        ...
+
+
+async def _recipient_step(form: MarkSent | MarkConfirmed, ctx: Context, step: _RecipientStep) -> list[Reply]:
     if not form.recipient_id:
         raise Refused(Problem.RECIPIENT_MISSING)
-    return _updated(await step(form.meeting_id, ctx.person, form.recipient_id), ctx)
+    return _updated(await step(form.meeting_id, ctx.person, form.recipient_id, operation=ctx.operation), ctx)
 
 
 @router.action(MarkSent)
@@ -133,7 +138,8 @@ async def delete_by_name(command: Command, ctx: Context) -> list[Reply]:
 async def confirm_delete(submit: CardSubmit[ConfirmDelete], ctx: Context) -> list[Reply]:
     form = submit.form
     try:
-        meeting = await ctx.services.meetings.delete(form.meeting_id, ctx.person, end_calls=form.end_calls == "true")
+        meeting = await ctx.services.meetings.delete(form.meeting_id, ctx.person, end_calls=form.end_calls == "true",
+                                                     operation=ctx.operation)
     except MeetingError as refused:
         if refused.problem != Problem.CALL_ACTIVE:
             raise

@@ -241,7 +241,7 @@ class CmsClient:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, retry_for: float = 15.0, max_attempts: int = 5
+        cls, settings: Settings, *, retry_for: float = 15.0, max_attempts: int = 5, guard: CmsGuard | None = None
     ) -> CmsClient:
         if missing := missing_settings(settings):
             raise ConfigError(f"CMS is not configured; set {', '.join(missing)}")
@@ -253,7 +253,7 @@ class CmsClient:
             timeout=settings.cms_timeout_seconds,
             retry_for=retry_for,
             max_attempts=max_attempts,
-            guard=CmsGuard.for_workers(settings.webex_workers),
+            guard=guard or CmsGuard.for_workers(settings.webex_workers),
         )
 
     async def close(self) -> None:

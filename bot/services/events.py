@@ -1,4 +1,5 @@
-"""Inbound event ids, so that a redelivered or replayed event changes nothing."""
+"""Inbound event ids, so that a redelivered or replayed event changes nothing, and one whose
+handling did not finish is handled again."""
 
 from __future__ import annotations
 
@@ -24,22 +25,30 @@ class InboundEvents:
         self._keys = GroupInsert(engine, cast(Table, InboundEvent.__table__))
         self._clock = clock
 
-    async def first_time(self, key: str) -> bool:
-        """Record ``key``; False if it was recorded before (also by another instance)."""
-        return await self._keys.add({"key": key[:255], "received_at": self._clock.now()})
+    async def begin(self, key: str) -> bool:
+        """Record ``key``; ``False`` if its handling finished before (also in another instance).
 
-    async def forget(self, key: str) -> None:
-        """Undo :meth:`first_time` for an event whose handling failed and will run again."""
-        async with self._sessions() as session, session.begin():
-            await session.execute(delete(InboundEvent).where(InboundEvent.key == key[:255]))
+        A record without ``handled_at`` is a run that died or failed: it is handled again.
+        """
+        if await self._keys.add({"key": key[:255], "received_at": self._clock.now()}):
+            return True
+        async with self._sessions() as session:
+            handled = await session.execute(select(InboundEvent.handled_at).where(InboundEvent.key == key[:255]))
+            return handled.scalar_one_or_none() is None
 
-    async def keep(self, key: str, replies: str | None) -> None:
-        """Store the replies (JSON) of the handled event ``key`` until they are posted; ``None`` clears."""
+    async def finish(self, key: str, replies: str | None) -> None:
+        """The event is handled; its replies (JSON) are kept until :meth:`posted`."""
         async with self._sessions() as session, session.begin():
-            await session.execute(update(InboundEvent).where(InboundEvent.key == key[:255]).values(replies=replies))
+            await session.execute(update(InboundEvent).where(InboundEvent.key == key[:255])
+                                  .values(handled_at=self._clock.now(), replies=replies))
+
+    async def posted(self, key: str) -> None:
+        """The replies of ``key`` are on the platform: a run again sends nothing."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(InboundEvent).where(InboundEvent.key == key[:255]).values(replies=None))
 
     async def kept(self, key: str) -> str | None:
-        """The replies stored by :meth:`keep` and not cleared since, if any."""
+        """The replies stored by :meth:`finish` and not posted since, if any."""
         async with self._sessions() as session:
             return await session.scalar(select(InboundEvent.replies).where(InboundEvent.key == key[:255]))
 

@@ -56,6 +56,10 @@ CDR_TAG_PREFIX = "distansmote:"
 MAX_CREATE_ATTEMPTS = 10
 # A room creation's lease: renewed while it runs; one that ran out is finished by the next pass.
 CREATION_LEASE = timedelta(seconds=30)
+# After a crash the event that asked for the room runs again when its job's lease runs out, and
+# finishes the creation as if nothing had happened; the pass waits this long beyond the lease so
+# that the person is answered once, and finishes the creations no event will (``room_pending``).
+CREATION_GRACE = timedelta(minutes=1)
 SETTLE_LOOKS = 5  # look-ups, over the CMS timeout once more, for a room whose create went unanswered
 CREATING, CREATED, ABANDONED = "creating", "created", "abandoned"
 # A deletion is recorded as intended (an audit record) before the CMS is asked; one still open after
@@ -128,12 +132,21 @@ def meeting_id_from_cdr_tag(tag: str | None) -> str | None:
 
 
 def _audit(session: AsyncSession, at: datetime, actor: str, action: str, meeting: Meeting | None = None,
-           *, space_id: str | None = None, detail: str | None = None) -> None:
+           *, space_id: str | None = None, detail: str | None = None, operation: str | None = None) -> None:
     session.add(AuditRecord(
-        at=at, actor=actor, action=action, detail=detail,
+        at=at, actor=actor, action=action, detail=detail, operation=operation[:255] if operation else None,
         meeting_id=meeting.id if meeting else None,
         space_id=meeting.space_id if meeting else space_id,
     ))
+
+
+async def _made(session: AsyncSession, operation: str | None, *actions: str) -> bool:
+    """Whether ``operation`` (an event's key) made one of these changes before: it runs again."""
+    if operation is None:
+        return False
+    found = await session.scalar(select(AuditRecord.id).where(
+        AuditRecord.operation == operation[:255], AuditRecord.action.in_(actions)).limit(1))
+    return found is not None
 
 
 class MeetingService:
@@ -148,20 +161,27 @@ class MeetingService:
     # -- creating ---------------------------------------------------------------------------
 
     async def create(self, *, platform: str, creator: Person, unit: str, times: MeetingTimes,
-                     request_id: str, patient_joins: PatientJoins | None = None) -> Meeting:
+                     request_id: str, patient_joins: PatientJoins | None = None,
+                     operation: str | None = None) -> Meeting:
         """Create a unique room on the CMS and record the meeting; all or nothing.
 
         ``request_id`` is the new-meeting card's id: the same card submitted again makes no
         second room. The intended room is recorded (``RoomCreation``) before the CMS is asked,
         so that a crash or a CMS that answers too late can be finished later
-        (:meth:`finish_interrupted`). Refusals: ``already_created``, ``creation_in_progress``,
+        (:meth:`finish_interrupted`). The same ``operation`` run again gets the meeting it made.
+        Refusals: ``already_created``, ``creation_in_progress``,
         ``no_unique_room``, ``room_service_down`` (nothing was sent), ``room_service_unavailable``
         (no room was made), ``room_pending`` (the CMS cannot tell yet; the creator is told later).
         """
         request_key = f"{creator.key}:{request_id}"
-        if await self._by_request(request_key) is not None:
+        if (meeting := await self._by_request(request_key)) is not None:
+            async with self._sessions() as session:
+                asked_by = await session.scalar(
+                    select(RoomCreation.operation).where(RoomCreation.request_key == request_key))
+            if operation is not None and asked_by == operation[:255]:
+                return meeting  # its own run, which died before it could answer
             raise MeetingError("already_created")
-        creation, resumed = await self._intend(request_key, platform, creator, unit, times, patient_joins)
+        creation, resumed = await self._intend(request_key, platform, creator, unit, times, patient_joins, operation)
         return await self._carry_out(creation, resumed=resumed)
 
     async def finish_interrupted(self, limit: int = 20) -> list[Finished]:
@@ -174,7 +194,8 @@ class MeetingService:
         now = self._clock.now()
         async with self._sessions() as session:
             stale = list(await session.scalars(
-                select(RoomCreation).where(RoomCreation.state == CREATING, RoomCreation.lease_until < now)
+                select(RoomCreation).where(RoomCreation.state == CREATING,
+                                           RoomCreation.lease_until < now - CREATION_GRACE)
                 .order_by(RoomCreation.created_at).limit(limit)))
         finished = []
         for creation in stale:
@@ -192,8 +213,8 @@ class MeetingService:
                                      creation.starts_at, creation.ends_at, meeting, code))
         return finished
 
-    async def _intend(self, request_key: str, platform: str, creator: Person, unit: str,
-                      times: MeetingTimes, patient_joins: PatientJoins | None) -> tuple[RoomCreation, bool]:
+    async def _intend(self, request_key: str, platform: str, creator: Person, unit: str, times: MeetingTimes,
+                      patient_joins: PatientJoins | None, operation: str | None) -> tuple[RoomCreation, bool]:
         """The creation to carry out: recorded now, or (``True``) an earlier one for the same card."""
         async with self._sessions() as session:
             earlier = await session.scalar(select(RoomCreation).where(RoomCreation.request_key == request_key))
@@ -209,6 +230,7 @@ class MeetingService:
             creator_name=creator.name, unit=unit, number=await self._next_number(uri_slug(unit)),
             call_id=await self._reserve_call_id(), starts_at=times.starts_at, ends_at=times.ends_at,
             patient_joins=patient_joins, state=CREATING, created_at=now, lease_until=now + CREATION_LEASE,
+            operation=operation[:255] if operation else None,
         )
         async with self._sessions() as session:
             session.add(creation)
@@ -256,9 +278,14 @@ class MeetingService:
     async def _room_for(self, creation: RoomCreation, *, resumed: bool) -> str:
         """The id of the creation's room: found (an earlier try made it) or made now."""
         tag = cdr_tag(creation.meeting_id)
-        try:
-            if resumed and (found := await self._find(creation, tag)):
+        if resumed:
+            try:
+                found = await self._find(creation, tag)
+            except CmsError as exc:  # the earlier try may have made it: ask again later, never give up here
+                raise MeetingError("room_pending") from exc
+            if found:
                 return found
+        try:
             for _attempt in range(MAX_CREATE_ATTEMPTS):
                 try:
                     return await self._cms.create_space(
@@ -460,9 +487,12 @@ class MeetingService:
 
     # -- forwarding and confirmations ---------------------------------------------------------
 
-    async def add_recipient(self, meeting_id: str, person: Person, label: str, channel: Channel) -> Meeting:
+    async def add_recipient(self, meeting_id: str, person: Person, label: str, channel: Channel, *,
+                            operation: str | None = None) -> Meeting:
         async with self._sessions() as session, session.begin():
             meeting = await self._editable(session, meeting_id, person)
+            if await _made(session, operation, "recipient_added"):
+                return meeting
             if any(r.label.casefold() == label.casefold() for r in meeting.recipients):
                 raise MeetingError("recipient_exists")
             if len(meeting.recipients) >= 20:
@@ -470,20 +500,25 @@ class MeetingService:
             meeting.recipients.append(Recipient(
                 id=str(uuid.uuid4()), position=len(meeting.recipients), label=label, channel=channel,
             ))
-            _audit(session, self._clock.now(), person.key, "recipient_added", meeting, detail=channel)
+            _audit(session, self._clock.now(), person.key, "recipient_added", meeting, detail=channel,
+                   operation=operation)
         return meeting
 
-    async def mark_sent(self, meeting_id: str, person: Person, recipient_id: str) -> Meeting:
+    async def mark_sent(self, meeting_id: str, person: Person, recipient_id: str, *,
+                        operation: str | None = None) -> Meeting:
         """Told through Link or Messenger; a telephone recipient is told and done in this one step."""
         async with self._sessions() as session, session.begin():
             meeting = await self._editable(session, meeting_id, person)
             recipient = _recipient(meeting, recipient_id)
+            if await _made(session, operation, "recipient_sent"):
+                return meeting
             if recipient.sent_at is not None:
                 raise MeetingError("already_sent")
-            self._told(session, meeting, recipient, person)
+            self._told(session, meeting, recipient, person, operation)
         return meeting
 
-    def _told(self, session: AsyncSession, meeting: Meeting, recipient: Recipient, person: Person) -> None:
+    def _told(self, session: AsyncSession, meeting: Meeting, recipient: Recipient, person: Person,
+              operation: str | None) -> None:
         now = self._clock.now()
         recipient.sent_at = now
         if recipient.channel == Channel.PHONE:
@@ -491,21 +526,25 @@ class MeetingService:
             recipient.confirmed_at = now
         if meeting.state == MeetingState.CREATED:
             meeting.state = MeetingState.INVITED
-        _audit(session, now, person.key, "recipient_sent", meeting, detail=recipient.channel)
+        _audit(session, now, person.key, "recipient_sent", meeting, detail=recipient.channel, operation=operation)
 
-    async def mark_confirmed(self, meeting_id: str, person: Person, recipient_id: str) -> Meeting:
+    async def mark_confirmed(self, meeting_id: str, person: Person, recipient_id: str, *,
+                             operation: str | None = None) -> Meeting:
         async with self._sessions() as session, session.begin():
             meeting = await self._editable(session, meeting_id, person)
             recipient = _recipient(meeting, recipient_id)
+            if await _made(session, operation, "recipient_confirmed", "recipient_sent"):
+                return meeting
             if recipient.channel == Channel.PHONE and recipient.sent_at is None:
-                self._told(session, meeting, recipient, person)  # one step for a phone call, either button
+                # One step for a phone call, either button.
+                self._told(session, meeting, recipient, person, operation)
                 return meeting
             if recipient.sent_at is None:
                 raise MeetingError("not_sent_yet")
             if recipient.confirmed_at is not None:
                 raise MeetingError("already_confirmed")
             recipient.confirmed_at = self._clock.now()
-            _audit(session, self._clock.now(), person.key, "recipient_confirmed", meeting)
+            _audit(session, self._clock.now(), person.key, "recipient_confirmed", meeting, operation=operation)
         return meeting
 
     async def _editable(self, session: AsyncSession, meeting_id: str, person: Person) -> Meeting:
@@ -528,48 +567,58 @@ class MeetingService:
             raise MeetingError("room_service_unavailable") from exc
 
     async def delete(self, meeting_id: str, person: Person, *, end_calls: bool = False,
-                     rule: str | None = None) -> Meeting:
+                     rule: str | None = None, operation: str | None = None) -> Meeting:
         """Delete the room on the CMS, then mark the meeting deleted and cancel its reminders.
 
         Refuses while a call is active unless ``end_calls``. ``rule`` names the policy when
         the bot deletes on its own (the audit shows it instead of a person). The deletion is
         recorded as intended before the CMS is asked, so that a process that dies meanwhile
-        leaves it to :meth:`finish_interrupted_deletions`.
+        leaves it to :meth:`finish_interrupted_deletions`. The same ``operation`` run again
+        finishes the deletion it began, or gets the meeting it deleted.
         """
         meeting = await self.get(meeting_id, person)
-        if meeting.state == MeetingState.DELETED:
-            raise MeetingError("already_deleted")
+        async with self._sessions() as session:
+            began = await _made(session, operation, DELETING) and not await _made(session, operation, DELETE_WITHDRAWN)
+            if meeting.state == MeetingState.DELETED:
+                if await _made(session, operation, "deleted"):
+                    return meeting
+                raise MeetingError("already_deleted")
         detail = rule or ("calls_ended" if end_calls else None)
         try:
-            if await self._cms.active_calls(meeting.space_id):
-                if not end_calls:
-                    raise MeetingError("call_active")
-                await self._cms.end_calls(meeting.space_id)
-            await self._audit_now(meeting, person.key, DELETING, detail)
+            if not began:  # run again, the calls were seen to before the CMS was asked to delete
+                if await self._cms.active_calls(meeting.space_id):
+                    if not end_calls:
+                        raise MeetingError("call_active")
+                    await self._cms.end_calls(meeting.space_id)
+                await self._audit_now(meeting, person.key, DELETING, detail, operation)
             try:
                 await self._cms.delete_space(meeting.space_id)
             except CmsNotAsked:
-                await self._audit_now(meeting, person.key, DELETE_WITHDRAWN, detail)  # never sent
+                await self._audit_now(meeting, person.key, DELETE_WITHDRAWN, detail, operation)  # never sent
                 raise
             except (CmsUnavailable, CmsProtocolError):
                 raise  # busy, or no answer: the room may be gone; the intent stays and the pass finishes it
             except CmsError:
-                await self._audit_now(meeting, person.key, DELETE_WITHDRAWN, detail)  # refused: still there
+                await self._audit_now(meeting, person.key, DELETE_WITHDRAWN, detail, operation)  # refused
                 raise
         except CmsError as exc:
             raise MeetingError("room_service_unavailable") from exc
-        return await self._record_deleted(meeting_id, person.key, rule, detail)
+        return await self._record_deleted(meeting_id, person.key, rule, detail, operation)
 
-    async def _audit_now(self, meeting: Meeting, actor: str, action: str, detail: str | None) -> None:
+    async def _audit_now(self, meeting: Meeting, actor: str, action: str, detail: str | None,
+                         operation: str | None) -> None:
         async with self._sessions() as session, session.begin():
-            _audit(session, self._clock.now(), actor, action, meeting, detail=detail)
+            _audit(session, self._clock.now(), actor, action, meeting, detail=detail, operation=operation)
 
-    async def _record_deleted(self, meeting_id: str, actor: str, rule: str | None, detail: str | None) -> Meeting:
+    async def _record_deleted(self, meeting_id: str, actor: str, rule: str | None, detail: str | None,
+                              operation: str | None) -> Meeting:
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             meeting = await session.get(Meeting, meeting_id, with_for_update=_ROW_LOCK)
             assert meeting is not None
             if meeting.state == MeetingState.DELETED:
+                if await _made(session, operation, "deleted"):
+                    return meeting  # the deletions pass finished what this operation began
                 raise MeetingError("already_deleted")
             meeting.state = MeetingState.DELETED
             meeting.deleted_at = now
@@ -578,7 +627,7 @@ class MeetingService:
                 update(Reminder).where(Reminder.meeting_id == meeting_id, Reminder.state == "pending")
                 .values(state="cancelled")
             )
-            _audit(session, now, actor, "deleted", meeting, detail=detail)
+            _audit(session, now, actor, "deleted", meeting, detail=detail, operation=operation)
         return meeting
 
     async def finish_interrupted_deletions(self, limit: int = 20) -> list[DeletionFinished]:
@@ -604,7 +653,7 @@ class MeetingService:
             try:
                 await self._cms.delete_space(meeting.space_id)
                 rule = intent.detail if intent.actor == "system" else None
-                await self._record_deleted(meeting.id, intent.actor, rule, intent.detail)
+                await self._record_deleted(meeting.id, intent.actor, rule, intent.detail, intent.operation)
             except CmsError as exc:
                 log.warning("interrupted deletion of meeting %s not finished: %s", meeting.id, type(exc).__name__)
                 continue

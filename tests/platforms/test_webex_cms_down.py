@@ -4,6 +4,7 @@ share of the workers, everything else is answered meanwhile, and creates fail fa
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.platforms.webex import WebexAdapter
 from bot.runtime import Services, open_services
+from bot.scheduler import ReminderScheduler
+from bot.services.cms import CmsClient, CmsGuard
+from bot.services.meetings import CREATION_GRACE, CREATION_LEASE
 from cards import texts
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.webex import WebexFake
@@ -33,7 +37,8 @@ async def fake_webex(aiohttp_server: Any) -> tuple[WebexFake, str]:
 
 
 async def _harness(fake_webex: tuple[WebexFake, str], cms: RunningCms, tmp_path: Path, clock: ManualClock,
-                   aiohttp_client: Any, cms_timeout: float) -> AsyncIterator[Harness]:
+                   aiohttp_client: Any, cms_timeout: float, guard: CmsGuard | None = None,
+                   retry_for: float = 15.0) -> AsyncIterator[Harness]:
     fake, url = fake_webex
     settings: Settings = make_settings(
         cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", webex_token=TOKEN, webex_webhook_secret=SECRET,
@@ -41,7 +46,8 @@ async def _harness(fake_webex: tuple[WebexFake, str], cms: RunningCms, tmp_path:
         cms_timeout_seconds=cms_timeout)
     sleeps = Sleeps()
     adapter = WebexAdapter(settings, sleep=sleeps, workers=WORKERS)
-    services: Services = await open_services(settings, clock=clock, adapters=[adapter])
+    services: Services = await open_services(settings, clock=clock, adapters=[adapter],
+                                             cms=CmsClient.from_settings(settings, guard=guard, retry_for=retry_for))
     client = await aiohttp_client(create_app(services))
     try:
         yield Harness(fake, adapter, client, services, sleeps)
@@ -96,3 +102,35 @@ async def test_a_cms_that_is_down_is_answered_for_at_once_after_a_few_tries(
         assert webex.fake.sent[-1].markdown == texts.ERRORS["room_service_down"]
         assert forms[3].id not in webex.fake.deleted  # the card stays, to try again later
         assert cms.simulator.spaces == {}
+
+
+async def test_a_room_the_cms_could_not_tell_about_is_told_to_its_creator_once_the_pass_finishes_it(
+        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:
+    # No cool-down: the pass finds a CMS that answers again at once.
+    async for webex in _harness(fake_webex, cms, tmp_path, clock, aiohttp_client, cms_timeout=0.3,
+                                guard=CmsGuard(cool_down=0), retry_for=0.5):
+        nina = webex.fake.add_person("Nina Sjuksköterska", f"nina@{REGION_DOMAIN}")
+        [form] = await _forms(webex, nina, 1)
+        cms.simulator.answer_late(1.0, on="POST coSpaces")  # made, but answered too late ...
+        cms.simulator.hang(on="GET coSpaces")  # ... and no look-up answered either
+        await webex.deliver(_create(webex, nina, form))
+        pending = webex.fake.sent_to(person_id=nina["id"])[-1]
+        assert "vet ännu inte om mötesrummet skapades" in str(pending.card)
+        cms.simulator.release()
+        await cms.simulator.settled()
+
+        passes = ReminderScheduler(webex.services)
+        clock.advance(CREATION_LEASE + timedelta(seconds=1))
+        assert await passes.finish_creations() == 0  # left a while to its event's job, had it died
+        clock.advance(CREATION_GRACE)
+        cms.simulator.hang(on="GET coSpaces")
+        told_before = len(webex.fake.sent)
+        assert await passes.finish_creations() == 0  # the CMS cannot tell yet: neither done nor given up
+        assert len(webex.fake.sent) == told_before
+        cms.simulator.release()
+        clock.advance(CREATION_LEASE + CREATION_GRACE + timedelta(seconds=1))  # the pass's own lease
+        assert await passes.finish_creations() == 1
+        told = webex.fake.sent_to(person_id=nina["id"])[-1]
+        assert told.markdown == texts.CREATION_FINISHED_TITLE.format(room="HC Torsås 1")
+        assert await passes.finish_creations() == 0
+        assert len(cms.simulator.spaces) == 1

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.db import Meeting, RoomCreation
 from bot.services.meetings import (
     CDR_TAG_PREFIX,
+    CREATION_GRACE,
     CREATION_LEASE,
     DELETION_GRACE,
     LIVE_STATES,
@@ -56,7 +57,7 @@ async def _settle_everything(services: Any, cms: Any, clock: Any) -> None:
     """The CMS is well again; the next pass (after the leases) and the sweep (after an hour) run."""
     cms.simulator.clear_faults()
     await cms.simulator.settled()  # what it held is carried out now
-    clock.advance(CREATION_LEASE + timedelta(seconds=1))
+    clock.advance(CREATION_LEASE + CREATION_GRACE + timedelta(seconds=1))
     await services.meetings.finish_interrupted()
     clock.advance(GRACE + timedelta(minutes=1))
     await reconcile(services.cms, services.sessions, clock)
