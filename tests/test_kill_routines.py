@@ -1,89 +1,230 @@
-"""50 routines against real bot processes, killed with SIGKILL at random points where the bot
-waits for the CMS, each followed by a restart and a sweep, with the invariants checked after each:
-no orphan room, no half-recorded meeting, no lost command, no lost reminder.
+"""50 routines against real bot processes, each step a signed webhook, killed with SIGKILL at
+points of the whole routine: wherever the bot waits for Webex (the sender's lookup, a reply, the
+old card's deletion) or for the CMS (making the room, reading it back, the active calls, the
+deletion), each step at each of its points once, in routines drawn at random; and at last while
+it sends the start reminders. Each kill is followed by a
+restart, the answer the killed step would have had, and the invariants, checked against the
+database, the CMS and a sweep: no orphan room, no half-recorded meeting or deletion, no lost
+command, no change made twice, no lost reminder.
 
 Reproducible: the seed is printed on failure (``KILL_SEED=<n>`` repeats a run).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import time
-from datetime import timedelta
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.clock import Alarm, ManualClock
 from bot.config import Settings
-from bot.db import Meeting, Reminder, RoomCreation, create_engine, sessionmaker
+from bot.db import AuditRecord, InboundJob, Meeting, Recipient, Reminder, RoomCreation, create_engine, sessionmaker
 from bot.services.cms import CmsClient
-from bot.services.meetings import CDR_TAG_PREFIX, LIVE_STATES
+from bot.services.meetings import CDR_TAG_PREFIX, DELETE_WITHDRAWN, DELETING, LIVE_STATES
 from bot.services.reconciler import reconcile
-from bot.services.reminder_rows import ReminderPlanner
+from bot.services.reminder_rows import START, ReminderPlanner
 from cards import texts
-from tests.fakes.webex import SentMessage, WebexFake
+from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
 from tests.test_creation_processes import DOMAIN, NOW, RESTART_WITHIN, SECRET, TOKEN, BotProcess, _until
 
 ROUTINES = 50
-KILL_AT = ("POST coSpaces", "GET coSpaces/.+")  # the CMS makes the room / the bot reads it back
+LEASES_RUN_OUT = timedelta(seconds=31)  # the next start comes after the dead process's leases
 
 
-class Routine:
-    """One person's routine, step by step over signed webhooks: new card, create, maybe delete."""
+@dataclass(frozen=True)
+class KillPoint:
+    """A request the bot waits on, held unanswered until the bot is killed."""
 
-    def __init__(self, fake: WebexFake, person: dict[str, Any]) -> None:
-        self.fake = fake
-        self.person = person
+    service: str  # "webex" or "cms"
+    method: str
+    path: str  # Webex: a prefix below /v1/; CMS: a pattern below /api/v1/
 
-    def mine(self) -> list[SentMessage]:
-        return self.fake.sent_to(person_id=self.person["id"])
+    def hold(self, fake: WebexFake, cms: Any) -> None:
+        if self.service == "webex":
+            fake.hang_next(method=self.method, path=self.path)
+        else:
+            cms.simulator.hang(on=f"{self.method} {self.path}")
 
-    async def ask(self, bot: BotProcess, delivery: Any, answers: int = 1) -> list[SentMessage]:
-        before = len(self.mine())
-        await bot.post(delivery)
-        await _until(lambda: len(self.mine()) >= before + answers)
-        return self.mine()[before:]
+    def holding(self, fake: WebexFake, cms: Any) -> bool:
+        return (fake.hanging if self.service == "webex" else cms.simulator.hanging) == 1
 
-    async def new_card(self, bot: BotProcess) -> SentMessage:
-        [form] = await self.ask(bot, self.fake.user_message(self.person, "/distansmöte ny"))
-        return form
+    async def release(self, fake: WebexFake, cms: Any) -> None:
+        """Webex drops what it held; the CMS carries it out (a room made or deleted all the same)."""
+        fake.release()
+        cms.simulator.release()
+        await cms.simulator.settled()
 
-    def create(self, form: SentMessage) -> Any:
-        assert form.card is not None
-        return self.fake.submit_card(self.person, form.id, submission(
-            form.card, texts.CREATE_ROOM, unit="HC Torsås", date="2026-11-26", start="13:30", length="60"))
-
-    async def delete(self, bot: BotProcess, room_card: SentMessage) -> None:
-        assert room_card.card is not None
-        [question] = await self.ask(bot, self.fake.submit_card(
-            self.person, room_card.id, submission(room_card.card, texts.DELETE_ROOM)))
-        assert question.card is not None
-        [answer] = await self.ask(bot, self.fake.submit_card(
-            self.person, question.id, submission(question.card, texts.DELETE_YES)))
-        assert answer.markdown and answer.markdown.endswith(texts.DELETED_TEXT.split("{room}")[1])
+    def __str__(self) -> str:
+        return f"{self.service} {self.method} {self.path}"
 
 
-async def _check_invariants(database_url: str, cms: Any, at: Any) -> None:
-    """After a restart and a sweep: every room of the bot is a live meeting's, every live
-    meeting's room is there, every creation is finished, every live meeting has its reminders."""
+REPLY = KillPoint("webex", "POST", "messages")
+OLD_CARD = KillPoint("webex", "DELETE", "messages/")  # the new card is posted, the clicked one not yet gone
+LOOKUP = KillPoint("webex", "GET", "people/")  # a card's sender, looked up once per process
+CALLS = KillPoint("cms", "GET", "calls")
+KILL_POINTS: dict[str, tuple[KillPoint, ...]] = {
+    "new": (REPLY,),
+    "create": (LOOKUP, KillPoint("cms", "POST", "coSpaces"), KillPoint("cms", "GET", "coSpaces/.+"), REPLY, OLD_CARD),
+    "add": (REPLY, OLD_CARD),
+    "sent": (REPLY, OLD_CARD),
+    "confirmed": (REPLY, OLD_CARD),
+    "ask delete": (CALLS, REPLY),
+    "delete": (CALLS, KillPoint("cms", "DELETE", "coSpaces/.+"), REPLY, OLD_CARD),
+}
+
+
+def _last(messages: list[SentMessage], test: Callable[[SentMessage], bool]) -> SentMessage | None:
+    found = [m for m in messages if test(m)]
+    return found[-1] if found else None
+
+
+def _room_card_and_invitation(messages: list[SentMessage]) -> SentMessage | None:
+    card = _last(messages, lambda m: m.markdown == texts.ROOM_CREATED_TITLE)
+    if card is None or not any(m.card is None for m in messages[messages.index(card):]):
+        return None
+    return card
+
+
+def _plan(chance: random.Random) -> dict[int, tuple[str, KillPoint]]:
+    """Every kill point of every step once, each in a routine of its own drawn at random."""
+    points = [(step, point) for step, at in KILL_POINTS.items() for point in at]
+    return dict(zip(chance.sample(range(1, ROUTINES + 1), len(points)), points, strict=True))
+
+
+class Round:
+    """The bot process of the moment, the fakes it talks to, and the kills so far."""
+
+    def __init__(self, database_url: str, cms: Any, fake: WebexFake, webex_url: str, log: Path, seed: int) -> None:
+        self.database_url, self.cms, self.fake, self.webex_url, self.log = database_url, cms, fake, webex_url, log
+        self.chance = random.Random(seed)
+        self.plan = _plan(self.chance)
+        self.at = NOW
+        self.bot: BotProcess | None = None
+        self.kills: Counter[str] = Counter()
+        self.answered_after: list[float] = []  # seconds from a restart until the killed step's answer
+
+    async def start(self) -> BotProcess:
+        self.bot = await BotProcess.start(self.database_url, self.cms.url, self.webex_url, self.at, self.log)
+        return self.bot
+
+    async def stop(self) -> None:
+        if self.bot is not None:
+            await self.bot.stop()
+
+    async def step(self, delivery: Delivery, person: dict[str, Any],
+                   answer: Callable[[list[SentMessage]], SentMessage | None], kill: KillPoint | None) -> SentMessage:
+        """Post one step and wait for its answer; with ``kill``, die while waiting on it, restart
+        after the leases, and wait for the same answer from the new process."""
+        assert self.bot is not None
+        before = len(self.fake.sent_to(person_id=person["id"]))
+
+        def answered() -> SentMessage | None:
+            return answer(self.fake.sent_to(person_id=person["id"])[before:])
+
+        if kill is None:
+            await self.bot.post(delivery)
+            await _until(lambda: answered() is not None)
+        else:
+            kill.hold(self.fake, self.cms)
+            await self.bot.post(delivery)
+            await _until(lambda: kill.holding(self.fake, self.cms))
+            await self.bot.kill_9()
+            await self.bot.stop()
+            await kill.release(self.fake, self.cms)
+            self.kills[str(kill)] += 1
+            self.at += LEASES_RUN_OUT
+            restarted = time.monotonic()
+            await self.start()
+            await _until(lambda: answered() is not None, RESTART_WITHIN)
+            self.answered_after.append(time.monotonic() - restarted)
+            # The answer may have been posted before the kill: the job run again posts it once more.
+            await _job_done(self.database_url, delivery)
+            await _check_invariants(self.database_url, self.cms, self.at)
+        message = answered()
+        assert message is not None
+        return message
+
+    async def routine(self, n: int) -> None:
+        """One person's routine: new card, create, add a recipient, sent, confirmed, maybe delete."""
+        fake, room = self.fake, f"HC Torsås {n}"
+        person = fake.add_person(f"Person {n}", f"p{n}@{DOMAIN}")
+        killed, at = self.plan.get(n, (None, None))
+        steps = ["new", "create", "add", "sent", "confirmed"]
+        if killed in ("ask delete", "delete") or (killed is None and self.chance.random() < 0.5):
+            steps += ["ask delete", "delete"]
+
+        async def step(name: str, delivery: Delivery, answer: Callable[[list[SentMessage]], SentMessage | None]
+                       ) -> SentMessage:
+            kill = at if name == killed else None
+            try:
+                return await self.step(delivery, person, answer, kill)
+            except BaseException as failure:
+                failure.add_note(f"routine {n}, step {name!r}, killed at {kill}")
+                raise
+
+        def click(card: SentMessage, button: str, **inputs: str) -> Delivery:
+            assert card.card is not None
+            return fake.submit_card(person, card.id, submission(card.card, button, **inputs))
+
+        def room_card(messages: list[SentMessage]) -> SentMessage | None:
+            return _last(messages, lambda m: m.markdown == room and m.card is not None)
+
+        form = await step("new", fake.user_message(person, "/distansmöte ny"),
+                          lambda ms: _last(ms, lambda m: m.markdown == texts.NEW_MEETING_TITLE))
+        card = await step("create", click(form, texts.CREATE_ROOM, unit="HC Torsås", date="2026-11-26",
+                                          start="13:30", length="60"), _room_card_and_invitation)
+        card = await step("add", click(card, texts.ADD_RECIPIENT, label="Kommunen – hemtjänsten",
+                                       channel="messenger"), room_card)
+        card = await step("sent", click(card, texts.MARK_SENT), room_card)
+        card = await step("confirmed", click(card, texts.MARK_CONFIRMED), room_card)
+        if "delete" in steps:
+            question = await step("ask delete", click(card, texts.DELETE_ROOM), lambda ms: _last(
+                ms, lambda m: m.markdown == texts.DELETE_CONFIRM_TITLE.format(room=room)))
+            await step("delete", click(question, texts.DELETE_YES), lambda ms: _last(
+                ms, lambda m: m.markdown == texts.DELETED_TEXT.format(room=room)))
+
+
+async def _check_invariants(database_url: str, cms: Any, at: datetime) -> None:
+    """After a restart and the killed step's answer: every room of the bot is a live meeting's and
+    every live meeting's room is there, every creation and deletion is finished, every change was
+    made once, every live meeting has its reminders and a deleted one none; a sweep an hour
+    later finds nothing to reconcile."""
     engine = create_engine(database_url)
     sessions = sessionmaker(engine)
     try:
         async with sessions() as session:
-            live = list(await session.scalars(select(Meeting).where(Meeting.state.in_(LIVE_STATES))))
+            meetings = list(await session.scalars(select(Meeting)))
             creations = set(await session.scalars(select(RoomCreation.state)))
-            reminders = {m.id: len(list(await session.scalars(
-                select(Reminder).where(Reminder.meeting_id == m.id, Reminder.state == "pending")))) for m in live}
+            pending = Counter(await session.scalars(select(Reminder.meeting_id).where(Reminder.state == "pending")))
+            recipients = Counter(await session.scalars(select(Recipient.meeting_id)))
+            changes = Counter((await session.execute(
+                select(AuditRecord.meeting_id, AuditRecord.action).where(AuditRecord.meeting_id.is_not(None)))).all())
+            marks = dict((await session.execute(
+                select(AuditRecord.meeting_id, AuditRecord.action).where(
+                    AuditRecord.id.in_(select(func.max(AuditRecord.id)).where(
+                        AuditRecord.action.in_((DELETING, DELETE_WITHDRAWN, "deleted")))
+                        .group_by(AuditRecord.meeting_id))))).all())
+        live = [m for m in meetings if m.state in LIVE_STATES]
         ours = {s["id"] for s in cms.simulator.snapshot() if (s["cdrTag"] or "").startswith(CDR_TAG_PREFIX)}
-        assert ours == {m.space_id for m in live}, "no orphan room, no meeting without its room"
+        assert ours == {m.space_id for m in live}, "no orphan room, no live meeting without its room"
         assert creations <= {"created", "abandoned"}, "no creation left half-done"
+        assert DELETING not in marks.values(), "no deletion left half-done"
+        assert set(recipients.values()) <= {1}, "no recipient added twice"
+        assert max(changes.values()) == 1, f"no change made twice: {changes.most_common(1)}"
         settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
         planned = {m.id: len(ReminderPlanner(settings, Alarm()).reminders_for(m)) for m in live}
-        assert reminders == planned, "no lost reminder"
+        assert {m.id: pending[m.id] for m in live} == planned, "no lost reminder"
+        assert sum(pending.values()) == sum(planned.values()), "a deleted meeting's reminders are cancelled"
         client = CmsClient(cms.url, "api", "simulator")
         try:  # the sweep, an hour and more later: nothing left to reconcile
             assert await reconcile(client, sessions, ManualClock(at + timedelta(hours=2))) == []
@@ -93,52 +234,71 @@ async def _check_invariants(database_url: str, cms: Any, at: Any) -> None:
         await engine.dispose()
 
 
+async def _job_done(database_url: str, delivery: Delivery) -> None:
+    engine = create_engine(database_url)
+    key = f"{delivery.envelope['resource']}:{delivery.data_id}"
+    try:
+        async with asyncio.timeout(RESTART_WITHIN):
+            while True:
+                async with engine.connect() as connection:
+                    if await connection.scalar(select(InboundJob.state).where(InboundJob.key == key)) == "done":
+                        return
+                await asyncio.sleep(0.05)
+    finally:
+        await engine.dispose()
+
+
+async def _start_reminders(database_url: str) -> dict[str, datetime]:
+    """Each live meeting's creator (person key) and when its start reminder is due."""
+    engine = create_engine(database_url)
+    try:
+        async with sessionmaker(engine)() as session:
+            return dict((await session.execute(
+                select(Meeting.creator_id, Reminder.due_at).join(Reminder, Reminder.meeting_id == Meeting.id)
+                .where(Reminder.kind == START, Reminder.state == "pending"))).all())
+    finally:
+        await engine.dispose()
+
+
 async def test_kill_9_at_random_points_of_50_routines(database_url: str, cms: Any, aiohttp_server: Any,
                                                       tmp_path: Path) -> None:
     seed = int(os.environ.get("KILL_SEED") or random.randrange(1 << 30))
-    chance = random.Random(seed)
     fake = WebexFake(token=TOKEN, webhook_secret=SECRET)
     webex_url = str((await aiohttp_server(fake.app)).make_url("/v1/"))
-    log = tmp_path / "bot.log"
-    done, kills, at = 0, 0, NOW
-    interrupted: Routine | None = None
-    answered_after: list[float] = []  # seconds from a restart until the person had the answer
-    while done < ROUTINES or interrupted is not None:
-        restarted = time.monotonic()
-        bot = await BotProcess.start(database_url, cms.url, webex_url, at, log)
-        try:
-            if interrupted is not None:  # the restart finishes the killed creation and says so
-                await _until(lambda: any(m.markdown == texts.CREATION_FINISHED_TITLE.format(room=f"HC Torsås {done}")
-                                         for m in interrupted.mine()), RESTART_WITHIN)
-                answered_after.append(time.monotonic() - restarted)
-                await _check_invariants(database_url, cms, at)
-                interrupted = None
-            if done == ROUTINES:
-                break
-            for _ in range(min(chance.randint(1, 6), ROUTINES - done - 1) if done < ROUTINES - 1 else 0):
-                routine = Routine(fake, fake.add_person(f"Person {done}", f"p{done}@{DOMAIN}"))
-                room_card, invitation = await routine.ask(bot, routine.create(await routine.new_card(bot)), 2)
-                assert room_card.markdown == texts.ROOM_CREATED_TITLE and invitation.card is None
-                if chance.random() < 0.5:
-                    await routine.delete(bot, room_card)
-                done += 1
-            routine = Routine(fake, fake.add_person(f"Person {done}", f"p{done}@{DOMAIN}"))
-            form = await routine.new_card(bot)
-            step = chance.choice(KILL_AT)
-            cms.simulator.hang(on=step)
-            await bot.post(routine.create(form))
-            await _until(lambda: cms.simulator.hanging == 1)
-            await bot.kill_9()
-            kills += 1
-            cms.simulator.release()  # the CMS goes on with what it was asked
-            interrupted, done = routine, done + 1
-        except BaseException as failure:
-            failure.add_note(f"KILL_SEED={seed} (routine {done}, kill {kills})")
-            raise
-        finally:
-            await bot.stop()
-        at += timedelta(seconds=31)  # the next start comes after the dead process's leases
-    assert kills >= ROUTINES // 7 and done == ROUTINES
-    print(f"\n{ROUTINES} routines, {kills} kills (seed {seed}); restart to answer: "
-          f"median {sorted(answered_after)[len(answered_after) // 2]:.1f} s, max {max(answered_after):.1f} s")
-    assert "Traceback" not in log.read_text()
+    run = Round(database_url, cms, fake, webex_url, tmp_path / "bot.log", seed)
+    try:
+        await run.start()
+        for n in range(1, ROUTINES + 1):
+            await run.routine(n)
+
+        # The start reminders fall due: the bot dies while Webex holds the first one.
+        due = await _start_reminders(database_url)
+        assert due, "some meetings were kept"
+        run.at = max(due.values())
+        await run.stop()
+        REPLY.hold(fake, cms)
+        bot = await run.start()
+        await _until(lambda: REPLY.holding(fake, cms))
+        await bot.kill_9()
+        await REPLY.release(fake, cms)
+        run.kills["reminder"] += 1
+        run.at += LEASES_RUN_OUT
+        await run.start()
+        start_title = texts.START_TITLE.split("{room}")[1].split("{start}")[0]  # " börjar kl. "
+
+        def reminded(key: str) -> bool:
+            return any(start_title in str(m.card) for m in fake.sent_to(person_id=key.split(":", 1)[1]))
+
+        await _until(lambda: all(reminded(key) for key in due), RESTART_WITHIN)
+        assert await _start_reminders(database_url) == {}, "no start reminder left pending"
+    except BaseException as failure:
+        failure.add_note(f"KILL_SEED={seed} (kills so far: {dict(run.kills)})")
+        raise
+    finally:
+        await run.stop()
+    assert sum(run.kills.values()) == sum(map(len, KILL_POINTS.values())) + 1
+    assert cms.simulator.requests.count("POST /api/v1/coSpaces") == ROUTINES, "no room made twice"
+    print(f"\n{ROUTINES} routines, {sum(run.kills.values())} kills (seed {seed}): {dict(run.kills)}; restart to "
+          f"answer: median {sorted(run.answered_after)[len(run.answered_after) // 2]:.1f} s, "
+          f"max {max(run.answered_after):.1f} s")
+    assert "Traceback" not in run.log.read_text()

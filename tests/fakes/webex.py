@@ -251,6 +251,7 @@ class WebexFake:
         """Hold the next ``count`` matching requests without carrying them out until :meth:`release`,
         which answers them 503: a Webex that took a request and never answered it."""
         self.hangs.append(Fault(503, count, None, method, path))
+        self._released.clear()  # a release before does not answer these
 
     def release(self) -> None:
         self._released.set()
