@@ -13,10 +13,27 @@ from sqlalchemy import select
 from bot.db import AuditRecord, Meeting, create_engine, sessionmaker
 from bot.services.meetings import DELETION_GRACE
 from cards import texts
-from tests.fakes.webex import WebexFake
+from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
-from tests.test_creation_processes import DOMAIN, NOW, RESTART_WITHIN, SECRET, TOKEN, BotProcess, _until
-from tests.test_kill_routines import Routine
+from tests.test_creation_processes import (
+    DOMAIN,
+    NOW,
+    RESTART_WITHIN,
+    SECRET,
+    TOKEN,
+    BotProcess,
+    _create,
+    _new_card,
+    _until,
+)
+
+
+async def _ask(bot: BotProcess, fake: WebexFake, person: dict[str, Any], delivery: Delivery,
+               answers: int = 1) -> list[SentMessage]:
+    before = len(fake.sent_to(person_id=person["id"]))
+    await bot.post(delivery)
+    await _until(lambda: len(fake.sent_to(person_id=person["id"])) >= before + answers)
+    return fake.sent_to(person_id=person["id"])[before:]
 
 
 async def _meeting(database_url: str) -> tuple[str, str | None, list[tuple[str, str]]]:
@@ -37,14 +54,14 @@ async def test_kill_9_while_the_cms_deletes_a_room_the_restart_records_it_delete
     fake = WebexFake(token=TOKEN, webhook_secret=SECRET)
     webex_url = str((await aiohttp_server(fake.app)).make_url("/v1/"))
     nina = fake.add_person("Nina Sjuksköterska", f"nina@{DOMAIN}")
-    routine = Routine(fake, nina)
     log = tmp_path / "bot.log"
 
     first = await BotProcess.start(database_url, cms.url, webex_url, NOW, log)
     try:
-        room_card, _invitation = await routine.ask(first, routine.create(await routine.new_card(first)), 2)
+        form = await _new_card(first, fake, nina)
+        room_card, _invitation = await _ask(first, fake, nina, _create(fake, nina, form), 2)
         assert room_card.card is not None and len(cms.simulator.spaces) == 1
-        [question] = await routine.ask(first, fake.submit_card(
+        [question] = await _ask(first, fake, nina, fake.submit_card(
             nina, room_card.id, submission(room_card.card, texts.DELETE_ROOM)))
         assert question.card is not None
         cms.simulator.hang(on="DELETE coSpaces/.+")  # the bot waits for the CMS to delete the room ...
@@ -59,14 +76,14 @@ async def test_kill_9_while_the_cms_deletes_a_room_the_restart_records_it_delete
     assert cms.simulator.spaces == {}  # gone from the CMS, while the meeting is still live in the books
     state, _, trail = await _meeting(database_url)
     assert state != "deleted" and trail[-1] == (f"webex:{nina['id']}", "deleting")
-    answers_before = len(routine.mine())
+    answers_before = len(fake.sent_to(person_id=nina["id"]))
 
     second = await BotProcess.start(database_url, cms.url, webex_url, NOW + DELETION_GRACE + timedelta(seconds=1), log)
     try:
         # Told by the deletions pass, or by the card's job run again: whichever finished it first.
         told = texts.DELETED_TEXT.format(room="HC Torsås 1")
-        await _until(lambda: any(told in f"{m.markdown} {m.card}" for m in routine.mine()[answers_before:]),
-                     RESTART_WITHIN)
+        await _until(lambda: any(told in f"{m.markdown} {m.card}"
+                                 for m in fake.sent_to(person_id=nina["id"])[answers_before:]), RESTART_WITHIN)
         state, deleted_by, trail = await _meeting(database_url)
         assert (state, deleted_by) == ("deleted", f"webex:{nina['id']}")
         assert trail[-2:] == [(f"webex:{nina['id']}", "deleting"), (f"webex:{nina['id']}", "deleted")]
