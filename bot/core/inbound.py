@@ -72,9 +72,13 @@ def card_inputs(raw: object) -> dict[str, str]:
             for key, value in raw.items() if isinstance(value, (str, int, float, bool))}
 
 
+# What the store keeps of an event's key (inbound_event.key, audit.operation); platforms' ids are shorter.
+EVENT_KEY_LENGTH = 255
+
+
 def event_key(platform: str, event_id: str) -> str:
     """The key an event is deduplicated on: a redelivery, or a replay, has the same one."""
-    return f"{platform}:{event_id}"
+    return f"{platform}:{event_id}"[:EVENT_KEY_LENGTH]
 
 
 def email_domain(email: str | None) -> str:

@@ -30,27 +30,27 @@ class InboundEvents:
 
         A record without ``handled_at`` is a run that died or failed: it is handled again.
         """
-        if await self._keys.add({"key": key[:255], "received_at": self._clock.now()}):
+        if await self._keys.add({"key": key, "received_at": self._clock.now()}):
             return True
         async with self._sessions() as session:
-            handled = await session.execute(select(InboundEvent.handled_at).where(InboundEvent.key == key[:255]))
+            handled = await session.execute(select(InboundEvent.handled_at).where(InboundEvent.key == key))
             return handled.scalar_one_or_none() is None
 
     async def finish(self, key: str, replies: str | None) -> None:
         """The event is handled; its replies (JSON) are kept until :meth:`posted`."""
         async with self._sessions() as session, session.begin():
-            await session.execute(update(InboundEvent).where(InboundEvent.key == key[:255])
+            await session.execute(update(InboundEvent).where(InboundEvent.key == key)
                                   .values(handled_at=self._clock.now(), replies=replies))
 
     async def posted(self, key: str) -> None:
         """The replies of ``key`` are on the platform: a run again sends nothing."""
         async with self._sessions() as session, session.begin():
-            await session.execute(update(InboundEvent).where(InboundEvent.key == key[:255]).values(replies=None))
+            await session.execute(update(InboundEvent).where(InboundEvent.key == key).values(replies=None))
 
     async def kept(self, key: str) -> str | None:
         """The replies stored by :meth:`finish` and not posted since, if any."""
         async with self._sessions() as session:
-            return await session.scalar(select(InboundEvent.replies).where(InboundEvent.key == key[:255]))
+            return await session.scalar(select(InboundEvent.replies).where(InboundEvent.key == key))
 
     async def purge(self, keep: timedelta = KEEP_EVENT_IDS) -> int:
         """Forget event ids older than ``keep``; returns how many."""

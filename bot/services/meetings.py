@@ -134,7 +134,7 @@ def meeting_id_from_cdr_tag(tag: str | None) -> str | None:
 def _audit(session: AsyncSession, at: datetime, actor: str, action: str, meeting: Meeting | None = None,
            *, space_id: str | None = None, detail: str | None = None, operation: str | None = None) -> None:
     session.add(AuditRecord(
-        at=at, actor=actor, action=action, detail=detail, operation=operation[:255] if operation else None,
+        at=at, actor=actor, action=action, detail=detail, operation=operation,
         meeting_id=meeting.id if meeting else None,
         space_id=meeting.space_id if meeting else space_id,
     ))
@@ -145,7 +145,7 @@ async def _made(session: AsyncSession, operation: str | None, *actions: str) -> 
     if operation is None:
         return False
     found = await session.scalar(select(AuditRecord.id).where(
-        AuditRecord.operation == operation[:255], AuditRecord.action.in_(actions)).limit(1))
+        AuditRecord.operation == operation, AuditRecord.action.in_(actions)).limit(1))
     return found is not None
 
 
@@ -178,7 +178,7 @@ class MeetingService:
             async with self._sessions() as session:
                 asked_by = await session.scalar(
                     select(RoomCreation.operation).where(RoomCreation.request_key == request_key))
-            if operation is not None and asked_by == operation[:255]:
+            if operation is not None and asked_by == operation:
                 return meeting  # its own run, which died before it could answer
             raise MeetingError("already_created")
         creation, resumed = await self._intend(request_key, platform, creator, unit, times, patient_joins, operation)
@@ -230,7 +230,7 @@ class MeetingService:
             creator_name=creator.name, unit=unit, number=await self._next_number(uri_slug(unit)),
             call_id=await self._reserve_call_id(), starts_at=times.starts_at, ends_at=times.ends_at,
             patient_joins=patient_joins, state=CREATING, created_at=now, lease_until=now + CREATION_LEASE,
-            operation=operation[:255] if operation else None,
+            operation=operation,
         )
         async with self._sessions() as session:
             session.add(creation)
