@@ -32,7 +32,7 @@ from bot.core import CardSubmit, Command, Event, Platform, Refused, Reply, Route
 from bot.core.adapter import Guard, References
 from bot.core.inbound import event_key, fold, parse_command
 from cards import texts
-from cards.messages import error_card, info_card, no_email_card, refusal
+from cards.messages import error_card, in_private, info_card, no_email_card, refusal
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,4 @@ class Bot:
     @staticmethod
     def _refusal(event: Event, refused: Refused) -> list[Reply]:
         replies = refusal(refused.problem)
-        if event.is_card_submit or event.conversation.is_direct:
-            return replies
-        return [Reply(texts.MOVED_TO_DIRECT), *replies]  # a typed command in a group space
+        return replies if event.is_card_submit else in_private(event, replies)  # a typed command

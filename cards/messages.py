@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core import Reply
+from bot.core import Event, Reply
 from bot.core.problems import Problem
 from cards import texts
 from cards.elements import card, text, title
@@ -20,6 +20,13 @@ def error_card(message: str) -> dict[str, Any]:
 
 def no_email_card() -> dict[str, Any]:
     return info_card(texts.NO_EMAIL_TITLE, texts.NO_EMAIL)
+
+
+def in_private(event: Event, replies: list[Reply]) -> list[Reply]:
+    """Confidential replies go 1:1; in a group space, say so there."""
+    if event.conversation.is_direct:
+        return replies
+    return [Reply(texts.MOVED_TO_DIRECT), *replies]
 
 
 def refusal(problem: Problem) -> list[Reply]:

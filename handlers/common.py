@@ -1,4 +1,4 @@
-"""What several handlers need: the store's meetings as card views, confidential replies in private."""
+"""What several handlers need: the store's meetings as card views."""
 
 from __future__ import annotations
 
@@ -6,17 +6,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from bot.core import Event, Reply
 from bot.services.meetings import Meeting
-from cards import texts
 from cards.models import MeetingView, RecipientView
-
-
-def in_private(event: Event, replies: list[Reply]) -> list[Reply]:
-    """Confidential replies go 1:1; in a group space, say so there."""
-    if event.conversation.is_direct:
-        return replies
-    return [Reply(texts.MOVED_TO_DIRECT), *replies]
 
 
 def meeting_view(meeting: Meeting, settings: Settings) -> MeetingView:

@@ -23,9 +23,9 @@ from cards.actions import (
     ShowInvitation,
 )
 from cards.meeting import delete_question_card, deleted_card, invitation_text, meeting_card, new_meeting_card
-from cards.messages import info_card, no_email_card
+from cards.messages import in_private, info_card, no_email_card
 from cards.models import DeleteQuestion, NewMeetingForm
-from handlers.common import in_private, meeting_view
+from handlers.common import meeting_view
 from handlers.context import Context
 
 router = Router()

@@ -9,10 +9,10 @@ from datetime import date
 from bot.config import Settings
 from bot.core import Command, Reply, Router
 from cards import texts
-from cards.messages import error_card, no_email_card
+from cards.messages import error_card, in_private, no_email_card
 from cards.models import HelpInfo, OverdueRoom, ReportRow, ReportView, StatusView
 from cards.overview import help_card, list_card, report_card, status_card
-from handlers.common import in_private, meeting_view
+from handlers.common import meeting_view
 from handlers.context import Context
 
 router = Router()
