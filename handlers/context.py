@@ -19,12 +19,15 @@ class Context:
 
     person: Person
     services: Services
-    clock: Clock
     operation: str
 
     @property
     def settings(self) -> Settings:
         return self.services.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
 
 
 def context_for(services: Services) -> Callable[[Event], Context]:
@@ -34,6 +37,6 @@ def context_for(services: Services) -> Callable[[Event], Context]:
         actor = event.actor
         person = Person(key=event.person_key, name=actor.name,
                         is_admin=services.settings.is_admin(actor.id, actor.email))
-        return Context(person=person, services=services, clock=services.clock, operation=event.dedupe_key)
+        return Context(person=person, services=services, operation=event.dedupe_key)
 
     return build
