@@ -48,8 +48,9 @@ def mentions_email(text: str) -> bool:
 
 
 class Seen(Protocol):
-    async def begin(self, key: str) -> bool:
-        """Record ``key``; ``False`` if its handling finished before (also in another instance)."""
+    async def begin(self, key: str) -> tuple[bool, str | None]:
+        """Record ``key``: whether to handle it (``False`` if its handling finished before, also in
+        another instance), and then the replies (JSON) kept with it and not posted since."""
         ...
 
     async def finish(self, key: str, replies: str | None) -> None:
@@ -58,10 +59,6 @@ class Seen(Protocol):
 
     async def posted(self, key: str) -> None:
         """The replies of ``key`` are posted: a run again sends nothing."""
-        ...
-
-    async def kept(self, key: str) -> str | None:
-        """The replies kept with ``key`` and not posted since."""
         ...
 
 
@@ -85,8 +82,8 @@ class Bot:
             log.warning("posted replies not cleared (platform=%s): %s", event.platform, type(exc).__name__)
 
     async def handle(self, event: Event) -> list[Reply]:
-        if not await self._seen.begin(event.dedupe_key):
-            kept = await self._seen.kept(event.dedupe_key)
+        handle, kept = await self._seen.begin(event.dedupe_key)
+        if not handle:
             if kept:  # handled, and the process died before the adapter had posted the replies
                 log.info("replies of an event handled before sent again (platform=%s)", event.platform)
                 return [Reply(**reply) for reply in json.loads(kept)]
@@ -120,7 +117,8 @@ class Bot:
         """Someone outside the allowlist: told once; a redelivery of the same event gets nothing."""
         # The key the event's own dedupe_key would have: the event is never handled after this.
         key = event_key(platform, event_id)
-        if not await self._seen.begin(key):
+        handle, _ = await self._seen.begin(key)
+        if not handle:
             return []
         await self._seen.finish(key, None)
         return [Reply(texts.NOT_ALLOWED)]

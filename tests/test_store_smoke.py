@@ -15,13 +15,13 @@ async def test_old_event_ids_are_forgotten_after_a_month(engine, clock):
 
     events = InboundEvents(sessionmaker(engine), clock)
     try:
-        assert await events.begin("webex:old")
+        assert await events.begin("webex:old") == (True, None)
         await events.finish("webex:old", None)
         clock.advance(timedelta(days=31))
-        assert await events.begin("webex:new")
+        assert await events.begin("webex:new") == (True, None)
         await events.finish("webex:new", None)
         assert await events.purge() == 1
-        assert not await events.begin("webex:new")
-        assert await events.begin("webex:old")
+        assert await events.begin("webex:new") == (False, None)
+        assert await events.begin("webex:old") == (True, None)
     finally:
         await events.close()

@@ -25,16 +25,18 @@ class InboundEvents:
         self._keys = GroupInsert(engine, cast(Table, InboundEvent.__table__))
         self._clock = clock
 
-    async def begin(self, key: str) -> bool:
-        """Record ``key``; ``False`` if its handling finished before (also in another instance).
-
-        A record without ``handled_at`` is a run that died or failed: it is handled again.
-        """
+    async def begin(self, key: str) -> tuple[bool, str | None]:
+        """Record ``key``: ``(True, None)`` to handle the event, new or a run that died or failed (no
+        ``handled_at``); ``(False, replies)`` if it was handled before (also in another instance),
+        with its replies as stored by :meth:`finish` and not posted since, if any."""
         if await self._keys.add({"key": key, "received_at": self._clock.now()}):
-            return True
+            return True, None
         async with self._sessions() as session:
-            handled = await session.execute(select(InboundEvent.handled_at).where(InboundEvent.key == key))
-            return handled.scalar_one_or_none() is None
+            found = (await session.execute(select(InboundEvent.handled_at, InboundEvent.replies)
+                                           .where(InboundEvent.key == key))).one_or_none()
+        if found is None or found.handled_at is None:
+            return True, None
+        return False, found.replies
 
     async def finish(self, key: str, replies: str | None) -> None:
         """The event is handled; its replies (JSON) are kept until :meth:`posted`."""
@@ -46,11 +48,6 @@ class InboundEvents:
         """The replies of ``key`` are on the platform: a run again sends nothing."""
         async with self._sessions() as session, session.begin():
             await session.execute(update(InboundEvent).where(InboundEvent.key == key).values(replies=None))
-
-    async def kept(self, key: str) -> str | None:
-        """The replies stored by :meth:`finish` and not posted since, if any."""
-        async with self._sessions() as session:
-            return await session.scalar(select(InboundEvent.replies).where(InboundEvent.key == key))
 
     async def purge(self, keep: timedelta = KEEP_EVENT_IDS) -> int:
         """Forget event ids older than ``keep``; returns how many."""

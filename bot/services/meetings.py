@@ -140,13 +140,11 @@ def _audit(session: AsyncSession, at: datetime, actor: str, action: str, meeting
     ))
 
 
-async def _made(session: AsyncSession, operation: str | None, *actions: str) -> bool:
-    """Whether ``operation`` (an event's key) made one of these changes before: it runs again."""
+async def _made(session: AsyncSession, operation: str | None) -> set[str]:
+    """The changes (audit actions) ``operation``, an event's key, made before: it runs again."""
     if operation is None:
-        return False
-    found = await session.scalar(select(AuditRecord.id).where(
-        AuditRecord.operation == operation, AuditRecord.action.in_(actions)).limit(1))
-    return found is not None
+        return set()
+    return set(await session.scalars(select(AuditRecord.action).where(AuditRecord.operation == operation)))
 
 
 class MeetingService:
@@ -491,7 +489,7 @@ class MeetingService:
                             operation: str | None = None) -> Meeting:
         async with self._sessions() as session, session.begin():
             meeting = await self._editable(session, meeting_id, person)
-            if await _made(session, operation, "recipient_added"):
+            if "recipient_added" in await _made(session, operation):
                 return meeting
             if any(r.label.casefold() == label.casefold() for r in meeting.recipients):
                 raise MeetingError("recipient_exists")
@@ -510,7 +508,7 @@ class MeetingService:
         async with self._sessions() as session, session.begin():
             meeting = await self._editable(session, meeting_id, person)
             recipient = _recipient(meeting, recipient_id)
-            if await _made(session, operation, "recipient_sent"):
+            if "recipient_sent" in await _made(session, operation):
                 return meeting
             if recipient.sent_at is not None:
                 raise MeetingError("already_sent")
@@ -533,7 +531,7 @@ class MeetingService:
         async with self._sessions() as session, session.begin():
             meeting = await self._editable(session, meeting_id, person)
             recipient = _recipient(meeting, recipient_id)
-            if await _made(session, operation, "recipient_confirmed", "recipient_sent"):
+            if await _made(session, operation) & {"recipient_confirmed", "recipient_sent"}:
                 return meeting
             if recipient.channel == Channel.PHONE and recipient.sent_at is None:
                 # One step for a phone call, either button.
@@ -578,11 +576,12 @@ class MeetingService:
         """
         meeting = await self.get(meeting_id, person)
         async with self._sessions() as session:
-            began = await _made(session, operation, DELETING) and not await _made(session, operation, DELETE_WITHDRAWN)
-            if meeting.state == MeetingState.DELETED:
-                if await _made(session, operation, "deleted"):
-                    return meeting
-                raise MeetingError("already_deleted")
+            made = await _made(session, operation)
+        if meeting.state == MeetingState.DELETED:
+            if "deleted" in made:
+                return meeting
+            raise MeetingError("already_deleted")
+        began = DELETING in made and DELETE_WITHDRAWN not in made
         detail = rule or ("calls_ended" if end_calls else None)
         try:
             if not began:  # run again, the calls were seen to before the CMS was asked to delete
@@ -617,7 +616,7 @@ class MeetingService:
             meeting = await session.get(Meeting, meeting_id, with_for_update=_ROW_LOCK)
             assert meeting is not None
             if meeting.state == MeetingState.DELETED:
-                if await _made(session, operation, "deleted"):
+                if "deleted" in await _made(session, operation):
                     return meeting  # the deletions pass finished what this operation began
                 raise MeetingError("already_deleted")
             meeting.state = MeetingState.DELETED
