@@ -13,11 +13,9 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,6 +34,7 @@ from bot.db import (
     RoomCreation,
     UnitCounter,
     UsedCallId,
+    insert_on_conflict,
 )
 from bot.services.cms import (
     CmsClient,
@@ -416,7 +415,7 @@ class MeetingService:
         """The unit's next room number; monotonic, committed at once, so never handed out twice."""
         async with self._sessions() as session, session.begin():
             await session.execute(
-                _insert(session, UnitCounter).values(unit_key=slug, last_number=0).on_conflict_do_nothing()
+                insert_on_conflict(session, UnitCounter).values(unit_key=slug, last_number=0).on_conflict_do_nothing()
             )
             return await session.scalar(
                 update(UnitCounter).where(UnitCounter.unit_key == slug)
@@ -437,7 +436,7 @@ class MeetingService:
 
     async def _remember_unit(self, session: AsyncSession, actor_key: str, unit: str) -> None:
         await session.execute(
-            _insert(session, Preference).values(actor_key=actor_key, last_unit=unit)
+            insert_on_conflict(session, Preference).values(actor_key=actor_key, last_unit=unit)
             .on_conflict_do_update(index_elements=[Preference.actor_key], set_={"last_unit": unit})
         )
 
@@ -668,11 +667,6 @@ class MeetingService:
             if meeting is not None and meeting.state in (MeetingState.CREATED, MeetingState.INVITED):
                 meeting.state = MeetingState.ENDED
                 _audit(session, self._clock.now(), "system", "ended", meeting)
-
-
-def _insert(session: AsyncSession, table: type[Any]) -> Any:
-    """INSERT with ON CONFLICT, in the session's dialect."""
-    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def _recipient(meeting: Meeting, recipient_id: str) -> Recipient:

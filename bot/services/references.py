@@ -11,22 +11,18 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
-from bot.db import ConversationReference
+from bot.db import ConversationReference, insert_on_conflict
 
 KNOWN_SIZE = 10_000  # references this process remembers having stored
 
 
 class ConversationReferences:
     def __init__(self, sessions: async_sessionmaker, clock: Clock) -> None:
-        engine: AsyncEngine = sessions.kw["bind"]
         self._sessions = sessions
         self._clock = clock
-        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
         self._known: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     async def remember(self, platform: str, person_key: str, reference: str) -> None:
@@ -35,12 +31,11 @@ class ConversationReferences:
             self._known.move_to_end(key)
             return
         row = {"platform": platform, "person_key": key[1], "reference": reference, "updated_at": self._clock.now()}
-        statement = self._insert(ConversationReference).values(row)
-        statement = statement.on_conflict_do_update(
-            index_elements=["platform", "person_key"],
-            set_={"reference": statement.excluded.reference, "updated_at": statement.excluded.updated_at})
         async with self._sessions() as session, session.begin():
-            await session.execute(statement)
+            statement = insert_on_conflict(session, ConversationReference).values(row)
+            await session.execute(statement.on_conflict_do_update(
+                index_elements=["platform", "person_key"],
+                set_={"reference": statement.excluded.reference, "updated_at": statement.excluded.updated_at}))
         self._known[key] = reference
         self._known.move_to_end(key)
         if len(self._known) > KNOWN_SIZE:
