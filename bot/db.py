@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -333,10 +334,7 @@ def is_transient(exc: BaseException) -> bool:
     """A database failure that the same work may not meet a little later: the connection lost or
     refused, the server restarting or overloaded, a deadlock, SQLite busy. Such work is retried;
     any other error is the work's own and would fail again."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for current in _causes(exc):
         if isinstance(current, (OSError, TimeoutError, PoolTimeout)):
             return True
         if isinstance(current, DBAPIError) and current.connection_invalidated:
@@ -346,8 +344,17 @@ def is_transient(exc: BaseException) -> bool:
             return True
         if getattr(current, "sqlite_errorcode", 0) & 0xFF in _SQLITE_BUSY_OR_LOCKED:
             return True
-        current = current.orig if isinstance(current, DBAPIError) else current.__cause__
     return False
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what caused it, innermost last (the driver's error under SQLAlchemy's), each once."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.orig if isinstance(current, DBAPIError) else current.__cause__
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
@@ -401,11 +408,7 @@ async def open_engine(url: str, *, within: float = OPEN_SECONDS) -> AsyncEngine:
 
 def _reason(exc: BaseException) -> str:
     """The innermost cause, on one line: what the driver or the server said."""
-    while isinstance(exc, DBAPIError) or exc.__cause__ is not None:
-        inner = exc.orig if isinstance(exc, DBAPIError) else exc.__cause__
-        if inner is None:
-            break
-        exc = inner
+    *_, exc = _causes(exc)
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
