@@ -637,8 +637,10 @@ class MeetingService:
         """
         marks = (DELETING, DELETE_WITHDRAWN, "deleted")
         async with self._sessions() as session:
+            # Of live meetings only: the marks of deleted ones grow with every deletion ever made.
+            live = select(Meeting.id).where(Meeting.state.in_(LIVE_STATES))
             newest = (select(AuditRecord.meeting_id, func.max(AuditRecord.id).label("id"))
-                      .where(AuditRecord.action.in_(marks), AuditRecord.meeting_id.is_not(None))
+                      .where(AuditRecord.action.in_(marks), AuditRecord.meeting_id.in_(live))
                       .group_by(AuditRecord.meeting_id).subquery())
             rows = (await session.execute(
                 select(Meeting, AuditRecord).join(newest, newest.c.meeting_id == Meeting.id)
