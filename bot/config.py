@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     def is_admin(self, *identities: str | None) -> bool:
         wanted = {a.casefold() for a in self.admins}
         return any(i and i.casefold() in wanted for i in identities)
+
+    def overdue_from(self, now: datetime) -> datetime:
+        """A live room whose meeting ended before this is overdue, past its automatic deletion's
+        deadline: the report's overdue rooms and the ``distansmote_rooms_overdue`` metric."""
+        return now - timedelta(hours=self.auto_delete_after_hours)
 
 
 def load_settings(**overrides: Any) -> Settings:

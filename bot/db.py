@@ -67,6 +67,10 @@ class MeetingState(enum.StrEnum):
     DELETED = "deleted"
 
 
+# The states in which the meeting's room is on the CMS.
+LIVE_STATES = (MeetingState.CREATED, MeetingState.INVITED, MeetingState.ENDED)
+
+
 class Channel(enum.StrEnum):
     LINK = "link"
     MESSENGER = "messenger"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -26,7 +26,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.db import AUTO_DELETE_RULE, AuditRecord, InboundJob, Meeting, MeetingState, Reminder
+from bot.db import AUTO_DELETE_RULE, LIVE_STATES, AuditRecord, InboundJob, Meeting, MeetingState, Reminder
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -84,7 +84,6 @@ def status_class(status: int) -> str:
 
 # -- the store's figures, read at each scrape ---------------------------------------------------------
 
-LIVE = (MeetingState.CREATED, MeetingState.INVITED, MeetingState.ENDED)
 REMINDER_STATES = ("pending", "running", "sent", "skipped", "cancelled", "failed")
 DELETED_BY = ("creator", "admin", "rule", "sweep", "system")
 
@@ -101,10 +100,9 @@ async def store_families(session: AsyncSession, settings: Settings, now: datetim
         by_state.add_metric([state], meetings.get(state, 0))
     families.append(by_state)
     families.append(GaugeMetricFamily("distansmote_rooms_live", "Meeting rooms on the CMS that a live meeting "
-                                      "claims.", value=sum(meetings.get(state, 0) for state in LIVE)))
-    overdue_before = now - timedelta(hours=settings.auto_delete_after_hours)
+                                      "claims.", value=sum(meetings.get(state, 0) for state in LIVE_STATES)))
     overdue = await session.scalar(select(func.count()).select_from(Meeting).where(
-        Meeting.state.in_(LIVE), Meeting.ends_at < overdue_before))
+        Meeting.state.in_(LIVE_STATES), Meeting.ends_at < settings.overdue_from(now)))
     families.append(GaugeMetricFamily(
         "distansmote_rooms_overdue", "Live rooms past their automatic deletion deadline (should be 0).",
         value=overdue or 0))

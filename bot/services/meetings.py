@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.core.problems import Refused
 from bot.db import (
+    LIVE_STATES,
     AuditRecord,
     Channel,
     Meeting,
@@ -68,7 +69,6 @@ DELETING, DELETE_WITHDRAWN = "deleting", "delete_withdrawn"
 # FOR NO KEY UPDATE on PostgreSQL: enough to serialise edits of one meeting, and it does not
 # block the reminder claim, which takes a key-share lock on the meeting.
 _ROW_LOCK = {"key_share": True}
-LIVE_STATES = (MeetingState.CREATED, MeetingState.INVITED, MeetingState.ENDED)
 
 
 class MeetingError(Refused):

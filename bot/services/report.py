@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db import AuditRecord, Meeting
-from bot.services.meetings import LIVE_STATES
+from bot.db import LIVE_STATES, AuditRecord, Meeting
 from bot.services.naming import uri_slug
 
 # What the sweep leaves in the audit trail each time it runs (actor "sweep"): one row for the run
@@ -110,20 +109,12 @@ class ReportService:
         self._clock = clock
         self._settings = settings
 
-    def _overdue_from(self, now: datetime) -> datetime:
-        """A live room whose meeting ended before this is overdue: past its automatic deletion's deadline.
-
-        The same rule as the ``distansmote_rooms_overdue`` metric; normally none (a call still active,
-        or the CMS not answering, keeps one).
-        """
-        return now - timedelta(hours=self._settings.auto_delete_after_hours)
-
     async def overdue(self) -> list[Overdue]:
         zone = self._settings.zone
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(Meeting).where(Meeting.state.in_(LIVE_STATES),
-                                      Meeting.ends_at < self._overdue_from(self._clock.now()))
+                                      Meeting.ends_at < self._settings.overdue_from(self._clock.now()))
                 .order_by(Meeting.ends_at)
             )
             return [Overdue(m.room_name, m.creator_name, m.ends_at.astimezone(zone)) for m in rows]
@@ -152,7 +143,7 @@ class ReportService:
             row.unit = unit  # the latest spelling
             return row
 
-        overdue_from = self._overdue_from(now)
+        overdue_from = self._settings.overdue_from(now)
         for meeting in meetings:
             row = figures(meeting.unit)
             row.created += 1

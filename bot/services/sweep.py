@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.db import AuditRecord, Meeting
+from bot.db import LIVE_STATES, AuditRecord, Meeting
 from bot.services.cms import CmsClient, SpaceNotFound
-from bot.services.meetings import LIVE_STATES, meeting_id_from_cdr_tag
+from bot.services.meetings import meeting_id_from_cdr_tag
 from bot.services.report import record_sweep
 
 log = logging.getLogger(__name__)
