@@ -22,7 +22,7 @@ def uri_slug(text: str) -> str:
 
 _TRAILING_NUMBER = re.compile(r"^(?P<unit>.*[^\W\d_])\s+(?P<number>\d{1,4})$")
 # Words after which a number belongs to the unit's own name ("Avd 12"), not to a room.
-_NAMED_BY_NUMBER = {"avd", "avd.", "avdelning", "vardavdelning", "ward", "mottagning", "enhet", "team", "plan",
+_NAMED_BY_NUMBER = {"avd", "avdelning", "vardavdelning", "ward", "mottagning", "enhet", "team", "plan",
                     "hus", "kliniken", "klinik", "sektion", "grupp"}
 
 
