@@ -105,27 +105,33 @@ class UsedCallId(Base):
 AUTO_DELETE_RULE = "auto_delete_deadline"
 
 
-class Meeting(Base):
-    __tablename__ = "meeting"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+class AskedFor:
+    """What the person asked for with the new-meeting card: a room's creation records it before the
+    CMS is asked, and the meeting carries it on."""
+
     # The new-meeting card's own id: a card submitted twice creates one room.
     request_key: Mapped[str] = mapped_column(String(300), nullable=False, unique=True)
     platform: Mapped[str] = mapped_column(String(16), nullable=False)
     creator_id: Mapped[str] = mapped_column(String(255), nullable=False)
     creator_name: Mapped[str] = mapped_column(String(255), nullable=False)
     unit: Mapped[str] = mapped_column(String(80), nullable=False)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    patient_joins: Mapped[str | None] = mapped_column(String(16))
+
+
+class Meeting(AskedFor, Base):
+    __tablename__ = "meeting"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
     room_name: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
     uri: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
     call_id: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
     space_id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     secret: Mapped[str | None] = mapped_column(String(64))
-    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    ends_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     state: Mapped[str] = mapped_column(String(16), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     deleted_by: Mapped[str | None] = mapped_column(String(255))
-    patient_joins: Mapped[str | None] = mapped_column(String(16))
 
     recipients: Mapped[list[Recipient]] = relationship(
         back_populates="meeting", order_by="Recipient.position", lazy="selectin",
@@ -166,7 +172,7 @@ class AuditRecord(Base):
     __table_args__ = (Index("ix_audit_action", "action", "meeting_id"),)
 
 
-class RoomCreation(Base):
+class RoomCreation(AskedFor, Base):
     """A room the bot is about to create on the CMS, recorded before it asks (0005).
 
     Written before the first CMS call, and its number and call ID before each further one, so that
@@ -178,16 +184,8 @@ class RoomCreation(Base):
 
     __tablename__ = "room_creation"
     meeting_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    request_key: Mapped[str] = mapped_column(String(300), nullable=False, unique=True)
-    platform: Mapped[str] = mapped_column(String(16), nullable=False)
-    creator_id: Mapped[str] = mapped_column(String(255), nullable=False)
-    creator_name: Mapped[str] = mapped_column(String(255), nullable=False)
-    unit: Mapped[str] = mapped_column(String(80), nullable=False)
     number: Mapped[int] = mapped_column(Integer, nullable=False)
     call_id: Mapped[str] = mapped_column(String(16), nullable=False)
-    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    ends_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    patient_joins: Mapped[str | None] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), nullable=False)  # creating, created, abandoned
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
