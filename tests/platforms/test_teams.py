@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.core import Reply
 from bot.core.delivery import DeliveryFailed, DeliveryGone
 from bot.platforms.teams.activities import Address
-from bot.platforms.teams.adapter import TeamsAdapter
+from bot.platforms.teams.adapter import MAX_BODY_BYTES, TeamsAdapter
 from bot.runtime import Services, open_services
 from cards import texts
 from tests.conftest import RunningCms, make_settings
@@ -267,6 +267,20 @@ async def test_in_production_the_token_goes_to_microsofts_connector_only(product
 async def test_other_routes_need_no_token(production: Teams) -> None:
     response = await production.client.get("/healthz")
     assert response.status == 200
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])
+async def test_an_oversized_body_is_refused(teams: Teams, chunked: bool) -> None:
+    body = b"{" + b" " * MAX_BODY_BYTES + b"}"
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit is met while reading
+        for start in range(0, len(body), 16 * 1024):
+            yield body[start:start + 16 * 1024]
+
+    response = await teams.client.post("/api/messages", data=chunks() if chunked else body,
+                                       headers={"Content-Type": "application/json"})
+    assert response.status == 413
+    assert teams.fake.posted == [] and teams.fake.requests == []
 
 
 # -- fast answers ----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from bot.core.adapter import AdapterHost, GiveUp, HoldsPersonalNumber, InboundQu
 from bot.core.delivery import DeliveryError, DeliveryFailed, DeliveryGone
 from bot.logs import bind_request
 from bot.metrics import INBOUND_REQUESTS
+from bot.platforms.http import BodyRefused, read_body
 from bot.platforms.teams.activities import Address, Inbound, inbound, outgoing, personal_address, tenant_of
 from bot.platforms.teams.auth import authenticate
 from bot.platforms.teams.config import CONNECTION, teams_config
@@ -111,9 +112,10 @@ class TeamsAdapter:
         return response
 
     async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
-        body = await _read_limited(request, MAX_BODY_BYTES)
-        if body is None:
-            return "too_large", web.json_response({"error": "body too large"}, status=413)
+        try:
+            body = await read_body(request, limit=MAX_BODY_BYTES)
+        except BodyRefused as refused:
+            return refused.outcome, web.json_response({"error": refused.error}, status=refused.status)
         identity = await authenticate(request.headers.get("Authorization"), self._config.auth)
         if identity is None:
             return "unauthorized", web.json_response({"error": "unauthorized"}, status=401)
@@ -336,14 +338,3 @@ def _host(url: str) -> str:
     except ValueError:
         return ""
 
-
-async def _read_limited(request: web.Request, limit: int) -> bytes | None:
-    """The raw body, or ``None`` if it is over ``limit`` bytes (not read any further)."""
-    if request.content_length is not None:
-        return await request.read() if request.content_length <= limit else None
-    body = bytearray()
-    async for chunk in request.content.iter_any():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
