@@ -1,7 +1,8 @@
 """What every adapter does to a platform's request on the way to an :class:`~bot.core.events.Event`.
 
 Mention stripping, typed command parsing, card input coercion, the allowlist decision on the
-identity facts a platform gives, and the keys that dedupe events. Pure functions, no I/O.
+identity facts a platform gives, the keys that dedupe events, and the cache of who sent them.
+No I/O.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 KEYWORDS = ("distansmöte", "distansmote")
 # Longest first, so "ta bort" wins over a one-word command.
@@ -111,3 +114,27 @@ class Allowlist:
     def allows_email(self, email: str | None) -> bool:
         domain = email_domain(email)
         return bool(domain) and domain in self.email_domains
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class TtlCache(Generic[K, V]):
+    """What a lookup of a sender answered (a platform rate-limits those), kept for ``ttl`` and for
+    the ``size`` keys last put. ``get`` answers ``None`` for a key it lacks, so a value is never ``None``."""
+
+    def __init__(self, ttl: timedelta, size: int) -> None:
+        self._ttl = ttl
+        self._size = size
+        self._entries: dict[K, tuple[datetime, V]] = {}
+
+    def get(self, key: K, now: datetime) -> V | None:
+        entry = self._entries.get(key)
+        return entry[1] if entry is not None and entry[0] > now else None
+
+    def put(self, key: K, value: V, now: datetime) -> None:
+        self._entries.pop(key, None)  # put again, it is the newest
+        self._entries[key] = (now + self._ttl, value)
+        if len(self._entries) > self._size:  # dicts keep insertion order: the first is the oldest
+            del self._entries[next(iter(self._entries))]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.core import Actor, Conversation, Event, Platform, Reply, person_key
 from bot.core.adapter import AdapterHost, GiveUp, HoldsPersonalNumber, InboundQueue
 from bot.core.delivery import DeliveryError, DeliveryFailed, DeliveryGone
+from bot.core.inbound import TtlCache
 from bot.logs import bind_request
 from bot.metrics import INBOUND_REQUESTS
 from bot.platforms.http import BodyRefused, read_body
@@ -59,7 +60,7 @@ class TeamsAdapter:
         self._connector = Connector(connections, validate_hosts=not self._config.anonymous, sleep=sleep)
         # Admins listed by user principal name: a person's UPN is asked of Teams, once a while.
         self._admin_upns = frozenset(a.casefold() for a in settings.admins if "@" in a)
-        self._upns: dict[str, tuple[datetime, str | None]] = {}
+        self._upns: TtlCache[str, str] = TtlCache(MEMBER_CACHE_TTL, MEMBER_CACHE_SIZE)
         self._workers = workers or settings.teams_workers
         self._shutdown_grace = shutdown_grace
         self._host: AdapterHost | None = None
@@ -216,23 +217,20 @@ class TeamsAdapter:
         if not self._admin_upns:
             return None
         now = self.host.clock.now()
-        cached = self._upns.get(item.actor_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        cached = self._upns.get(item.actor_id, now)
+        if cached is not None:
+            return cached or None
         address = item.address
         try:
             async with self._client(address) as client:
                 member = await self._connector.retrying("member lookup", lambda: client.get_conversation_member(
                     address.conversation_id, address.user_id))
-            upn = (member.user_principal_name or "").casefold() or None
         except DeliveryError as failure:
             log.warning("Teams member lookup failed (%s); the sender is not taken for an admin", failure.code)
             return None
-        self._upns.pop(item.actor_id, None)
-        self._upns[item.actor_id] = (now + MEMBER_CACHE_TTL, upn)
-        if len(self._upns) > MEMBER_CACHE_SIZE:
-            del self._upns[next(iter(self._upns))]
-        return upn
+        upn = (member.user_principal_name or "").casefold()
+        self._upns.put(item.actor_id, upn, now)  # "" for a member without one: known, and not asked again
+        return upn or None
 
     # -- outbound -------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -25,7 +25,7 @@ from bot.config import ConfigError, Settings
 from bot.core import Actor, Event, Platform, Reply, person_key, split_person_key
 from bot.core.adapter import AdapterHost, GiveUp, InboundQueue
 from bot.core.delivery import SEND_TIMEOUT
-from bot.core.inbound import Allowlist
+from bot.core.inbound import Allowlist, TtlCache
 from bot.logs import bind_request
 from bot.metrics import INBOUND_REQUESTS
 from bot.platforms.http import BODY_TIMEOUT_SECONDS, BodyRefused, parse_json, read_body
@@ -112,7 +112,7 @@ class WebexAdapter:
         self._body_timeout = body_timeout
         self._watcher: asyncio.Task[None] | None = None
         self._queue: InboundQueue | None = None
-        self._people: dict[str, tuple[datetime, Actor]] = {}
+        self._people: TtlCache[str, Actor] = TtlCache(PERSON_CACHE_TTL, PERSON_CACHE_SIZE)
         self._me: BotIdentity | None = None
         self._host: AdapterHost | None = None
 
@@ -289,14 +289,11 @@ class WebexAdapter:
     async def _actor(self, person_id: str) -> Actor:
         """The sender as Webex knows them, cached for a while (``people/{id}`` is rate-limited)."""
         now = self.host.clock.now()
-        cached = self._people.get(person_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        cached = self._people.get(person_id, now)
+        if cached is not None:
+            return cached
         sender = actor(await self.client.person(person_id))
-        self._people.pop(person_id, None)
-        self._people[person_id] = (now + PERSON_CACHE_TTL, sender)
-        if len(self._people) > PERSON_CACHE_SIZE:  # dicts keep insertion order: the first is the oldest
-            del self._people[next(iter(self._people))]
+        self._people.put(person_id, sender, now)
         return sender
 
     async def _refuse(self, inbound: Inbound, sender: Actor) -> None:
