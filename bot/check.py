@@ -192,8 +192,8 @@ class PlatformCheck:
 
 # A platform adapter that can be configured adds itself here.
 PLATFORM_CHECKS: tuple[PlatformCheck, ...] = (
-    PlatformCheck("Webex", lambda s: bool(s.webex_token or s.webex_webhook_secret), check_webex),
-    PlatformCheck("Teams", lambda s: bool(s.teams_app_id or s.teams_allow_anonymous), check_teams),
+    PlatformCheck("Webex", lambda s: s.webex_configured, check_webex),
+    PlatformCheck("Teams", lambda s: s.teams_configured, check_teams),
 )
 
 

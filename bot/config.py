@@ -120,6 +120,17 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def webex_configured(self) -> bool:
+        """Webex is on (``serve`` runs it, ``check`` tries it) when either of its variables is set:
+        one without the other is then refused, not ignored."""
+        return bool(self.webex_token or self.webex_webhook_secret)
+
+    @property
+    def teams_configured(self) -> bool:
+        """Teams is on when its app id is set, or anonymous local testing is."""
+        return bool(self.teams_app_id or self.teams_allow_anonymous)
+
     def is_admin(self, *identities: str | None) -> bool:
         wanted = {a.casefold() for a in self.admins}
         return any(i and i.casefold() in wanted for i in identities)

@@ -20,11 +20,11 @@ def platform_adapters(settings: Settings, host: str) -> list[Adapter]:
     """The adapters to run (Webex, Teams or both); refuses a platform that is half or unsafely
     configured, and refuses to run with none."""
     adapters: list[Adapter] = []
-    if settings.webex_token or settings.webex_webhook_secret:
+    if settings.webex_configured:
         from bot.platforms.webex import WEBHOOK_CHECK_SECONDS, WebexAdapter
 
         adapters.append(WebexAdapter(settings, webhook_check_seconds=WEBHOOK_CHECK_SECONDS))
-    if settings.teams_app_id or settings.teams_allow_anonymous:
+    if settings.teams_configured:
         from bot.platforms.teams.adapter import TeamsAdapter
         from bot.platforms.teams.config import check_listen_address
 

@@ -59,3 +59,16 @@ def test_db_upgrade_creates_the_schema(monkeypatch, tmp_path, capsys):
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "upgrade"]) == 0
     assert (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize(("overrides", "webex", "teams"), [
+    ({}, False, False),
+    ({"webex_token": "token"}, True, False),
+    ({"webex_webhook_secret": "secret"}, True, False),  # half configured: serve then names the missing one
+    ({"webex_token": "", "teams_app_id": ""}, False, False),
+    ({"teams_app_id": "1f2e3d4c-0000-4000-8000-123456789abc"}, False, True),
+    ({"teams_allow_anonymous": True}, False, True),
+])
+def test_a_platform_is_configured_when_any_of_its_variables_is_set(overrides, webex, teams):
+    settings = load_settings(_env_file=None, **overrides)
+    assert (settings.webex_configured, settings.teams_configured) == (webex, teams)

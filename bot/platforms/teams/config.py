@@ -40,11 +40,6 @@ class TeamsConfig:
         return self.auth.ANONYMOUS_ALLOWED
 
 
-def is_configured(settings: Settings) -> bool:
-    """Teams is on when its app id is set, or anonymous local testing is."""
-    return bool(settings.teams_app_id or settings.teams_allow_anonymous)
-
-
 def _guid(value: str, variable: str, what: str) -> str:
     try:
         return str(uuid.UUID(value.strip()))
