@@ -14,6 +14,10 @@ from bot.config import ConfigError, load_settings
 
 log = logging.getLogger(__name__)
 
+# What bot.county_report.render writes; kept here, not there, since every command builds the
+# parser and that module loads SQLAlchemy.
+REPORT_FORMATS = ("table", "csv", "json")
+
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     from bot.db import create_engine, upgrade
@@ -171,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rooms created on or after this local date (YYYY-MM-DD)")
     report.add_argument("--to", dest="until", type=_date, metavar="DATE",
                         help="rooms created on or before this local date (YYYY-MM-DD)")
-    report.add_argument("--format", choices=("table", "csv", "json"), default="table",
+    report.add_argument("--format", choices=REPORT_FORMATS, default="table",
                         help="output format (default table)")
     report.set_defaults(run=_report)
 

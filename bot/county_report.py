@@ -9,7 +9,6 @@ from datetime import datetime
 
 from bot.services.report import FIGURES, Report, UnitFigures
 
-FORMATS = ("table", "csv", "json")
 _HEADERS = ("unit", "created", "by creator", "by admin", "automatic", "median to deletion",
             "longest to deletion", "live now", "overdue now", "orphans (last sweep)")
 
