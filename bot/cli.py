@@ -89,7 +89,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
     from bot.county_report import render
-    from bot.db import create_engine, sessionmaker, upgrade
+    from bot.db import open_engine, sessionmaker
     from bot.services.report import Report, ReportService
 
     settings = load_settings()
@@ -98,9 +98,8 @@ def _report(args: argparse.Namespace) -> int:
         return 2
 
     async def run() -> Report:
-        engine = create_engine(settings.database_url)
+        engine = await open_engine(settings.database_url)
         try:
-            await upgrade(engine)
             return await ReportService(sessionmaker(engine), SystemClock(), settings).report(args.since, args.until)
         finally:
             await engine.dispose()

@@ -1,5 +1,5 @@
-"""``distansmote serve`` with a database it cannot use: it stops soon, with one line that names
-DISTANSMOTE_DATABASE_URL and never the password, instead of a traceback or a hang."""
+"""``distansmote serve`` (and ``report``) with a database it cannot use: it stops soon, with one line
+that names DISTANSMOTE_DATABASE_URL and never the password, instead of a traceback or a hang."""
 
 from __future__ import annotations
 
@@ -78,3 +78,17 @@ def test_serve_with_a_database_it_cannot_use_stops_soon_with_one_line(tmp_path: 
     assert lines[0].startswith("distansmote: configuration error: DISTANSMOTE_DATABASE_URL: ")
     assert PASSWORD not in finished.stderr
     assert took < STOPS_WITHIN + BUSY_MACHINE
+
+
+@pytest.mark.parametrize("case", ["refused", "not-a-url"])
+def test_report_with_a_database_it_cannot_use_stops_with_one_line(tmp_path: Path, case: str) -> None:
+    with CASES[case]() as url:
+        environment = {name: value for name, value in os.environ.items() if not name.startswith("DISTANSMOTE_")}
+        finished = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "report"], cwd=tmp_path,
+            env={**environment, "DISTANSMOTE_DATABASE_URL": url, "PYTHONPATH": str(REPO)},
+            capture_output=True, text=True, timeout=STOPS_WITHIN + BUSY_MACHINE)
+    assert finished.returncode == 2
+    [line] = finished.stderr.splitlines()
+    assert line.startswith("distansmote: configuration error: DISTANSMOTE_DATABASE_URL: ")
+    assert PASSWORD not in finished.stderr
