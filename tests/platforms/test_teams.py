@@ -195,6 +195,16 @@ async def test_an_activity_from_a_tenant_not_allowed_gets_one_refusal_and_change
     assert await teams.services.references.find("teams", f"teams:{stranger.aad_object_id}") is None
 
 
+async def test_an_activity_that_names_no_tenant_is_refused(teams: Teams, nina: TeamsUser, cms: RunningCms) -> None:
+    chat = teams.fake.personal_chat(nina)
+    activity = teams.fake.message(nina, chat, "/distansmöte ny")
+    del activity["conversation"]["tenantId"], activity["channelData"]
+    await teams.deliver(activity)
+    [refusal] = teams.fake.in_conversation(chat)
+    assert refusal.text == texts.NOT_ALLOWED
+    assert cms.simulator.snapshot() == []
+
+
 def _unsigned_jwt(header: dict[str, Any], claims: dict[str, Any]) -> str:
     def part(value: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")

@@ -139,8 +139,7 @@ def inbound(activity: Activity, *, anonymous: bool) -> Inbound | None:
 
 def personal_address(address: Address, conversation_id: str) -> Address:
     """The person's 1:1 chat, on the service of the conversation they wrote in."""
-    return Address(address.service_url, conversation_id, address.tenant_id, address.user_id, address.bot_id,
-                   address.anonymous)
+    return replace(address, conversation_id=conversation_id)
 
 
 def outgoing(reply: Reply, address: Address) -> Activity:

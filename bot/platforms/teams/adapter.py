@@ -37,7 +37,7 @@ from bot.core.inbound import TtlCache
 from bot.logs import bind_request
 from bot.metrics import INBOUND_REQUESTS
 from bot.platforms.http import BodyRefused, read_body
-from bot.platforms.teams.activities import Address, Inbound, inbound, outgoing, personal_address, tenant_of
+from bot.platforms.teams.activities import Address, Inbound, inbound, outgoing, personal_address
 from bot.platforms.teams.auth import authenticate
 from bot.platforms.teams.config import CONNECTION, teams_config
 from bot.platforms.teams.connector import Connector, Sleep
@@ -131,7 +131,7 @@ class TeamsAdapter:
         if item is None:
             return "ignored", web.json_response({})  # typing, reactions, other updates: nothing to do
         content: list[str] = []  # what the person wrote, stored only with a job to handle
-        if not self._config.allowlist.allows(tenant_of(activity), None):
+        if not self._config.allowlist.allows(item.address.tenant_id or None, None):  # "": none given
             log.info("Teams activity from a tenant outside DISTANSMOTE_ALLOWED_TEAMS_TENANT_IDS refused")
             payload: dict[str, Any] = {"refuse": item.without_content().payload()}
         elif item.installed:
