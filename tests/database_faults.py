@@ -4,8 +4,6 @@ outage or an idle timeout does to the bot's connections."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -56,12 +54,3 @@ class PostgresFaults:
 
     async def come_back(self) -> None:
         await self._execute(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS true')
-
-
-async def eventually(condition: Callable[[], bool], *, within: float = 10.0) -> None:
-    """Wait until ``condition()`` holds (something another task does), failing after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the condition did not come true in time")
-        await asyncio.sleep(0.01)

@@ -19,6 +19,7 @@ from bot.db import Meeting, RoomCreation, create_engine, sessionmaker
 from cards import texts
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT = ROOT / "tests" / "bot_process.py"
@@ -64,12 +65,6 @@ class BotProcess:
                 await self.process.wait()
 
 
-async def _until(condition: Any, seconds: float = 30.0) -> None:
-    async with asyncio.timeout(seconds):
-        while not condition():
-            await asyncio.sleep(0.02)
-
-
 async def _books(database_url: str) -> tuple[set[str], set[str]]:
     """(space ids of recorded meetings, states of room creations)."""
     engine = create_engine(database_url)
@@ -90,7 +85,7 @@ async def _webex_with_nina(aiohttp_server: Any) -> tuple[WebexFake, str, dict[st
 
 async def _new_card(bot: BotProcess, fake: WebexFake, person: dict[str, Any]) -> SentMessage:
     await bot.post(fake.user_message(person, "/distansmöte ny"))
-    await _until(lambda: any(m.card for m in fake.sent))
+    await eventually(lambda: any(m.card for m in fake.sent))
     [form] = [m for m in fake.sent if m.card]
     return form
 
@@ -113,12 +108,12 @@ async def test_kill_9_while_a_room_is_created_the_restart_finishes_it_and_tells_
         form = await _new_card(first, fake, nina)
         cms.simulator.hang(on=step)  # the bot waits for the CMS here ...
         await first.post(_create(fake, nina, form))
-        await _until(lambda: cms.simulator.hanging == 1)
+        await eventually(lambda: cms.simulator.hanging == 1)
         await first.kill_9()  # ... and dies
     finally:
         await first.stop()
     cms.simulator.release()
-    await _until(lambda: len(cms.simulator.spaces) == 1)  # the room is on the CMS; the bot never recorded it
+    await eventually(lambda: len(cms.simulator.spaces) == 1)  # the room is on the CMS; the bot never recorded it
     assert await _books(database_url) == (set(), {"creating"})
     answers_before = len(fake.sent)
 
@@ -126,7 +121,7 @@ async def test_kill_9_while_a_room_is_created_the_restart_finishes_it_and_tells_
     # the room and answers as it would have (the pass leaves the creation to it for a while).
     second = await BotProcess.start(database_url, cms.url, webex_url, NOW + timedelta(seconds=31), log)
     try:
-        await _until(lambda: len(fake.sent) >= answers_before + 2, RESTART_WITHIN)
+        await eventually(lambda: len(fake.sent) >= answers_before + 2, within=RESTART_WITHIN)
         room_card, invitation = fake.sent[answers_before:]
         assert room_card.to_person_id == invitation.to_person_id == nina["id"]
         assert room_card.markdown == texts.ROOM_CREATED_TITLE and invitation.card is None
@@ -134,7 +129,7 @@ async def test_kill_9_while_a_room_is_created_the_restart_finishes_it_and_tells_
         assert await _books(database_url) == (set(cms.simulator.spaces), {"created"})
         [(list_delivery)] = [fake.user_message(nina, "/distansmöte lista")]
         await second.post(list_delivery)
-        await _until(lambda: len(fake.sent) > answers_before + 2)
+        await eventually(lambda: len(fake.sent) > answers_before + 2)
         assert "HC Torsås 1" in str(fake.sent[-1].card)  # the room is the person's, as if nothing happened
     finally:
         await second.stop()
@@ -153,7 +148,7 @@ async def test_kill_9_before_the_replies_are_posted_the_rerun_posts_them(
         form = await _new_card(first, fake, nina)
         fake.hang_next(method="POST", path="messages")  # Webex takes the room card and never answers ...
         await first.post(_create(fake, nina, form))
-        await _until(lambda: fake.hanging == 1)
+        await eventually(lambda: fake.hanging == 1)
         await first.kill_9()  # ... and the bot dies waiting
     finally:
         await first.stop()
@@ -163,7 +158,7 @@ async def test_kill_9_before_the_replies_are_posted_the_rerun_posts_them(
 
     second = await BotProcess.start(database_url, cms.url, webex_url, NOW + timedelta(seconds=31), log)
     try:
-        await _until(lambda: len(fake.sent) >= 3, RESTART_WITHIN)
+        await eventually(lambda: len(fake.sent) >= 3, within=RESTART_WITHIN)
         room_card, invitation = fake.sent[1:]
         assert room_card.to_person_id == invitation.to_person_id == nina["id"]
         assert room_card.markdown == texts.ROOM_CREATED_TITLE and invitation.card is None

@@ -24,15 +24,15 @@ from tests.test_creation_processes import (
     BotProcess,
     _create,
     _new_card,
-    _until,
 )
+from tests.waiting import eventually
 
 
 async def _ask(bot: BotProcess, fake: WebexFake, person: dict[str, Any], delivery: Delivery,
                answers: int = 1) -> list[SentMessage]:
     before = len(fake.sent_to(person_id=person["id"]))
     await bot.post(delivery)
-    await _until(lambda: len(fake.sent_to(person_id=person["id"])) >= before + answers)
+    await eventually(lambda: len(fake.sent_to(person_id=person["id"])) >= before + answers)
     return fake.sent_to(person_id=person["id"])[before:]
 
 
@@ -67,7 +67,7 @@ async def test_kill_9_while_the_cms_deletes_a_room_the_restart_records_it_delete
         cms.simulator.hang(on="DELETE coSpaces/.+")  # the bot waits for the CMS to delete the room ...
         await first.post(fake.submit_card(nina, question.id, submission(
             question.card, texts.DELETE_YES)))
-        await _until(lambda: cms.simulator.hanging == 1)
+        await eventually(lambda: cms.simulator.hanging == 1)
         await first.kill_9()  # ... and dies
     finally:
         await first.stop()
@@ -82,8 +82,9 @@ async def test_kill_9_while_the_cms_deletes_a_room_the_restart_records_it_delete
     try:
         # Told by the deletions pass, or by the card's job run again: whichever finished it first.
         told = texts.DELETED_TEXT.format(room="HC Torsås 1")
-        await _until(lambda: any(told in f"{m.markdown} {m.card}"
-                                 for m in fake.sent_to(person_id=nina["id"])[answers_before:]), RESTART_WITHIN)
+        await eventually(lambda: any(told in f"{m.markdown} {m.card}"
+                                     for m in fake.sent_to(person_id=nina["id"])[answers_before:]),
+                         within=RESTART_WITHIN)
         state, deleted_by, trail = await _meeting(database_url)
         assert (state, deleted_by) == ("deleted", f"webex:{nina['id']}")
         assert trail[-2:] == [(f"webex:{nina['id']}", "deleting"), (f"webex:{nina['id']}", "deleted")]

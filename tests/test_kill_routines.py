@@ -35,7 +35,8 @@ from bot.services.reminder_rows import START, ReminderPlanner
 from cards import texts
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
-from tests.test_creation_processes import DOMAIN, NOW, RESTART_WITHIN, SECRET, TOKEN, BotProcess, _until
+from tests.test_creation_processes import DOMAIN, NOW, RESTART_WITHIN, SECRET, TOKEN, BotProcess
+from tests.waiting import eventually
 
 ROUTINES = 50
 LEASES_RUN_OUT = timedelta(seconds=31)  # the next start comes after the dead process's leases
@@ -133,11 +134,11 @@ class Round:
 
         if kill is None:
             await self.bot.post(delivery)
-            await _until(lambda: answered() is not None)
+            await eventually(lambda: answered() is not None)
         else:
             kill.hold(self.fake, self.cms)
             await self.bot.post(delivery)
-            await _until(lambda: kill.holding(self.fake, self.cms))
+            await eventually(lambda: kill.holding(self.fake, self.cms))
             await self.bot.kill_9()
             await self.bot.stop()
             await kill.release(self.fake, self.cms)
@@ -145,7 +146,7 @@ class Round:
             self.at += LEASES_RUN_OUT
             restarted = time.monotonic()
             await self.start()
-            await _until(lambda: answered() is not None, RESTART_WITHIN)
+            await eventually(lambda: answered() is not None, within=RESTART_WITHIN)
             self.answered_after.append(time.monotonic() - restarted)
             # The answer may have been posted before the kill: the job run again posts it once more.
             await _job_done(self.database_url, delivery)
@@ -278,7 +279,7 @@ async def test_kill_9_at_random_points_of_50_routines(database_url: str, cms: An
         await run.stop()
         REPLY.hold(fake, cms)
         bot = await run.start()
-        await _until(lambda: REPLY.holding(fake, cms))
+        await eventually(lambda: REPLY.holding(fake, cms))
         await bot.kill_9()
         await REPLY.release(fake, cms)
         run.kills["reminder"] += 1
@@ -289,7 +290,7 @@ async def test_kill_9_at_random_points_of_50_routines(database_url: str, cms: An
         def reminded(key: str) -> bool:
             return any(start_title in str(m.card) for m in fake.sent_to(person_id=key.split(":", 1)[1]))
 
-        await _until(lambda: all(reminded(key) for key in due), RESTART_WITHIN)
+        await eventually(lambda: all(reminded(key) for key in due), within=RESTART_WITHIN)
         assert await _start_reminders(database_url) == {}, "no start reminder left pending"
     except BaseException as failure:
         failure.add_note(f"KILL_SEED={seed} (kills so far: {dict(run.kills)})")

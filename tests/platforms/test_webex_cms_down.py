@@ -24,7 +24,7 @@ from tests.fakes.webex import WebexFake
 from tests.harness import submission
 from tests.platforms.test_webex import REGION_DOMAIN, SECRET, TOKEN, Harness
 from tests.sleeps import Sleeps
-from tests.test_creation_processes import _until
+from tests.waiting import eventually
 
 WORKERS = 8
 
@@ -76,12 +76,12 @@ async def test_a_hanging_cms_holds_only_its_share_of_the_workers_and_help_is_ans
         cms.simulator.hang()
         for form in forms:  # ten rooms asked for, none answered
             assert await webex.post(_create(webex, nina, form)) == 200
-        await _until(lambda: cms.simulator.hanging == WORKERS // 2)
+        await eventually(lambda: cms.simulator.hanging == WORKERS // 2)
         before = len(webex.fake.sent)
 
         assert await webex.post(webex.fake.user_message(nina, "/distansmöte hjälp")) == 200
-        await _until(lambda: any(m.markdown == texts.HELP_TITLE or (m.card and texts.HELP_INTRO in str(m.card))
-                                 for m in webex.fake.sent[before:]))
+        await eventually(lambda: any(m.markdown == texts.HELP_TITLE or (m.card and texts.HELP_INTRO in str(m.card))
+                                     for m in webex.fake.sent[before:]))
         assert cms.simulator.hanging == WORKERS // 2 and cms.simulator.spaces == {}  # the CMS still says nothing
         # The creates beyond the CMS's share were answered at once, in Swedish, with nothing made.
         refused = [m for m in webex.fake.sent[before:] if m.markdown == texts.ERRORS["room_service_down"]]

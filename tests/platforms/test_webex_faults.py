@@ -25,7 +25,7 @@ from bot.runtime import open_services
 from bot.services.inbound_jobs import BACKOFF_SECONDS
 from cards import texts
 from tests.conftest import RunningCms, make_settings
-from tests.database_faults import PostgresFaults, eventually
+from tests.database_faults import PostgresFaults
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
 from tests.platforms.test_webex import (  # noqa: F401 - fixtures
@@ -41,6 +41,7 @@ from tests.platforms.test_webex import (  # noqa: F401 - fixtures
     webex,
 )
 from tests.sleeps import Sleeps
+from tests.waiting import eventually
 
 HELP = "/distansmöte hjälp"
 RETRY_DUE = timedelta(seconds=BACKOFF_SECONDS + 1)
@@ -113,7 +114,7 @@ async def test_a_job_whose_dedupe_insert_fails_is_handed_back_and_answered_later
     await database.go_down()
     try:
         webex.fake.resume()  # the job reaches the bot's dedupe insert, which cannot be written
-        await eventually(lambda: "an inbound job failed (database" in caplog.text)
+        await eventually(lambda: "an inbound job failed (database" in caplog.text, within=10)
         assert len(_answers(webex, nina)) == 1
     finally:
         await database.come_back()
@@ -138,7 +139,7 @@ async def test_a_command_whose_handler_meets_the_database_away_is_answered_once_
     try:
         delivery = webex.fake.user_message(nina, "/distansmöte ny")
         assert await webex.post(delivery) == 200
-        await eventually(lambda: "an inbound job failed (database" in caplog.text)
+        await eventually(lambda: "an inbound job failed (database" in caplog.text, within=10)
     finally:
         await database.come_back()
     await webex.adapter.drain()
@@ -274,7 +275,7 @@ async def test_a_round_of_routines_under_random_database_and_webex_faults_loses_
         await database.go_down()
         try:
             fake.resume()
-            await eventually(lambda: failures() > failed)
+            await eventually(lambda: failures() > failed, within=10)
         finally:
             await database.come_back()
         await webex.adapter.drain()

@@ -15,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.simulators.cms import CmsSimulator, run_simulator
+from tests.waiting import eventually
 
 
 def basic(credentials: bytes) -> dict[str, str]:
@@ -290,8 +291,7 @@ async def test_a_late_answer_is_carried_out_before_it_is_answered(http: Client, 
 async def test_a_hang_holds_requests_until_released(http: Client, simulator: CmsSimulator) -> None:
     simulator.hang(on="POST coSpaces")
     post = asyncio.create_task(http.post(f"{API}/coSpaces", data={"name": "A", "uri": "a"}))
-    while not simulator.hanging:
-        await asyncio.sleep(0.01)
+    await eventually(lambda: simulator.hanging)
     assert (await http.get(f"{API}/coSpaces")).status == 200  # other steps answer
     assert not post.done() and simulator.spaces == {}
     simulator.release()
