@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.platforms.webex import WebexAdapter
 from bot.runtime import open_services
 
+# The process tests make their fake Webex API with these (imported from here, so that they match).
 TOKEN = "bot-token-for-tests"
 SECRET = "webhook-secret-for-tests"
 DOMAIN = "region.example"

@@ -17,13 +17,13 @@ from sqlalchemy import select
 
 from bot.db import Meeting, RoomCreation, create_engine, sessionmaker
 from cards import texts
+from tests.bot_process import DOMAIN, SECRET, TOKEN
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
 from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT = ROOT / "tests" / "bot_process.py"
-TOKEN, SECRET, DOMAIN = "bot-token-for-tests", "webhook-secret-for-tests", "region.example"
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 RESTART_WITHIN = 60.0  # seconds from the restart until the person has an answer
 
@@ -127,8 +127,7 @@ async def test_kill_9_while_a_room_is_created_the_restart_finishes_it_and_tells_
         assert room_card.markdown == texts.ROOM_CREATED_TITLE and invitation.card is None
         assert form.id not in fake.messages  # the form gave way to the room card
         assert await _books(database_url) == (set(cms.simulator.spaces), {"created"})
-        [(list_delivery)] = [fake.user_message(nina, "/distansmöte lista")]
-        await second.post(list_delivery)
+        await second.post(fake.user_message(nina, "/distansmöte lista"))
         await eventually(lambda: len(fake.sent) > answers_before + 2)
         assert "HC Torsås 1" in str(fake.sent[-1].card)  # the room is the person's, as if nothing happened
     finally:

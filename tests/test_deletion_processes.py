@@ -16,14 +16,12 @@ from cards import texts
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
 from tests.test_creation_processes import (
-    DOMAIN,
     NOW,
     RESTART_WITHIN,
-    SECRET,
-    TOKEN,
     BotProcess,
     _create,
     _new_card,
+    _webex_with_nina,
 )
 from tests.waiting import eventually
 
@@ -51,9 +49,7 @@ async def _meeting(database_url: str) -> tuple[str, str | None, list[tuple[str, 
 
 async def test_kill_9_while_the_cms_deletes_a_room_the_restart_records_it_deleted_and_tells_the_person(
         database_url: str, cms: Any, aiohttp_server: Any, tmp_path: Path) -> None:
-    fake = WebexFake(token=TOKEN, webhook_secret=SECRET)
-    webex_url = str((await aiohttp_server(fake.app)).make_url("/v1/"))
-    nina = fake.add_person("Nina Sjuksköterska", f"nina@{DOMAIN}")
+    fake, webex_url, nina = await _webex_with_nina(aiohttp_server)
     log = tmp_path / "bot.log"
 
     first = await BotProcess.start(database_url, cms.url, webex_url, NOW, log)

@@ -33,9 +33,10 @@ from bot.services.meetings import CDR_TAG_PREFIX, DELETE_WITHDRAWN, DELETING, LI
 from bot.services.reconciler import reconcile
 from bot.services.reminder_rows import START, ReminderPlanner
 from cards import texts
+from tests.bot_process import DOMAIN, SECRET, TOKEN
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
-from tests.test_creation_processes import DOMAIN, NOW, RESTART_WITHIN, SECRET, TOKEN, BotProcess
+from tests.test_creation_processes import NOW, RESTART_WITHIN, BotProcess
 from tests.waiting import eventually
 
 ROUTINES = 50
@@ -122,6 +123,20 @@ class Round:
         if self.bot is not None:
             await self.bot.stop()
 
+    async def kill_and_restart(self, point: KillPoint, counted_as: str | None = None) -> float:
+        """Once the bot waits on ``point`` (held with :meth:`KillPoint.hold`): kill it, let ``point``
+        go, and start the next process after the leases. Returns when the restart began
+        (``time.monotonic()``)."""
+        assert self.bot is not None
+        await eventually(lambda: point.holding(self.fake, self.cms))
+        await self.bot.kill_9()  # waits for the exit
+        await point.release(self.fake, self.cms)
+        self.kills[counted_as or str(point)] += 1
+        self.at += LEASES_RUN_OUT
+        restarted = time.monotonic()
+        await self.start()
+        return restarted
+
     async def step(self, delivery: Delivery, person: dict[str, Any],
                    answer: Callable[[list[SentMessage]], SentMessage | None], kill: KillPoint | None) -> SentMessage:
         """Post one step and wait for its answer; with ``kill``, die while waiting on it, restart
@@ -138,14 +153,7 @@ class Round:
         else:
             kill.hold(self.fake, self.cms)
             await self.bot.post(delivery)
-            await eventually(lambda: kill.holding(self.fake, self.cms))
-            await self.bot.kill_9()
-            await self.bot.stop()
-            await kill.release(self.fake, self.cms)
-            self.kills[str(kill)] += 1
-            self.at += LEASES_RUN_OUT
-            restarted = time.monotonic()
-            await self.start()
+            restarted = await self.kill_and_restart(kill)
             await eventually(lambda: answered() is not None, within=RESTART_WITHIN)
             self.answered_after.append(time.monotonic() - restarted)
             # The answer may have been posted before the kill: the job run again posts it once more.
@@ -278,13 +286,8 @@ async def test_kill_9_at_random_points_of_50_routines(database_url: str, cms: An
         run.at = max(due.values())
         await run.stop()
         REPLY.hold(fake, cms)
-        bot = await run.start()
-        await eventually(lambda: REPLY.holding(fake, cms))
-        await bot.kill_9()
-        await REPLY.release(fake, cms)
-        run.kills["reminder"] += 1
-        run.at += LEASES_RUN_OUT
         await run.start()
+        await run.kill_and_restart(REPLY, counted_as="reminder")
         start_title = texts.START_TITLE.split("{room}")[1].split("{start}")[0]  # " börjar kl. "
 
         def reminded(key: str) -> bool:
