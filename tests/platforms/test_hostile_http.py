@@ -19,12 +19,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
-from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.demo import demo_parts, start_demo
 from bot.platforms.webex import WebexAdapter
-from bot.runtime import Services
 from cards import texts
 from cards.actions import ShowInvitation
 from tests.conftest import RunningCms, make_settings
@@ -40,6 +38,7 @@ from tests.platforms.test_webex import (  # noqa: F401 - fixtures
     nina,
     services,
     sleeps,
+    webex,
 )
 from tests.sleeps import Sleeps
 from tests.store import everything_stored
@@ -58,13 +57,6 @@ def settings(fake_webex: tuple[WebexFake, str], cms: RunningCms, database_url: s
 @pytest.fixture
 def adapter(settings: Settings, sleeps: Sleeps) -> WebexAdapter:
     return WebexAdapter(settings, sleep=sleeps, workers=2, body_timeout=0.5)
-
-
-@pytest.fixture
-async def webex(fake_webex: tuple[WebexFake, str], adapter: WebexAdapter, services: Services, sleeps: Sleeps,
-                aiohttp_client: Any) -> Harness:
-    client = await aiohttp_client(create_app(services))
-    return Harness(fake_webex[0], adapter, client, services, sleeps)
 
 
 Address = tuple[str, int]

@@ -4,11 +4,10 @@ share of the workers, everything else is answered meanwhile, and creates fail fa
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.app import create_app
 from bot.clock import ManualClock
@@ -22,24 +21,18 @@ from cards import texts
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.webex import WebexFake
 from tests.harness import submission
-from tests.platforms.test_webex import REGION_DOMAIN, SECRET, TOKEN, Harness
+from tests.platforms.test_webex import REGION_DOMAIN, SECRET, TOKEN, Harness, fake_webex  # noqa: F401 - fixture
 from tests.sleeps import Sleeps
 from tests.waiting import eventually
 
 WORKERS = 8
 
 
-@pytest.fixture
-async def fake_webex(aiohttp_server: Any) -> tuple[WebexFake, str]:
-    fake = WebexFake(token=TOKEN, webhook_secret=SECRET)
-    server = await aiohttp_server(fake.app)
-    return fake, str(server.make_url("/v1/"))
-
-
-async def _harness(fake_webex: tuple[WebexFake, str], cms: RunningCms, tmp_path: Path, clock: ManualClock,
+@asynccontextmanager
+async def _harness(webex_api: tuple[WebexFake, str], cms: RunningCms, tmp_path: Path, clock: ManualClock,
                    aiohttp_client: Any, cms_timeout: float, guard: CmsGuard | None = None,
                    retry_for: float = 15.0) -> AsyncIterator[Harness]:
-    fake, url = fake_webex
+    fake, url = webex_api
     settings: Settings = make_settings(
         cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", webex_token=TOKEN, webex_webhook_secret=SECRET,
         webex_api_url=url, allowed_email_domains=(REGION_DOMAIN,), webex_workers=WORKERS,
@@ -69,8 +62,8 @@ def _create(webex: Harness, person: dict[str, Any], form: Any):
 
 
 async def test_a_hanging_cms_holds_only_its_share_of_the_workers_and_help_is_answered(
-        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:
-    async for webex in _harness(fake_webex, cms, tmp_path, clock, aiohttp_client, cms_timeout=60):
+        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:  # noqa: F811 - the imported fixture
+    async with _harness(fake_webex, cms, tmp_path, clock, aiohttp_client, cms_timeout=60) as webex:
         nina = webex.fake.add_person("Nina Sjuksköterska", f"nina@{REGION_DOMAIN}")
         forms = await _forms(webex, nina, 10)
         cms.simulator.hang()
@@ -89,8 +82,8 @@ async def test_a_hanging_cms_holds_only_its_share_of_the_workers_and_help_is_ans
 
 
 async def test_a_cms_that_is_down_is_answered_for_at_once_after_a_few_tries(
-        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:
-    async for webex in _harness(fake_webex, cms, tmp_path, clock, aiohttp_client, cms_timeout=0.3):
+        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:  # noqa: F811 - the imported fixture
+    async with _harness(fake_webex, cms, tmp_path, clock, aiohttp_client, cms_timeout=0.3) as webex:
         nina = webex.fake.add_person("Nina Sjuksköterska", f"nina@{REGION_DOMAIN}")
         forms = await _forms(webex, nina, 4)
         cms.simulator.fail_next(503, count=10_000)  # down: busy to every request
@@ -105,10 +98,10 @@ async def test_a_cms_that_is_down_is_answered_for_at_once_after_a_few_tries(
 
 
 async def test_a_room_the_cms_could_not_tell_about_is_told_to_its_creator_once_the_pass_finishes_it(
-        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:
+        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:  # noqa: F811 - the imported fixture
     # No cool-down: the pass finds a CMS that answers again at once.
-    async for webex in _harness(fake_webex, cms, tmp_path, clock, aiohttp_client, cms_timeout=0.3,
-                                guard=CmsGuard(cool_down=0), retry_for=0.5):
+    async with _harness(fake_webex, cms, tmp_path, clock, aiohttp_client, cms_timeout=0.3,
+                        guard=CmsGuard(cool_down=0), retry_for=0.5) as webex:
         nina = webex.fake.add_person("Nina Sjuksköterska", f"nina@{REGION_DOMAIN}")
         [form] = await _forms(webex, nina, 1)
         cms.simulator.answer_late(1.0, on="POST coSpaces")  # made, but answered too late ...
