@@ -95,14 +95,13 @@ class Fault:
 class FakeConnector:
     bot_id: str = "28:00000000-0000-0000-0000-0000000b0b01"
     bot_name: str = "Distansmöte"
-    service_url: str = ""  # set once served: str(server.make_url("/"))
+    service_url: str = ""  # set once served (see served()): str(server.make_url("/"))
     posted: list[Posted] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) of every call
     created: list[dict[str, Any]] = field(default_factory=list)  # bodies of POST /v3/conversations
     _conversations: dict[str, TeamsConversation] = field(default_factory=dict)
     _users: dict[str, TeamsUser] = field(default_factory=dict)
     _personal: dict[str, str] = field(default_factory=dict)  # user id -> 1:1 conversation id
-    _members: dict[str, str] = field(default_factory=dict)  # 1:1 conversation id -> user id
     _blocked: dict[str, str] = field(default_factory=dict)  # conversation id -> 403 code
     _faults: list[Fault] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -117,6 +116,14 @@ class FakeConnector:
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         self.app = app
 
+    @classmethod
+    async def served(cls, aiohttp_server: Any) -> FakeConnector:
+        """A connector served by pytest-aiohttp's ``aiohttp_server``, its ``service_url`` set."""
+        connector = cls()
+        server = await aiohttp_server(connector.app)
+        connector.service_url = str(server.make_url("/"))
+        return connector
+
     # -- the world the tests set up ---------------------------------------------------------
 
     def user(self, name: str, tenant_id: str, upn: str | None = None) -> TeamsUser:
@@ -127,11 +134,7 @@ class FakeConnector:
 
     def personal_chat(self, user: TeamsUser) -> TeamsConversation:
         """The user's 1:1 chat with the bot (the same one every time, as in Teams)."""
-        if user.id not in self._personal:
-            conversation = self._add(f"a:{uuid.uuid4().hex}", "personal", user.tenant_id)
-            self._personal[user.id] = conversation.id
-            self._members[conversation.id] = user.id
-        return self._conversations[self._personal[user.id]]
+        return self._conversations[self._personal_chat_id(user.id, user.tenant_id)]
 
     def channel(self, tenant_id: str) -> TeamsConversation:
         return self._add(f"19:{uuid.uuid4().hex}@thread.tacv2", "channel", tenant_id)
@@ -191,6 +194,12 @@ class FakeConnector:
         self._conversations.pop(conversation.id, None)
 
     # -- the API ----------------------------------------------------------------------------
+
+    def _personal_chat_id(self, user_id: str, tenant_id: str) -> str:
+        """The id of the user's 1:1 chat with the bot, made the first time it is asked for."""
+        if user_id not in self._personal:
+            self._personal[user_id] = self._add(f"a:{uuid.uuid4().hex}", "personal", tenant_id).id
+        return self._personal[user_id]
 
     def _add(self, conversation_id: str, kind: str, tenant_id: str) -> TeamsConversation:
         conversation = TeamsConversation(conversation_id, kind, tenant_id)
@@ -257,11 +266,7 @@ class FakeConnector:
         if body.get("isGroup") or len(members) != 1 or not tenant:
             return error(400, "BadArgument", "A 1:1 conversation needs one member and the tenant.")
         user_id = members[0].get("id")
-        conversation_id = self._personal.get(user_id)
-        if conversation_id is None:
-            conversation_id = self._add(f"a:{uuid.uuid4().hex}", "personal", tenant).id
-            self._personal[user_id] = conversation_id
-            self._members[conversation_id] = user_id
+        conversation_id = self._personal_chat_id(user_id, tenant)
         if conversation_id in self._blocked:
             return error(403, self._blocked[conversation_id], "The bot cannot send to this user.")
         return web.json_response({"id": conversation_id}, status=201)

@@ -16,10 +16,7 @@ TENANT = "11111111-2222-3333-4444-555555555555"
 
 @pytest.fixture
 async def fake(aiohttp_server: Any) -> FakeConnector:
-    connector = FakeConnector()
-    server = await aiohttp_server(connector.app)
-    connector.service_url = str(server.make_url("/"))
-    return connector
+    return await FakeConnector.served(aiohttp_server)
 
 
 @pytest.fixture

@@ -66,10 +66,7 @@ class Teams:
 
 @pytest.fixture
 async def fake(aiohttp_server: Any) -> FakeConnector:
-    connector = FakeConnector()
-    server = await aiohttp_server(connector.app)
-    connector.service_url = str(server.make_url("/"))
-    return connector
+    return await FakeConnector.served(aiohttp_server)
 
 
 @pytest.fixture
