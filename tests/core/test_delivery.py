@@ -12,17 +12,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiohttp import web
 
-from bot.app import create_app
 from bot.core import Platform, Reply
 from bot.core.adapter import AdapterHost
 from bot.core.delivery import DeliveryFailed, DeliveryGone, Outbox
-from bot.runtime import open_services
 from bot.scheduler import ReminderScheduler
 from bot.services.meetings import Person
 from bot.services.validation import MeetingTimes
-from tests.conftest import make_settings
+from tests.conftest import make_settings, open_with_chat
 from tests.handlers.test_routine import NURSE, create_room
-from tests.harness import Chat
 from tests.store import audit_trail
 
 PROMPT_AT = datetime(2026, 11, 26, 13, 40, tzinfo=UTC)  # ten minutes after create_room's meeting ends
@@ -52,11 +49,9 @@ async def test_a_creator_the_platform_cannot_reach_first_gets_no_reminders(chat,
 
 async def test_an_admin_listed_only_by_email_on_a_platform_that_cannot_write_first_is_logged(
         cms, tmp_path, clock, caplog):
-    chat = Chat()
     settings = make_settings(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", admins=("ada@region.example",))
-    services = await open_services(settings, clock=clock, adapters=[chat])
+    services, chat = await open_with_chat(settings, clock)
     try:
-        create_app(services)
         await services.cms.create_space(name="HC Glömd 7", uri="hc.glomd.7", call_id="918273645",
                                         cdr_tag=f"distansmote:{uuid.uuid4()}")
         with caplog.at_level(logging.WARNING):
