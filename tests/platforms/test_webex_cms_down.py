@@ -62,7 +62,7 @@ def _create(webex: Harness, person: dict[str, Any], form: Any):
 
 
 async def test_a_hanging_cms_holds_only_its_share_of_the_workers_and_help_is_answered(
-        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:  # noqa: F811 - the imported fixture
+        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:
     async with _harness(fake_webex, cms, tmp_path, clock, aiohttp_client, cms_timeout=60) as webex:
         nina = webex.fake.add_person("Nina Sjuksköterska", f"nina@{REGION_DOMAIN}")
         forms = await _forms(webex, nina, 10)
@@ -82,7 +82,7 @@ async def test_a_hanging_cms_holds_only_its_share_of_the_workers_and_help_is_ans
 
 
 async def test_a_cms_that_is_down_is_answered_for_at_once_after_a_few_tries(
-        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:  # noqa: F811 - the imported fixture
+        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:
     async with _harness(fake_webex, cms, tmp_path, clock, aiohttp_client, cms_timeout=0.3) as webex:
         nina = webex.fake.add_person("Nina Sjuksköterska", f"nina@{REGION_DOMAIN}")
         forms = await _forms(webex, nina, 4)
@@ -98,7 +98,7 @@ async def test_a_cms_that_is_down_is_answered_for_at_once_after_a_few_tries(
 
 
 async def test_a_room_the_cms_could_not_tell_about_is_told_to_its_creator_once_the_pass_finishes_it(
-        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:  # noqa: F811 - the imported fixture
+        fake_webex, cms, tmp_path, clock, aiohttp_client) -> None:
     # No cool-down: the pass finds a CMS that answers again at once.
     async with _harness(fake_webex, cms, tmp_path, clock, aiohttp_client, cms_timeout=0.3,
                         guard=CmsGuard(cool_down=0), retry_for=0.5) as webex:
