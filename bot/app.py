@@ -16,7 +16,7 @@ from bot.metrics import CONTENT_TYPE, exposition, store_families
 from bot.runtime import Services
 from bot.scheduler import install_scheduler
 from bot.services.inbound_jobs import StoredQueue
-from bot.services.privacy import any_personal_number
+from bot.services.privacy import PersonalNumberGuard
 from handlers import build_router, context_for
 
 SERVICES = web.AppKey("services", Services)
@@ -68,18 +68,21 @@ def create_app(services: Services, *, reminders: bool = False) -> web.Applicatio
     """
     app = web.Application()
     app[SERVICES] = services
+    settings = services.settings
+    guard = PersonalNumberGuard(lambda: services.clock.now().astimezone(settings.zone).date(),
+                                own_numbers=[settings.dial_in_number])
     app[BOT] = Bot(build_router(), context=context_for(services), seen=services.events,
-                   references=services.references, guard=any_personal_number, transient=is_transient)
+                   references=services.references, guard=guard, transient=is_transient)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
 
     def inbound(platform: Platform, process: Process, workers: int) -> InboundQueue:
         return StoredQueue(services.engine, services.clock, platform, process, workers=workers,
-                           guard=any_personal_number)
+                           guard=guard)
 
     host = AdapterHost(dispatcher=app[BOT], clock=services.clock, references=services.references, inbound=inbound,
-                       guard=any_personal_number)
+                       guard=guard)
     for adapter in services.adapters:
         adapter.install(app, host)
     if reminders:

@@ -268,18 +268,22 @@ ERRORS = {
     "invisible_characters": "Texten innehåller osynliga styrtecken. Skriv den igen utan att klistra in.",
     "unit_missing": "Skriv enhetens namn, t.ex. ”HC Torsås”.",
     "unit_too_long": "Enhetens namn får vara högst 40 tecken.",
-    "unit_characters": "Enhetens namn får bara innehålla bokstäver, siffror, mellanslag, punkt och bindestreck.",
-    "unit_number_at_end": (
-        "Enhetens namn får inte sluta med ett nummer på sex siffror eller fler: med rummets nummer "
-        "efter kan det bli ett personnummer."
+    "unit_characters": (
+        "Enhetens namn får bara innehålla bokstäver, siffror, mellanslag, punkt, bindestreck och apostrof."
     ),
+    "unit_digits": "Enhetens namn får innehålla högst 4 siffror, t.ex. ”Avd 12”.",
+    "unit_not_listed": "Välj enheten i listan i kortet. Saknas din enhet, kontakta den som förvaltar Distansmöte.",
     "label_missing": "Skriv vem mottagaren är, t.ex. ”Kommunen – hemtjänsten”.",
     "label_email": (
         "Skriv ingen e-postadress – inbjudan får aldrig skickas via e-post. "
         "Skriv bara vem mottagaren är, t.ex. ”Kommunen – hemtjänsten”."
     ),
     "label_too_long": "Mottagaren får beskrivas med högst 60 tecken.",
-    "label_characters": "Mottagaren får bara beskrivas med bokstäver, siffror och enkla skiljetecken.",
+    "label_characters": (
+        "Mottagaren får bara beskrivas med bokstäver, siffror, mellanslag och tecknen . , - – ' ( ) /."
+    ),
+    "label_digits": "Mottagaren får beskrivas med högst 4 siffror – skriv en roll, inte ett nummer.",
+    "role_not_listed": "Välj mottagare i listan i kortet, eller skriv en egen kort beskrivning.",
     "channel_missing": "Välj kanal: Cosmic Link, Cosmic Messenger eller telefon.",
     "recipient_missing": "Välj vilken mottagare det gäller.",
     "date_invalid": "Datumet känns inte igen. Välj ett datum i kortet.",
@@ -337,9 +341,11 @@ ADMIN_ORPHANS_DELETED = (
 )
 
 INVALID_FORM = "Något i kortet var inte ifyllt som det ska. Fyll i kortet igen."
+INPUT_NOT_TEXT = "Ett fält i kortet kom inte som text, så jag kunde inte läsa det. Inget har ändrats."
 
 # Card submissions the router cannot take (``bot.core.problems.Problem``).
-UNROUTABLE = {"unknown_action": UNKNOWN_ACTION, "stale_card": STALE_CARD, "invalid_form": INVALID_FORM}
+UNROUTABLE = {"unknown_action": UNKNOWN_ACTION, "stale_card": STALE_CARD, "invalid_form": INVALID_FORM,
+              "input_not_text": INPUT_NOT_TEXT}
 
 # -- reminders and admin alerts (cards/reminders.py) ------------------------------------------------
 

@@ -7,7 +7,6 @@ No I/O.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Hashable, Iterable, Sequence
@@ -67,12 +66,16 @@ def strip_mention(text: str, names: Sequence[str]) -> str:
     return command[found.start():] if found and found.start() > 0 else command
 
 
+# What a card input that came as a boolean, number, list or object reads as: the router refuses it
+# (``Problem.INPUT_NOT_TEXT``) rather than take ``true`` or ``12`` for what a person typed.
+NOT_TEXT = "\ufffe"
+
+
 def card_inputs(raw: object) -> dict[str, str]:
-    """Card inputs as strings. Clients send strings; anything else was forged through an API."""
+    """Card inputs as strings. Clients send strings (``null`` for nothing); anything else was forged."""
     if not isinstance(raw, dict):
         return {}
-    return {str(key): value if isinstance(value, str) else json.dumps(value)
-            for key, value in raw.items() if isinstance(value, (str, int, float, bool))}
+    return {str(key): value if isinstance(value, str) else NOT_TEXT for key, value in raw.items() if value is not None}
 
 
 # What the store keeps of an event's key (inbound_event.key, audit.operation); platforms' ids are shorter.

@@ -15,12 +15,15 @@ class Problem(enum.StrEnum):
     UNIT_MISSING = "unit_missing"
     UNIT_TOO_LONG = "unit_too_long"
     UNIT_CHARACTERS = "unit_characters"
-    UNIT_NUMBER_AT_END = "unit_number_at_end"
+    UNIT_DIGITS = "unit_digits"
+    UNIT_NOT_LISTED = "unit_not_listed"
+    ROLE_NOT_LISTED = "role_not_listed"
     PERSONAL_NUMBER = "personal_number"
     LABEL_MISSING = "label_missing"
     LABEL_EMAIL = "label_email"
     LABEL_TOO_LONG = "label_too_long"
     LABEL_CHARACTERS = "label_characters"
+    LABEL_DIGITS = "label_digits"
     CHANNEL_MISSING = "channel_missing"
     RECIPIENT_MISSING = "recipient_missing"
     DATE_INVALID = "date_invalid"
@@ -52,6 +55,7 @@ class Problem(enum.StrEnum):
     UNKNOWN_ACTION = "unknown_action"
     STALE_CARD = "stale_card"
     INVALID_FORM = "invalid_form"
+    INPUT_NOT_TEXT = "input_not_text"
 
 
 class Refused(Exception):

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.core.events import Event, Reply
+from bot.core.inbound import NOT_TEXT
 from bot.core.problems import Problem
 
 # Bumped when a card's inputs change shape; older cards get a polite "this card is old".
@@ -115,6 +116,8 @@ class Router:
         return handler
 
     def resolve_action(self, inputs: Mapping[str, str]) -> Dispatch:
+        if NOT_TEXT in inputs.values():
+            return Dispatch(None, problem=Problem.INPUT_NOT_TEXT)
         route = self._actions.get(inputs.get("action", ""))
         if route is None:
             return Dispatch(None, problem=Problem.UNKNOWN_ACTION)

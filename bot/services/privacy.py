@@ -1,76 +1,185 @@
-"""Detect Swedish personal identity numbers (personnummer, samordningsnummer) in free text.
+"""Find Swedish personal identity numbers (personnummer, samordningsnummer) in anything a person typed.
 
-The bot never asks for them; this guard catches one typed by mistake so that it is neither
-stored, logged nor echoed. It looks at the text as a reader would: full-width or other
-digits read as ASCII digits, and any whitespace, dash or dot between them is ignored, so
-``85 07 09–9805`` is caught as surely as ``850709-9805``.
+The bot never asks for one; this guard catches one typed by mistake or on purpose, so that it is
+neither stored, logged, sent on nor echoed. It reads numbers the way a person writes them:
+
+- It reads the text three ways (``readings``): as typed; with HTML tags dropped and HTML entities
+  (``&#45;``) and percent-encoding (``%2D``) decoded; and that in NFKC (``⑧`` is 8). A hit in any
+  counts. A decimal digit of any script (full-width, Arabic-Indic, bold) reads as its digit.
+- Only a letter ends a number. Everything else between two digits is a separator: whitespace (a run
+  counts once), dashes, dots, slashes, ``_ , : | • * #``, symbols; and marks, format characters,
+  variation selectors and keycaps count as nothing at all. Fillers that Unicode calls letters
+  (U+3164, U+115F, U+1160, U+FFA0) are separators too. At most ``MAX_GAP`` separators may stand
+  between two digits of one number.
+- In every such run of digits, each window of 10 digits (``YYMMDD`` + 4) or 12 digits (``CCYYMMDD`` +
+  4, century 18, 19 or 20) that starts with a birth date is a hit, whatever its check digit and
+  whatever digits stand beside it: ``HC 2 850709-9805`` holds one. A birth date is a real date
+  before today; a samordningsnummer's day is the day + 60.
+
+Not refused, because the bot shows them to staff and they may be typed back: its own ids (UUIDs),
+a number whose date is today or later, its date-and-time stamps (``YYYY-MM-DD HH:MM``, a meeting's
+``2026-12-07 10:00``) standing alone and not older than ``STAMP_DAYS`` days, and the configured
+dial-in number. The
+bot's call IDs have nine digits and its room names at most four (``bot/services/validation.py``).
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, timedelta
+from urllib.parse import unquote
 
-# Separators a person (or a word processor) puts between the digits of a number: every kind
-# of whitespace, every dash (Unicode "Pd", and the minus sign), dots, and invisible format
-# characters such as a zero-width space.
-_SEPARATOR_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf", "Pd"}
-_SEPARATOR_EXTRA = set(".\u2212\u00b7\u2027\u2219")
+MAX_GAP = 5
+STAMP_DAYS = 31
 
-_CANDIDATE = re.compile(
-    r"(?<![0-9])(?P<century>18|19|20)?(?P<yy>[0-9]{2})(?P<mm>[0-9]{2})(?P<dd>[0-9]{2})\+?"
-    r"(?P<serial>[0-9]{3})(?P<check>[0-9])(?![0-9])"
-)
-
-
-def _normalised_char(char: str) -> str:
-    if char in _SEPARATOR_EXTRA or char.isspace() or unicodedata.category(char) in _SEPARATOR_CATEGORIES:
-        return ""
-    digit = unicodedata.decimal(char, None)
-    return str(digit) if digit is not None else char
-
-
-def normalised(text: str) -> str:
-    """``text`` as the guard reads it: NFKC, every decimal digit as ASCII, no separators."""
-    return "".join(_normalised_char(c) for c in unicodedata.normalize("NFKC", text))
-
-
-def _plausible_date(century: str | None, yy: str, mm: str, dd: str) -> bool:
-    day = int(dd)
-    if day > 60:  # samordningsnummer: day + 60
-        day -= 60
-    years = [int(century + yy)] if century else [1900 + int(yy), 2000 + int(yy)]
-    for year in years:
-        try:
-            date(year, int(mm), day)
-        except ValueError:
-            continue
-        return True
-    return False
-
-
-def contains_personal_number(text: str) -> bool:
-    """A personnummer or samordningsnummer however it is spelled, or a mistyped one.
-
-    Any number of 10 or 12 digits that starts with a date counts, whatever its check digit:
-    a mistyped personnummer is still one, and nothing a person types into the bot (a
-    command, a unit's name, a recipient's label, a date) has any business holding such a
-    number. The bot's call IDs have nine digits.
-    """
-    return any(_plausible_date(*match.group("century", "yy", "mm", "dd"))
-               for match in _CANDIDATE.finditer(normalised(text)))
-
-
-# The ids the bot puts into its own cards (meetings, recipients, new-meeting requests).
+_TAG = re.compile(r"<[^<>]{0,200}>")
+_PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+# Unicode calls these letters, but they show as blank space.
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+# Markdown emphasis around digits (``**85**07…``) shows as nothing.
+_MARKUP = frozenset("*_~`")
+_ZERO_WIDTH = frozenset({"Mn", "Mc", "Me", "Cf"})
 _ISSUED_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DIGIT = re.compile(r"\d")
+_STAMP = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{2}):([0-9]{2})")
 
 
-def any_personal_number(texts: Iterable[str]) -> bool:
-    """Whether anything a person sent holds a personal identity number.
+def _percent_decoded(text: str) -> str:
+    """Percent-encoding decoded where it spells UTF-8; anything else (``%98``) left as it is."""
 
-    The bot's own ids (canonical UUIDs) are passed over: read without their dashes, one in a
-    few hundred would look like a number, and every click on that meeting's card be refused.
-    """
-    return any(contains_personal_number(t) for t in texts if not _ISSUED_ID.fullmatch(t))
+    def decode(escapes: re.Match[str]) -> str:
+        try:
+            return unquote(escapes.group(), errors="strict")
+        except UnicodeDecodeError:
+            return escapes.group()
+
+    return _PERCENT.sub(decode, text)
+
+
+def decoded(text: str) -> str:
+    """``text`` with tags dropped and entities and percent-encoding decoded (also twice encoded)."""
+    for _ in range(3):
+        before = text
+        text = _percent_decoded(html.unescape(_TAG.sub("", text)))
+        if text == before:
+            break
+    return text
+
+
+def readings(text: str) -> set[str]:
+    """The ways the guard reads ``text``: as typed, decoded, and decoded in NFKC (``⑧`` is 8, but
+    so is ``¹``, which as typed is a separator). Decoding can eat digits (``%29805``) as well as
+    reveal them."""
+    plain = decoded(text)
+    return {text, plain, unicodedata.normalize("NFKC", plain)}
+
+
+def _kind(char: str) -> str:
+    """``d`` a digit, ``l`` a letter (ends a number), ``s`` a separator, ``w`` whitespace, ``z`` nothing."""
+    if unicodedata.decimal(char, None) is not None:
+        return "d"
+    if char in _MARKUP:
+        return "z"
+    category = unicodedata.category(char)
+    if category[0] == "L" and char not in _FILLERS:
+        return "l"
+    if category in _ZERO_WIDTH:
+        return "z"
+    return "w" if char.isspace() else "s"
+
+
+def digit_runs(text: str) -> Iterator[tuple[str, str]]:
+    """The numbers in ``text``: each as ASCII digits, separators dropped, and as written."""
+    digits: list[str] = []
+    first = last = 0
+    gap = 0
+    previous = ""
+    for index, char in enumerate(text):
+        kind = _kind(char)
+        if kind == "d":
+            if gap > MAX_GAP and digits:
+                yield "".join(digits), text[first:last + 1]
+                digits = []
+            if not digits:
+                first = index
+            digits.append(str(unicodedata.decimal(char)))
+            last = index
+            gap = 0
+        elif kind == "l":
+            if digits:
+                yield "".join(digits), text[first:last + 1]
+                digits = []
+            gap = 0
+        elif kind == "s" or (kind == "w" and previous != "w"):
+            gap += 1
+        if kind != "z":
+            previous = kind
+    if digits:
+        yield "".join(digits), text[first:last + 1]
+
+
+def _birth_date(year: int, month: int, day: int, today: date) -> bool:
+    if day > 60:  # samordningsnummer
+        day -= 60
+    try:
+        return date(year, month, day) < today
+    except ValueError:
+        return False
+
+
+def _is_personal_number(window: str, today: date) -> bool:
+    if len(window) == 12:
+        century, rest = window[:2], window[2:]
+        if century not in ("18", "19", "20"):
+            return False
+        years = [int(century + rest[:2])]
+    else:
+        rest = window
+        years = [1900 + int(rest[:2]), 2000 + int(rest[:2])]
+    month, day = int(rest[2:4]), int(rest[4:6])
+    return any(_birth_date(year, month, day, today) for year in years)
+
+
+class PersonalNumberGuard:
+    """The guard: ``guard(texts)`` is true if any of the texts holds a personal identity number."""
+
+    def __init__(self, today: Callable[[], date], *, own_numbers: Iterable[str | None] = ()) -> None:
+        self._today = today
+        # Windows inside the bot's own numbers (the dial-in number) are passed over.
+        self._own = tuple(digits for number in own_numbers for digits, _ in digit_runs(decoded(number or "")))
+
+    def __call__(self, texts: Iterable[str]) -> bool:
+        today = self._today()
+        return any(self.holds_number(text, today) for text in texts if not _ISSUED_ID.fullmatch(text))
+
+    def holds_number(self, text: str, today: date) -> bool:
+        return any(self._in_reading(reading, today) for reading in readings(text))
+
+    def _in_reading(self, text: str, today: date) -> bool:
+        return bool(_DIGIT.search(text)) and any(
+            self._in_run(digits, today) for digits, written in digit_runs(text) if not _own_stamp(written, today))
+
+    def _in_run(self, run: str, today: date) -> bool:
+        for size in (10, 12):
+            for start in range(len(run) - size + 1):
+                window = run[start:start + size]
+                if _is_personal_number(window, today) and not any(window in own for own in self._own):
+                    return True
+        return False
+
+
+def _own_stamp(written: str, today: date) -> bool:
+    """One of the bot's own ``YYYY-MM-DD HH:MM`` stamps standing alone: a real time, on a day of the
+    last weeks or later (read as 10 digits, ``2612071000``, it would start with a birth date)."""
+    stamp = _STAMP.fullmatch(written)
+    if stamp is None:
+        return False
+    year, month, day, hour, minute = (int(part) for part in stamp.groups())
+    try:
+        moment = datetime(year, month, day, hour, minute)
+    except ValueError:
+        return False
+    return moment.date() >= today - timedelta(days=STAMP_DAYS)

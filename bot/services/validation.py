@@ -14,21 +14,21 @@ from zoneinfo import ZoneInfo
 
 from bot.core.problems import Refused
 from bot.services.naming import uri_slug
-from bot.services.privacy import contains_personal_number, normalised
 
 UNIT_MAX = 40
 LABEL_MAX = 60
+# Rule 1 by construction: no free-text field can hold a personal identity number (10 or 12 digits)
+# or a telephone number; a unit's or a role's name needs a few digits at most ("Avd 12", "HC 2").
+DIGITS_MAX = 4
 LENGTH_MIN_MINUTES = 5
 LENGTH_MAX_MINUTES = 8 * 60
 
 # Bidi embeddings/overrides/isolates and marks (CVE-2021-42574 class), zero-width characters.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-_UNIT_ALLOWED = re.compile(r"^[^\W_][\w .\-']*$")
-_LABEL_ALLOWED = re.compile(r"^[^\W_][\w .,\-–'()/]*$")
+# Letters and digits, and the few marks a unit's or a role's name has; no "_", which markdown hides.
+_UNIT_ALLOWED = re.compile(r"^[^\W_](?:[^\W_]|[ .\-'])*$")
+_LABEL_ALLOWED = re.compile(r"^[^\W_](?:[^\W_]|[ .,\-–'()/])*$")
 _EMAIL = re.compile(r"\S+@\S+")
-# Room names are "<unit> <n>": six digits at the end of a unit and the room's number after them
-# could read as a personnummer ("HC 850709980" + " 5").
-_LONG_NUMBER_AT_END = re.compile(r"[0-9]{6,}$")
 
 
 class InvalidInput(Refused):
@@ -38,9 +38,11 @@ class InvalidInput(Refused):
 def _clean(text: str) -> str:
     if _INVISIBLE.search(text):
         raise InvalidInput("invisible_characters")
-    if contains_personal_number(text):  # stored, sent to the CMS and shown on cards: never one
-        raise InvalidInput("personal_number")
     return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _digits(text: str) -> int:
+    return sum(char.isdigit() for char in text)
 
 
 def clean_unit(text: str) -> str:
@@ -49,10 +51,10 @@ def clean_unit(text: str) -> str:
         raise InvalidInput("unit_missing")
     if len(unit) > UNIT_MAX:
         raise InvalidInput("unit_too_long")
+    if _digits(unit) > DIGITS_MAX:
+        raise InvalidInput("unit_digits")
     if not _UNIT_ALLOWED.match(unit) or not uri_slug(unit):
         raise InvalidInput("unit_characters")
-    if _LONG_NUMBER_AT_END.search(normalised(unit)):
-        raise InvalidInput("unit_number_at_end")
     return unit
 
 
@@ -64,6 +66,8 @@ def clean_label(text: str) -> str:
         raise InvalidInput("label_email")
     if len(label) > LABEL_MAX:
         raise InvalidInput("label_too_long")
+    if _digits(label) > DIGITS_MAX:
+        raise InvalidInput("label_digits")
     if not _LABEL_ALLOWED.match(label):
         raise InvalidInput("label_characters")
     return label

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core import Actor, Conversation, Event, Platform
-from bot.core.inbound import Allowlist, TtlCache, card_inputs, event_key, strip_mention
+from bot.core.inbound import NOT_TEXT, Allowlist, TtlCache, card_inputs, event_key, strip_mention
 
 
 @pytest.mark.parametrize(("text", "command"), [
@@ -21,9 +21,10 @@ def test_the_mention_is_stripped(text: str, command: str) -> None:
     assert strip_mention(text, ("Distansmöte Bot", "Distansmöte")) == command
 
 
-def test_card_inputs_are_strings_and_anything_else_is_dropped_or_spelled_out() -> None:
-    assert card_inputs({"unit": "HC Torsås", "length": 60, "ok": True, "nested": {"a": 1}, "none": None}) == {
-        "unit": "HC Torsås", "length": "60", "ok": "true"}
+def test_card_inputs_are_strings_and_anything_else_is_marked_not_text() -> None:
+    assert card_inputs({"unit": "HC Torsås", "length": 60, "ok": True, "nested": {"a": 1}, "list": [1],
+                        "none": None}) == {
+        "unit": "HC Torsås", "length": NOT_TEXT, "ok": NOT_TEXT, "nested": NOT_TEXT, "list": NOT_TEXT}
     assert card_inputs(["not", "a", "dict"]) == {}
 
 

@@ -46,7 +46,9 @@ def _answer(replies) -> str:
         ({"unit": "**HC** [Torsås](https://evil.example)"}, "unit_characters"),
         ({"unit": ""}, "unit_missing"),
         # "HC 850709980 1", the first room's name, would read as a (mistyped) personnummer.
-        ({"unit": "HC 850709980"}, "unit_number_at_end"),
+        ({"unit": "HC 850709980"}, "unit_digits"),
+        ({"unit": "HC 12345"}, "unit_digits"),
+        ({"unit": "HC_Torsås"}, "unit_characters"),
     ],
 )
 async def test_bad_meeting_input_is_refused_in_swedish(chat, services, cms, fields, expected):
@@ -66,13 +68,17 @@ async def test_march_clock_change_gap_is_refused_on_2026_03_29(chat, services, c
     assert cms.simulator.snapshot() == []
 
 
-# 850709-9805 is a valid personnummer; the first five spellings were caught before the guard read
-# the normalised text, the other nine got into the unit, the label and the command text.
+# 850709-9805 is a valid personnummer. The spellings after the first line got into the unit, the
+# label and the command text at some time: after the first five, the guard read the normalised text;
+# from "2 850709-9805" on (issue 18), it reads any window beside other digits and any non-letter separator.
 SPELLINGS = [
     "850709-9805", "8507099805", "19850709-9805", "850709+9805", "850709 9805",
     "850709 - 9805", "850709 -9805", "850709  9805", "850709\u20139805", "850709\u00a09805", "850709\t9805",
     "85 07 09-9805", "\uff18\uff15\uff10\uff17\uff10\uff19-\uff19\uff18\uff10\uff15",
     "850709-9806",  # a wrong check digit: a mistyped personnummer is still one
+    "2 850709-9805", "1 850709-9805 a", "850709_9805", "850709/9805", "850709,9805", "850709:9805", "850709|9805",
+    "850709\u20229805", "850709*9805", "#850709#9805", "8\ufe0f\u20e35\ufe0f\u20e30709-9805", "85\u316407\u280009-9805",
+    "850709%2D9805", "850709&#45;9805", "**850709**-**9805**", "<b>850709</b>-9805",
 ]
 
 

@@ -25,7 +25,7 @@ from bot.services.inbound_jobs import (
     StoredQueue,
     backoff,
 )
-from bot.services.privacy import any_personal_number
+from bot.services.privacy import PersonalNumberGuard
 
 
 @pytest.fixture
@@ -156,7 +156,8 @@ async def test_the_queue_stores_no_personal_number_and_keeps_nothing_of_a_finish
     async def process(payload: dict[str, object]) -> None:
         processed.append(payload)
 
-    queue = StoredQueue(engine, clock, "teams", process, workers=2, guard=any_personal_number)
+    guard = PersonalNumberGuard(lambda: clock.now().date())
+    queue = StoredQueue(engine, clock, "teams", process, workers=2, guard=guard)
     queue.start()
     try:
         with pytest.raises(HoldsPersonalNumber):
