@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "DISTANSMOTE_"
 
 # Comma-separated in the environment; a tuple in code.
 CommaList = Annotated[tuple[str, ...], NoDecode]
+# What a configured unit or recipient role may be (bot/services/validation.py holds typed ones to the same).
+NAME_MAX = 40
+NAME_DIGITS_MAX = 4
+
+
+def _lines_of(path: Path) -> tuple[str, ...]:
+    """The lines of a list file, without blank lines and ``#`` comments."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the file ({type(exc).__name__})") from None
+    return tuple(line.strip() for line in lines if line.strip() and not line.strip().startswith("#"))
 
 
 class ConfigError(Exception):
@@ -61,6 +74,13 @@ class Settings(BaseSettings):
     allowed_teams_tenant_ids: CommaList = ()
     admins: CommaList = ()
 
+    # The region's units (rule 1 by construction: no free text where a patient's name could go). A
+    # comma-separated list, or the path of a UTF-8 file with one unit a line (``#`` starts a comment).
+    # When set, the new-meeting card offers only these; empty: the unit is typed, under strict rules.
+    units: CommaList = ()
+    # What the add-recipient card offers (comma-separated); empty: the routine's common recipients.
+    recipient_roles: CommaList = ()
+
     # Links shown in the help card; the region's own documents and films.
     link_equipment_checklist: str | None = None
     link_meeting_tips: str | None = None
@@ -83,14 +103,26 @@ class Settings(BaseSettings):
     reminder_sends_per_platform: int = Field(default=32, ge=1, le=256)
 
     @field_validator(
-        "allowed_email_domains", "allowed_webex_org_ids", "allowed_teams_tenant_ids", "admins",
-        mode="before",
+        "allowed_email_domains", "allowed_webex_org_ids", "allowed_teams_tenant_ids", "admins", "units",
+        "recipient_roles", mode="before",
     )
     @classmethod
-    def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+    def _split_commas(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        if info.field_name == "units" and ("/" in value or Path(value.strip()).is_file()):
+            return _lines_of(Path(value.strip()))  # a unit's name never holds a "/": the value names a file
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+
+    @field_validator("units", "recipient_roles")
+    @classmethod
+    def _names_without_numbers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for place, name in enumerate(value, start=1):
+            if len(name) > NAME_MAX or sum(char.isdigit() for char in name) > NAME_DIGITS_MAX or "@" in name:
+                # The name itself is not repeated: whatever it holds stays out of the log.
+                raise ValueError(f"entry {place} is not a name: at most {NAME_MAX} characters and "
+                                 f"{NAME_DIGITS_MAX} digits, no e-mail address")
+        return tuple(dict.fromkeys(value))
 
     @field_validator("timezone")
     @classmethod

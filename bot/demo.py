@@ -39,6 +39,8 @@ VIDEO_DOMAIN = "video.demo.example"
 # A number set aside for fiction, so nobody rings a real one from a demo invitation.
 DIAL_IN_NUMBER = "08-465 004 00"
 WEB_JOIN_URL = "https://webbmote.demo.example/"
+# A small list, as a region sets DISTANSMOTE_UNITS: the new-meeting card offers these and no other.
+UNITS = ("HC Torsås", "HC Emmaboda", "HC Ljungby", "Avd 12", "Kvinnokliniken Växjö")
 
 Address = tuple[str, int]
 
@@ -63,7 +65,7 @@ def demo_settings(data_dir: Path, cms_url: str, cms_username: str, cms_password:
         database_url=f"sqlite+aiosqlite:///{(data_dir / DATABASE_FILE).resolve()}",
         cms_url=cms_url, cms_username=cms_username, cms_password=cms_password,
         video_domain=VIDEO_DOMAIN, dial_in_number=DIAL_IN_NUMBER, web_join_url=WEB_JOIN_URL,
-        allowed_email_domains=(DEMO_EMAIL_DOMAIN,), admins=admin_ids(DEMO_USERS),
+        allowed_email_domains=(DEMO_EMAIL_DOMAIN,), admins=admin_ids(DEMO_USERS), units=UNITS,
     )
 
 

@@ -24,6 +24,7 @@ class CreateMeeting(CardAction):
 class AddRecipient(CardAction):
     action: ClassVar[str] = "add_recipient"
     meeting_id: str = MeetingId
+    role: str = Field(default="", max_length=200)
     label: str = Field(default="", max_length=500)
     channel: Literal["link", "messenger", "phone", "email", ""] = ""
 

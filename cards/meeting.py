@@ -31,6 +31,9 @@ from cards.elements import (
 )
 from cards.models import DeleteQuestion, MeetingView, NewMeetingForm, RecipientView
 
+# What a unit's or recipient's typed name may hold (UNIT_MAX, LABEL_MAX in bot/services/validation.py).
+TYPED_MAX = 40
+
 
 def when(view: MeetingView) -> str:
     """``onsdag 2026-11-25 kl. 13:30–14:30``"""
@@ -44,7 +47,7 @@ def new_meeting_card(form: NewMeetingForm) -> dict[str, Any]:
         title(texts.NEW_MEETING_TITLE),
         text(texts.NEW_MEETING_INTRO),
         text(texts.NO_PATIENT_DATA, attention=True),
-        text_input("unit", texts.UNIT_LABEL, value=form.unit, placeholder=texts.UNIT_PLACEHOLDER, max_length=40),
+        _unit_input(form),
         date_input("date", texts.DATE_LABEL, value=form.date, min_value=form.min_date),
         time_input("start", texts.START_LABEL, value=form.start),
         choices("length", texts.LENGTH_LABEL, lengths, value=str(form.length_minutes)),
@@ -54,6 +57,14 @@ def new_meeting_card(form: NewMeetingForm) -> dict[str, Any]:
     ]
     actions = [submit(texts.CREATE_ROOM, CreateMeeting, style="positive", request_id=form.request_id)]
     return card(body, actions=actions, fallback=f"{texts.NEW_MEETING_TITLE}: {texts.NO_PATIENT_DATA}")
+
+
+def _unit_input(form: NewMeetingForm) -> Element:
+    if form.units:
+        return choices("unit", texts.UNIT_LABEL, {unit: unit for unit in form.units},
+                       value=form.unit if form.unit in form.units else "", placeholder=texts.UNIT_CHOICE_PLACEHOLDER)
+    return text_input("unit", texts.UNIT_LABEL, value=form.unit, placeholder=texts.UNIT_PLACEHOLDER,
+                      max_length=TYPED_MAX)
 
 
 def _room_facts(view: MeetingView) -> Element:
@@ -97,8 +108,11 @@ def recipients_section(view: MeetingView) -> list[Element]:
         ))
     else:
         section.append(text(texts.NO_RECIPIENTS, subtle=True))
+    if view.recipient_roles:
+        section.append(choices("role", texts.RECIPIENT_ROLE_LABEL, {role: role for role in view.recipient_roles},
+                               placeholder=texts.RECIPIENT_ROLE_PLACEHOLDER))
     section += [
-        text_input("label", texts.RECIPIENT_LABEL, placeholder=texts.RECIPIENT_PLACEHOLDER, max_length=60),
+        text_input("label", texts.RECIPIENT_LABEL, placeholder=texts.RECIPIENT_PLACEHOLDER, max_length=TYPED_MAX),
         choices("channel", texts.CHANNEL_LABEL, texts.CHANNELS, value="link", compact=False),
     ]
     return section

@@ -31,11 +31,13 @@ class MeetingView(View):
     state: str
     recipients: tuple[RecipientView, ...] = ()
     patient_joins: str | None = None  # "video_room", "browser" or "phone" when chosen
+    recipient_roles: tuple[str, ...] = ()  # offered on the card beside a short free text
 
 
 class NewMeetingForm(View):
     request_id: str
     unit: str = ""
+    units: tuple[str, ...] = ()  # the region's units to choose from; empty: typed
     date: str
     min_date: str
     start: str

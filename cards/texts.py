@@ -31,6 +31,7 @@ NEW_MEETING_INTRO = (
 )
 UNIT_LABEL = "Enhet"
 UNIT_PLACEHOLDER = "t.ex. HC Torsås"
+UNIT_CHOICE_PLACEHOLDER = "Välj din enhet"
 DATE_LABEL = "Datum"
 START_LABEL = "Starttid"
 LENGTH_LABEL = "Längd"
@@ -103,8 +104,19 @@ READ_ALOUD_NO_NUMBER = (
 )
 RECIPIENTS_TITLE = "Mottagare"
 NO_RECIPIENTS = "Inga mottagare ännu. Lägg till dem du skickar inbjudan till."
-RECIPIENT_LABEL = "Ny mottagare (inga personuppgifter)"
-RECIPIENT_PLACEHOLDER = "t.ex. Kommunen – hemtjänsten"
+RECIPIENT_ROLE_LABEL = "Ny mottagare"
+RECIPIENT_ROLE_PLACEHOLDER = "Välj mottagare"
+# The routine's common recipients, offered unless DISTANSMOTE_RECIPIENT_ROLES names the region's own.
+RECIPIENT_ROLES = (
+    "Kommunen – hemtjänsten",
+    "Kommunen – hemsjukvården",
+    "Kommunen – biståndshandläggare",
+    "Kommunen – rehabilitering",
+    "Vårdcentralen",
+    "Slutenvården – avdelningen",
+)
+RECIPIENT_LABEL = "…eller en annan mottagare: en roll, inga personuppgifter"
+RECIPIENT_PLACEHOLDER = "t.ex. Kommunen – korttidsboendet"
 CHANNEL_LABEL = "Kanal"
 CHANNELS = {"link": "Cosmic Link", "messenger": "Cosmic Messenger", "phone": "Telefon"}
 CONFIRMING_CHANNELS = ("link", "messenger")  # only these send a confirmation back (the routine)
@@ -273,12 +285,12 @@ ERRORS = {
     ),
     "unit_digits": "Enhetens namn får innehålla högst 4 siffror, t.ex. ”Avd 12”.",
     "unit_not_listed": "Välj enheten i listan i kortet. Saknas din enhet, kontakta den som förvaltar Distansmöte.",
-    "label_missing": "Skriv vem mottagaren är, t.ex. ”Kommunen – hemtjänsten”.",
+    "label_missing": "Välj mottagare i listan, eller skriv vem mottagaren är, t.ex. ”Kommunen – hemtjänsten”.",
     "label_email": (
         "Skriv ingen e-postadress – inbjudan får aldrig skickas via e-post. "
         "Skriv bara vem mottagaren är, t.ex. ”Kommunen – hemtjänsten”."
     ),
-    "label_too_long": "Mottagaren får beskrivas med högst 60 tecken.",
+    "label_too_long": "Mottagaren får beskrivas med högst 40 tecken.",
     "label_characters": (
         "Mottagaren får bara beskrivas med bokstäver, siffror, mellanslag och tecknen . , - – ' ( ) /."
     ),

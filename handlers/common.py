@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.services.meetings import Meeting
+from cards import texts
 from cards.models import MeetingView, RecipientView
+
+
+def recipient_roles(settings: Settings) -> tuple[str, ...]:
+    """The recipients the card offers: the region's own, else the routine's common ones."""
+    return settings.recipient_roles or texts.RECIPIENT_ROLES
 
 
 def meeting_view(meeting: Meeting, settings: Settings) -> MeetingView:
@@ -23,6 +29,7 @@ def meeting_view(meeting: Meeting, settings: Settings) -> MeetingView:
         ends_at=meeting.ends_at.astimezone(zone),
         state=meeting.state,
         patient_joins=meeting.patient_joins,
+        recipient_roles=recipient_roles(settings),
         recipients=tuple(
             RecipientView(
                 id=r.id, label=r.label, channel=r.channel,

@@ -25,7 +25,7 @@ from cards.actions import (
 from cards.meeting import delete_question_card, deleted_card, invitation_text, meeting_card, new_meeting_card
 from cards.messages import in_private, info_card, no_email_card
 from cards.models import DeleteQuestion, NewMeetingForm
-from handlers.common import meeting_view
+from handlers.common import meeting_view, recipient_roles
 from handlers.context import Context
 
 router = Router()
@@ -43,7 +43,7 @@ async def new_meeting(command: Command, ctx: Context) -> list[Reply]:
     start = (now + timedelta(minutes=60)).replace(minute=0, second=0, microsecond=0)
     form = NewMeetingForm(
         request_id=str(uuid.uuid4()),  # canonical: the guard knows it as the bot's own id
-        unit=await ctx.services.meetings.last_unit(ctx.person.key) or "",
+        unit=await ctx.services.meetings.last_unit(ctx.person.key) or "", units=ctx.settings.units,
         date=f"{start:%Y-%m-%d}", min_date=f"{now:%Y-%m-%d}", start=f"{start:%H:%M}",
     )
     return in_private(command.event, [Reply(texts.NEW_MEETING_TITLE, new_meeting_card(form), direct=True)])
@@ -52,8 +52,13 @@ async def new_meeting(command: Command, ctx: Context) -> list[Reply]:
 @router.action(CreateMeeting)
 async def create_meeting(submit: CardSubmit[CreateMeeting], ctx: Context) -> list[Reply]:
     form = submit.form
-    typed = clean_unit(form.unit)
-    unit, number = without_room_number(typed)
+    if ctx.settings.units:  # the region's list: only a unit from it, as it is written there
+        if form.unit not in ctx.settings.units:
+            raise Refused(Problem.UNIT_NOT_LISTED)
+        typed, unit, number = form.unit, form.unit, None
+    else:
+        typed = clean_unit(form.unit)
+        unit, number = without_room_number(typed)
     times = meeting_times(form.date, form.start, form.length, zone=ctx.settings.zone, now=ctx.clock.now())
     meeting = await ctx.services.meetings.create(
         platform=submit.event.platform, creator=ctx.person, unit=unit, times=times, request_id=form.request_id,
@@ -86,8 +91,17 @@ async def add_recipient(submit: CardSubmit[AddRecipient], ctx: Context) -> list[
     if not form.channel:
         raise Refused(Problem.CHANNEL_MISSING)
     meeting = await ctx.services.meetings.add_recipient(
-        form.meeting_id, ctx.person, clean_label(form.label), Channel(form.channel), operation=ctx.operation)
+        form.meeting_id, ctx.person, _recipient_label(form, ctx), Channel(form.channel), operation=ctx.operation)
     return _updated(meeting, ctx)
+
+
+def _recipient_label(form: AddRecipient, ctx: Context) -> str:
+    """What was typed, else the role chosen from the card's list (and only from it)."""
+    if form.label.strip() or not form.role:
+        return clean_label(form.label)
+    if form.role not in recipient_roles(ctx.settings):
+        raise Refused(Problem.ROLE_NOT_LISTED)
+    return form.role
 
 
 class _RecipientStep(Protocol):

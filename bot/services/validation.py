@@ -16,7 +16,7 @@ from bot.core.problems import Refused
 from bot.services.naming import uri_slug
 
 UNIT_MAX = 40
-LABEL_MAX = 60
+LABEL_MAX = 40
 # Rule 1 by construction: no free-text field can hold a personal identity number (10 or 12 digits)
 # or a telephone number; a unit's or a role's name needs a few digits at most ("Avd 12", "HC 2").
 DIGITS_MAX = 4

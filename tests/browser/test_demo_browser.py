@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from bot.clock import ManualClock
-from bot.demo import start_demo
+from bot.demo import UNITS, start_demo
 from bot.platforms.demo import DEMO_USERS
 from cards import texts
 
@@ -139,7 +139,9 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
     await _shot(page, "01-ny.png")
 
     # 2. Fill it in: unit, date, start, length.
-    await card.get_by_label(texts.UNIT_LABEL).fill(UNIT)
+    unit = card.get_by_label(texts.UNIT_LABEL)  # the demo's list of units (DISTANSMOTE_UNITS): a choice
+    await expect(unit.locator("option")).to_contain_text(list(UNITS))
+    await unit.select_option(label=UNIT)
     await card.get_by_label(texts.DATE_LABEL).fill("2026-11-26")
     await card.get_by_label(texts.START_LABEL).fill("10:00")
     await card.get_by_label(texts.LENGTH_LABEL).select_option(label="45 minuter")
@@ -160,7 +162,7 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
     await _shot(page, "03-rummet-skapat.png")
 
     # 4. Add a recipient (no personal data: an organisation and a role).
-    await meeting.get_by_label(texts.RECIPIENT_LABEL).fill(RECIPIENT)
+    await meeting.get_by_label(texts.RECIPIENT_ROLE_LABEL).select_option(label=RECIPIENT)
     await meeting.get_by_label(texts.CHANNELS["link"]).check()
     await meeting.get_by_role("button", name=texts.ADD_RECIPIENT).click()
     updated = _latest_card(page)

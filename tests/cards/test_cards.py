@@ -48,7 +48,7 @@ MEETING = MeetingView(
     video_address="hc.torsas.9@video.region.example",
     call_id="482913705", web_link="https://join.region.example/meeting/482913705?secret=V_diBH_9ARvojUzOOy38Cg",
     dial_in="0480 44 55 11", starts_at=_at(13, 30), ends_at=_at(14, 30), state="invited",
-    recipients=(
+    recipient_roles=texts.RECIPIENT_ROLES, recipients=(
         RecipientView(id="7f1d6a52-1f44-4b0d-8a1d-9e0f4b1c2a01", label="Kommunen – hemtjänsten", channel="link",
                       sent_at=_at(9, 12, 25), confirmed_at=_at(10, 3, 25)),
         RecipientView(id="7f1d6a52-1f44-4b0d-8a1d-9e0f4b1c2a02", label="Biståndshandläggare", channel="phone"),
@@ -63,6 +63,9 @@ CARDS = {
     "new_meeting": lambda: new_meeting_card(NewMeetingForm(
         request_id="5d1c0e8a2b7f4c3d9e6a1b2c3d4e5f60", unit="HC Torsås", date="2026-11-26",
         min_date="2026-11-25", start="13:00")),
+    "new_meeting_units": lambda: new_meeting_card(NewMeetingForm(
+        request_id="5d1c0e8a2b7f4c3d9e6a1b2c3d4e5f60", unit="HC Torsås", units=("HC Ljungby", "HC Torsås", "Avd 12"),
+        date="2026-11-26", min_date="2026-11-25", start="13:00")),
     "meeting_created": lambda: meeting_card(MEETING.model_copy(update={"recipients": (), "state": "created"}),
                                             just_created=True),
     "meeting_with_recipients": lambda: meeting_card(MEETING),

@@ -430,3 +430,19 @@ async def test_a_personal_identity_number_is_refused_and_never_stored(
     assert refusal.card is not None and "1212" not in json.dumps(refusal.activity)
     stored = await asyncio.to_thread(lambda: b"".join(p.read_bytes() for p in tmp_path.glob("bot.db*")))  # WAL too
     assert stored and b"19121212" not in stored and b"1212-1212" not in stored
+
+
+async def test_a_card_input_that_is_not_text_is_refused(teams: Teams, nina: TeamsUser, cms: RunningCms) -> None:
+    chat = teams.fake.personal_chat(nina)
+    await teams.say(nina, chat, "/distansmöte ny")
+    [form] = teams.fake.in_conversation(chat)
+    assert form.card is not None
+    value: dict[str, Any] = submission(form.card, texts.CREATE_ROOM, **NEW_ROOM) | {"length": 60, "unit": True}
+    await teams.deliver(teams.fake.submit(nina, form, value))
+    assert _last_posted_text(teams, chat) == texts.INPUT_NOT_TEXT
+    assert cms.simulator.snapshot() == []
+
+
+def _last_posted_text(teams: Teams, chat: TeamsConversation) -> str:
+    last = teams.fake.in_conversation(chat)[-1]
+    return last.text or " ".join(e.get("text", "") for e in (last.card or {}).get("body", []))

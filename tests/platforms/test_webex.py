@@ -483,3 +483,16 @@ async def test_serve_reactivates_a_disabled_webhook_at_start(
         assert await reactivate_webhooks(api, SECRET) == []
     finally:
         await services.close()
+
+
+@pytest.mark.parametrize("forged", [True, 60, ["HC Torsås"], {"name": "HC Torsås"}], ids=["bool", "number", "list",
+                                                                                          "object"])
+async def test_a_card_input_that_is_not_text_is_refused(webex: Harness, nina: dict[str, Any], cms: RunningCms,
+                                                        forged: object) -> None:
+    await webex.deliver(webex.fake.user_message(nina, "/distansmöte ny"))
+    form = _latest_card(webex, nina)
+    inputs: dict[str, Any] = submission(form.card or {}, texts.CREATE_ROOM, date="2026-11-26", start="13:30")
+    inputs["unit"] = forged
+    await webex.deliver(webex.fake.submit_card(nina, form.id, inputs))
+    assert texts.INPUT_NOT_TEXT in (webex.fake.sent[-1].markdown or "")
+    assert cms.simulator.snapshot() == []

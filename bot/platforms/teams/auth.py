@@ -6,28 +6,36 @@ key (aiohttp's ``NotAppKeyWarning``) and lets a validator error other than ``PyJ
 ``ValueError`` through as a 500: version 1.9 raises a bare ``KeyError`` for a well-formed JWT
 without ``kid``. This does what they do, with the SDK's ``JwtTokenValidator`` (signature by the
 Bot Framework's or Entra's published keys, audience = the app id, issuer, expiry), and turns
-every token it cannot verify into a refusal.
+every token it cannot verify into a refusal. PyJWT checks ``exp`` only when it is there: a token
+without one, or one that lives longer than Microsoft's own (at most a day), is refused here.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from microsoft_agents.hosting.core import AgentAuthConfiguration, ClaimsIdentity, JwtTokenValidator
 
 log = logging.getLogger(__name__)
 
+# Entra access tokens live 60-90 minutes, a day at most with a lifetime policy; Bot Framework's an hour.
+MAX_TOKEN_LIFETIME = 24 * 3600
 
-async def authenticate(header: str | None, config: AgentAuthConfiguration) -> ClaimsIdentity | None:
+
+async def authenticate(header: str | None, config: AgentAuthConfiguration, *,
+                       validator: Callable[[AgentAuthConfiguration], JwtTokenValidator] = JwtTokenValidator,
+                       ) -> ClaimsIdentity | None:
     """Who sent the request, or ``None`` to refuse it (401).
 
     Without an ``Authorization`` header the request is anonymous, which only local testing
     allows; a header that is there must hold a valid token, in every mode.
     """
-    validator = JwtTokenValidator(config)
+    checks = validator(config)
     if header is None:
         if config.ANONYMOUS_ALLOWED:
-            return validator.get_anonymous_claims()
+            return checks.get_anonymous_claims()
         log.warning("Teams request refused: no token")
         return None
     scheme, _, token = header.strip().partition(" ")
@@ -36,7 +44,19 @@ async def authenticate(header: str | None, config: AgentAuthConfiguration) -> Cl
         log.warning("Teams request refused: malformed Authorization header")
         return None
     try:
-        return await validator.validate_token(token)
+        identity = await checks.validate_token(token)
     except Exception as exc:  # noqa: BLE001 - PyJWTError, ValueError, KeyError (no kid), key fetch failures
         log.warning("Teams request refused: token not valid (%s)", type(exc).__name__)
         return None
+    if not _lives_briefly(identity.claims):
+        log.warning("Teams request refused: token without an expiry, or one too far off")
+        return None
+    return identity
+
+
+def _lives_briefly(claims: dict[str, object]) -> bool:
+    expires, issued = claims.get("exp"), claims.get("iat", claims.get("nbf"))
+    if not isinstance(expires, int | float) or isinstance(expires, bool):
+        return False
+    since = issued if isinstance(issued, int | float) and not isinstance(issued, bool) else time.time()
+    return expires - min(since, time.time()) <= MAX_TOKEN_LIFETIME
