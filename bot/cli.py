@@ -108,6 +108,38 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _privacy_scan(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.db import open_engine
+    from bot.services.privacy import PersonalNumberGuard
+    from bot.services.privacy_scan import Finding, Neutral, scan
+    from cards import texts
+
+    settings = load_settings()
+    today = SystemClock().now().astimezone(settings.zone).date
+    guard = PersonalNumberGuard(today, own_numbers=[settings.dial_in_number])
+
+    async def run() -> list[Finding]:
+        engine = await open_engine(settings.database_url)
+        try:
+            async with engine.begin() as connection:
+                return await connection.run_sync(
+                    scan, guard, fix=args.fix, neutral=Neutral(texts.REMOVED_UNIT, texts.REMOVED_LABEL),
+                    units=settings.units)
+        finally:
+            await engine.dispose()
+
+    found = asyncio.run(run())
+    for finding in found:  # where, never what
+        print(f"{finding.place}  {finding.key}{'  replaced' if args.fix else ''}")
+        if finding.live_space_id:
+            called = f" (now {finding.renamed_to!r} in the bot)" if finding.renamed_to else ""
+            print(f"  live room {finding.live_space_id}{called}: its name on the CMS holds a personal identity "
+                  "number; rename or delete it in Cisco Meeting Server")
+    print(f"{len(found)} place(s) holding a personal identity number{' replaced' if args.fix else ''}")
+    return 1 if found and not args.fix else 0
+
+
 def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -177,6 +209,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=REPORT_FORMATS, default="table",
                         help="output format (default table)")
     report.set_defaults(run=_report)
+
+    privacy = _command(commands, "privacy", "rule 1: no patient data in the store",
+                       details="DISTANSMOTE_DATABASE_URL names the database.")
+    privacy_commands = privacy.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
+    privacy_scan = _command(privacy_commands, "scan", "list every place in the store that holds a personal "
+                            "identity number (a unit, a room name, a recipient, a preference, a waiting job, "
+                            "kept replies)", details="Prints where, never what. With --fix each is replaced by a "
+                            "neutral text or removed; a live room whose name on the CMS holds one is listed for "
+                            "an admin to rename or delete there. Exit code 1 when something was found and not "
+                            "fixed. Migration 0009 ran it once with --fix.")
+    privacy_scan.add_argument("--fix", action="store_true", help="replace or remove what is found")
+    privacy_scan.set_defaults(run=_privacy_scan)
 
     cms = _command(commands, "cms", "Cisco Meeting Server", details="Uses the DISTANSMOTE_CMS_* settings only; "
                    "touches no database.")

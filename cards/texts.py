@@ -32,6 +32,9 @@ NEW_MEETING_INTRO = (
 UNIT_LABEL = "Enhet"
 UNIT_PLACEHOLDER = "t.ex. HC Torsås"
 UNIT_CHOICE_PLACEHOLDER = "Välj din enhet"
+# What ``distansmote privacy scan --fix`` puts where the store held a personal identity number.
+REMOVED_UNIT = "Okänd enhet"
+REMOVED_LABEL = "Mottagare (texten borttagen)"
 DATE_LABEL = "Datum"
 START_LABEL = "Starttid"
 LENGTH_LABEL = "Längd"
