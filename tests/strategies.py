@@ -6,6 +6,12 @@ from datetime import date
 
 from hypothesis import strategies as st
 
+from cards import actions
+
+# Every card action the bot has.
+ACTIONS = [actions.CreateMeeting, actions.AddRecipient, actions.MarkSent, actions.MarkConfirmed,
+           actions.ShowInvitation, actions.AskDelete, actions.ConfirmDelete, actions.CancelDelete]
+
 # What people (and word processors, and copies from other systems) put between digits.
 SEPARATORS = [
     "", " ", "  ", "\t", "\u00a0", "\u202f", "\u2009", "\u3000", "-", " - ", "  -  ", "\u2013", " \u2013 ",

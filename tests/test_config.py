@@ -72,3 +72,20 @@ def test_db_upgrade_creates_the_schema(monkeypatch, tmp_path, capsys):
 def test_a_platform_is_configured_when_any_of_its_variables_is_set(overrides, webex, teams):
     settings = load_settings(_env_file=None, **overrides)
     assert (settings.webex_configured, settings.teams_configured) == (webex, teams)
+
+
+def test_units_come_as_a_list_or_a_file_and_a_bad_one_is_named_by_place_not_by_value(monkeypatch, tmp_path):
+    monkeypatch.setenv("DISTANSMOTE_UNITS", "HC Torsås, HC Emmaboda ,Avd 12")
+    assert load_settings().units == ("HC Torsås", "HC Emmaboda", "Avd 12")
+    listed = tmp_path / "units.txt"
+    listed.write_text("# the region's units\nHC Torsås\n\nKvinnokliniken Växjö\nHC Torsås\n", encoding="utf-8")
+    monkeypatch.setenv("DISTANSMOTE_UNITS", str(listed))
+    assert load_settings().units == ("HC Torsås", "Kvinnokliniken Växjö")
+    listed.write_text("HC Torsås\nHC 850709-9805\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert str(refused.value).startswith("DISTANSMOTE_UNITS:") and "entry 2" in str(refused.value)
+    assert "850709" not in str(refused.value)
+    monkeypatch.setenv("DISTANSMOTE_UNITS", str(tmp_path / "missing.txt"))
+    with pytest.raises(ConfigError, match="DISTANSMOTE_UNITS: .*cannot read the file"):
+        load_settings()
