@@ -20,16 +20,13 @@ REPORT_FORMATS = ("table", "csv", "json")
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from bot.db import create_engine, upgrade
+    from bot.db import open_engine
 
     settings = load_settings()
 
     async def run() -> None:
-        engine = create_engine(settings.database_url)
-        try:
-            await upgrade(engine)
-        finally:
-            await engine.dispose()
+        engine = await open_engine(settings.database_url)
+        await engine.dispose()
 
     asyncio.run(run())
     print("database schema is up to date")

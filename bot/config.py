@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -114,6 +115,10 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with https:// (for example https://cms.example.se:445/api/v1/)")
+        address = urlsplit(value)
+        if address.username is not None or address.password is not None:
+            raise ValueError("must not hold a user or password; set DISTANSMOTE_CMS_USERNAME and "
+                             "DISTANSMOTE_CMS_PASSWORD instead")
         return value if value.endswith("/") else value + "/"
 
     @property
