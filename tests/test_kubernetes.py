@@ -61,7 +61,19 @@ def test_the_job_migrates_with_the_same_settings_and_image():
     (migrate,) = _pod(kinds["Job"])["containers"]
     (bot,) = _pod(kinds["Deployment"])["containers"]
     assert migrate["args"] == ["db", "upgrade"]
-    assert (migrate["image"], migrate["envFrom"]) == (bot["image"], bot["envFrom"])
+    assert (migrate["image"], migrate["envFrom"], migrate["env"]) == (bot["image"], bot["envFrom"], bot["env"])
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "Job"])
+def test_the_secret_is_mounted_as_files_where_the_settings_look(kind):
+    pod = _pod(by_kind()[kind])
+    (container,) = pod["containers"]
+    directory = {variable["name"]: variable["value"] for variable in container["env"]}["DISTANSMOTE_SECRETS_DIR"]
+    (mount,) = [mount for mount in container["volumeMounts"] if mount["mountPath"] == directory]
+    (volume,) = [volume for volume in pod["volumes"] if volume["name"] == mount["name"]]
+    assert volume["secret"]["secretName"] == by_kind()["Secret"]["metadata"]["name"] and mount["readOnly"]
+    # Readable by the group the pod runs in (fsGroup), by no one else.
+    assert volume["secret"]["defaultMode"] == 0o440 and pod["securityContext"]["fsGroup"] == 10001
 
 
 @pytest.mark.parametrize("kind", ["Deployment", "Job"])
