@@ -12,7 +12,7 @@ from bot.core import Platform
 from bot.core.adapter import AdapterHost, InboundQueue, Process
 from bot.db import is_transient
 from bot.dispatcher import Bot
-from bot.metrics import CONTENT_TYPE, exposition, store_families
+from bot.metrics import CONTENT_TYPE, circuit_family, exposition, store_families
 from bot.runtime import Services
 from bot.scheduler import install_scheduler
 from bot.services.inbound_jobs import StoredQueue
@@ -57,7 +57,8 @@ async def metrics(request: web.Request) -> web.Response:
     except Exception:  # noqa: BLE001 - whatever the driver raises, the store's figures are unknown
         log.warning("metrics: the database did not answer")
         return web.Response(status=503, text="database unavailable\n")
-    return web.Response(body=exposition(store), headers={"Content-Type": CONTENT_TYPE})
+    return web.Response(body=exposition([*store, circuit_family(services.cms.guard.circuit)]),
+                        headers={"Content-Type": CONTENT_TYPE})
 
 
 def create_app(services: Services, *, reminders: bool = False) -> web.Application:

@@ -7,9 +7,10 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+from bot import installed_version
 from bot.config import ConfigError, load_settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,55 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     asyncio.run(run())
     print("database schema is up to date")
     return 0
+
+
+def _db_downgrade(args: argparse.Namespace) -> int:
+    from alembic.util.exc import CommandError
+
+    from bot.db import downgrade, reach
+
+    settings = load_settings()
+
+    async def run() -> None:
+        engine = await reach(settings.database_url)
+        try:
+            await downgrade(engine, args.revision)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except CommandError as exc:
+        print(f"distansmote db downgrade: {exc}", file=sys.stderr)
+        return 2
+    print(f"database schema downgraded to {args.revision}")
+    return 0
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    from bot.audit_export import export_audit
+    from bot.db import open_engine, sessionmaker
+
+    settings = load_settings()
+    since = args.since.replace(tzinfo=settings.zone) if args.since and args.since.tzinfo is None else args.since
+
+    async def run() -> int:
+        engine = await open_engine(settings.database_url)
+        try:
+            return await export_audit(sessionmaker(engine), sys.stdout, since=since, format=args.format)
+        finally:
+            await engine.dispose()
+
+    count = asyncio.run(run())
+    print(f"{count} audit record(s)", file=sys.stderr)
+    return 0
+
+
+def _moment(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a moment is YYYY-MM-DD or YYYY-MM-DDTHH:MM, e.g. 2026-11-01T08:00") from None
 
 
 def _port(value: str) -> int:
@@ -118,22 +168,13 @@ def _command(commands: argparse._SubParsersAction, name: str, summary: str, *, d
     return commands.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}. {details}".strip())
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("distansmote")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown"
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="distansmote",
         description="Distansmöte: the region's distance-meeting routine as a Webex/Teams bot. "
         "Settings come from DISTANSMOTE_* environment variables (and .env); .env.example lists them.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}",
                         help="print the installed version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -155,7 +196,28 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     _command(db_commands, "upgrade", "apply all migrations",
              details="Creates the database (a SQLite file) if it does not exist; safe to run again. "
-             "serve does the same at start.").set_defaults(run=_db_upgrade)
+             "serve does the same at start; several at once migrate once (PostgreSQL advisory lock)."
+             ).set_defaults(run=_db_upgrade)
+    db_downgrade = _command(db_commands, "downgrade", "undo migrations down to REVISION",
+                            details="For going back to an older version of the bot: run it with the newer "
+                            "version installed, before installing the older one. Take a backup first: a "
+                            "downgrade drops what the newer migrations added.")
+    db_downgrade.add_argument("revision", metavar="REVISION",
+                              help="the migration to end at (e.g. 0007), -1 for one step, base for none")
+    db_downgrade.set_defaults(run=_db_downgrade)
+
+    audit = _command(commands, "audit", "the audit trail: who did what to which room, when")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_export = _command(audit_commands, "export", "write the audit records, oldest first, to standard "
+                            "output (for a SIEM or an archive)", details="Fields: id, at (UTC, ISO 8601), action, "
+                            "actor (a platform id, system or sweep), room_name, meeting_id, space_id, detail, "
+                            "operation. Codes only, never text from chat; the count goes to standard error.")
+    audit_export.add_argument("--since", type=_moment, metavar="WHEN",
+                              help="records at or after this moment: YYYY-MM-DD or YYYY-MM-DDTHH:MM, local time "
+                              "(DISTANSMOTE_TIMEZONE) unless it ends in an offset such as +01:00")
+    audit_export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
+                              help="one JSON object a line (default) or CSV with a header")
+    audit_export.set_defaults(run=_audit_export)
 
     sweep = _command(commands, "sweep", "list orphaned rooms: on the CMS with this bot's mark, but claimed by "
                      "no live meeting", details="With --delete remove them, each recorded in the audit trail "

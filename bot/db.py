@@ -424,13 +424,22 @@ async def open_engine(url: str, *, within: float = OPEN_SECONDS) -> AsyncEngine:
     A URL that is wrong, or a database that refuses or does not answer within ``within`` seconds,
     stops start-up with one line that names the setting (never the URL: it may hold a password).
     """
+    engine = await reach(url, within=within)
+    try:
+        await upgrade(engine)  # no deadline: a long migration may take its time
+    except (OSError, DBAPIError) as exc:
+        await engine.dispose()
+        raise ConfigError(f"DISTANSMOTE_DATABASE_URL: the database could not be opened ({_reason(exc)})") from None
+    return engine
+
+
+async def reach(url: str, *, within: float = OPEN_SECONDS) -> AsyncEngine:
+    """The engine for ``url`` once a connection has been made, the schema as it is; errors as
+    :func:`open_engine`'s."""
     engine = create_engine(url)
     try:
-        # Only reaching the database has the deadline: a long migration may take its time.
-        async with asyncio.timeout(within):
-            async with engine.connect():
-                pass
-        await upgrade(engine)
+        async with asyncio.timeout(within), engine.connect():
+            pass
     except TimeoutError:
         await engine.dispose()
         raise ConfigError(f"DISTANSMOTE_DATABASE_URL: the database did not answer within {within:.0f} s") from None

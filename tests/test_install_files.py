@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 import tomllib
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,32 @@ def test_every_declared_dependency_is_locked_with_hashes_at_an_allowed_version()
     # The container runs exactly the versions the tests ran.
     assert {name: full.get(name) for name in service} == service
     assert "pytest" not in service and "playwright" not in service
+
+
+# Loaded by SQLAlchemy from the database URL's scheme, never imported by name.
+URL_DRIVERS = {"aiosqlite", "asyncpg"}
+
+
+def test_every_declared_runtime_dependency_is_imported_by_the_code():
+    """A package declared and never imported is one more to install, update and trust for nothing."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {canonicalize_name(Requirement(r).name)
+                for r in project["dependencies"] + project["optional-dependencies"]["postgres"]}
+    imported: set[str] = set()
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/**/*.py"), *ROOT.glob("cards/**/*.py")]:
+        imported |= set(re.findall(r"^\s*(?:from|import) ([A-Za-z_][\w.]*)", path.read_text(), re.M))
+    providers = packages_distributions()
+    # A namespace package (microsoft_agents) belongs to several distributions: those are matched by
+    # the full module name instead (microsoft_agents.hosting.core -> microsoft-agents-hosting-core).
+    used = {canonicalize_name(providers[prefix][0]) for module in imported for prefix in _prefixes(module)
+            if len(providers.get(prefix, ())) == 1}
+    used |= {canonicalize_name(prefix) for module in imported for prefix in _prefixes(module)}
+    assert declared - used - URL_DRIVERS == set()
+
+
+def _prefixes(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
 
 
 def _tool(name: str) -> str:

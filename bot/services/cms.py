@@ -187,6 +187,14 @@ class CmsGuard:
                             self._failures, self._cool_down)
             self._opened_at = self._now()
 
+    @property
+    def circuit(self) -> str:
+        """``closed`` (requests go through), ``open`` (refused at once) or ``half_open`` (the cool-down
+        is over: the next request tries); the ``distansmote_cms_circuit`` gauge."""
+        if self._opened_at is None:
+            return "closed"
+        return "open" if self._probing or self._now() - self._opened_at < self._cool_down else "half_open"
+
     def _refuse_if_open(self) -> None:
         """While the circuit is open, refuse; after the cool-down let one request try at a time."""
         if self._opened_at is not None and (self._probing or self._now() - self._opened_at < self._cool_down):
