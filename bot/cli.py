@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot import installed_version
 from bot.config import ConfigError, load_settings
+from bot.outbound import share_ca_bundle
 
 log = logging.getLogger(__name__)
 
@@ -398,6 +399,7 @@ def _configure_logging(command: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    share_ca_bundle()
     _configure_logging(args.command)
     try:
         return args.run(args)

@@ -26,6 +26,7 @@ from yarl import URL
 
 from bot.config import ENV_PREFIX, ConfigError
 from bot.metrics import CMS_SECONDS, status_class, timed
+from bot.outbound import client_session
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -425,7 +426,7 @@ class CmsClient:
         self, method: str, url: URL, params: Mapping[str, str] | None, data: Mapping[str, str] | None
     ) -> _Answer:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = client_session()  # the proxy and CA bundle of the environment
         with timed(CMS_SECONDS, method=method) as outcome:
             async with self._session.request(
                 method, url, params=params, data=data, headers=self._headers,
