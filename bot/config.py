@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     teams_federated_client_id: str | None = None
     teams_federated_token_file: str | None = None
 
+    # Days a person stays in the store after their room is deleted (docs/privacy.md says why 90):
+    # then the daily purge keeps only what the county report counts.
+    retention_days: int = Field(default=90, ge=7, le=3650)
+    # The bot's public https address (no path): `teams package` links its /privacy and /terms pages.
+    public_url: str | None = None
+
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
                                    env_settings: PydanticBaseSettingsSource,
@@ -143,6 +149,15 @@ class Settings(BaseSettings):
             raise ValueError("must not hold a user or password; set DISTANSMOTE_CMS_USERNAME and "
                              "DISTANSMOTE_CMS_PASSWORD instead")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_https(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith("https://") or urlsplit(value).path not in ("", "/"):
+            raise ValueError("must be the bot's public https:// address without a path, e.g. https://bot.region.se")
+        return value.rstrip("/")
 
     @property
     def zone(self) -> ZoneInfo:

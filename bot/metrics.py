@@ -130,10 +130,12 @@ async def store_families(session: AsyncSession, settings: Settings, now: datetim
         AuditRecord.action == "created", AuditRecord.meeting_id.is_not(None)))
     families.append(CounterMetricFamily("distansmote_rooms_created", "Meeting rooms created (all instances).",
                                         value=created or 0))
-    by = case((AuditRecord.actor == Meeting.creator_id, "creator"),
-              (AuditRecord.actor == "sweep", "sweep"),
+    # Who from the meeting as the report has it: the retention purge replaces the people there,
+    # never the audit trail's actors, and keeps the creator/someone else distinction.
+    by = case((AuditRecord.actor == "sweep", "sweep"),
               (and_(AuditRecord.actor == "system", AuditRecord.detail == AUTO_DELETE_RULE), "rule"),
-              (AuditRecord.actor == "system", "system"), else_="admin")
+              (AuditRecord.actor == "system", "system"),
+              (Meeting.deleted_by == Meeting.creator_id, "creator"), else_="admin")
     deleted: dict[str, int] = dict((await session.execute(
         select(by, func.count()).select_from(AuditRecord).outerjoin(Meeting, Meeting.id == AuditRecord.meeting_id)
         .where(AuditRecord.action == "deleted").group_by(by))).all())
