@@ -6,15 +6,20 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from bot import installed_version
 from bot.config import ConfigError, load_settings
 from bot.outbound import share_ca_bundle
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # What bot.county_report.render writes; kept here, not there, since every command builds the
 # parser and that module loads SQLAlchemy.
@@ -60,21 +65,51 @@ def _db_downgrade(args: argparse.Namespace) -> int:
 
 def _audit_export(args: argparse.Namespace) -> int:
     from bot.audit_export import export_audit
-    from bot.db import open_engine, sessionmaker
 
-    settings = load_settings()
-    since = args.since.replace(tzinfo=settings.zone) if args.since and args.since.tzinfo is None else args.since
-
-    async def run() -> int:
-        engine = await open_engine(settings.database_url)
-        try:
-            return await export_audit(sessionmaker(engine), sys.stdout, since=since, format=args.format)
-        finally:
-            await engine.dispose()
-
-    count = asyncio.run(run())
+    zone = load_settings().zone
+    since = args.since.replace(tzinfo=zone) if args.since and args.since.tzinfo is None else args.since
+    count = asyncio.run(_with_store(lambda sessions: export_audit(sessions, sys.stdout, since=since,
+                                                                  format=args.format)))
     print(f"{count} audit record(s)", file=sys.stderr)
     return 0
+
+
+def _privacy_export(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.services.retention import export_person
+
+    exported = asyncio.run(_with_store(lambda sessions: export_person(sessions, args.person)))
+    print(json.dumps({"person": args.person, **exported}, ensure_ascii=False, indent=2))
+    found = sum(map(len, exported.values()))
+    print(f"{found} row(s) hold {args.person}" if found else f"nothing stored holds {args.person}", file=sys.stderr)
+    return 0
+
+
+def _privacy_erase(args: argparse.Namespace) -> int:
+    from bot.services.retention import PersonHasLiveRooms, erase_person
+
+    try:
+        counts = asyncio.run(_with_store(lambda sessions: erase_person(sessions, args.person)))
+    except PersonHasLiveRooms:
+        print(f"distansmote privacy erase: {args.person} has a live room; delete it first (or let the automatic "
+              "deletion do it), then erase", file=sys.stderr)
+        return 1
+    for table, count in counts.items():
+        print(f"{table}: {count}")
+    print(f"{args.person} erased; the audit trail keeps their actions (docs/privacy.md)")
+    return 0
+
+
+async def _with_store(work: Callable[[async_sessionmaker], Awaitable[T]]) -> T:
+    """``work`` on the configured database, migrated, closed after."""
+    from bot.db import open_engine, sessionmaker
+
+    engine = await open_engine(load_settings().database_url)
+    try:
+        return await work(sessionmaker(engine))
+    finally:
+        await engine.dispose()
 
 
 def _moment(value: str) -> datetime:
@@ -237,6 +272,24 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=REPORT_FORMATS, default="table",
                         help="output format (default table)")
     report.set_defaults(run=_report)
+
+    privacy = _command(commands, "privacy", "a staff member's data in the store (docs/privacy.md)",
+                       details="A person is named as the audit trail names them: webex:<Webex person id> or "
+                       "teams:<Entra object id>.")
+    privacy_commands = privacy.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
+    for action, summary, details, run in (
+        ("export", "print every row that holds the person, table by table, as JSON",
+         "Meetings they created or deleted (with their recipients' labels), room creations, their "
+         "conversation reference and last unit, webhooks of theirs not yet processed, their audit records.",
+         _privacy_export),
+        ("erase", "remove the person from every table but the audit trail",
+         "Their meetings stay for the county report, without their name or ids. Refused while they have a "
+         "live room. The audit trail keeps their actions: docs/privacy.md says why.", _privacy_erase),
+    ):
+        command = _command(privacy_commands, action, summary, details=details)
+        command.add_argument("--person", required=True, metavar="PERSON",
+                             help="the person: webex:<person id> or teams:<Entra object id>")
+        command.set_defaults(run=run)
 
     cms = _command(commands, "cms", "Cisco Meeting Server", details="Uses the DISTANSMOTE_CMS_* settings only; "
                    "touches no database.")
