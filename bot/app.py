@@ -17,6 +17,7 @@ from bot.runtime import Services
 from bot.scheduler import install_scheduler
 from bot.services.inbound_jobs import StoredQueue
 from bot.services.privacy import any_personal_number
+from cards.pages import privacy_page, terms_page
 from handlers import build_router, context_for
 
 SERVICES = web.AppKey("services", Services)
@@ -61,6 +62,18 @@ async def metrics(request: web.Request) -> web.Response:
                         headers={"Content-Type": CONTENT_TYPE})
 
 
+async def privacy(request: web.Request) -> web.Response:
+    """What is stored and why, in Swedish: the Teams app's privacy statement (docs/privacy.md in English)."""
+    settings = request.app[SERVICES].settings
+    return web.Response(text=privacy_page(retention_days=settings.retention_days,
+                                          auto_delete_hours=settings.auto_delete_after_hours),
+                        content_type="text/html", charset="utf-8")
+
+
+async def terms(request: web.Request) -> web.Response:
+    return web.Response(text=terms_page(), content_type="text/html", charset="utf-8")
+
+
 def create_app(services: Services, *, reminders: bool = False) -> web.Application:
     """Build the app with the services' adapters installed. Nothing is started here; the caller
     owns ``services``' lifetime.
@@ -74,6 +87,8 @@ def create_app(services: Services, *, reminders: bool = False) -> web.Applicatio
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/privacy", privacy)
+    app.router.add_get("/terms", terms)
 
     def inbound(platform: Platform, process: Process, workers: int) -> InboundQueue:
         return StoredQueue(services.engine, services.clock, platform, process, workers=workers,
