@@ -208,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="distansmote",
         description="Distansmöte: the region's distance-meeting routine as a Webex/Teams bot. "
-        "Settings come from DISTANSMOTE_* environment variables (and .env); .env.example lists them.",
+        "Settings come from DISTANSMOTE_* environment variables (and .env; a secret also from the file "
+        "DISTANSMOTE_<NAME>_FILE names); .env.example lists them.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}",
                         help="print the installed version and exit")
@@ -310,7 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = _command(commands, "serve", "run the bot for the configured platforms until SIGINT/SIGTERM",
                      details="Webex, Teams or both. Applies database migrations first. Endpoints: "
-                     "POST /webex/events, POST /api/messages, GET /healthz, GET /readyz, GET /metrics.")
+                     "POST /webex/events, POST /api/messages, GET /healthz, GET /readyz, GET /metrics, and the "
+                     "Swedish pages GET /privacy and GET /terms.")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     serve.add_argument("--port", type=_port, default=8080, help="port (default 8080)")
     serve.set_defaults(run=_serve)
