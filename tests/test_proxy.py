@@ -1,16 +1,19 @@
 """Every outbound client goes through the proxy of the standard variables (HTTP_PROXY / HTTPS_PROXY,
-NO_PROXY): the CMS client, the Webex SDK and the Teams connector. A forward proxy on 127.0.0.1 records
-what it relays; the targets are the fakes, over plain HTTP, so the proxy sees each request whole.
+NO_PROXY): the CMS client, the Webex SDK, the Teams connector and the Teams token (MSAL). A forward
+proxy on 127.0.0.1 records what it relays; the targets are the fakes, over plain HTTP, so the proxy
+sees each request whole (MSAL's HTTPS to Microsoft Entra shows as the tunnel it asks for).
 And they trust a CA bundle of the region's own (SSL_CERT_FILE), over TLS to the fakes."""
 
 from __future__ import annotations
 
 import ipaddress
+import socketserver
 import ssl
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 import pytest
@@ -20,6 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from bot.cli import main
 from bot.outbound import CA_VARIABLES, share_ca_bundle
 from bot.platforms.webex import WebexClient
 from bot.services.cms import CmsClient, CmsError
@@ -184,3 +188,36 @@ async def test_the_webex_sdk_trusts_the_same_bundle(tmp_path, aiohttp_server, ca
         assert (await client.me())["id"] == webex.bot["id"]
     finally:
         await client.close()
+
+
+# -- the Teams token (MSAL, over HTTPS: a CONNECT to the proxy) -----------------------------------
+
+
+class _ConnectRecorder(socketserver.BaseRequestHandler):
+    """A proxy that records the request line of each tunnel asked for and refuses it."""
+
+    seen: ClassVar[list[str]] = []
+
+    def handle(self) -> None:
+        head = self.request.recv(4096).decode("latin-1")
+        self.seen.append(head.split("\r\n", 1)[0])
+        self.request.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+def test_the_teams_token_request_goes_through_the_proxy(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    for name in [*PROXY_VARIABLES, *(n.lower() for n in PROXY_VARIABLES)]:
+        monkeypatch.delenv(name, raising=False)
+    tenant = "11111111-2222-3333-4444-555555555555"
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), _ConnectRecorder) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+        for name, value in {"TEAMS_APP_ID": "1f2e3d4c-0000-4000-8000-123456789abc", "TEAMS_TENANT_ID": tenant,
+                            "TEAMS_APP_PASSWORD": "teams-password-for-tests", "ALLOWED_TEAMS_TENANT_IDS": tenant,
+                            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"}.items():
+            monkeypatch.setenv(f"DISTANSMOTE_{name}", value)
+        _ConnectRecorder.seen.clear()
+        assert main(["check"]) == 1
+        server.shutdown()
+    assert "FAIL Teams token: none from Microsoft Entra" in capsys.readouterr().out
+    assert {line.rsplit(" ", 1)[0] for line in _ConnectRecorder.seen} == {"CONNECT login.microsoftonline.com:443"}
