@@ -277,20 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     privacy = _command(commands, "privacy", "a staff member's data in the store (docs/privacy.md)",
                        details="A person is named as the audit trail names them: webex:<Webex person id> or "
                        "teams:<Entra object id>.")
-    privacy_commands = privacy.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
-    for action, summary, details, run in (
-        ("export", "print every row that holds the person, table by table, as JSON",
-         "Meetings they created or deleted (with their recipients' labels), room creations, their "
-         "conversation reference and last unit, webhooks of theirs not yet processed, their audit records.",
-         _privacy_export),
-        ("erase", "remove the person from every table but the audit trail",
-         "Their meetings stay for the county report, without their name or ids. Refused while they have a "
-         "live room. The audit trail keeps their actions: docs/privacy.md says why.", _privacy_erase),
-    ):
-        command = _command(privacy_commands, action, summary, details=details)
-        command.add_argument("--person", required=True, metavar="PERSON",
-                             help="the person: webex:<person id> or teams:<Entra object id>")
-        command.set_defaults(run=run)
+    _person_commands(privacy.add_subparsers(dest="privacy_command", required=True, metavar="ACTION"))
 
     cms = _command(commands, "cms", "Cisco Meeting Server", details="Uses the DISTANSMOTE_CMS_* settings only; "
                    "touches no database.")
@@ -344,6 +331,23 @@ def build_parser() -> argparse.ArgumentParser:
                                    f"default the bot's own {page} at DISTANSMOTE_PUBLIC_URL)")
     teams_package.set_defaults(run=_teams_package)
     return parser
+
+
+def _person_commands(privacy_commands: argparse._SubParsersAction) -> None:
+    """``privacy export`` and ``privacy erase``: one person's data (bot.services.retention)."""
+    for action, summary, details, run in (
+        ("export", "print every row that holds the person, table by table, as JSON",
+         "Meetings they created or deleted (with their recipients' labels), room creations, their "
+         "conversation reference and last unit, webhooks of theirs not yet processed, their audit records.",
+         _privacy_export),
+        ("erase", "remove the person from every table but the audit trail",
+         "Their meetings stay for the county report, without their name or ids. Refused while they have a "
+         "live room. The audit trail keeps their actions: docs/privacy.md says why.", _privacy_erase),
+    ):
+        command = _command(privacy_commands, action, summary, details=details)
+        command.add_argument("--person", required=True, metavar="PERSON",
+                             help="the person: webex:<person id> or teams:<Entra object id>")
+        command.set_defaults(run=run)
 
 
 def _https_url(value: str) -> str:
