@@ -310,8 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     webex_setup = _command(webex_commands, "setup", "create or repair the bot's two webhooks (messages, card "
                            "submissions)", details="Signs them with DISTANSMOTE_WEBEX_WEBHOOK_SECRET and "
                            "reactivates disabled ones; safe to run again.")
-    webex_setup.add_argument("--url", required=True, type=_https_url,
-                             help="the public HTTPS address of POST /webex/events, e.g. https://bot.example.se/webex/events")
+    webex_setup.add_argument("--url", type=_https_url,
+                             help="the public HTTPS address of POST /webex/events, e.g. "
+                             "https://bot.example.se/webex/events (default: /webex/events at DISTANSMOTE_PUBLIC_URL)")
     webex_setup.set_defaults(run=_webex_setup)
 
     teams = _command(commands, "teams", "Microsoft Teams operator commands",
@@ -371,8 +372,13 @@ def _serve(args: argparse.Namespace) -> int:
 def _webex_setup(args: argparse.Namespace) -> int:
     from bot.platforms.webex import WEBEX_ERRORS, describe_error, setup_from_settings
 
+    settings = load_settings()
+    url = args.url or (f"{settings.public_url}/webex/events" if settings.public_url else None)
+    if url is None:
+        raise ConfigError("DISTANSMOTE_PUBLIC_URL: not set; give the webhooks' address with --url "
+                          "https://<the bot>/webex/events, or set the bot's public address")
     try:
-        report = asyncio.run(setup_from_settings(load_settings(), args.url))
+        report = asyncio.run(setup_from_settings(settings, url))
     except WEBEX_ERRORS as exc:
         print(f"distansmote webex setup: Webex refused or did not answer: {describe_error(exc)}", file=sys.stderr)
         return 1
