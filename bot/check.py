@@ -52,10 +52,6 @@ def masked_url(url: str) -> str:
     return base + question + query
 
 
-def shown_database_url(url: str) -> str:
-    return masked_url(url)
-
-
 def missing_sqlite_file(url: str) -> Path | None:
     """The SQLite file ``url`` names when it does not exist (opening it would create an empty one)."""
     try:
@@ -71,7 +67,7 @@ def missing_sqlite_file(url: str) -> Path | None:
 async def check_database(settings: Settings) -> Verdict:
     from bot.db import create_engine, schema_revisions
 
-    shown = shown_database_url(settings.database_url)
+    shown = masked_url(settings.database_url)
     engine = create_engine(settings.database_url)  # a URL it cannot use stops `check` with one line
     if (missing := missing_sqlite_file(settings.database_url)) is not None:
         await engine.dispose()
