@@ -12,11 +12,12 @@ from bot.core import Platform
 from bot.core.adapter import AdapterHost, InboundQueue, Process
 from bot.db import is_transient
 from bot.dispatcher import Bot
-from bot.metrics import CONTENT_TYPE, exposition, store_families
+from bot.metrics import CONTENT_TYPE, circuit_family, exposition, store_families
 from bot.runtime import Services
 from bot.scheduler import install_scheduler
 from bot.services.inbound_jobs import StoredQueue
 from bot.services.privacy import PersonalNumberGuard
+from cards.pages import privacy_page, terms_page
 from handlers import build_router, context_for
 
 SERVICES = web.AppKey("services", Services)
@@ -57,7 +58,20 @@ async def metrics(request: web.Request) -> web.Response:
     except Exception:  # noqa: BLE001 - whatever the driver raises, the store's figures are unknown
         log.warning("metrics: the database did not answer")
         return web.Response(status=503, text="database unavailable\n")
-    return web.Response(body=exposition(store), headers={"Content-Type": CONTENT_TYPE})
+    return web.Response(body=exposition([*store, circuit_family(services.cms.guard.circuit)]),
+                        headers={"Content-Type": CONTENT_TYPE})
+
+
+async def privacy(request: web.Request) -> web.Response:
+    """What is stored and why, in Swedish: the Teams app's privacy statement (docs/privacy.md in English)."""
+    settings = request.app[SERVICES].settings
+    return web.Response(text=privacy_page(retention_days=settings.retention_days,
+                                          auto_delete_hours=settings.auto_delete_after_hours),
+                        content_type="text/html", charset="utf-8")
+
+
+async def terms(request: web.Request) -> web.Response:
+    return web.Response(text=terms_page(), content_type="text/html", charset="utf-8")
 
 
 def create_app(services: Services, *, reminders: bool = False) -> web.Application:
@@ -76,6 +90,8 @@ def create_app(services: Services, *, reminders: bool = False) -> web.Applicatio
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/privacy", privacy)
+    app.router.add_get("/terms", terms)
 
     def inbound(platform: Platform, process: Process, workers: int) -> InboundQueue:
         return StoredQueue(services.engine, services.clock, platform, process, workers=workers,

@@ -1,6 +1,6 @@
 """``distansmote check``: try every configured part once and say plainly what is wrong.
 
-One verdict line per part. Nothing here prints a secret: URLs lose their user and password, errors
+One verdict line per part. Nothing here prints a secret: URLs show no password, errors
 are named by status and tracking id. Platforms add their checks to ``PLATFORM_CHECKS``.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from yarl import URL
+from sqlalchemy.exc import ArgumentError
 
 from bot.config import ConfigError, Settings
 
@@ -31,13 +31,33 @@ class Verdict:
         return f"{word:<5}{self.part}: {self.detail}"
 
 
-def shown_database_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+# Query parameters whose value is not shown (``?password=``, ``?sslpassword=``, ``?api_key=``...).
+_SECRET_PARAMETERS = ("pass", "pwd", "secret", "token", "key")
+
+
+def masked_url(url: str) -> str:
+    """``url`` with the password in it, and the value of any query parameter that looks like one,
+    replaced by ***. Plain string work: a URL that no parser accepts is masked all the same."""
+    base, question, query = url.partition("?")
+    scheme, separator, rest = base.partition("://")
+    if separator:
+        # The last @ ends the user part, even when an unencoded password holds a / or an @.
+        user, at, place = rest.rpartition("@")
+        if at and ":" in user:
+            base = f"{scheme}://{user.split(':', 1)[0]}:***@{place}"
+    if question:
+        query = "&".join(f"{name}=***" if value and any(word in name.lower() for word in _SECRET_PARAMETERS)
+                         else f"{name}{equals}{value}"
+                         for name, equals, value in (pair.partition("=") for pair in query.split("&")))
+    return base + question + query
 
 
 def missing_sqlite_file(url: str) -> Path | None:
     """The SQLite file ``url`` names when it does not exist (opening it would create an empty one)."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # not a URL at all: opening it says so
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     path = Path(parsed.database)
@@ -47,11 +67,12 @@ def missing_sqlite_file(url: str) -> Path | None:
 async def check_database(settings: Settings) -> Verdict:
     from bot.db import create_engine, schema_revisions
 
-    shown = shown_database_url(settings.database_url)
+    shown = masked_url(settings.database_url)
+    engine = create_engine(settings.database_url)  # a URL it cannot use stops `check` with one line
     if (missing := missing_sqlite_file(settings.database_url)) is not None:
+        await engine.dispose()
         return Verdict("database", False, f"{shown}: the file {missing} does not exist "
                                           "(`distansmote db upgrade` creates it)")
-    engine = create_engine(settings.database_url)
     try:
         async with asyncio.timeout(PART_TIMEOUT):
             current, head = await schema_revisions(engine)
@@ -96,7 +117,7 @@ async def cms_problem(settings: Settings) -> str | None:
 
 
 def shown_cms_url(settings: Settings) -> str:
-    return str(URL(settings.cms_url or "").with_user(None))  # never echo credentials typed into the URL
+    return masked_url(settings.cms_url or "")
 
 
 async def check_cms(settings: Settings) -> Verdict:

@@ -6,13 +6,20 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
+from bot import installed_version
 from bot.config import ConfigError, load_settings
+from bot.outbound import share_ca_bundle
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import async_sessionmaker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # What bot.county_report.render writes; kept here, not there, since every command builds the
 # parser and that module loads SQLAlchemy.
@@ -20,20 +27,96 @@ REPORT_FORMATS = ("table", "csv", "json")
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from bot.db import create_engine, upgrade
+    from bot.db import open_engine
 
     settings = load_settings()
 
     async def run() -> None:
-        engine = create_engine(settings.database_url)
-        try:
-            await upgrade(engine)
-        finally:
-            await engine.dispose()
+        engine = await open_engine(settings.database_url)
+        await engine.dispose()
 
     asyncio.run(run())
     print("database schema is up to date")
     return 0
+
+
+def _db_downgrade(args: argparse.Namespace) -> int:
+    from alembic.util.exc import CommandError
+
+    from bot.db import downgrade, reach
+
+    settings = load_settings()
+
+    async def run() -> None:
+        engine = await reach(settings.database_url)
+        try:
+            await downgrade(engine, args.revision)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except CommandError as exc:
+        print(f"distansmote db downgrade: {exc}", file=sys.stderr)
+        return 2
+    print(f"database schema downgraded to {args.revision}")
+    return 0
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    from bot.audit_export import export_audit
+
+    zone = load_settings().zone
+    since = args.since.replace(tzinfo=zone) if args.since and args.since.tzinfo is None else args.since
+    count = asyncio.run(_with_store(lambda sessions: export_audit(sessions, sys.stdout, since=since,
+                                                                  format=args.format)))
+    print(f"{count} audit record(s)", file=sys.stderr)
+    return 0
+
+
+def _privacy_export(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.services.retention import export_person
+
+    exported = asyncio.run(_with_store(lambda sessions: export_person(sessions, args.person)))
+    print(json.dumps({"person": args.person, **exported}, ensure_ascii=False, indent=2))
+    found = sum(map(len, exported.values()))
+    print(f"{found} row(s) hold {args.person}" if found else f"nothing stored holds {args.person}", file=sys.stderr)
+    return 0
+
+
+def _privacy_erase(args: argparse.Namespace) -> int:
+    from bot.services.retention import PersonHasLiveRooms, erase_person
+
+    try:
+        counts = asyncio.run(_with_store(lambda sessions: erase_person(sessions, args.person)))
+    except PersonHasLiveRooms:
+        print(f"distansmote privacy erase: {args.person} has a live room; delete it first (or let the automatic "
+              "deletion do it), then erase", file=sys.stderr)
+        return 1
+    for table, count in counts.items():
+        print(f"{table}: {count}")
+    print(f"{args.person} erased; the audit trail keeps their actions (docs/privacy.md)")
+    return 0
+
+
+async def _with_store(work: Callable[[async_sessionmaker], Awaitable[T]]) -> T:
+    """``work`` on the configured database, migrated, closed after."""
+    from bot.db import open_engine, sessionmaker
+
+    engine = await open_engine(load_settings().database_url)
+    try:
+        return await work(sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+def _moment(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a moment is YYYY-MM-DD or YYYY-MM-DDTHH:MM, e.g. 2026-11-01T08:00") from None
 
 
 def _port(value: str) -> int:
@@ -153,22 +236,14 @@ def _command(commands: argparse._SubParsersAction, name: str, summary: str, *, d
     return commands.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}. {details}".strip())
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("distansmote")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown"
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="distansmote",
         description="Distansmöte: the region's distance-meeting routine as a Webex/Teams bot. "
-        "Settings come from DISTANSMOTE_* environment variables (and .env); .env.example lists them.",
+        "Settings come from DISTANSMOTE_* environment variables (and .env; a secret also from the file "
+        "DISTANSMOTE_<NAME>_FILE names); .env.example lists them.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}",
                         help="print the installed version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -190,7 +265,28 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     _command(db_commands, "upgrade", "apply all migrations",
              details="Creates the database (a SQLite file) if it does not exist; safe to run again. "
-             "serve does the same at start.").set_defaults(run=_db_upgrade)
+             "serve does the same at start; several at once migrate once (PostgreSQL advisory lock)."
+             ).set_defaults(run=_db_upgrade)
+    db_downgrade = _command(db_commands, "downgrade", "undo migrations down to REVISION",
+                            details="For going back to an older version of the bot: run it with the newer "
+                            "version installed, before installing the older one. Take a backup first: a "
+                            "downgrade drops what the newer migrations added.")
+    db_downgrade.add_argument("revision", metavar="REVISION",
+                              help="the migration to end at (e.g. 0007), -1 for one step, base for none")
+    db_downgrade.set_defaults(run=_db_downgrade)
+
+    audit = _command(commands, "audit", "the audit trail: who did what to which room, when")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_export = _command(audit_commands, "export", "write the audit records, oldest first, to standard "
+                            "output (for a SIEM or an archive)", details="Fields: id, at (UTC, ISO 8601), action, "
+                            "actor (a platform id, system or sweep), room_name, meeting_id, space_id, detail, "
+                            "operation. Codes only, never text from chat; the count goes to standard error.")
+    audit_export.add_argument("--since", type=_moment, metavar="WHEN",
+                              help="records at or after this moment: YYYY-MM-DD or YYYY-MM-DDTHH:MM, local time "
+                              "(DISTANSMOTE_TIMEZONE) unless it ends in an offset such as +01:00")
+    audit_export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
+                              help="one JSON object a line (default) or CSV with a header")
+    audit_export.set_defaults(run=_audit_export)
 
     sweep = _command(commands, "sweep", "list orphaned rooms: on the CMS with this bot's mark, but claimed by "
                      "no live meeting", details="With --delete remove them, each recorded in the audit trail "
@@ -210,8 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output format (default table)")
     report.set_defaults(run=_report)
 
-    privacy = _command(commands, "privacy", "rule 1: no patient data in the store",
-                       details="DISTANSMOTE_DATABASE_URL names the database.")
+    privacy = _command(commands, "privacy", "rule 1 and a staff member's data in the store (docs/privacy.md)",
+                       details="DISTANSMOTE_DATABASE_URL names the database. A person is named as the audit trail "
+                       "names them: webex:<Webex person id> or teams:<Entra object id>.")
     privacy_commands = privacy.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
     privacy_scan = _command(privacy_commands, "scan", "list every place in the store that holds a personal "
                             "identity number (a unit, a room name, a recipient, a preference, a waiting job, "
@@ -221,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "fixed. Migration 0009 ran it once with --fix.")
     privacy_scan.add_argument("--fix", action="store_true", help="replace or remove what is found")
     privacy_scan.set_defaults(run=_privacy_scan)
+    _person_commands(privacy_commands)
 
     cms = _command(commands, "cms", "Cisco Meeting Server", details="Uses the DISTANSMOTE_CMS_* settings only; "
                    "touches no database.")
@@ -241,7 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = _command(commands, "serve", "run the bot for the configured platforms until SIGINT/SIGTERM",
                      details="Webex, Teams or both. Applies database migrations first. Endpoints: "
-                     "POST /webex/events, POST /api/messages, GET /healthz, GET /readyz, GET /metrics.")
+                     "POST /webex/events, POST /api/messages, GET /healthz, GET /readyz, GET /metrics, and the "
+                     "Swedish pages GET /privacy and GET /terms.")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     serve.add_argument("--port", type=_port, default=8080, help="port (default 8080)")
     serve.set_defaults(run=_serve)
@@ -252,8 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     webex_setup = _command(webex_commands, "setup", "create or repair the bot's two webhooks (messages, card "
                            "submissions)", details="Signs them with DISTANSMOTE_WEBEX_WEBHOOK_SECRET and "
                            "reactivates disabled ones; safe to run again.")
-    webex_setup.add_argument("--url", required=True, type=_https_url,
-                             help="the public HTTPS address of POST /webex/events, e.g. https://bot.example.se/webex/events")
+    webex_setup.add_argument("--url", type=_https_url,
+                             help="the public HTTPS address of POST /webex/events, e.g. "
+                             "https://bot.example.se/webex/events (default: /webex/events at DISTANSMOTE_PUBLIC_URL)")
     webex_setup.set_defaults(run=_webex_setup)
 
     teams = _command(commands, "teams", "Microsoft Teams operator commands",
@@ -261,16 +361,35 @@ def build_parser() -> argparse.ArgumentParser:
     teams_commands = teams.add_subparsers(dest="teams_command", required=True, metavar="ACTION")
     teams_package = _command(teams_commands, "package", "write the Teams app package (manifest.json and both "
                              "icons in a zip)", details="Upload it in the Teams admin center, or in Teams itself "
-                             "where custom apps are allowed.")
+                             "where custom apps are allowed. Its privacy, terms and website links are the bot's "
+                             "own /privacy and /terms pages at DISTANSMOTE_PUBLIC_URL unless given.")
     teams_package.add_argument("--app-id", required=True,
                                help="the Azure Bot's Microsoft App ID (DISTANSMOTE_TEAMS_APP_ID), a GUID")
     teams_package.add_argument("--out", type=Path, default=Path("distansmote-teams.zip"),
                                help="where to write the zip (default ./distansmote-teams.zip)")
     teams_package.add_argument("--developer-name", help="publisher shown in Teams (at most 32 characters)")
-    for flag in ("website", "privacy", "terms-of-use"):
-        teams_package.add_argument(f"--{flag}-url", help=f"the region's {flag.replace('-', ' ')} page (https://...)")
+    for flag, page in (("website", "/privacy"), ("privacy", "/privacy"), ("terms-of-use", "/terms")):
+        teams_package.add_argument(f"--{flag}-url", help=f"the region's {flag.replace('-', ' ')} page (https://...; "
+                                   f"default the bot's own {page} at DISTANSMOTE_PUBLIC_URL)")
     teams_package.set_defaults(run=_teams_package)
     return parser
+
+
+def _person_commands(privacy_commands: argparse._SubParsersAction) -> None:
+    """``privacy export`` and ``privacy erase``: one person's data (bot.services.retention)."""
+    for action, summary, details, run in (
+        ("export", "print every row that holds the person, table by table, as JSON",
+         "Meetings they created or deleted (with their recipients' labels), room creations, their "
+         "conversation reference and last unit, webhooks of theirs not yet processed, their audit records.",
+         _privacy_export),
+        ("erase", "remove the person from every table but the audit trail",
+         "Their meetings stay for the county report, without their name or ids. Refused while they have a "
+         "live room. The audit trail keeps their actions: docs/privacy.md says why.", _privacy_erase),
+    ):
+        command = _command(privacy_commands, action, summary, details=details)
+        command.add_argument("--person", required=True, metavar="PERSON",
+                             help="the person: webex:<person id> or teams:<Entra object id>")
+        command.set_defaults(run=run)
 
 
 def _https_url(value: str) -> str:
@@ -294,8 +413,13 @@ def _serve(args: argparse.Namespace) -> int:
 def _webex_setup(args: argparse.Namespace) -> int:
     from bot.platforms.webex import WEBEX_ERRORS, describe_error, setup_from_settings
 
+    settings = load_settings()
+    url = args.url or (f"{settings.public_url}/webex/events" if settings.public_url else None)
+    if url is None:
+        raise ConfigError("DISTANSMOTE_PUBLIC_URL: not set; give the webhooks' address with --url "
+                          "https://<the bot>/webex/events, or set the bot's public address")
     try:
-        report = asyncio.run(setup_from_settings(load_settings(), args.url))
+        report = asyncio.run(setup_from_settings(settings, url))
     except WEBEX_ERRORS as exc:
         print(f"distansmote webex setup: Webex refused or did not answer: {describe_error(exc)}", file=sys.stderr)
         return 1
@@ -309,7 +433,7 @@ def _teams_package(args: argparse.Namespace) -> int:
 
     developer = {"name": args.developer_name, "websiteUrl": args.website_url, "privacyUrl": args.privacy_url,
                  "termsOfUseUrl": args.terms_of_use_url}
-    out = write_package(args.out, manifest(args.app_id, developer=developer))
+    out = write_package(args.out, manifest(args.app_id, developer=developer, public_url=load_settings().public_url))
     print(f"Teams app package written to {out}")
     return 0
 
@@ -383,6 +507,7 @@ def _configure_logging(command: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    share_ca_bundle()
     _configure_logging(args.command)
     try:
         return args.run(args)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "DISTANSMOTE_"
 
@@ -52,7 +55,8 @@ class Settings(BaseSettings):
     teams_app_password: SecretStr | None = None
     teams_tenant_id: str | None = None
     # How the bot proves who it is to Teams: the app password, or a managed identity of Azure.
-    teams_auth_type: Literal["client_secret", "user_managed_identity", "system_managed_identity"] = "client_secret"
+    teams_auth_type: Literal["client_secret", "user_managed_identity", "system_managed_identity", "certificate",
+                             "federated_credentials", "workload_identity"] = "client_secret"
     # Local testing only (Agents Playground, a fake connector): requests without a token accepted.
     teams_allow_anonymous: bool = False
     # Teams activities handled at once; more wait in the store (Teams is answered at once all the same).
@@ -102,6 +106,31 @@ class Settings(BaseSettings):
     # Reminder messages sent at once to one platform; a 429 there slows them all down.
     reminder_sends_per_platform: int = Field(default=32, ge=1, le=256)
 
+    # During a rotation of the webhook secret: the one the webhooks were signed with until
+    # `distansmote webex setup` re-signed them with DISTANSMOTE_WEBEX_WEBHOOK_SECRET; both verify.
+    webex_webhook_secret_previous: SecretStr | None = None
+    # Teams without a client secret (DISTANSMOTE_TEAMS_AUTH_TYPE): the app's certificate, a PFX file
+    # without a passphrase ("certificate"); the client id of the user-assigned managed identity that is
+    # the app's federated credential ("federated_credentials"); the token file of a Kubernetes workload
+    # identity ("workload_identity").
+    teams_certificate_file: str | None = None
+    teams_federated_client_id: str | None = None
+    teams_federated_token_file: str | None = None
+
+    # Days a person stays in the store after their room is deleted (docs/privacy.md says why 90):
+    # then the daily purge keeps only what the county report counts.
+    retention_days: int = Field(default=90, ge=7, le=3650)
+    # The bot's public https address (no path): `teams package` links its /privacy and /terms pages.
+    public_url: str | None = None
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, SecretFiles(settings_cls), dotenv_settings, file_secret_settings
+
     @field_validator(
         "allowed_email_domains", "allowed_webex_org_ids", "allowed_teams_tenant_ids", "admins", "units",
         "recipient_roles", mode="before",
@@ -146,7 +175,20 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with https:// (for example https://cms.example.se:445/api/v1/)")
+        address = urlsplit(value)
+        if address.username is not None or address.password is not None:
+            raise ValueError("must not hold a user or password; set DISTANSMOTE_CMS_USERNAME and "
+                             "DISTANSMOTE_CMS_PASSWORD instead")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_https(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith("https://") or urlsplit(value).path not in ("", "/"):
+            raise ValueError("must be the bot's public https:// address without a path, e.g. https://bot.region.se")
+        return value.rstrip("/")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -173,10 +215,46 @@ class Settings(BaseSettings):
         return now - timedelta(hours=self.auto_delete_after_hours)
 
 
+# The settings that hold a secret: each may be given as DISTANSMOTE_<NAME>_FILE instead.
+SECRET_SETTINGS = ("database_url", "webex_token", "webex_webhook_secret", "webex_webhook_secret_previous",
+                   "teams_app_password", "cms_password")
+# A directory with one file per setting, named like its variable (a Kubernetes Secret mounted as a volume).
+SECRETS_DIR_VARIABLE = ENV_PREFIX + "SECRETS_DIR"
+
+
+class SecretFiles(PydanticBaseSettingsSource):
+    """``DISTANSMOTE_<NAME>_FILE``: a secret setting read from the file it names (Docker and Kubernetes
+    secrets, systemd credentials), so that the secret is in no process environment. The file's
+    trailing line break is not part of the secret."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # __call__ reads them all
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in SECRET_SETTINGS:
+            variable = f"{ENV_PREFIX}{name.upper()}"
+            path = os.environ.get(f"{variable}_FILE")
+            if not path:
+                continue
+            if os.environ.get(variable):
+                raise ConfigError(f"{variable}_FILE: {variable} is set too; set one of them")
+            try:
+                values[name] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = getattr(exc, "strerror", None) or type(exc).__name__
+                raise ConfigError(f"{variable}_FILE: cannot read {path} ({reason})") from None
+        return values
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Read settings from the environment; one line naming the variable on error."""
+    """Read settings from the environment (and DISTANSMOTE_SECRETS_DIR, when set); one line naming the
+    variable on error."""
+    secrets_dir = os.environ.get(SECRETS_DIR_VARIABLE) or None
+    if secrets_dir is not None and not Path(secrets_dir).is_dir():
+        raise ConfigError(f"{SECRETS_DIR_VARIABLE}: {secrets_dir} is not a directory")
     try:
-        return Settings(**overrides)
+        return Settings(_secrets_dir=secrets_dir, **overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ENV_PREFIX + "_".join(str(p) for p in first["loc"]).upper()

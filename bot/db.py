@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,11 +20,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     event,
+    func,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -35,6 +37,8 @@ from bot.config import ConfigError
 MIGRATIONS = Path(__file__).parent / "migrations"
 # At start-up: a database that has not answered by then is taken as a wrong or unreachable URL.
 OPEN_SECONDS = 10.0
+# The PostgreSQL advisory lock that migrations run under (its key is the bytes "dm:migra").
+MIGRATION_LOCK = int.from_bytes(b"dm:migra", "big", signed=True)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -303,6 +307,19 @@ class ReminderAttempt(Base):
 
 
 def create_engine(url: str) -> AsyncEngine:
+    """The engine for ``url``; a URL the bot cannot use is a ConfigError that names the setting
+    (never the URL: it may hold a password)."""
+    try:
+        return _create_engine(url)
+    except ImportError:
+        driver = make_url(url).get_driver_name()
+        raise ConfigError(f"DISTANSMOTE_DATABASE_URL: its driver {driver} is not installed; for PostgreSQL "
+                          "write postgresql+asyncpg://... (the driver the bot installs)") from None
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError(f"DISTANSMOTE_DATABASE_URL: not a database URL the bot can use ({_reason(exc)})") from None
+
+
+def _create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # One connection: SQLite has one writer anyway, and this turns "database is locked"
         # into orderly waiting. Several instances need PostgreSQL.
@@ -374,15 +391,30 @@ def _alembic_config() -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Apply all migrations (`distansmote db upgrade`, and at start-up)."""
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply all migrations (`distansmote db upgrade`, and at start-up).
 
-    def run(connection: object) -> None:
+    On PostgreSQL under a transaction advisory lock: replicas starting at once wait for the first,
+    which migrates; the others then find the schema at head. PostgreSQL's DDL is transactional, so
+    the lock lasts exactly as long as the migration.
+    """
+    await _migrate(engine, lambda config: command.upgrade(config, revision))
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Undo migrations down to ``revision`` (`distansmote db downgrade`), under the same lock."""
+    await _migrate(engine, lambda config: command.downgrade(config, revision))
+
+
+async def _migrate(engine: AsyncEngine, step: Callable[[Config], None]) -> None:
+    def run(connection: Connection) -> None:
         config = _alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        step(config)
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         await connection.run_sync(run)
 
 
@@ -392,13 +424,22 @@ async def open_engine(url: str, *, within: float = OPEN_SECONDS) -> AsyncEngine:
     A URL that is wrong, or a database that refuses or does not answer within ``within`` seconds,
     stops start-up with one line that names the setting (never the URL: it may hold a password).
     """
+    engine = await reach(url, within=within)
     try:
-        engine = create_engine(url)
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise ConfigError(f"DISTANSMOTE_DATABASE_URL: not a database URL the bot can use ({_reason(exc)})") from None
+        await upgrade(engine)  # no deadline: a long migration may take its time
+    except (OSError, DBAPIError) as exc:
+        await engine.dispose()
+        raise ConfigError(f"DISTANSMOTE_DATABASE_URL: the database could not be opened ({_reason(exc)})") from None
+    return engine
+
+
+async def reach(url: str, *, within: float = OPEN_SECONDS) -> AsyncEngine:
+    """The engine for ``url`` once a connection has been made, the schema as it is; errors as
+    :func:`open_engine`'s."""
+    engine = create_engine(url)
     try:
-        async with asyncio.timeout(within):
-            await upgrade(engine)
+        async with asyncio.timeout(within), engine.connect():
+            pass
     except TimeoutError:
         await engine.dispose()
         raise ConfigError(f"DISTANSMOTE_DATABASE_URL: the database did not answer within {within:.0f} s") from None

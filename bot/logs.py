@@ -56,6 +56,11 @@ class JsonFormatter(logging.Formatter):
 # The product's own loggers; ``level`` applies to them. Libraries stay at INFO or above: their debug
 # lines carry SQL parameters and HTTP bodies, that is, what people typed.
 OWN_LOGGERS = ("bot", "handlers", "cards")
+# Libraries whose INFO lines say nothing an operator needs, at WARNING whatever the level: alembic's
+# per-migration lines; aiohttp's line per request (the adapter logs what matters, and it costs CPU
+# under load); webexpythonsdk's User-Agent line with the kernel release, once per thread; the Agents
+# SDK's and MSAL's dumps of their connections and token requests. (APScheduler: bot.scheduler.)
+QUIET_LIBRARIES = ("alembic", "aiohttp.access", "webexpythonsdk", "microsoft_agents", "msal")
 
 
 def configure_logging(log_format: str = "text", level: str = "INFO", stream: TextIO | None = None, *,
@@ -76,6 +81,5 @@ def configure_logging(log_format: str = "text", level: str = "INFO", stream: Tex
     root.setLevel(max(logging.getLevelName(level), logging.INFO))
     for name in OWN_LOGGERS:
         logging.getLogger(name).setLevel(level)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # A line per webhook says nothing the adapter does not log when it matters, and costs CPU under load.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    for library in QUIET_LIBRARIES:
+        logging.getLogger(library).setLevel(logging.WARNING)

@@ -15,8 +15,9 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from platform import python_version
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.metrics_core import Metric
@@ -25,10 +26,12 @@ from prometheus_client.process_collector import ProcessCollector
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import installed_version
 from bot.config import Settings
 from bot.db import AUTO_DELETE_RULE, LIVE_STATES, AuditRecord, InboundJob, Meeting, MeetingState, Reminder
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
 
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)
@@ -55,6 +58,22 @@ REMINDER_LATENESS = Histogram(
 PLATFORM_SECONDS = Histogram(
     "distansmote_platform_request_seconds", "Chat platform API calls (each attempt), by platform, operation "
     "and outcome.", ["platform", "operation", "outcome"], buckets=_LATENCY_BUCKETS, registry=REGISTRY)
+
+
+BUILD_INFO = Info("distansmote_build", "The running version of the bot and of Python (always 1).",
+                  registry=REGISTRY)
+BUILD_INFO.info({"version": installed_version(), "python": python_version()})
+CIRCUIT_STATES = ("closed", "open", "half_open")
+
+
+def circuit_family(state: str) -> Metric:
+    """This instance's circuit breaker in front of CMS: 1 for its state, 0 for the others."""
+    family = GaugeMetricFamily("distansmote_cms_circuit", "State of this instance's circuit breaker in front "
+                               "of CMS: closed (requests go through), open (refused at once while CMS does not "
+                               "answer), half_open (the next request tries).", labels=["state"])
+    for each in CIRCUIT_STATES:
+        family.add_metric([each], 1.0 if each == state else 0.0)
+    return family
 
 
 class Outcome:
@@ -111,10 +130,12 @@ async def store_families(session: AsyncSession, settings: Settings, now: datetim
         AuditRecord.action == "created", AuditRecord.meeting_id.is_not(None)))
     families.append(CounterMetricFamily("distansmote_rooms_created", "Meeting rooms created (all instances).",
                                         value=created or 0))
-    by = case((AuditRecord.actor == Meeting.creator_id, "creator"),
-              (AuditRecord.actor == "sweep", "sweep"),
+    # Who from the meeting as the report has it: the retention purge replaces the people there,
+    # never the audit trail's actors, and keeps the creator/someone else distinction.
+    by = case((AuditRecord.actor == "sweep", "sweep"),
               (and_(AuditRecord.actor == "system", AuditRecord.detail == AUTO_DELETE_RULE), "rule"),
-              (AuditRecord.actor == "system", "system"), else_="admin")
+              (AuditRecord.actor == "system", "system"),
+              (Meeting.deleted_by == Meeting.creator_id, "creator"), else_="admin")
     deleted: dict[str, int] = dict((await session.execute(
         select(by, func.count()).select_from(AuditRecord).outerjoin(Meeting, Meeting.id == AuditRecord.meeting_id)
         .where(AuditRecord.action == "deleted").group_by(by))).all())

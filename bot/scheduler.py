@@ -14,6 +14,8 @@ memory, never anything to pickle. Its jobs:
   intended (``MeetingService.finish_interrupted_deletions``) and tells the person who asked.
 - ``sweep``: daily and once per cluster, deletes the bot's rooms that nothing has claimed for an
   hour (``bot.services.reconciler``) and reports them, and younger ones, to the admins.
+- ``purge``: daily and once per cluster, forgets the people of meetings deleted more than
+  ``DISTANSMOTE_RETENTION_DAYS`` ago (``bot.services.retention``).
 """
 
 from __future__ import annotations
@@ -31,16 +33,19 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot import notices
 from bot.clock import Clock
+from bot.core.events import split_person_key
 from bot.runtime import Services
 from bot.services.once import DailyOnce
 from bot.services.reconciler import reconcile
 from bot.services.reminders import ReminderService
+from bot.services.retention import purge
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 POLL_SECONDS = 15.0
 SWEEP_AT = time(6, 0)  # local; before the working day, far from the 02:00–03:00 clock changes
+PURGE_AT = time(5, 30)  # local; likewise
 RECHECK = timedelta(seconds=1)
 _JOB = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
@@ -71,6 +76,9 @@ class ReminderScheduler:
         self._timer.add_job(self.daily_sweep, CronTrigger(hour=SWEEP_AT.hour, minute=SWEEP_AT.minute,
                                                           timezone=self._services.settings.zone),
                             id="sweep", **_JOB)
+        self._timer.add_job(self.daily_purge, CronTrigger(hour=PURGE_AT.hour, minute=PURGE_AT.minute,
+                                                          timezone=self._services.settings.zone),
+                            id="purge", **_JOB)
         self._stopping.clear()
         self._timer.start()
         self._listener = asyncio.create_task(self._listen())
@@ -162,6 +170,21 @@ class ReminderScheduler:
                         deleted=tuple(o.name for o in orphans if o.deleted)))
         except Exception:
             log.exception("daily sweep failed")
+
+
+    async def daily_purge(self) -> None:
+        """What the retention period has run out for, once per cluster a day."""
+        settings = self._services.settings
+        try:
+            async with self._daily.claim("purge") as mine:
+                if mine:
+                    purged = await purge(self._services.sessions, self._clock.now(), settings.retention_days,
+                                         lambda key: settings.is_admin(key, split_person_key(key)[1]))
+                    log.info("retention purge: %d meeting(s), %d room creation(s), %d conversation reference(s), "
+                             "%d preference(s) older than %d days", purged.meetings, purged.room_creations,
+                             purged.conversation_references, purged.preferences, settings.retention_days)
+        except Exception:
+            log.exception("retention purge failed")
 
 
 SCHEDULER = web.AppKey("scheduler", ReminderScheduler)

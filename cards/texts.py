@@ -442,3 +442,67 @@ AT_THE_DEADLINE = "vid tidsgränsen"
 
 # Shown instead of a typed personnummer: the demo keeps no copy of one either.
 DEMO_HIDDEN_TEXT = "(Meddelandet visas inte: det innehöll ett personnummer.)"
+
+# -- the bot's own web pages: /privacy (linked from the Teams app as its privacy statement) and /terms --
+
+PRIVACY_PAGE_TITLE = "Distansmöte – så hanteras uppgifterna om dig"
+# (heading, paragraphs); {days} is DISTANSMOTE_RETENTION_DAYS, {hours} the automatic deletion's hours.
+PRIVACY_PAGE = (
+    ("Vad Distansmöte är", (
+        "Distansmöte är regionens chattbot i Webex och Microsoft Teams. Den skapar ett unikt mötesrum i "
+        "regionens mötestjänst (Cisco Meeting Server) för varje distansmöte och ser till att rummet tas bort "
+        "efter mötet. Tjänsten drivs av regionens IT.",
+    )),
+    ("Vad som sparas om dig som personal", (
+        "För varje mötesrum du skapar: ditt id i Webex eller Teams och ditt namn så som chatten visar det, så "
+        "att en administratör kan se vem som äger ett rum som inte har tagits bort.",
+        "Om mötesrummet: enhet, rummets namn, videoadress, samtals-ID och gästkod, mötets start- och sluttid, "
+        "när rummet togs bort och av vem.",
+        "Om mottagarna: bara etiketter som du väljer (till exempel ”Patient” eller ”Tolk”), hur inbjudan "
+        "skickades och när den bekräftades – aldrig namn, telefonnummer eller adresser.",
+        "Chattens adress för att kunna skriva till dig först (påminnelser), och den enhet du senast valde.",
+        "En granskningslogg: vem som gjorde vad med vilket rum och när, med koder – aldrig text du har skrivit.",
+    )),
+    ("Vad som aldrig sparas", (
+        "Patientuppgifter – namn, personnummer, diagnoser. Ett meddelande som innehåller ett personnummer "
+        "tas inte emot och ingenting av det sparas. Texten i dina meddelanden sparas inte heller.",
+    )),
+    ("Varför", (
+        "För att skapa och ta bort mötesrum enligt regionens rutin för distansmöten, påminna dig och följa "
+        "upp att rummen tas bort, och för att ge länet statistik per enhet (hur många rum som skapats och "
+        "hur de togs bort) utan uppgifter om personer.",
+    )),
+    ("Hur länge", (
+        "Ett mötesrum tas bort automatiskt {hours} timmar efter mötets slut om du inte har gjort det.",
+        "{days} dagar efter att rummet tagits bort tas ditt namn, ditt id, gästkoden och mottagarnas "
+        "etiketter bort från mötet. Kvar blir enhet, tider och om rummet togs bort av dig, av en "
+        "administratör eller automatiskt – det som länets statistik räknar.",
+        "Chattens adress och den enhet du senast valde tas bort när du inte har använt tjänsten på {days} dagar.",
+        "Granskningsloggen sparas enligt regionens beslut om bevarande och gallring, eftersom den visar vad "
+        "som har gjorts i regionens system.",
+    )),
+    ("Vem som kan se uppgifterna", (
+        "Du ser dina egna mötesrum. Administratörer av Distansmöte ser alla aktiva rum och vem som skapade dem. "
+        "Regionens IT-drift har tillgång till databasen. Ingen annan.",
+    )),
+    ("Var tjänsten körs", (
+        "På regionens servrar; mötesrummen finns i regionens Cisco Meeting Server. Meddelandena går via Webex "
+        "(Cisco) eller Microsoft Teams (Microsoft) enligt regionens avtal med dem.",
+    )),
+    ("Dina rättigheter", (
+        "Du kan begära att få ut eller få raderat det som sparas om dig. Kontakta IT-supporten eller regionens "
+        "dataskyddsombud.",
+    )),
+)
+
+TERMS_PAGE_TITLE = "Distansmöte – villkor för användning"
+TERMS_PAGE = (
+    ("Villkor", (
+        "Distansmöte får användas av regionens personal för distansmöten enligt regionens rutin.",
+        "Skriv aldrig patientuppgifter, som namn eller personnummer, till appen.",
+        "Skicka inbjudan via Cosmic Link eller Cosmic Messenger – aldrig med e-post.",
+        "Ta bort mötesrummet när mötet är slut.",
+        "Hur uppgifterna om dig hanteras står på sidan ”Så hanteras uppgifterna om dig” (/privacy).",
+        "Frågor: kontakta IT-supporten.",
+    )),
+)

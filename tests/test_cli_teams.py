@@ -70,6 +70,30 @@ def test_a_managed_identity_needs_no_password() -> None:
     assert auth.VALIDATE_ISSUER and not auth.ANONYMOUS_ALLOWED
 
 
+@pytest.mark.parametrize(("auth_type", "setting", "attribute"), [
+    ("certificate", "teams_certificate_file", "CERT_PFX_FILE"),
+    ("workload_identity", "teams_federated_token_file", "FEDERATED_TOKEN_FILE"),
+    ("federated_credentials", "teams_federated_client_id", "FEDERATED_CLIENT_ID"),
+])
+def test_a_certificate_or_a_federated_credential_in_place_of_a_password(tmp_path, auth_type, setting, attribute):
+    from bot.config import ConfigError, Settings
+    from bot.platforms.teams.config import teams_config
+
+    value = str(tmp_path / "credential") if setting.endswith("_file") else TENANT
+    base = {"teams_app_id": APP_ID, "teams_tenant_id": TENANT, "teams_auth_type": auth_type,
+            "allowed_teams_tenant_ids": (TENANT,)}
+    with pytest.raises(ConfigError, match=f"^DISTANSMOTE_{setting.upper()}: required with "):
+        teams_config(Settings(_env_file=None, **base))
+    if setting.endswith("_file"):
+        with pytest.raises(ConfigError, match=f"^DISTANSMOTE_{setting.upper()}: .* is not a file"):
+            teams_config(Settings(_env_file=None, **base, **{setting: value}))
+        (tmp_path / "credential").write_text("a credential")
+    auth = teams_config(Settings(_env_file=None, **base, **{setting: value})).auth
+    assert (auth.AUTH_TYPE, getattr(auth, attribute), auth.CLIENT_SECRET) == (
+        {"certificate": "certificate", "workload_identity": "WorkloadIdentity",
+         "federated_credentials": "FederatedCredentials"}[auth_type], value, None)
+
+
 def test_serve_runs_webex_and_teams_together(tmp_path: Path) -> None:
     webex = WebexFake(token=TOKEN, webhook_secret=SECRET)
     connector = FakeConnector()

@@ -132,6 +132,17 @@ def test_webex_setup_creates_then_leaves_the_webhooks_alone(
     assert len(webex.webhooks) == 2
 
 
+def test_webex_setup_finds_its_address_at_the_public_url(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fake: tuple[WebexFake, str]) -> None:
+    for name, value in _webex_environment(fake[1]).items():
+        monkeypatch.setenv(name, value)
+    assert main(["webex", "setup"]) == 2
+    assert capsys.readouterr().err.startswith("distansmote: configuration error: DISTANSMOTE_PUBLIC_URL: ")
+    monkeypatch.setenv("DISTANSMOTE_PUBLIC_URL", "https://bot.region.example/")
+    assert main(["webex", "setup"]) == 0
+    assert {hook["targetUrl"] for hook in fake[0].webhooks.values()} == {"https://bot.region.example/webex/events"}
+
+
 def test_webex_setup_with_a_wrong_token_says_so(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fake: tuple[WebexFake, str]) -> None:
     for name, value in _webex_environment(fake[1], DISTANSMOTE_WEBEX_TOKEN="expired-token").items():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import sys
 import sysconfig
 import tomllib
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,32 @@ def test_every_declared_dependency_is_locked_with_hashes_at_an_allowed_version()
     assert "pytest" not in service and "playwright" not in service
 
 
+# Loaded by SQLAlchemy from the database URL's scheme, never imported by name.
+URL_DRIVERS = {"aiosqlite", "asyncpg"}
+
+
+def test_every_declared_runtime_dependency_is_imported_by_the_code():
+    """A package declared and never imported is one more to install, update and trust for nothing."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {canonicalize_name(Requirement(r).name)
+                for r in project["dependencies"] + project["optional-dependencies"]["postgres"]}
+    imported: set[str] = set()
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/**/*.py"), *ROOT.glob("cards/**/*.py")]:
+        imported |= set(re.findall(r"^\s*(?:from|import) ([A-Za-z_][\w.]*)", path.read_text(), re.M))
+    providers = packages_distributions()
+    # A namespace package (microsoft_agents) belongs to several distributions: those are matched by
+    # the full module name instead (microsoft_agents.hosting.core -> microsoft-agents-hosting-core).
+    used = {canonicalize_name(providers[prefix][0]) for module in imported for prefix in _prefixes(module)
+            if len(providers.get(prefix, ())) == 1}
+    used |= {canonicalize_name(prefix) for module in imported for prefix in _prefixes(module)}
+    assert declared - used - URL_DRIVERS == set()
+
+
+def _prefixes(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
+
+
 def _tool(name: str) -> str:
     """A console script installed with the test extra, next to this interpreter."""
     path = Path(sysconfig.get_path("scripts")) / name
@@ -61,8 +89,55 @@ def test_dockerfile_passes_hadolint_and_runs_migrations_then_serve_as_non_root()
     final_stage = dockerfile.rsplit("\nFROM ", 1)[1]
     assert re.search(r"^USER (?!root|0\b)", final_stage, re.M)
     assert "-slim" in final_stage.splitlines()[0]
-    assert "distansmote db upgrade && exec distansmote serve" in final_stage
     assert "--require-hashes" in dockerfile and "requirements-runtime.lock" in dockerfile
+    # Every stage from one base, pinned by digest; the image says what it is.
+    bases = set(re.findall(r"^FROM (\S+)", dockerfile, re.M))
+    assert len(bases) == 1 and re.fullmatch(r"python:3\.11-slim-\w+@sha256:[0-9a-f]{64}", bases.pop())
+    for label in ("title", "description", "version", "revision", "base.name", "base.digest"):
+        assert f"org.opencontainers.image.{label}=" in final_stage
+
+
+def _exec_form(dockerfile: str, instruction: str) -> list[str]:
+    line = re.search(rf"^{instruction} (\[.*\])$", dockerfile, re.M)
+    assert line, f"{instruction} is in exec form (a JSON list), so that `docker run IMAGE ARGS` reaches it"
+    return list(json.loads(line[1]))
+
+
+@pytest.mark.parametrize(("arguments", "runs"), [
+    (None, [["db", "upgrade"], ["serve", "--host", "0.0.0.0", "--port", "8080"]]),
+    (["check"], [["check"]]),
+    (["db", "upgrade"], [["db", "upgrade"]]),
+    (["report", "--from", "2026-11-01", "--format", "csv"], [["report", "--from", "2026-11-01", "--format", "csv"]]),
+    (["serve", "--port", "9000"], [["db", "upgrade"], ["serve", "--port", "9000"]]),
+    (["audit", "export", "--since", "2026-11-01 08:00"], [["audit", "export", "--since", "2026-11-01 08:00"]]),
+])
+def test_docker_run_arguments_reach_the_cli(tmp_path, arguments, runs):
+    """The image's ENTRYPOINT and CMD as `docker run IMAGE [ARGUMENTS]` runs them, with a recording
+    ``distansmote`` on PATH in place of the real one."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    entrypoint, command = _exec_form(dockerfile, "ENTRYPOINT"), _exec_form(dockerfile, "CMD")
+    assert entrypoint == ["/usr/local/bin/distansmote-entrypoint"]
+    assert "deploy/docker-entrypoint.sh /usr/local/bin/distansmote-entrypoint" in dockerfile
+    record = tmp_path / "runs.jsonl"
+    stub = tmp_path / "bin" / "distansmote"
+    stub.parent.mkdir()
+    stub.write_text(f"#!{sys.executable}\nimport json, sys\n"
+                    f"open({str(record)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n")
+    stub.chmod(0o755)
+    result = subprocess.run([str(ROOT / "deploy" / "docker-entrypoint.sh"),
+                             *(command if arguments is None else arguments)],
+                            env={"PATH": f"{stub.parent}:/usr/bin:/bin"}, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line) for line in record.read_text().splitlines()] == runs
+
+
+def test_docker_entrypoint_does_not_serve_when_the_migration_fails(tmp_path):
+    stub = tmp_path / "distansmote"
+    stub.write_text('#!/bin/sh\n[ "$1" = db ] && exit 2\necho serving\n')
+    stub.chmod(0o755)
+    result = subprocess.run([str(ROOT / "deploy" / "docker-entrypoint.sh"), "serve"],
+                            env={"PATH": f"{tmp_path}:/usr/bin:/bin"}, capture_output=True, text=True, timeout=30)
+    assert (result.returncode, result.stdout) == (2, "")
 
 
 def test_systemd_unit_verifies(tmp_path):

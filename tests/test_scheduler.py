@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.core import Platform, Reply, split_person_key
 from bot.core.delivery import DeliveryFailed, Outbox
+from bot.db import AuditRecord, Meeting
 from bot.runtime import open_services
 from bot.scheduler import SCHEDULER, ReminderScheduler
 from bot.services.meetings import Person
@@ -76,9 +78,9 @@ async def test_the_timer_holds_only_timers_in_memory(services):
     try:
         timer = scheduler._timer
         assert isinstance(timer._jobstores["default"], MemoryJobStore) and list(timer._jobstores) == ["default"]
-        poll, sweep = timer.get_job("poll"), timer.get_job("sweep")
+        poll, sweep, purge = timer.get_job("poll"), timer.get_job("sweep"), timer.get_job("purge")
         assert isinstance(poll.trigger, IntervalTrigger) and poll.trigger.interval == timedelta(seconds=15)
-        for job in (poll, sweep):
+        for job in (poll, sweep, purge):
             assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
     finally:
         await scheduler.stop()
@@ -127,6 +129,20 @@ async def test_the_daily_sweep_tells_the_admins_about_orphaned_rooms(services, c
     [(person, reply)] = adapter.sent
     assert person == "admin-1"
     assert "HC Glömd 7" in str(reply.card) and "HC Torsås 1" not in str(reply.card)
+
+
+async def test_the_daily_purge_forgets_the_creator_of_a_room_deleted_long_ago_once_a_day(services, clock):
+    meeting = await _meeting(services)
+    await services.meetings.delete(meeting.id, NURSE)
+    clock.advance(timedelta(days=services.settings.retention_days + 1))
+    scheduler = ReminderScheduler(services)
+    await scheduler.daily_purge()
+    async with services.sessions() as session:
+        assert (await session.get(Meeting, meeting.id)).creator_name == ""
+        # Recorded once for the day, like the sweep: another instance's timer finds it done.
+        assert await session.scalar(select(func.count()).select_from(AuditRecord).where(
+            AuditRecord.action == "daily:purge")) == 1
+    await scheduler.daily_purge()
 
 
 async def test_a_platform_without_an_adapter_is_a_temporary_failure():

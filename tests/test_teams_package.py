@@ -34,6 +34,15 @@ def _schema_for(app_manifest: dict[str, Any]) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8-sig"))
 
 
+PUBLIC_URL = "https://bot.region.example"
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv("DISTANSMOTE_PUBLIC_URL", PUBLIC_URL)
+
+
 @pytest.fixture
 def package(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> zipfile.ZipFile:
     out = tmp_path / "out" / "distansmote.zip"
@@ -89,9 +98,25 @@ def test_a_wrong_app_id_is_refused_naming_the_option(tmp_path: Path, capsys: pyt
     assert not (tmp_path / "x.zip").exists()
 
 
-def test_the_publisher_can_be_named(tmp_path: Path) -> None:
+def test_without_url_flags_the_app_links_the_bots_own_pages(package: zipfile.ZipFile) -> None:
+    developer = json.loads(package.read("manifest.json"))["developer"]
+    assert (developer["privacyUrl"], developer["termsOfUseUrl"], developer["websiteUrl"]) == (
+        f"{PUBLIC_URL}/privacy", f"{PUBLIC_URL}/terms", f"{PUBLIC_URL}/privacy")
+
+
+def test_without_a_public_url_or_the_flags_it_says_what_to_set(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("DISTANSMOTE_PUBLIC_URL")
+    out = tmp_path / "x.zip"
+    assert main(["teams", "package", "--app-id", APP_ID, "--out", str(out), "--privacy-url",
+                 "https://region.example/integritet"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("distansmote: configuration error: DISTANSMOTE_PUBLIC_URL: ")
+    assert line.endswith("or pass --website-url, --terms-of-use-url") and not out.exists()
+
+
+def test_the_publisher_and_the_pages_can_be_named(tmp_path: Path) -> None:
     developer = {"name": "Region Kalmar län", "privacyUrl": "https://region.example/integritet"}
-    app_manifest = manifest(APP_ID, developer=developer)
+    app_manifest = manifest(APP_ID, developer=developer, public_url=PUBLIC_URL)
     assert app_manifest["developer"]["name"] == "Region Kalmar län"
     assert app_manifest["developer"]["privacyUrl"] == "https://region.example/integritet"
-    assert app_manifest["developer"]["websiteUrl"].startswith("https://")
+    assert app_manifest["developer"]["termsOfUseUrl"] == f"{PUBLIC_URL}/terms"

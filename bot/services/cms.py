@@ -26,6 +26,7 @@ from yarl import URL
 
 from bot.config import ENV_PREFIX, ConfigError
 from bot.metrics import CMS_SECONDS, status_class, timed
+from bot.outbound import client_session
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -186,6 +187,14 @@ class CmsGuard:
                 log.warning("CMS unavailable %d times in a row; requests fail at once for %.0f s",
                             self._failures, self._cool_down)
             self._opened_at = self._now()
+
+    @property
+    def circuit(self) -> str:
+        """``closed`` (requests go through), ``open`` (refused at once) or ``half_open`` (the cool-down
+        is over: the next request tries); the ``distansmote_cms_circuit`` gauge."""
+        if self._opened_at is None:
+            return "closed"
+        return "open" if self._probing or self._now() - self._opened_at < self._cool_down else "half_open"
 
     def _refuse_if_open(self) -> None:
         """While the circuit is open, refuse; after the cool-down let one request try at a time."""
@@ -417,7 +426,7 @@ class CmsClient:
         self, method: str, url: URL, params: Mapping[str, str] | None, data: Mapping[str, str] | None
     ) -> _Answer:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = client_session()  # the proxy and CA bundle of the environment
         with timed(CMS_SECONDS, method=method) as outcome:
             async with self._session.request(
                 method, url, params=params, data=data, headers=self._headers,

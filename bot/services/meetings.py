@@ -132,6 +132,9 @@ def meeting_id_from_cdr_tag(tag: str | None) -> str | None:
 
 def _audit(session: AsyncSession, at: datetime, actor: str, action: str, meeting: Meeting | None = None,
            *, space_id: str | None = None, detail: str | None = None, operation: str | None = None) -> None:
+    if action in ("created", "deleted"):  # one line per room for the operators; never who
+        room = meeting.room_name if meeting else f"with CMS id {space_id}"
+        log.info("room %s %s%s", room, action, f" ({detail})" if detail else "")
     session.add(AuditRecord(
         at=at, actor=actor, action=action, detail=detail, operation=operation,
         meeting_id=meeting.id if meeting else None,

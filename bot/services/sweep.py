@@ -69,4 +69,5 @@ async def remove_orphan(cms: CmsClient, sessions: async_sessionmaker, clock: Clo
     async with sessions() as session, session.begin():
         session.add(AuditRecord(at=clock.now(), actor="sweep", action="deleted", meeting_id=orphan.meeting_id,
                                 space_id=orphan.space_id, detail="orphan"))
+    log.info("room %s deleted (orphan)", orphan.name)
     return Orphan(orphan.space_id, orphan.name, orphan.meeting_id, deleted=True)

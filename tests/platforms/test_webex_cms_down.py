@@ -93,6 +93,9 @@ async def test_a_cms_that_is_down_is_answered_for_at_once_after_a_few_tries(
         await webex.deliver(_create(webex, nina, forms[3]))
         assert len(cms.simulator.requests) == asked  # the circuit is open: not even asked
         assert webex.fake.sent[-1].markdown == texts.ERRORS["room_service_down"]
+        metrics = await (await webex.client.get("/metrics")).text()
+        assert 'distansmote_cms_circuit{state="open"} 1.0' in metrics
+        assert 'distansmote_cms_circuit{state="closed"} 0.0' in metrics
         assert forms[3].id not in webex.fake.deleted  # the card stays, to try again later
         assert cms.simulator.spaces == {}
 

@@ -44,6 +44,7 @@ FAMILIES = {
     "distansmote_cms_request_seconds": "histogram", "distansmote_platform_request_seconds": "histogram",
     "distansmote_meetings": "gauge", "distansmote_reminders": "gauge",
     "process_resident_memory_bytes": "gauge", "process_cpu_seconds": "counter", "python_info": "gauge",
+    "distansmote_build_info": "gauge", "distansmote_cms_circuit": "gauge",
 }
 
 
@@ -107,6 +108,10 @@ async def test_metrics_carry_every_family_through_the_routine(
     assert value(after, "distansmote_reminder_lateness_seconds_count") > value(
         before, "distansmote_reminder_lateness_seconds_count")
     assert value(after, "process_resident_memory_bytes") > 0
+    assert value(after, "distansmote_cms_circuit", state="closed") == 1
+    assert value(after, "distansmote_cms_circuit", state="open") == 0
+    [(build, one)] = after["distansmote_build_info"].items()
+    assert one == 1 and {"version", "python"} <= dict(build).keys()
 
 
 @pytest.fixture

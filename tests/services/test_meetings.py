@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from datetime import UTC, datetime
 
@@ -101,6 +102,21 @@ async def test_deleting_twice_succeeds_and_a_missing_room_counts_as_gone(cms, tm
             await services.meetings.delete(meeting.id, NURSE)
     finally:
         await services.close()
+
+
+async def test_each_room_created_and_deleted_is_one_info_line_with_its_name_and_no_person(
+        cms, tmp_path, clock, caplog):
+    services = await _open(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", clock)
+    try:
+        with caplog.at_level(logging.INFO, logger="bot"):
+            [meeting] = await _create(services, 1)
+            await services.meetings.delete(meeting.id, NURSE)
+    finally:
+        await services.close()
+    lines = [record.getMessage() for record in caplog.records if record.getMessage().startswith("room ")]
+    assert lines == [f"room {meeting.room_name} created", f"room {meeting.room_name} deleted"]
+    assert all(record.levelno == logging.INFO for record in caplog.records if record.getMessage() in lines)
+    assert not [r for r in caplog.records if NURSE.key in r.getMessage() or NURSE.name in r.getMessage()]
 
 
 async def _meeting_count(services) -> int:

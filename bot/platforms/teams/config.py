@@ -13,10 +13,11 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from microsoft_agents.hosting.core import AgentAuthConfiguration, AuthTypes
 
-from bot.config import ConfigError, Settings
+from bot.config import ENV_PREFIX, ConfigError, Settings
 from bot.core.inbound import Allowlist
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,16 @@ AUTH_TYPES = {
     "client_secret": AuthTypes.client_secret,
     "user_managed_identity": AuthTypes.user_managed_identity,
     "system_managed_identity": AuthTypes.system_managed_identity,
+    "certificate": AuthTypes.certificate,
+    "federated_credentials": AuthTypes.federated_credentials,
+    "workload_identity": AuthTypes.workload_identity,
+}
+# The setting each credential other than a client secret or a managed identity needs, and what it is.
+CREDENTIAL_SETTINGS = {
+    AuthTypes.certificate: ("teams_certificate_file", "the app's certificate, a PFX file without a passphrase"),
+    AuthTypes.federated_credentials: ("teams_federated_client_id",
+                                      "the client id of the managed identity federated with the app"),
+    AuthTypes.workload_identity: ("teams_federated_token_file", "the workload identity's token file"),
 }
 
 
@@ -79,15 +90,33 @@ def teams_config(settings: Settings) -> TeamsConfig:
         if auth_type == AuthTypes.client_secret and not password:
             raise ConfigError("DISTANSMOTE_TEAMS_APP_PASSWORD: required with DISTANSMOTE_TEAMS_AUTH_TYPE=client_secret "
                               "(or use a managed identity: DISTANSMOTE_TEAMS_AUTH_TYPE=user_managed_identity)")
+        _check_credential(settings, auth_type)
     if tenant_id:
         tenant_id = _guid(tenant_id, "DISTANSMOTE_TEAMS_TENANT_ID", "the bot's Microsoft Entra tenant id")
     auth = AgentAuthConfiguration(
         auth_type=auth_type, client_id=app_id, tenant_id=tenant_id, client_secret=password or None,
+        cert_pfx_file=settings.teams_certificate_file, federated_token_file=settings.teams_federated_token_file,
+        federated_client_id=settings.teams_federated_client_id,
         connection_name=CONNECTION, anonymous_allowed=anonymous,
         # The SDK checks the token's issuer only when asked to (contract: Bot Framework and the tenant).
         validate_issuer=True,
     )
     return TeamsConfig(auth=auth, allowlist=Allowlist.of(tenants, ()), app_id=app_id)
+
+
+def _check_credential(settings: Settings, auth_type: AuthTypes) -> None:
+    """The certificate, federated client id or token file that ``auth_type`` needs is set (and a file
+    exists), so that a mistake stops start-up instead of the first reply."""
+    if auth_type not in CREDENTIAL_SETTINGS:
+        return
+    name, what = CREDENTIAL_SETTINGS[auth_type]
+    variable, value = f"{ENV_PREFIX}{name.upper()}", (getattr(settings, name) or "").strip()
+    if not value:
+        raise ConfigError(f"{variable}: required with DISTANSMOTE_TEAMS_AUTH_TYPE={settings.teams_auth_type} ({what})")
+    if name.endswith("_file") and not Path(value).is_file():
+        raise ConfigError(f"{variable}: {value} is not a file ({what})")
+    if auth_type == AuthTypes.federated_credentials:
+        _guid(value, variable, what)
 
 
 def check_listen_address(settings: Settings, host: str) -> None:

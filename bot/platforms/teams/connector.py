@@ -23,11 +23,12 @@ from microsoft_agents.hosting.core import (
     ClaimsIdentity,
     Connections,
     OutboundHostValidator,
-    RestChannelServiceClientFactory,
 )
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
+from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
 from bot.core.delivery import DeliveryError, DeliveryFailed, DeliveryGone
+from bot.outbound import client_session
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class Connector:
 
     def __init__(self, connections: Connections, *, validate_hosts: bool, attempts: int = 5,
                  backoff: float = 0.5, max_retry_after: float = 30.0, sleep: Sleep = asyncio.sleep) -> None:
-        self._factory = RestChannelServiceClientFactory(connections)
+        self._connections = connections
         # In production the bot's token only ever goes to Microsoft's connector hosts.
         self._hosts = OutboundHostValidator(enabled=validate_hosts)
         self._attempts = attempts
@@ -95,13 +96,17 @@ class Connector:
             {AuthenticationConstants.AUDIENCE_CLAIM: app_id, AuthenticationConstants.APP_ID_CLAIM: app_id})
         try:
             async with asyncio.timeout(CALL_TIMEOUT):
-                client = await self._factory.create_connector_client(
-                    None, identity, service_url, AuthenticationConstants.AGENTS_SDK_SCOPE, use_anonymous=anonymous)
+                token = "" if anonymous else await self._connections.get_token_provider(
+                    identity, service_url).get_access_token(AuthenticationConstants.AGENTS_SDK_SCOPE,
+                                                            identity.get_token_scope())
         except DeliveryError:
             raise
         except Exception as exc:  # noqa: BLE001 - no token (Entra down, wrong secret) is a failed delivery
             log.error("Teams token could not be obtained: %s", type(exc).__name__)
             raise DeliveryFailed(f"teams_token_{type(exc).__name__}") from None
+        # The SDK's factory makes the same client on a session that ignores the proxy variables.
+        endpoint = service_url if service_url.endswith("/") else service_url + "/"
+        client = TeamsConnectorClient(endpoint, token, session=client_session(base_url=endpoint))
         try:
             yield client
         finally:

@@ -20,11 +20,18 @@ ICONS = ("color.png", "outline.png")
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # fixed, so the same input gives the same bytes
 
 
-def manifest(app_id: str, *, version: str | None = None, developer: dict[str, str] | None = None) -> dict[str, Any]:
+# The developer links the template leaves to be filled in, and the bot's own page for each.
+OWN_PAGES = {"websiteUrl": "/privacy", "privacyUrl": "/privacy", "termsOfUseUrl": "/terms"}
+
+
+def manifest(app_id: str, *, version: str | None = None, developer: dict[str, str] | None = None,
+             public_url: str | None = None) -> dict[str, Any]:
     """The template with ids and version filled in.
 
     The Teams app id is the bot's app id: one registration, one app, and uploading a newer
-    package replaces the app instead of adding a second one.
+    package replaces the app instead of adding a second one. The privacy statement, terms and
+    website are the bot's own pages at ``public_url`` (``DISTANSMOTE_PUBLIC_URL``) unless
+    ``developer`` names others.
     """
     try:
         app_id = str(uuid.UUID(app_id.strip()))
@@ -35,8 +42,16 @@ def manifest(app_id: str, *, version: str | None = None, developer: dict[str, st
     template["id"] = app_id
     template["version"] = version or metadata.version("distansmote")
     template["bots"][0]["botId"] = app_id
+    if public_url:
+        template["developer"].update({key: public_url.rstrip("/") + path for key, path in OWN_PAGES.items()})
     template["developer"].update({key: value for key, value in (developer or {}).items() if value})
+    if unset := [key for key in OWN_PAGES if "example.invalid" in template["developer"][key]]:
+        raise ConfigError("DISTANSMOTE_PUBLIC_URL: set the bot's public https address (the app links its "
+                          f"/privacy and /terms pages), or pass {', '.join(_FLAGS[key] for key in unset)}")
     return template
+
+
+_FLAGS = {"websiteUrl": "--website-url", "privacyUrl": "--privacy-url", "termsOfUseUrl": "--terms-of-use-url"}
 
 
 def write_package(out: Path, app_manifest: dict[str, Any]) -> Path:

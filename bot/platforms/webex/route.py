@@ -98,7 +98,10 @@ class WebexAdapter:
         token, secret = webex_credentials(settings)
         self._allowlist = webex_allowlist(settings)
         self._secret = secret
-        self._secret_key = secret.encode()
+        # During a rotation the webhooks still signed with the previous secret are accepted too.
+        previous = settings.webex_webhook_secret_previous
+        secrets = (secret, previous.get_secret_value().strip() if previous else "")
+        self._secret_keys = tuple(key.encode() for key in secrets if key)
         # One SDK thread per worker: a job never waits for a thread, and no more run than the pool.
         self._workers_size = workers or settings.webex_workers
         self.client = WebexClient(token, settings.webex_api_url, workers=self._workers_size, sleep=sleep)
@@ -217,7 +220,8 @@ class WebexAdapter:
     async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
         try:
             body = await read_body(request, limit=MAX_BODY_BYTES, within=self._body_timeout)
-            if not signature_valid(self._secret_key, body, request.headers.get(SIGNATURE_HEADER)):
+            signature = request.headers.get(SIGNATURE_HEADER)
+            if not any(signature_valid(key, body, signature) for key in self._secret_keys):
                 log.warning("Webex delivery refused: missing or wrong signature")
                 return "bad_signature", web.json_response({"error": "invalid signature"}, status=401)
             envelope = parse_json(body)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from bot.core import Platform
 from bot.core.adapter import RetryLater
 from bot.core.delivery import DeliveryError, DeliveryFailed, DeliveryGone
 from bot.metrics import PLATFORM_SECONDS, timed
+from bot.outbound import ca_bundle
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,7 @@ def _environment_read_once(session: requests.Session, base_url: str) -> None:
     call: about a fifth of the CPU of a Webex call. The outcome is the same, NO_PROXY included.
     """
     session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
+    if bundle := ca_bundle():
         session.verify = bundle
     session.trust_env = False
 

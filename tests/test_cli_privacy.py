@@ -1,0 +1,44 @@
+"""``distansmote privacy export|erase --person``, run as an operator would, on a database the routine
+filled: the export holds every row of the person, the erase leaves them only in the audit trail."""
+
+from __future__ import annotations
+
+import json
+
+from bot.db import Channel
+from tests.services.test_meetings import NURSE, _create, _open
+from tests.services.test_retention import OTHER, _holding, _stored_rows
+from tests.test_cli_audit import cli, settings_of_the_test  # noqa: F401 - an autouse fixture
+
+
+async def test_export_then_erase_a_person(cms, clock, capsys, settings_of_the_test):
+    services = await _open(cms, settings_of_the_test, clock)
+    try:
+        [room] = await _create(services, 1)
+        await _create(services, 1, person=OTHER)
+        await services.meetings.add_recipient(room.id, NURSE, "Tolk", Channel.PHONE)
+        await services.references.remember("memory", NURSE.key, "nurse-address")
+        capsys.readouterr()
+
+        assert await cli("privacy", "export", "--person", NURSE.key) == 0
+        captured = capsys.readouterr()
+        exported = json.loads(captured.out)
+        assert exported["person"] == NURSE.key
+        assert [m["creator_name"] for m in exported["meeting"]] == [NURSE.name]
+        assert [r["label"] for r in exported["recipient"]] == ["Tolk"]
+        assert exported["conversation_reference"][0]["reference"] == "nurse-address"
+        assert OTHER.key not in captured.out and captured.err.strip().endswith(f"hold {NURSE.key}")
+
+        assert await cli("privacy", "erase", "--person", NURSE.key) == 1  # her room is live
+        assert "has a live room" in capsys.readouterr().err
+        await services.meetings.delete(room.id, NURSE)
+        assert await cli("privacy", "erase", "--person", NURSE.key) == 0
+        out = capsys.readouterr().out
+        assert "meeting: 1" in out and "conversation_reference: 1" in out
+
+        assert _holding(await _stored_rows(services), NURSE.key, NURSE.name) == {"audit"}
+        assert await cli("privacy", "export", "--person", NURSE.key) == 0
+        remaining = json.loads(capsys.readouterr().out)
+        assert {table for table, rows in remaining.items() if rows and table != "person"} == {"audit"}
+    finally:
+        await services.close()
