@@ -17,9 +17,9 @@ neither stored, logged, sent on nor echoed. It reads numbers the way a person wr
   before today; a samordningsnummer's day is the day + 60.
 
 Not refused, because the bot shows them to staff and they may be typed back: its own ids (UUIDs),
-a number whose date is today or later, its date-and-time stamps (``YYYY-MM-DD HH:MM``, a meeting's
-``2026-12-07 10:00``) standing alone and not older than ``STAMP_DAYS`` days, and the configured
-dial-in number. The
+its date-and-time stamps (``YYYY-MM-DD HH:MM``, a meeting's ``2026-12-07 10:00``) standing alone
+and not older than ``STAMP_DAYS`` days, a report's period (``2026-11-01 2026-11-30``), and the
+configured dial-in number. The
 bot's call IDs have nine digits and its room names at most four (``bot/services/validation.py``).
 """
 
@@ -45,6 +45,9 @@ _ZERO_WIDTH = frozenset({"Mn", "Mc", "Me", "Cf"})
 _ISSUED_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DIGIT = re.compile(r"\d")
 _STAMP = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{2}):([0-9]{2})")
+# A report's period as typed: two or more dates of this or the last century, only spaces between.
+_DATE = r"(?:19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}"
+_DATES = re.compile(rf"{_DATE}(?:\s+{_DATE})+")
 
 
 def _percent_decoded(text: str) -> str:
@@ -160,7 +163,7 @@ class PersonalNumberGuard:
 
     def _in_reading(self, text: str, today: date) -> bool:
         return bool(_DIGIT.search(text)) and any(
-            self._in_run(digits, today) for digits, written in digit_runs(text) if not _own_stamp(written, today))
+            self._in_run(digits, today) for digits, written in digit_runs(text) if not _own_shape(written, today))
 
     def _in_run(self, run: str, today: date) -> bool:
         for size in (10, 12):
@@ -171,15 +174,22 @@ class PersonalNumberGuard:
         return False
 
 
-def _own_stamp(written: str, today: date) -> bool:
-    """One of the bot's own ``YYYY-MM-DD HH:MM`` stamps standing alone: a real time, on a day of the
-    last weeks or later (read as 10 digits, ``2612071000``, it would start with a birth date)."""
+def _own_shape(written: str, today: date) -> bool:
+    """A number as the bot itself writes dates, standing alone: a ``YYYY-MM-DD HH:MM`` stamp of a real
+    time on a day of the last weeks or later (read as 10 digits, ``2612071000``, it would start with
+    a birth date), or a period of real dates (``rapport 2026-11-01 2026-11-30``)."""
+    if _DATES.fullmatch(written):
+        return all(_real(*map(int, day.split("-"))) for day in written.split())
     stamp = _STAMP.fullmatch(written)
     if stamp is None:
         return False
     year, month, day, hour, minute = (int(part) for part in stamp.groups())
+    return _real(year, month, day, hour, minute) and date(year, month, day) >= today - timedelta(days=STAMP_DAYS)
+
+
+def _real(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> bool:
     try:
-        moment = datetime(year, month, day, hour, minute)
+        datetime(year, month, day, hour, minute)
     except ValueError:
         return False
-    return moment.date() >= today - timedelta(days=STAMP_DAYS)
+    return True

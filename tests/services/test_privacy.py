@@ -66,6 +66,7 @@ def test_each_reported_spelling_is_found(text):
     "0480 44 55 11", "2026-11-25", "13:30", "HC Torsås 9", "Samtals-ID 123 456 789",
     "123-45 678 90 12",  # 12 digits without a century, no 10 of them starting with a date
     "2026-12-07 10:00", "2026-11-10 14:03",  # a meeting, a recipient's confirmation of last month
+    "rapport 2026-11-20 2026-11-30", "rapport 2025-01-01  2025-12-31",  # a report's period
 ])
 def test_what_is_not_a_number(text):
     assert not guard([text])
@@ -74,6 +75,8 @@ def test_what_is_not_a_number(text):
 def test_a_stamp_beside_a_number_does_not_hide_it_and_an_old_stamp_is_a_date_like_any_other():
     assert guard(["2026-12-07 10:00 850709-9805"])
     assert guard(["2025-11-10 14:03"])  # 202511101403: read as 10 digits, 2511101403 starts with 1925-11-10
+    assert guard(["1985-07-09 9805-01-01"])  # not two dates of a report's period: year 9805
+    assert guard(["2026-02-30 2026-03-01"])  # nor is a date that does not exist
 
 
 def test_the_bots_own_ids_are_never_taken_for_a_number():
