@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from bot.scheduler import install_scheduler
 from bot.services.inbound_jobs import StoredQueue
 from bot.services.privacy import any_personal_number
 from handlers import build_router, context_for
+from handlers.meetings import announce_creation
 
 SERVICES = web.AppKey("services", Services)
 BOT = web.AppKey("bot", Bot)
@@ -68,6 +70,7 @@ def create_app(services: Services, *, reminders: bool = False) -> web.Applicatio
     """
     app = web.Application()
     app[SERVICES] = services
+    services.meetings.announce = functools.partial(announce_creation, services)
     app[BOT] = Bot(build_router(), context=context_for(services), seen=services.events,
                    references=services.references, guard=any_personal_number, transient=is_transient)
     app.router.add_get("/healthz", healthz)

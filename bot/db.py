@@ -191,6 +191,10 @@ class RoomCreation(AskedFor, Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     operation: Mapped[str | None] = mapped_column(String(255))  # the event that asked for it (0008)
+    # (0010) When its creator was told that a message follows (a create queued, or in doubt) ...
+    promised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # ... and when a create went out and got no answer: the room may appear on the CMS after that.
+    doubt_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_room_creation_state", "state", "lease_until"),)
 
