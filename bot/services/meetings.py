@@ -81,7 +81,14 @@ class MeetingError(Refused):
 
 
 class _Queued(Exception):
-    """The CMS is crowded: the creation goes on beside the webhook workers, in its turn."""
+    """The CMS is crowded: the creation goes on beside the webhook workers, in its turn.
+
+    ``resumed``: an earlier try may have made its room, so it is looked up first.
+    """
+
+    def __init__(self, *, resumed: bool) -> None:
+        super().__init__()
+        self.resumed = resumed
 
 
 @dataclass(frozen=True)
@@ -203,27 +210,28 @@ class MeetingService:
         creation, resumed = await self._intend(request_key, platform, creator, unit, times, patient_joins, operation)
         try:
             return await self._carry_out(creation, resumed=resumed)
-        except _Queued:
-            task = asyncio.create_task(self._finish_queued(creation))
+        except _Queued as queued:
+            task = asyncio.create_task(self._finish_queued(creation, resumed=queued.resumed))
             self._queue.add(task)
             task.add_done_callback(self._queue.discard)
             raise MeetingError("room_pending") from None
 
-    async def _finish_queued(self, creation: RoomCreation) -> None:
+    async def _finish_queued(self, creation: RoomCreation, *, resumed: bool) -> None:
         try:
             with CmsGuard.queued():
-                finished = await self._finish(creation)
+                finished = await self._finish(creation, resumed=resumed)
             if finished is not None:
                 await self.announce(finished)
         except Exception:
             log.exception("queued room creation %s failed; the pass finishes it", creation.meeting_id)
 
     async def finish_interrupted(self, limit: int = 20) -> list[Finished]:
-        """Finish creations whose process died or gave up while the CMS could not tell.
+        """Finish creations whose process died, and those whose creator was told to wait.
 
         The room is looked up by its cdrTag: found, it is adopted and the meeting recorded;
-        absent, it is created now. Each finished creation is returned, to tell its creator;
-        one the CMS still cannot answer for is left for the next pass.
+        absent, it is created now, unless a create of it went unanswered less than
+        ``DOUBT_BOUND`` ago (it may still be carried out). Each finished creation is returned,
+        to tell its creator; one the CMS still cannot answer for is left for the next pass.
         """
         now = self._clock.now()
         async with self._sessions() as session:
@@ -239,17 +247,17 @@ class MeetingService:
             if not await self._take_over(creation):
                 continue  # another instance took it
             with CmsGuard.queued():
-                if (done := await self._finish(creation)) is not None:
+                if (done := await self._finish(creation, resumed=True)) is not None:
                     finished.append(done)
         return finished
 
-    async def _finish(self, creation: RoomCreation) -> Finished | None:
+    async def _finish(self, creation: RoomCreation, *, resumed: bool) -> Finished | None:
         """Carry out a creation nobody is answering for; how it ended, or None while it is pending."""
         try:
-            meeting: Meeting | None = await self._carry_out(creation, resumed=True)
+            meeting: Meeting | None = await self._carry_out(creation, resumed=resumed)
             code = None
-        except (MeetingError, _Queued) as refused:
-            if not isinstance(refused, MeetingError) or refused.code in ("room_pending", "already_created"):
+        except MeetingError as refused:
+            if refused.code in ("room_pending", "already_created"):
                 return None  # the CMS cannot tell yet; or its request finished it after all
             meeting, code = None, refused.code
         log.info("pending room creation %s finished (%s)", creation.meeting_id, code or "recorded")
@@ -344,7 +352,7 @@ class MeetingService:
             try:
                 found = await self._find(creation, tag)
             except CmsCrowded:
-                raise _Queued from None
+                raise _Queued(resumed=True) from None
             except CmsError as exc:  # the earlier try may have made it: ask again later, never give up here
                 raise MeetingError("room_pending") from exc
             if found:
@@ -365,7 +373,7 @@ class MeetingService:
                     await self._attempt(creation, call_id=await self._reserve_call_id())
             raise MeetingError("no_unique_room")
         except CmsCrowded:
-            raise _Queued from None
+            raise _Queued(resumed=resumed) from None  # this try sent nothing that was carried out
         except CmsNotAsked as exc:
             # Not sent; but an earlier create of this room may still be carried out.
             raise MeetingError("room_pending" if creation.doubt_since else "room_service_down") from exc
