@@ -3,6 +3,7 @@ recorded first, and the room is adopted or the person told the truth (SQLite and
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -10,11 +11,12 @@ from sqlalchemy import select
 
 from bot.db import Meeting, RoomCreation
 from bot.scheduler import POLL_SECONDS
-from bot.services.cms import CmsGuard, CmsNotAsked
+from bot.services.cms import CmsCrowded, CmsGuard
 from bot.services.meetings import DOUBT_BOUND, MeetingError
 from bot.services.validation import MeetingTimes
 from tests.services.test_meetings import NURSE, TIMES, _open
 from tests.store import audit_trail
+from tests.waiting import eventually
 
 POLL = timedelta(seconds=POLL_SECONDS)  # the pass's cadence
 
@@ -176,9 +178,7 @@ async def test_an_open_circuit_refuses_at_once_and_a_later_try_goes_through(cms,
         await services.close()
 
 
-async def test_a_full_bulkhead_refuses_only_while_cms_is_slow() -> None:
-    import asyncio
-
+async def test_a_full_bulkhead_refuses_only_while_cms_is_slow_and_queued_work_waits_its_turn() -> None:
     guard = CmsGuard(concurrency=1, waiting=1, slow_after=0.05)
     release = asyncio.Event()
 
@@ -186,13 +186,55 @@ async def test_a_full_bulkhead_refuses_only_while_cms_is_slow() -> None:
         async with guard.turn():
             await release.wait()
 
+    async def queued() -> None:
+        with CmsGuard.queued():
+            async with guard.turn():
+                pass
+
     first = asyncio.create_task(request())
     second = asyncio.create_task(request())  # waits its turn: CMS is not slow yet
     await asyncio.sleep(0.1)
-    with pytest.raises(CmsNotAsked):
+    with pytest.raises(CmsCrowded):
         async with guard.turn():
             pass
+    third = asyncio.create_task(queued())  # beside the workers: never refused as crowded
+    await asyncio.sleep(0.1)
+    assert not third.done()
     release.set()
-    await asyncio.gather(first, second)
+    await asyncio.gather(first, second, third)
     async with guard.turn():
         pass
+
+
+async def test_a_queued_create_that_finds_the_cms_down_is_told_no_room_was_made_once(cms, database_url, clock):
+    now = [0.0]
+    guard = CmsGuard(concurrency=1, waiting=0, slow_after=0.05, failures=1, cool_down=30, now=lambda: now[0])
+    services = await _open(cms, database_url, clock, guard=guard, timeout=0.3, retry_for=0.1)
+    told = []
+
+    async def announce(finished) -> None:
+        told.append(finished)
+
+    services.meetings.announce = announce
+    try:
+        cms.simulator.hang(on="POST coSpaces")
+        first = asyncio.create_task(_create(services, "a"))
+        await eventually(lambda: cms.simulator.hanging == 1)
+        now[0] += 1  # the request at the CMS has been out longer than slow_after: the CMS is slow
+        with pytest.raises(MeetingError, match="room_pending"):
+            await _create(services, "b", _later(TIMES, hours=1))  # queued, not refused
+        with pytest.raises(MeetingError, match="room_pending"):
+            await first  # no answer in time: the circuit opens, and its room may still appear
+        await eventually(lambda: told)
+        [refused] = told  # the queued one was never sent: told so, once
+        assert (refused.meeting, refused.refusal) == (None, "room_service_down")
+
+        cms.simulator.release()
+        await cms.simulator.settled()
+        now[0] += 31
+        clock.advance(POLL)
+        [made] = await services.meetings.finish_interrupted()
+        assert made.meeting is not None and set(cms.simulator.spaces) == {made.meeting.space_id}
+        assert len(told) == 1
+    finally:
+        await services.close()
