@@ -4,10 +4,10 @@ A room carries the bot's cdrTag (``distansmote:<meeting id>``) from the moment i
 that no live meeting claims is left over: a create carried out after the bot had given it up (its
 second create refused, see ``MeetingService.finish_interrupted``); a process that died between the
 CMS and the store before its creation could be finished; a meeting recorded deleted whose room
-stayed. A room younger than
-``GRACE`` may still be on its way to being recorded, and one whose creation is still open
-(``RoomCreation`` in state ``creating``) is finished by ``MeetingService.finish_interrupted``
-instead; every other is deleted, audited as actor "sweep", and logged with its cdrTag.
+stayed. A room younger than ``GRACE`` may still be on its way to being recorded, and one whose
+creation is still open (``RoomCreation`` in state ``creating``) is finished by
+``MeetingService.finish_interrupted`` instead; every other is deleted, audited as actor "sweep",
+and logged with its cdrTag.
 """
 
 from __future__ import annotations
