@@ -179,7 +179,9 @@ class RoomCreation(AskedFor, Base):
     a process that dies or a CMS that answers too late leaves a record to finish (adopt the room and
     record the meeting) or to give up. ``meeting_id`` is the id the meeting gets; the room carries it
     in its cdrTag. ``creating`` rows are leases, renewed while the work runs: one whose lease ran out
-    is finished by the next pass (``MeetingService.finish_interrupted``).
+    is finished by the next pass (``MeetingService.finish_interrupted``), at once when its creator
+    was told to wait for a message (``promised_at``), and not created again while a create of it
+    that went unanswered may still be carried out (``doubt_since``).
     """
 
     __tablename__ = "room_creation"

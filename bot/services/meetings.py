@@ -61,7 +61,8 @@ MAX_CREATE_ATTEMPTS = 10
 CREATION_LEASE = timedelta(seconds=30)
 # After a crash the event that asked for the room runs again when its job's lease runs out, and
 # finishes the creation as if nothing had happened; the pass waits this long beyond the lease so
-# that the person is answered once, and finishes the creations no event will (``room_pending``).
+# that the person is answered once. A creation whose creator was told to wait (``promised_at``:
+# queued, or its create unanswered) is the pass's as soon as nobody holds its lease.
 CREATION_GRACE = timedelta(minutes=1)
 # A create that went out unanswered may still be carried out: the pass looks its room up (every
 # 15 s) this long before it asks again with the same URI, which a late first create then clashes with.
