@@ -7,7 +7,8 @@ real bot (``open_services`` + ``create_app``, the Teams adapter in anonymous mod
 with the CMS simulator answering each request only after ``--cms-delay`` seconds, and the fake
 Bot Framework connector of the tests in place of Teams. ``--people`` people each type ``ny``, then
 all submit their new-meeting card at once. Measured, per submission: the time until
-``POST /api/messages`` answered, and the time until the room card arrived at the connector.
+``POST /api/messages`` answered, and the time until every room card and invitation arrived at the
+connector (in place of the form, or after "Mötesrummet skapas …" for a create that was queued).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,13 +88,23 @@ async def run(people: int, cms_delay: float, database_url: str) -> dict[str, Any
                 forms.append(connector.in_conversation(chat)[0])
 
             cms.slowness = cms_delay
-            values = {"unit": "HC Torsås", "date": "2026-12-01", "start": "13:30", "length": "60"}
+            tomorrow = datetime.now(settings.zone).date() + timedelta(days=1)  # a fixed date would pass
+            values = {"unit": "HC Torsås", "date": f"{tomorrow:%Y-%m-%d}", "start": "13:30", "length": "60"}
             submits = [connector.submit(u, form, submission(form.card or {}, texts.CREATE_ROOM, **values))
                        for u, form in zip(users, forms, strict=True)]
             started = time.perf_counter()
             answers = await asyncio.gather(*(post(s) for s in submits))
-            done = await _until(lambda: all(form.edits for form in forms))
+
+            def said(chat: Any, words: str) -> bool:
+                return any(words in str(posted.activity) for posted in connector.in_conversation(chat))
+
+            # A room card replaces its form at once, or, for a create queued while the CMS is busy,
+            # follows in a message of its own; the invitation comes after it either way.
+            done = await _until(lambda: all(said(chat, "Samtals-ID: ") for chat in chats))
             await adapter.drain()
+            queued = sum(said(chat, texts.ERRORS["room_pending"]) for chat in chats)
+            refused = sum(said(chat, texts.ERRORS[code]) for chat in chats
+                          for code in ("room_service_down", "room_service_unavailable"))
     finally:
         await bot_runner.cleanup()
         await services.close()
@@ -100,7 +112,7 @@ async def run(people: int, cms_delay: float, database_url: str) -> dict[str, Any
         await cms_runner.cleanup()
     return {
         "people": people, "cms_delay_s": cms_delay, "cms_requests": len(cms.requests),
-        "rooms": len(cms.spaces),
+        "rooms": len(cms.spaces), "queued": queued, "refused": refused,
         "answer_ms": {"median": round(statistics.median(answers) * 1000, 1),
                       "max": round(max(answers) * 1000, 1)},
         "all_room_cards_after_s": round(done - started, 2),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from aiohttp import web
@@ -19,6 +20,7 @@ from bot.services.inbound_jobs import StoredQueue
 from bot.services.privacy import PersonalNumberGuard
 from cards.pages import privacy_page, terms_page
 from handlers import build_router, context_for
+from handlers.meetings import announce_creation
 
 SERVICES = web.AppKey("services", Services)
 BOT = web.AppKey("bot", Bot)
@@ -85,6 +87,7 @@ def create_app(services: Services, *, reminders: bool = False) -> web.Applicatio
     settings = services.settings
     guard = PersonalNumberGuard(lambda: services.clock.now().astimezone(settings.zone).date(),
                                 own_numbers=[settings.dial_in_number])
+    services.meetings.announce = functools.partial(announce_creation, services)
     app[BOT] = Bot(build_router(), context=context_for(services), seen=services.events,
                    references=services.references, guard=guard, transient=is_transient)
     app.router.add_get("/healthz", healthz)

@@ -183,7 +183,9 @@ class RoomCreation(AskedFor, Base):
     a process that dies or a CMS that answers too late leaves a record to finish (adopt the room and
     record the meeting) or to give up. ``meeting_id`` is the id the meeting gets; the room carries it
     in its cdrTag. ``creating`` rows are leases, renewed while the work runs: one whose lease ran out
-    is finished by the next pass (``MeetingService.finish_interrupted``).
+    is finished by the next pass (``MeetingService.finish_interrupted``), at once when its creator
+    was told to wait for a message (``promised_at``), and not created again while a create of it
+    that went unanswered may still be carried out (``doubt_since``).
     """
 
     __tablename__ = "room_creation"
@@ -195,6 +197,10 @@ class RoomCreation(AskedFor, Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     operation: Mapped[str | None] = mapped_column(String(255))  # the event that asked for it (0008)
+    # (0010) When its creator was told that a message follows (a create queued, or in doubt) ...
+    promised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # ... and when a create went out and got no answer: the room may appear on the CMS after that.
+    doubt_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_room_creation_state", "state", "lease_until"),)
 

@@ -90,12 +90,12 @@ class Orphans:
 
 
 @dataclass(frozen=True)
-class CreationFinished:
-    """A room creation finished after its request had gone: made (``refusal`` None) or not."""
+class CreationFailed:
+    """A room creation whose creator was told to wait ended without a room (``refusal``: why)."""
 
     room_name: str
     starts_at: datetime
-    refusal: str | None = None
+    refusal: str
 
 
 @dataclass(frozen=True)
@@ -106,5 +106,5 @@ class DeletionFinished:
 
 
 Notice = (Unconfirmed | StartCheck | CleanupPrompt | AutoDeleted | CallActiveAtDeadline | RecipientGone
-          | ReminderFailed | DeletionFailing | Orphans | CreationFinished | DeletionFinished)
+          | ReminderFailed | DeletionFailing | Orphans | CreationFailed | DeletionFinished)
 Render = Callable[[Notice], Reply]

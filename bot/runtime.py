@@ -45,6 +45,7 @@ class Services:
     adapters: tuple[Adapter, ...] = ()
 
     async def close(self) -> None:
+        await self.meetings.close()
         await self.cms.close()
         await self.events.close()  # its kept connection, before the pool goes
         await self.engine.dispose()

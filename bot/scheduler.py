@@ -8,8 +8,9 @@ memory, never anything to pickle. Its jobs:
   due while the bot was down. ``misfire_grace_time=None``: a late run is run, never dropped.
 - ``wake``: one shot at the next due time, re-armed after each run and whenever a reminder is
   planned (a meeting created, a prompt snoozed: the services ring ``Services.alarm``).
-- ``creations``: every ``POLL_SECONDS`` and at start, finishes room creations whose process died or
-  whose CMS could not tell (``MeetingService.finish_interrupted``) and tells each creator.
+- ``creations``: every ``POLL_SECONDS`` and at start, finishes room creations whose process died,
+  and looks up the rooms of creates the CMS did not answer (``MeetingService.finish_interrupted``),
+  and tells each creator (``MeetingService.announce``).
 - ``deletions``: likewise, finishes room deletions whose process died after recording them as
   intended (``MeetingService.finish_interrupted_deletions``) and tells the person who asked.
 - ``sweep``: daily and once per cluster, deletes the bot's rooms that nothing has claimed for an
@@ -35,6 +36,7 @@ from bot import notices
 from bot.clock import Clock
 from bot.core.events import split_person_key
 from bot.runtime import Services
+from bot.services.meetings import DeletionFinished
 from bot.services.once import DailyOnce
 from bot.services.reconciler import reconcile
 from bot.services.reminders import ReminderService
@@ -131,28 +133,28 @@ class ReminderScheduler:
         return handled
 
     async def finish_creations(self) -> int:
-        """Finish interrupted room creations and tell their creators; returns how many."""
-        zone = self._services.settings.zone
-        return await self._finish("creations", self._services.meetings.finish_interrupted, lambda creation: (
-            creation.creator_id,
-            notices.CreationFinished(creation.room_name, creation.starts_at.astimezone(zone), creation.refusal)))
+        """Finish pending and interrupted room creations and tell their creators; returns how many."""
+        meetings = self._services.meetings
+        return await self._finish("creations", meetings.finish_interrupted, meetings.announce)
 
     async def finish_deletions(self) -> int:
         """Finish interrupted room deletions and tell whoever asked; returns how many."""
-        return await self._finish("deletions", self._services.meetings.finish_interrupted_deletions,
-                                  lambda deletion: (deletion.person_key, notices.DeletionFinished(deletion.room_name)))
+
+        async def tell(deletion: DeletionFinished) -> None:
+            if deletion.person_key is not None:
+                await self._reminders.tell(deletion.person_key, notices.DeletionFinished(deletion.room_name))
+
+        return await self._finish("deletions", self._services.meetings.finish_interrupted_deletions, tell)
 
     async def _finish(self, what: str, work: Callable[[], Awaitable[Sequence[_T]]],
-                      telling: Callable[[_T], tuple[str | None, notices.Notice]]) -> int:
+                      tell: Callable[[_T], Awaitable[None]]) -> int:
         try:
             finished = await work()
         except Exception:
             log.exception("interrupted room %s could not be finished; the next poll tries again", what)
             return 0
         for item in finished:
-            person_key, notice = telling(item)
-            if person_key is not None:
-                await self._reminders.tell(person_key, notice)
+            await tell(item)
         return len(finished)
 
     async def daily_sweep(self) -> None:

@@ -52,12 +52,8 @@ def render(notice: notices.Notice) -> Reply:
             return _admin(texts.ADMIN_FAILED.format(room=notice.room.room_name, attempts=notice.attempts))
         case notices.DeletionFailing():
             return _admin(texts.ADMIN_DELETION_FAILING.format(room=notice.room.room_name))
-        case notices.CreationFinished(refusal=None):
-            message = texts.CREATION_FINISHED.format(when=when(notice.starts_at))
-            return _reply(texts.CREATION_FINISHED_TITLE.format(room=notice.room_name), [text(message)],
-                          late=False, fallback=message)
-        case notices.CreationFinished():
-            reason = texts.ERRORS.get(notice.refusal or "", texts.ERRORS["room_service_unavailable"])
+        case notices.CreationFailed():
+            reason = texts.ERRORS.get(notice.refusal, texts.ERRORS["room_service_unavailable"])
             message = texts.CREATION_FAILED.format(when=when(notice.starts_at), reason=reason)
             return _reply(texts.CREATION_FAILED_TITLE, [text(message)], late=False, fallback=message)
         case notices.DeletionFinished():

@@ -323,8 +323,8 @@ ERRORS = {
         "mötesrum. Inget har ändrats – försök igen om några minuter. Allt annat fungerar som vanligt."
     ),
     "room_pending": (
-        "Mötestjänsten (Cisco Meeting Server) svarar inte, så jag vet ännu inte om mötesrummet skapades. "
-        "Jag skriver till dig här så snart jag vet. Skapa inget nytt rum för mötet under tiden."
+        "Mötesrummet skapas. Mötestjänsten (Cisco Meeting Server) svarar långsamt just nu, så du får ett "
+        "meddelande här när det är klart. Skapa inget nytt rum för mötet under tiden."
     ),
     "no_unique_room": "Jag kunde inte få fram ett unikt mötesrum. Inget skapades – försök igen.",
     "recipient_exists": "Den mottagaren finns redan i listan.",
@@ -341,12 +341,10 @@ ALREADY_DONE = {
     "already_confirmed": "Bekräftelsen är redan registrerad.",
     "already_deleted": "Mötesrummet är redan borttaget.",
 }
-# A room creation finished after its request had gone (the bot restarted, or the CMS answered late).
+# A room creation finished after its request had gone (the bot restarted, or the CMS answered late),
+# with the room card and the invitation.
 CREATION_FINISHED_TITLE = "{room} är skapat"
-CREATION_FINISHED = (
-    "Mötesrummet för mötet {when} är nu skapat. Skriv /distansmöte lista och välj Visa inbjudan för att "
-    "få inbjudan att skicka vidare."
-)
+CREATION_FINISHED = "Det här är mötesrummet för mötet {when}, som höll på att skapas."
 CREATION_FAILED_TITLE = "Inget mötesrum skapades"
 CREATION_FAILED = "Mötesrummet för mötet {when} kunde inte skapas, och inget rum finns kvar. {reason}"
 

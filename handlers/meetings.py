@@ -7,8 +7,11 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Protocol
 
+from bot import notices
+from bot.config import Settings
 from bot.core import CardSubmit, Command, Problem, Refused, Reply, Router
-from bot.services.meetings import Channel, Meeting, MeetingError, MeetingState, PatientJoins, Person
+from bot.runtime import Services
+from bot.services.meetings import Channel, Finished, Meeting, MeetingError, MeetingState, PatientJoins, Person
 from bot.services.naming import without_room_number
 from bot.services.validation import clean_label, clean_unit, meeting_times
 from cards import texts
@@ -64,13 +67,30 @@ async def create_meeting(submit: CardSubmit[CreateMeeting], ctx: Context) -> lis
         platform=submit.event.platform, creator=ctx.person, unit=unit, times=times, request_id=form.request_id,
         patient_joins=PatientJoins(form.patient_joins) if form.patient_joins else None, operation=ctx.operation,
     )
-    view = meeting_view(meeting, ctx.settings)
     note = texts.UNIT_NUMBER_STRIPPED.format(unit=unit, typed=typed, room=meeting.room_name) if number else None
-    return [
-        Reply(texts.ROOM_CREATED_TITLE, meeting_card(view, just_created=True, note=note), direct=True,
-              replaces_card=True),
-        Reply(invitation_text(view), direct=True),
-    ]
+    return _created(meeting, ctx.settings, texts.ROOM_CREATED_TITLE, note, replaces_card=True)
+
+
+def _created(meeting: Meeting, settings: Settings, summary: str, note: str | None, *,
+             replaces_card: bool) -> list[Reply]:
+    """The new room's card and the invitation to forward, 1:1."""
+    view = meeting_view(meeting, settings)
+    return [Reply(summary, meeting_card(view, just_created=True, note=note), direct=True, replaces_card=replaces_card),
+            Reply(invitation_text(view), direct=True)]
+
+
+async def announce_creation(services: Services, finished: Finished) -> None:
+    """Tell a creator who was told to wait how the creation ended, 1:1: the room card and the
+    invitation, or that no room was made."""
+    starts_at = finished.starts_at.astimezone(services.settings.zone)
+    if finished.meeting is None:
+        await services.reminders.tell(finished.creator_id, notices.CreationFailed(
+            finished.room_name, starts_at, finished.refusal or Problem.ROOM_SERVICE_UNAVAILABLE))
+        return
+    note = texts.CREATION_FINISHED.format(when=f"{starts_at:%Y-%m-%d %H:%M}")
+    await services.reminders.tell(finished.creator_id, _created(
+        finished.meeting, services.settings, texts.CREATION_FINISHED_TITLE.format(room=finished.room_name), note,
+        replaces_card=False))
 
 
 @router.action(ShowInvitation)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import logging
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,8 +79,16 @@ class CmsNotAsked(CmsUnavailable):
     requests as allowed are already waiting for it (the bulkhead is full). Nothing was carried out."""
 
 
+class CmsCrowded(CmsNotAsked):
+    """Refused by the bulkhead alone: as many requests as allowed are at CMS and waiting for it."""
+
+
 class CmsProtocolError(CmsError):
     """The answer is not what a CMS API gives: malformed or unsafe XML, a redirect, an odd status."""
+
+
+class CmsErrorStatus(CmsProtocolError):
+    """An error status (4xx, 5xx) without ``<failureDetails>``: refused, without saying why."""
 
 
 class CmsFailure(CmsError):
@@ -112,6 +121,8 @@ _FAILURE_TYPES: dict[str, type[CmsFailure]] = {
 }
 # The API guide spells "unrecognized", Mividas matches "unrecognised": accept both as one reason.
 _REASON_ALIASES = {"unrecognisedObject": "unrecognizedObject"}
+# Set in work that runs beside the webhook workers (queued creates, the passes): it waits its turn.
+_QUEUED: contextvars.ContextVar[bool] = contextvars.ContextVar("cms_queued", default=False)
 
 
 class CmsGuard:
@@ -120,7 +131,9 @@ class CmsGuard:
 
     At most ``concurrency`` requests go to CMS at once, and ``waiting`` more wait for their turn;
     any more wait at most ``slow_after`` seconds (a burst on a CMS that answers at once) and are
-    refused at once while CMS is slow (a request has been out longer than ``slow_after``). After
+    refused at once while CMS is slow (a request has been out longer than ``slow_after``) with
+    CmsCrowded, so that a webhook worker is never held long. Work that runs beside the workers
+    (:meth:`queued`) is never refused so: it waits its turn, however slow CMS is. After
     ``failures`` requests in a row found CMS unavailable (no answer in time, no connection, busy
     after retries) the circuit opens: requests are refused at
     once for ``cool_down`` seconds; then one request tries (half-open), and its answer closes the
@@ -147,20 +160,31 @@ class CmsGuard:
         so that a quarter stays free for everything that does not need CMS."""
         return cls(concurrency=max(1, workers // 2), waiting=workers // 4)
 
+    @staticmethod
+    @contextlib.contextmanager
+    def queued() -> Iterator[None]:
+        """Within this block (in this task) requests wait their turn instead of being refused as crowded."""
+        token = _QUEUED.set(True)
+        try:
+            yield
+        finally:
+            _QUEUED.reset(token)
+
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         """Hold one of the places for a request to CMS; raises CmsNotAsked when refused."""
         self._refuse_if_open()
-        over = self._waiting_allowed is not None and self._slots.locked() and self._waiting >= self._waiting_allowed
+        over = (not _QUEUED.get() and self._waiting_allowed is not None and self._slots.locked()
+                and self._waiting >= self._waiting_allowed)
         if over and any(self._now() - sent > self._slow_after for sent in self._out.values()):
-            raise CmsNotAsked("CMS is slow and as many requests as allowed are waiting for it; not sent.")
+            raise CmsCrowded("CMS is slow and as many requests as allowed are waiting for it; not sent.")
         self._waiting += 1
         try:
             # Beyond the places to wait in, wait only as long as a CMS that is not slow takes.
             async with asyncio.timeout(self._slow_after if over else None):
                 await self._slots.acquire()
         except TimeoutError:
-            raise CmsNotAsked("CMS is slow and as many requests as allowed are waiting for it; not sent.") from None
+            raise CmsCrowded("CMS is slow and as many requests as allowed are waiting for it; not sent.") from None
         finally:
             self._waiting -= 1
         probe, key = False, object()
@@ -464,7 +488,7 @@ class _Answer:
         if failure is not None:
             raise _failure(failure, self.status)
         if not 200 <= self.status < 300:
-            raise CmsProtocolError(f"CMS answered {method} {path} with an unexpected HTTP {self.status}.")
+            raise CmsErrorStatus(f"CMS answered {method} {path} with an unexpected HTTP {self.status}.")
         return _Answer(self.status, self.headers, self.body, root)
 
 

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -39,7 +39,10 @@ from bot.db import (
 )
 from bot.services.cms import (
     CmsClient,
+    CmsCrowded,
     CmsError,
+    CmsErrorStatus,
+    CmsGuard,
     CmsNotAsked,
     CmsProtocolError,
     CmsUnanswered,
@@ -58,9 +61,12 @@ MAX_CREATE_ATTEMPTS = 10
 CREATION_LEASE = timedelta(seconds=30)
 # After a crash the event that asked for the room runs again when its job's lease runs out, and
 # finishes the creation as if nothing had happened; the pass waits this long beyond the lease so
-# that the person is answered once, and finishes the creations no event will (``room_pending``).
+# that the person is answered once. A creation whose creator was told to wait (``promised_at``:
+# queued, or its create unanswered) is the pass's as soon as nobody holds its lease.
 CREATION_GRACE = timedelta(minutes=1)
-SETTLE_LOOKS = 5  # look-ups, over the CMS timeout once more, for a room whose create went unanswered
+# A create that went out unanswered may still be carried out: the pass looks its room up (every
+# 15 s) this long before it asks again with the same URI, which a late first create then clashes with.
+DOUBT_BOUND = timedelta(minutes=2)
 CREATING, CREATED, ABANDONED = "creating", "created", "abandoned"
 # A deletion is recorded as intended (an audit record) before the CMS is asked; one still open after
 # this long had its process die, and the deletions pass finishes it.
@@ -73,6 +79,17 @@ _ROW_LOCK = {"key_share": True}
 
 class MeetingError(Refused):
     """A step of the routine refused, with a code (``bot.core.problems.Problem``)."""
+
+
+class _Queued(Exception):
+    """The CMS is crowded: the creation goes on beside the webhook workers, in its turn.
+
+    ``resumed``: an earlier try may have made its room, so it is looked up first.
+    """
+
+    def __init__(self, *, resumed: bool) -> None:
+        super().__init__()
+        self.resumed = resumed
 
 
 @dataclass(frozen=True)
@@ -157,6 +174,15 @@ class MeetingService:
         self._clock = clock
         self._settings = settings
         self.planner: ReminderPlanner = planner or NoReminders()
+        # Tells a creator how a creation they were promised a message about ended (the app sets it).
+        self.announce: Callable[[Finished], Awaitable[None]] = _unannounced
+        self._queue: set[asyncio.Task[None]] = set()
+
+    async def close(self) -> None:
+        """Stop the queued creations; each is left leased, for the pass of the next process."""
+        for task in list(self._queue):
+            task.cancel()
+        await asyncio.gather(*self._queue, return_exceptions=True)
 
     # -- creating ---------------------------------------------------------------------------
 
@@ -171,7 +197,11 @@ class MeetingService:
         (:meth:`finish_interrupted`). The same ``operation`` run again gets the meeting it made.
         Refusals: ``already_created``, ``creation_in_progress``,
         ``no_unique_room``, ``room_service_down`` (nothing was sent), ``room_service_unavailable``
-        (no room was made), ``room_pending`` (the CMS cannot tell yet; the creator is told later).
+        (no room was made), ``room_pending``: the room is being created and its creator gets a
+        message (:attr:`announce`) when it is known how it ended. That is the answer when the CMS
+        is crowded (the creation is queued and carried out beside the webhook workers), when a
+        create got no answer (the pass looks the room up), and to another card for the same unit
+        and start while such a creation is pending.
         """
         request_key = f"{creator.key}:{request_id}"
         if (meeting := await self._by_request(request_key)) is not None:
@@ -182,42 +212,74 @@ class MeetingService:
                 return meeting  # its own run, which died before it could answer
             raise MeetingError("already_created")
         creation, resumed = await self._intend(request_key, platform, creator, unit, times, patient_joins, operation)
-        return await self._carry_out(creation, resumed=resumed)
+        try:
+            return await self._carry_out(creation, resumed=resumed)
+        except _Queued as queued:
+            task = asyncio.create_task(self._finish_queued(creation, resumed=queued.resumed))
+            self._queue.add(task)
+            task.add_done_callback(self._queue.discard)
+            raise MeetingError("room_pending") from None
+
+    async def _finish_queued(self, creation: RoomCreation, *, resumed: bool) -> None:
+        try:
+            with CmsGuard.queued():
+                finished = await self._finish(creation, resumed=resumed)
+            if finished is not None:
+                await self.announce(finished)
+        except Exception:
+            log.exception("queued room creation %s failed; the pass finishes it", creation.meeting_id)
 
     async def finish_interrupted(self, limit: int = 20) -> list[Finished]:
-        """Finish creations whose process died or gave up while the CMS could not tell.
+        """Finish creations whose process died, and those whose creator was told to wait.
 
         The room is looked up by its cdrTag: found, it is adopted and the meeting recorded;
-        absent, it is created now. Each finished creation is returned, to tell its creator;
-        one the CMS still cannot answer for is left for the next pass.
+        absent, it is created now, unless a create of it went unanswered less than
+        ``DOUBT_BOUND`` ago (it may still be carried out). Each finished creation is returned,
+        to tell its creator; one the CMS still cannot answer for is left for the next pass.
         """
         now = self._clock.now()
         async with self._sessions() as session:
             stale = list(await session.scalars(
-                select(RoomCreation).where(RoomCreation.state == CREATING,
-                                           RoomCreation.lease_until < now - CREATION_GRACE)
+                select(RoomCreation).where(
+                    RoomCreation.state == CREATING,
+                    # A promised one has had its answer: looked at by every pass, not after a grace.
+                    or_(RoomCreation.lease_until < now - CREATION_GRACE,
+                        and_(RoomCreation.promised_at.is_not(None), RoomCreation.lease_until < now)))
                 .order_by(RoomCreation.created_at).limit(limit)))
         finished = []
         for creation in stale:
             if not await self._take_over(creation):
                 continue  # another instance took it
-            try:
-                meeting: Meeting | None = await self._carry_out(creation, resumed=True)
-                code = None
-            except MeetingError as refused:
-                if refused.code in ("room_pending", "already_created"):
-                    continue  # the CMS still cannot tell; or its request finished it after all
-                meeting, code = None, refused.code
-            log.info("interrupted room creation %s finished (%s)", creation.meeting_id, code or "recorded")
-            finished.append(Finished(creation.platform, creation.creator_id, room_name(creation.unit, creation.number),
-                                     creation.starts_at, creation.ends_at, meeting, code))
+            with CmsGuard.queued():
+                if (done := await self._finish(creation, resumed=True)) is not None:
+                    finished.append(done)
         return finished
+
+    async def _finish(self, creation: RoomCreation, *, resumed: bool) -> Finished | None:
+        """Carry out a creation nobody is answering for; how it ended, or None while it is pending."""
+        try:
+            meeting: Meeting | None = await self._carry_out(creation, resumed=resumed)
+            code = None
+        except MeetingError as refused:
+            if refused.code in ("room_pending", "already_created"):
+                return None  # the CMS cannot tell yet; or its request finished it after all
+            meeting, code = None, refused.code
+        log.info("pending room creation %s finished (%s)", creation.meeting_id, code or "recorded")
+        return Finished(creation.platform, creation.creator_id, room_name(creation.unit, creation.number),
+                        creation.starts_at, creation.ends_at, meeting, code)
 
     async def _intend(self, request_key: str, platform: str, creator: Person, unit: str, times: MeetingTimes,
                       patient_joins: PatientJoins | None, operation: str | None) -> tuple[RoomCreation, bool]:
         """The creation to carry out: recorded now, or (``True``) an earlier one for the same card."""
         async with self._sessions() as session:
             earlier = await session.scalar(select(RoomCreation).where(RoomCreation.request_key == request_key))
+            # Another card for the same room while one is being made: answered with that one.
+            twin = None if earlier else await session.scalar(
+                select(RoomCreation).where(RoomCreation.state == CREATING, RoomCreation.creator_id == creator.key,
+                                           RoomCreation.unit == unit, RoomCreation.starts_at == times.starts_at)
+                .limit(1))
+        if twin is not None:
+            raise MeetingError("room_pending" if twin.promised_at else "creation_in_progress")
         if earlier is not None:
             if earlier.state == CREATED:
                 raise MeetingError("already_created")
@@ -254,6 +316,17 @@ class MeetingService:
         return result.rowcount == 1
 
     async def _carry_out(self, creation: RoomCreation, *, resumed: bool) -> Meeting:
+        try:
+            return await self._leased_carry_out(creation, resumed=resumed)
+        except _Queued:
+            await self._promise(creation, release=False)  # the queued run goes on under this lease
+            raise
+        except MeetingError as refused:
+            if refused.code == "room_pending":
+                await self._promise(creation, release=True)  # the next pass looks again
+            raise
+
+    async def _leased_carry_out(self, creation: RoomCreation, *, resumed: bool) -> Meeting:
         async with self._leased(creation):
             try:
                 space_id = await self._room_for(creation, resumed=resumed)
@@ -262,7 +335,8 @@ class MeetingService:
                     await self._close(creation, ABANDONED)
                 raise
             try:
-                space = await self._cms.get_space(space_id)
+                with CmsGuard.queued():  # made: read back in its turn, not handed on
+                    space = await self._cms.get_space(space_id)
                 return await self._record(creation, space_id, space.secret)
             except Exception as exc:
                 # The room exists on the CMS but not in our books: take it away again.
@@ -281,10 +355,14 @@ class MeetingService:
         if resumed:
             try:
                 found = await self._find(creation, tag)
+            except CmsCrowded:
+                raise _Queued(resumed=True) from None
             except CmsError as exc:  # the earlier try may have made it: ask again later, never give up here
                 raise MeetingError("room_pending") from exc
             if found:
                 return found
+            if creation.doubt_since is not None and self._clock.now() - creation.doubt_since < DOUBT_BOUND:
+                raise MeetingError("room_pending")  # its unanswered create may still be carried out
         try:
             for _attempt in range(MAX_CREATE_ATTEMPTS):
                 try:
@@ -298,39 +376,23 @@ class MeetingService:
                 except DuplicateCallId:
                     await self._attempt(creation, call_id=await self._reserve_call_id())
             raise MeetingError("no_unique_room")
+        except CmsCrowded:
+            raise _Queued(resumed=resumed) from None  # this try sent nothing that was carried out
         except CmsNotAsked as exc:
-            raise MeetingError("room_service_down") from exc
-        except (CmsUnanswered, CmsProtocolError) as exc:
-            # No answer in time, or one we cannot read: the room may exist all the same.
-            log.warning("room creation in doubt: %s; looking it up", type(exc).__name__)
-            found = await self._settle(creation, tag)
-            if found is None:
-                raise MeetingError("room_service_unavailable") from exc
-            return found
+            # Not sent; but an earlier create of this room may still be carried out.
+            raise MeetingError("room_pending" if creation.doubt_since else "room_service_down") from exc
         except CmsError as exc:
+            if isinstance(exc, CmsUnanswered) or (isinstance(exc, CmsProtocolError)
+                                                  and not isinstance(exc, CmsErrorStatus)):
+                # No answer in time, or one we cannot read: the room may exist, now or later.
+                log.warning("room creation in doubt: %s; looking it up", type(exc).__name__)
+                await self._doubt(creation)
+                with contextlib.suppress(CmsError):
+                    if found := await self._find(creation, tag):
+                        return found  # carried out, answered too late
+                raise MeetingError("room_pending") from exc  # not yet, or not at all: the pass looks again
             log.warning("room not created: %s", type(exc).__name__)  # refused, or never reached
             raise MeetingError("room_service_unavailable") from exc
-
-    async def _settle(self, creation: RoomCreation, tag: str) -> str | None:
-        """After a create that went unanswered: look the room up until the CMS can tell.
-
-        A CMS answers late (after our timeout) when it is loaded, so it is looked for during as
-        long again. Returns its id, ``None`` if the CMS showed no such room all along; raises
-        ``room_pending`` if the CMS never answered (a later pass finishes it).
-        """
-        answered = False
-        for _ in range(SETTLE_LOOKS):
-            await asyncio.sleep(self._cms.timeout / SETTLE_LOOKS)
-            try:
-                found = await self._find(creation, tag)
-            except CmsError:
-                continue
-            if found:
-                return found
-            answered = True
-        if answered:
-            return None
-        raise MeetingError("room_pending")
 
     async def _find(self, creation: RoomCreation, tag: str) -> str | None:
         """The room of this creation on the CMS, by its name and uri, proven by its cdrTag."""
@@ -370,6 +432,26 @@ class MeetingService:
         finally:
             renewing.cancel()
             await asyncio.gather(renewing, return_exceptions=True)
+
+    async def _promise(self, creation: RoomCreation, *, release: bool) -> None:
+        """Its creator is told it is being created, and gets a message when it is known how it ended.
+
+        ``release``: nobody works on it now, so the next pass takes it at once.
+        """
+        now = self._clock.now()
+        values: dict[str, object] = {"promised_at": creation.promised_at or now}
+        if release:
+            values["lease_until"] = now
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(RoomCreation).where(RoomCreation.meeting_id == creation.meeting_id,
+                                                             RoomCreation.state == CREATING).values(**values))
+        creation.promised_at = creation.promised_at or now
+
+    async def _doubt(self, creation: RoomCreation) -> None:
+        creation.doubt_since = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(RoomCreation).where(RoomCreation.meeting_id == creation.meeting_id)
+                                  .values(doubt_since=creation.doubt_since))
 
     async def _close(self, creation: RoomCreation, state: str) -> None:
         async with self._sessions() as session, session.begin():
@@ -672,6 +754,10 @@ class MeetingService:
             if meeting is not None and meeting.state in (MeetingState.CREATED, MeetingState.INVITED):
                 meeting.state = MeetingState.ENDED
                 _audit(session, self._clock.now(), "system", "ended", meeting)
+
+
+async def _unannounced(finished: Finished) -> None:
+    log.warning("a room creation finished with nobody to tell its creator")
 
 
 def _recipient(meeting: Meeting, recipient_id: str) -> Recipient:

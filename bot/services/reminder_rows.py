@@ -176,12 +176,13 @@ class Sends:
             await session.execute(insert(ReminderAttempt), rows)
             await session.commit()
 
-    async def to_person(self, person_key: str, reply: Reply, *, request: str | None = None,
+    async def to_person(self, person_key: str, reply: Reply | Sequence[Reply], *, request: str | None = None,
                         priority: tuple[float, ...] = (LAST,)) -> DeliveryError | None:
-        """One message to a person (the creator of a meeting); the problem if it was not delivered."""
+        """One message (or a few, in order) to a person, 1:1; the problem if it was not delivered."""
         if request is not None:
             bind_request(request)
-        return await self._paced(split_person_key(person_key)[0], lambda: self._outbox.send(person_key, [reply]),
+        replies = [reply] if isinstance(reply, Reply) else list(reply)
+        return await self._paced(split_person_key(person_key)[0], lambda: self._outbox.send(person_key, replies),
                                  priority)
 
     async def to_identity(self, platform: str, identity: str, reply: Reply) -> DeliveryError | None:

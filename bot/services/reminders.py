@@ -314,9 +314,11 @@ class ReminderService:
                 reminder.state = FAILED
             reminder.due_at = now + backoff(reminder.attempts)
 
-    async def tell(self, person_key: str, notice: notices.Notice) -> bool:
-        """Say ``notice`` 1:1 to a person once; False (logged by code) if it did not get through."""
-        problem = await self._sends.to_person(person_key, self._render(notice))
+    async def tell(self, person_key: str, notice: notices.Notice | Sequence[Reply]) -> bool:
+        """Say ``notice`` (or these replies) 1:1 to a person once; False (logged by code) if it did not
+        get through."""
+        replies = notice if isinstance(notice, Sequence) else self._render(notice)
+        problem = await self._sends.to_person(person_key, replies)
         if problem is not None:
             log.warning("message to a person not delivered (%s)", problem.code)
         return problem is None

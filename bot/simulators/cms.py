@@ -6,8 +6,9 @@ It keeps coSpaces and calls in memory and answers like CMS: Basic auth, form-enc
 is strict (it refuses unknown parameters and odd URIs) so that the bot does not come to rely on
 leniency a real CMS may not have. Fault injection hooks let tests play a busy or broken CMS: a
 canned answer instead of the real one (nothing is carried out), a late answer (carried out, then
-answered after a delay, as a loaded CMS does after the client gave up) and a hang (no answer until
-released). Each can be aimed at one step, e.g. ``on="POST coSpaces"`` or ``on="DELETE coSpaces/.+"``.
+answered after a delay, as a loaded CMS does after the client gave up), slow answers (every request
+takes a while, drawn from a range) and a hang (no answer until released). Each but the slow answers
+can be aimed at one step, e.g. ``on="POST coSpaces"`` or ``on="DELETE coSpaces/.+"``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hmac
+import random
 import re
 import secrets
 import time
@@ -102,6 +104,8 @@ class CmsSimulator:
         self.calls: dict[str, dict[str, Any]] = {}
         self.requests: list[str] = []  # "METHOD /path" of every request, without query values
         self.slowness = 0.0
+        self._slow: tuple[float, float] | None = None
+        self._random = random.Random(0)
         self.quirk_200_failure = False
         self.delete_ends_calls = False  # what DELETE does to a meeting in progress is UNVERIFIED
         self._faults: deque[_Fault] = deque()
@@ -142,6 +146,12 @@ class CmsSimulator:
         ``seconds`` later: a client that gave up meanwhile does not know that they happened."""
         self._faults.append(_Fault(_step(on), count, late=seconds))
 
+    def answer_slowly(self, low: float, high: float, *, seed: int = 0) -> None:
+        """From now on every request takes between ``low`` and ``high`` seconds (drawn from ``seed``)
+        before it is carried out and answered: a CMS under load, slow but answering."""
+        self._slow = (low, high)
+        self._random = random.Random(seed)
+
     def hang(self, *, on: str | None = None) -> None:
         """From now on, requests (matching ``on``) get no answer until :meth:`release`."""
         self._hung = _step(on) or re.compile(".*")
@@ -159,6 +169,7 @@ class CmsSimulator:
 
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._slow = None
         self.release()
 
     def add_call(self, space_id: str, participants: int = 2) -> str:
@@ -200,6 +211,8 @@ class CmsSimulator:
     async def _carry_out(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
         if self.slowness:
             await asyncio.sleep(self.slowness)
+        if self._slow is not None:
+            await asyncio.sleep(self._random.uniform(*self._slow))
         if self._hung is not None and self._hung.fullmatch(_step_of(request)):
             self.hanging += 1
             try:

@@ -34,8 +34,7 @@ NOTICES = {
     "admin_deletion_failing": notices.DeletionFailing(ROOM),
     "admin_orphans": notices.Orphans(("HC Torsås 3", "HC Kalmar 12")),
     "admin_orphans_deleted": notices.Orphans(("HC Torsås 3",), deleted=("HC Kalmar 12", "HC Borgholm 4")),
-    "creation_finished": notices.CreationFinished("HC Torsås 9", ROOM.starts_at),
-    "creation_failed": notices.CreationFinished("HC Torsås 9", ROOM.starts_at, refusal="room_service_down"),
+    "creation_failed": notices.CreationFailed("HC Torsås 9", ROOM.starts_at, refusal="room_service_down"),
 }
 
 

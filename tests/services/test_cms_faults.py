@@ -18,6 +18,7 @@ from bot.services.meetings import (
     CREATION_GRACE,
     CREATION_LEASE,
     DELETION_GRACE,
+    DOUBT_BOUND,
     LIVE_STATES,
     DeletionFinished,
     MeetingError,
@@ -59,7 +60,8 @@ async def _settle_everything(services: Any, cms: Any, clock: Any) -> None:
     """The CMS is well again; the next pass (after the leases) and the sweep (after an hour) run."""
     cms.simulator.clear_faults()
     await cms.simulator.settled()  # what it held is carried out now
-    clock.advance(CREATION_LEASE + CREATION_GRACE + timedelta(seconds=1))
+    # Past the leases, and past the bound within which a create left unanswered may still appear.
+    clock.advance(max(CREATION_LEASE + CREATION_GRACE, DOUBT_BOUND) + timedelta(seconds=1))
     await services.meetings.finish_interrupted()
     clock.advance(GRACE + timedelta(minutes=1))
     await reconcile(services.cms, services.sessions, clock)
