@@ -462,14 +462,20 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def head_revision() -> str | None:
+    """The migration the code needs."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
 async def schema_revisions(engine: AsyncEngine) -> tuple[str | None, str | None]:
     """The migration the database is at and the one the code needs (``distansmote check``)."""
     from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
     def current(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
     async with engine.connect() as connection:
         at = await connection.run_sync(current)
-    return at, ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    return at, head_revision()

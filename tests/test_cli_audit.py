@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.db import AuditRecord
+from bot.db import AuditRecord, head_revision
 from tests.services.test_meetings import NURSE, _create, _open
 
-HEAD = "0008"
+HEAD = head_revision()
 
 
 @pytest.fixture(autouse=True)

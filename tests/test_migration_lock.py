@@ -11,10 +11,10 @@ from pathlib import Path
 
 import asyncpg
 
-from bot.db import MIGRATION_LOCK
+from bot.db import MIGRATION_LOCK, head_revision
 
 REPO = Path(__file__).resolve().parents[1]
-HEAD = "0008"
+HEAD = head_revision()
 
 
 async def _waiting_for_the_lock(connection: asyncpg.Connection) -> int:
