@@ -155,7 +155,7 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
     await expect(invitation).to_be_visible()
     meeting = _latest_card(page)
     await expect(meeting).to_contain_text(texts.ROOM_CREATED_TITLE)
-    await expect(meeting).to_contain_text("torsdag 2026-11-26 kl. 10:00–10:45")
+    await expect(meeting).to_contain_text("torsdag 2026-11-26 kl. 10.00–10.45")
     await expect(invitation).to_contain_text(texts.PATIENT_JOINS_LEAD["video_room"])
     await expect(invitation).not_to_contain_text(texts.MUNICIPALITY_NEEDS)
     await expect(rooms).to_have_text([ROOM])

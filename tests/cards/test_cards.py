@@ -134,7 +134,7 @@ def test_every_submit_names_its_action_and_card_version():
 def test_invitation_text_has_what_the_routine_asks_for():
     text = invitation_text(MEETING)
     assert text == _golden_text("invitation.txt", text)
-    for needed in ("hc.torsas.9@video.region.example", "Samtals-ID: 482913705", "0480 44 55 11", "Ring upp",
+    for needed in ("hc.torsas.9@video.region.example", "Samtals-ID: 482 913 705", "0480 44 55 11", "Ring upp",
                    "https://join.region.example/meeting/482913705?secret="):
         assert needed in text
 

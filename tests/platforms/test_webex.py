@@ -30,6 +30,7 @@ from bot.platforms.webex import (
 )
 from bot.runtime import Services, open_services
 from cards import texts
+from cards.meeting import grouped
 from cards.texts import NOT_ALLOWED
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.webex import Delivery, SentMessage, WebexFake, sign
@@ -391,7 +392,7 @@ async def test_the_routine_runs_over_signed_webhooks_and_the_invitation_only_goe
 
     room_card, invitation = fake.sent[-2:]
     assert room_card.card is not None and invitation.card is None
-    assert f"Samtals-ID: {space['callId']}" in (invitation.markdown or "")
+    assert f"Samtals-ID: {grouped(space['callId'])}" in (invitation.markdown or "")
     assert form.id in fake.deleted  # the used form was replaced, not left clickable
     secrets = (space["callId"] or "", space["uri"] or "")
     assert {(m.room_type, m.to_person_id) for m in fake.sent if _confidential(m, *secrets)} == {("direct", nina["id"])}
