@@ -164,10 +164,14 @@ def read_aloud(view: MeetingView) -> str:
 
 def _join_lines(view: MeetingView) -> list[str]:
     """The three ways to join, the way the patient takes part first."""
+    browser = (texts.INVITATION_JOIN["browser"].format(link=view.web_link) if view.web_link
+               else texts.INVITATION_JOIN_BROWSER_NO_LINK.format(call_id=grouped(view.call_id),
+                                                                 address=view.video_address))
+    if view.join_film:
+        browser += "\n" + texts.INVITATION_JOIN_FILM.format(link=view.join_film)
     lines = {
         "video_room": texts.INVITATION_JOIN["video_room"].format(address=view.video_address),
-        "browser": texts.INVITATION_JOIN["browser"].format(link=view.web_link) if view.web_link
-        else texts.INVITATION_JOIN_BROWSER_NO_LINK,
+        "browser": browser,
     }
     if view.dial_in:
         lines["phone"] = texts.INVITATION_JOIN["phone"].format(number=view.dial_in, call_id=grouped(view.call_id))

@@ -274,9 +274,13 @@ INVITATION_JOIN = {
     "browser": "Via Cisco Meeting i en webbläsare med kamera och mikrofon: öppna {link}",
     "phone": "Via telefon (endast ljud): ring {number} och ange samtals-ID {call_id}. Följ sedan instruktionerna.",
 }
+# Without a configured join link: the web app still joins by call ID or video address.
 INVITATION_JOIN_BROWSER_NO_LINK = (
-    "Via Cisco Meeting i en webbläsare med kamera och mikrofon: anslut med videoadressen eller samtals-ID:t."
+    "Via Cisco Meeting i en webbläsare med kamera och mikrofon: öppna Cisco Meetings webbapp, välj att ansluta "
+    "till ett möte och ange samtals-ID {call_id} eller videoadressen {address}. Har du inte adressen till "
+    "webbappen, be den som skickade inbjudan om länken till mötet."
 )
+INVITATION_JOIN_FILM = "Filmen ”Anslut till distansmötesrum via Cisco Meeting” visar hur du gör: {link}"
 INVITATION_START = "Vi inleder mötet med att kontrollera att alla ser och hör varandra."
 
 ERRORS = {

@@ -147,6 +147,12 @@ def test_the_invitation_leads_with_where_the_patient_takes_part():
     assert lines[lines.index(texts.INVITATION_HOW) + 1].startswith("Via telefon")
 
 
+def test_without_a_join_link_the_browser_way_is_explained_and_the_film_linked():
+    view = MEETING.model_copy(update={"web_link": None, "join_film": "https://film.region.example/anslut.mp4"})
+    text = invitation_text(view)
+    assert text == _golden_text("invitation_no_link_with_film.txt", text)
+
+
 def test_new_meeting_card_warns_against_patient_data():
     texts_shown = [e.get("text", "") for e in CARDS["new_meeting"]()["body"]]
     assert any("personnummer" in t for t in texts_shown)

@@ -13,6 +13,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.runtime import Services, open_services
 from cards import texts
+from cards.meeting import grouped
 from tests.conftest import RunningCms, make_settings, open_with_chat
 from tests.handlers.test_routine import NURSE, create_room
 from tests.harness import Chat, last_card
@@ -41,6 +42,32 @@ async def test_with_default_settings_the_invitation_has_the_routines_phone_numbe
     replies = await create_room(chat)
     invitation = replies[-1].text
     assert "ring 0480 44 55 11" in invitation
+
+
+async def test_without_a_join_link_the_invitation_still_says_how_to_join_in_a_browser(default_services, memory_chat,
+                                                                                      cms):
+    invitation = (await create_room(memory_chat))[-1].text
+    [space] = cms.simulator.snapshot()
+    [browser] = [line for line in invitation.splitlines() if line.startswith("Via Cisco Meeting i en webbläsare")]
+    assert browser == texts.INVITATION_JOIN_BROWSER_NO_LINK.format(call_id=grouped(space["callId"]),
+                                                                   address="hc.torsas.1@video.region.example")
+    assert "Cisco Meetings webbapp" in browser and "be den som skickade inbjudan om länken" in browser
+    assert "Anslut till distansmötesrum via Cisco Meeting" not in invitation  # no film configured: not named
+
+
+@pytest.mark.parametrize("web_join_url", [None, "https://join.region.example/meeting"])
+async def test_the_routines_film_on_joining_reaches_the_participants_when_configured(cms, tmp_path, clock,
+                                                                                     web_join_url):
+    film = "https://film.region.example/anslut-via-cisco-meeting.mp4"
+    settings = make_settings(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", link_film_join=film,
+                             web_join_url=web_join_url)
+    services, chat = await open_with_chat(settings, clock)
+    try:
+        lines = (await create_room(chat, patient_joins="browser"))[-1].text.splitlines()
+    finally:
+        await services.close()
+    browser = next(i for i, line in enumerate(lines) if line.startswith("Via Cisco Meeting i en webbläsare"))
+    assert lines[browser + 1] == texts.INVITATION_JOIN_FILM.format(link=film)
 
 
 # -- the invitation: nothing meant for staff inside the pasted block ------------------------------
