@@ -460,3 +460,8 @@ AT_THE_DEADLINE = "vid tidsgränsen"
 
 # Shown instead of a typed personnummer: the demo keeps no copy of one either.
 DEMO_HIDDEN_TEXT = "(Meddelandet visas inte: det innehöll ett personnummer.)"
+# The demo's database failed (a full disk, say): nothing was done.
+DEMO_STORE_DOWN = (
+    "Jag kan inte spara något just nu, eftersom demons databas inte fungerar (disken kan vara full). "
+    "Inget har gjorts. Försök igen om en stund."
+)

@@ -181,7 +181,11 @@
   async function api(path, options = {}) {
     const response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
+    if (!response.ok) {
+      const failure = new Error(body.error || `HTTP ${response.status}`);
+      failure.messages = body.messages; // the bot's own answer to a failure (its database down)
+      throw failure;
+    }
     return body;
   }
 
@@ -197,7 +201,12 @@
       if (body.user === state.user) show(answer.messages);
       setStatus("");
     } catch (error) {
-      setStatus("Det gick inte att skicka till boten. Försök igen.");
+      if (error.messages && body.user === state.user) {
+        show(error.messages);
+        setStatus("");
+      } else {
+        setStatus("Det gick inte att skicka till boten. Försök igen.");
+      }
       console.error(error);
     } finally {
       el.messages.removeAttribute("aria-busy");
