@@ -303,7 +303,7 @@ async def test_bad_message_queries_get_a_json_error(client: TestClient, params: 
 # -- the database fails ----------------------------------------------------------------------
 
 
-def _break_the_store(data_dir: Path, *, broken: bool) -> None:
+def break_the_store(data_dir: Path, *, broken: bool) -> None:
     """What a full disk does to the bot: its writes fail. Here the table every event is recorded
     in goes away (and comes back), changed through a connection of its own as any tool would."""
     names = ("inbound_event", "inbound_event_away") if broken else ("inbound_event_away", "inbound_event")
@@ -317,7 +317,7 @@ async def test_when_its_database_fails_the_demo_answers_in_swedish_with_a_503(
     async with demo_parts(tmp_path, clock=clock) as parts:
         client = await aiohttp_client(parts.app)
         await say(client, ANNA, "/distansmöte hjälp")
-        _break_the_store(tmp_path, broken=True)
+        break_the_store(tmp_path, broken=True)
         caplog.clear()
 
         for path, body in (("/api/demo/message", {"user": ANNA, "text": "/distansmöte hjälp"}),
@@ -334,7 +334,7 @@ async def test_when_its_database_fails_the_demo_answers_in_swedish_with_a_503(
         assert all(r.exc_info is None and not r.exc_text for r in failures)
         assert "hjälp" not in caplog.text and "inbound_event" not in caplog.text
 
-        _break_the_store(tmp_path, broken=False)  # disk space again: the demo answers as before
+        break_the_store(tmp_path, broken=False)  # disk space again: the demo answers as before
         assert last_card(await say(client, ANNA, "/distansmöte hjälp"))["body"][0]["text"] == texts.HELP_TITLE
 
 

@@ -201,13 +201,14 @@
       if (body.user === state.user) show(answer.messages);
       setStatus("");
     } catch (error) {
-      if (error.messages && body.user === state.user) {
-        show(error.messages);
+      if (error.messages) {
+        // The bot answered the failure itself (its database down): shown like any answer.
+        if (body.user === state.user) show(error.messages);
         setStatus("");
       } else {
         setStatus("Det gick inte att skicka till boten. Försök igen.");
+        console.error(error);
       }
-      console.error(error);
     } finally {
       el.messages.removeAttribute("aria-busy");
     }
