@@ -22,12 +22,13 @@ class Room:
 
 @dataclass(frozen=True)
 class Unconfirmed:
-    """Before the start: recipients not told or not confirmed (none registered: both empty)."""
+    """Before the start: recipients not told, not confirmed or not phoned (none registered: all empty)."""
 
     room: Room
     unconfirmed: tuple[str, ...]
     not_sent: tuple[str, ...]
     late: bool = False
+    not_phoned: tuple[str, ...] = ()  # telephone recipients: ring them before the meeting
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,19 @@ TYPED_MAX = 40
 
 
 def when(view: MeetingView) -> str:
-    """``onsdag 2026-11-25 kl. 13:30–14:30``"""
+    """``onsdag 2026-11-25 kl. 13.30–14.30``"""
     start, end = view.starts_at, view.ends_at
-    return f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d} kl. {start:%H:%M}–{end:%H:%M}"
+    return f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d} kl. {clock(start)}–{clock(end)}"
+
+
+def clock(moment: datetime) -> str:
+    """``13.30``"""
+    return f"{moment:{texts.TIME_FORMAT}}"
+
+
+def grouped(call_id: str) -> str:
+    """``785 699 524``: a call ID the way it is read and typed."""
+    return " ".join(call_id[i:i + 3] for i in range(0, len(call_id), 3))
 
 
 def new_meeting_card(form: NewMeetingForm) -> dict[str, Any]:
@@ -72,7 +82,7 @@ def _room_facts(view: MeetingView) -> Element:
         (texts.ROOM_TITLE, view.room_name),
         (texts.WHEN, when(view)),
         (texts.VIDEO_ADDRESS, view.video_address),
-        (texts.CALL_ID, view.call_id),
+        (texts.CALL_ID, grouped(view.call_id)),
     ]
     if view.patient_joins in texts.PATIENT_JOINS:
         pairs.append((texts.PATIENT_JOINS_FACT, texts.PATIENT_JOINS[view.patient_joins].lower()))
@@ -82,16 +92,16 @@ def _room_facts(view: MeetingView) -> Element:
 
 def _status(recipient: RecipientView) -> str:
     if recipient.channel not in texts.CONFIRMING_CHANNELS:
-        return texts.PHONED_AT.format(time=_clock(recipient.sent_at)) if recipient.sent_at else texts.NOT_PHONED
+        return texts.PHONED_AT.format(time=_stamp(recipient.sent_at)) if recipient.sent_at else texts.NOT_PHONED
     if recipient.confirmed_at:
-        return texts.CONFIRMED_AT.format(time=_clock(recipient.confirmed_at))
+        return texts.CONFIRMED_AT.format(time=_stamp(recipient.confirmed_at))
     if recipient.sent_at:
-        return texts.SENT_AT.format(time=_clock(recipient.sent_at))
+        return texts.SENT_AT.format(time=_stamp(recipient.sent_at))
     return texts.NOT_SENT
 
 
-def _clock(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}"
+def _stamp(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d} kl. {clock(moment)}"
 
 
 def recipients_section(view: MeetingView) -> list[Element]:
@@ -143,12 +153,10 @@ def meeting_card(view: MeetingView, *, just_created: bool = False, note: str | N
 
 
 def read_aloud(view: MeetingView) -> str:
-    """For a telephone recipient: the same facts, as they are said (``torsdag den 26 november``)."""
+    """For a telephone recipient: the same facts, as they are said (``tisdag 8 december 2026``)."""
     start = view.starts_at
-    digits = view.call_id
-    values = dict(date=f"{texts.WEEKDAYS[start.weekday()]} den {start.day} {texts.MONTHS[start.month - 1]}",
-                  start=f"{start:%H.%M}", call_id=" ".join(digits[i:i + 3] for i in range(0, len(digits), 3)),
-                  address=view.video_address)
+    values = dict(date=f"{texts.WEEKDAYS[start.weekday()]} {start.day} {texts.MONTHS[start.month - 1]} {start.year}",
+                  start=clock(start), call_id=grouped(view.call_id), address=view.video_address)
     if view.dial_in:
         return texts.READ_ALOUD.format(number=view.dial_in, **values)
     return texts.READ_ALOUD_NO_NUMBER.format(**values)
@@ -156,13 +164,17 @@ def read_aloud(view: MeetingView) -> str:
 
 def _join_lines(view: MeetingView) -> list[str]:
     """The three ways to join, the way the patient takes part first."""
+    browser = (texts.INVITATION_JOIN["browser"].format(link=view.web_link) if view.web_link
+               else texts.INVITATION_JOIN_BROWSER_NO_LINK.format(call_id=grouped(view.call_id),
+                                                                 address=view.video_address))
+    if view.join_film:
+        browser += "\n" + texts.INVITATION_JOIN_FILM.format(link=view.join_film)
     lines = {
         "video_room": texts.INVITATION_JOIN["video_room"].format(address=view.video_address),
-        "browser": texts.INVITATION_JOIN["browser"].format(link=view.web_link) if view.web_link
-        else texts.INVITATION_JOIN_BROWSER_NO_LINK,
+        "browser": browser,
     }
     if view.dial_in:
-        lines["phone"] = texts.INVITATION_JOIN["phone"].format(number=view.dial_in, call_id=view.call_id)
+        lines["phone"] = texts.INVITATION_JOIN["phone"].format(number=view.dial_in, call_id=grouped(view.call_id))
     first = [lines.pop(view.patient_joins)] if view.patient_joins in lines else []
     return first + list(lines.values())
 
@@ -172,14 +184,14 @@ def invitation_text(view: MeetingView) -> str:
     start, end = view.starts_at, view.ends_at
     lines = [
         texts.INVITATION_HEADER.format(date=f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d}",
-                                       start=f"{start:%H:%M}", end=f"{end:%H:%M}"),
+                                       start=clock(start), end=clock(end)),
     ]
     if view.patient_joins in texts.PATIENT_JOINS_LEAD:
         lines.append(texts.PATIENT_JOINS_LEAD[view.patient_joins])
     lines += [
         "",
         texts.INVITATION_VIDEO.format(address=view.video_address),
-        texts.INVITATION_CALL_ID.format(call_id=view.call_id),
+        texts.INVITATION_CALL_ID.format(call_id=grouped(view.call_id)),
         "",
         texts.INVITATION_HOW,
         *_join_lines(view),

@@ -25,6 +25,7 @@ class MeetingView(View):
     video_address: str
     call_id: str
     web_link: str | None = None
+    join_film: str | None = None  # the routine's film on joining via Cisco Meeting, when configured
     dial_in: str | None = None
     starts_at: datetime  # local time
     ends_at: datetime  # local time

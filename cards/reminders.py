@@ -15,6 +15,7 @@ from bot.core import CardAction, Reply
 from cards import texts
 from cards.actions import AskDelete, MeetingId, ShowInvitation
 from cards.elements import Element, card, heading, submit, text, title
+from cards.meeting import clock
 
 
 class SnoozeCleanup(CardAction):
@@ -26,8 +27,8 @@ class SnoozeCleanup(CardAction):
 
 
 def when(moment: datetime) -> str:
-    """``den 26/11 kl. 09:10``: day and month, because a deadline is often another day."""
-    return texts.DAY_AND_TIME.format(day=moment.day, month=moment.month, time=f"{moment:%H:%M}")
+    """``den 26/11 kl. 09.10``: day and month, because a deadline is often another day."""
+    return texts.DAY_AND_TIME.format(day=moment.day, month=moment.month, time=clock(moment))
 
 
 def render(notice: notices.Notice) -> Reply:
@@ -44,7 +45,7 @@ def render(notice: notices.Notice) -> Reply:
                           late=False, fallback=message)
         case notices.CallActiveAtDeadline():
             return _admin(texts.ADMIN_CALL_ACTIVE.format(room=notice.room.room_name, deadline=when(notice.deadline),
-                                                   retry=f"{notice.retry_at:%H:%M}"))
+                                                   retry=clock(notice.retry_at)))
         case notices.RecipientGone():
             deadline = when(notice.deadline) if notice.deadline else texts.AT_THE_DEADLINE
             return _admin(texts.ADMIN_GONE.format(room=notice.room.room_name, deadline=deadline))
@@ -95,21 +96,32 @@ def _bullets(lines: Sequence[str]) -> Element:
 
 def unconfirmed(notice: notices.Unconfirmed) -> Reply:
     """Before the start: who has not confirmed (or nobody registered at all) – ring them."""
-    room, start = notice.room, f"{notice.room.starts_at:%H:%M}"
+    room, start = notice.room, clock(notice.room.starts_at)
     actions = [submit(texts.SHOW_INVITATION, ShowInvitation, meeting_id=room.meeting_id)]
-    missing = len(notice.unconfirmed) + len(notice.not_sent)
+    missing = len(notice.unconfirmed) + len(notice.not_sent) + len(notice.not_phoned)
     if missing == 0:
         message = texts.NOBODY_TEXT.format(start=start)
         return _reply(texts.NOBODY_TITLE.format(room=room.room_name), [text(message)], late=notice.late,
                       actions=actions, fallback=message)
-    body: list[Element] = []
+    body: list[Element] = [text(texts.MEETING_STARTS.format(start=start))]
     if notice.unconfirmed:
-        body += [text(texts.UNCONFIRMED_TEXT.format(start=start)), _bullets(notice.unconfirmed)]
+        body += [text(texts.UNCONFIRMED_TEXT), _bullets(notice.unconfirmed)]
     if notice.not_sent:
         body += [text(texts.NOT_SENT_TEXT), _bullets(notice.not_sent)]
-    body.append(text(texts.CALL_THEM, attention=True))
-    return _reply(texts.UNCONFIRMED_TITLE.format(room=room.room_name, count=missing), body, late=notice.late,
+    if notice.unconfirmed or notice.not_sent:
+        body.append(text(texts.CALL_THEM, attention=True))
+    if notice.not_phoned:
+        body += [text(texts.NOT_PHONED_TEXT), _bullets(notice.not_phoned), text(texts.RING_THEM, attention=True)]
+    return _reply(_unconfirmed_title(notice).format(room=room.room_name, count=missing), body, late=notice.late,
                   actions=actions, fallback=texts.CALL_THEM)
+
+
+def _unconfirmed_title(notice: notices.Unconfirmed) -> str:
+    """What is missing, when it is one thing; else that some have not got or confirmed the information."""
+    kinds = {texts.UNCONFIRMED_TITLE: notice.unconfirmed, texts.NOT_SENT_TITLE: notice.not_sent,
+             texts.NOT_PHONED_TITLE: notice.not_phoned}
+    missing = [title for title, labels in kinds.items() if labels]
+    return missing[0] if len(missing) == 1 else texts.MISSING_TITLE
 
 
 def start_check(notice: notices.StartCheck) -> Reply:
@@ -121,7 +133,7 @@ def start_check(notice: notices.StartCheck) -> Reply:
     documents = [f"[{label}]({links[key]})" for key, label in texts.TIP_LINKS.items() if links.get(key)]
     if documents:
         body.append(_bullets(documents))
-    heading_text = texts.START_TITLE.format(room=notice.room.room_name, start=f"{notice.room.starts_at:%H:%M}")
+    heading_text = texts.START_TITLE.format(room=notice.room.room_name, start=clock(notice.room.starts_at))
     return _reply(heading_text, body, late=notice.late, fallback=texts.START_TEXT)
 
 
@@ -143,5 +155,5 @@ def cleanup_prompt(notice: notices.CleanupPrompt) -> Reply:
 
 
 def snoozed(at: datetime, *, already: bool) -> Reply:
-    message = (texts.ALREADY_SNOOZED if already else texts.SNOOZED).format(time=f"{at:%H:%M}")
+    message = (texts.ALREADY_SNOOZED if already else texts.SNOOZED).format(time=clock(at))
     return Reply(message, card([text(message)], fallback=message))

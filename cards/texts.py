@@ -61,7 +61,7 @@ PATIENT_JOINS_LEAD = {
     "phone": "Patienten deltar via telefon (endast ljud).",
 }
 UNIT_NUMBER_STRIPPED = (
-    "Jag numrerar mötesrummen själv, så att varje möte får ett eget rum. Därför läste jag enheten som "
+    "Jag numrerar mötesrummen själv, så att varje möte får ett eget rum. Därför tolkade jag enheten som "
     "”{unit}” i stället för ”{typed}”: rummet heter {room}."
 )
 
@@ -79,7 +79,7 @@ STATES = {
 }
 FORWARDING_TITLE = "Så skickar du inbjudan"
 FORWARDING_RULES = (
-    "1. Skicka i första hand via **Cosmic Link**, eftersom patienten är utskrivningsplanerad från slutenvården.",
+    "1. Skicka i första hand via **Cosmic Link** när patienten är utskrivningsplanerad från slutenvården.",
     "2. Finns personen inte i Cosmic Link: skicka via **Cosmic Messenger**. Välj kategori ”Distansmöte” och "
     "ange personens adress i ämnesraden enligt rutinen för Messenger.",
     "3. Den som inte har Link eller Messenger får uppgifterna per **telefon**: ring och läs upp texten nedan. "
@@ -95,6 +95,8 @@ MUNICIPALITY_NEEDS = (
 )
 INVITATION_FOLLOWS = "Inbjudan att kopiera och klistra in kommer i nästa meddelande."
 READ_ALOUD_TITLE = "Per telefon – läs upp"
+# Times as Swedish writes them: kl. 10.00.
+TIME_FORMAT = "%H.%M"
 WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
           "november", "december")
@@ -272,9 +274,13 @@ INVITATION_JOIN = {
     "browser": "Via Cisco Meeting i en webbläsare med kamera och mikrofon: öppna {link}",
     "phone": "Via telefon (endast ljud): ring {number} och ange samtals-ID {call_id}. Följ sedan instruktionerna.",
 }
+# Without a configured join link: the web app still joins by call ID or video address.
 INVITATION_JOIN_BROWSER_NO_LINK = (
-    "Via Cisco Meeting i en webbläsare med kamera och mikrofon: anslut med videoadressen eller samtals-ID:t."
+    "Via Cisco Meeting i en webbläsare med kamera och mikrofon: öppna Cisco Meetings webbapp, välj att ansluta "
+    "till ett möte och ange samtals-ID {call_id} eller videoadressen {address}. Har du inte adressen till "
+    "webbappen, be den som skickade inbjudan om länken till mötet."
 )
+INVITATION_JOIN_FILM = "Filmen ”Anslut till distansmötesrum via Cisco Meeting” visar hur du gör: {link}"
 INVITATION_START = "Vi inleder mötet med att kontrollera att alla ser och hör varandra."
 
 ERRORS = {
@@ -301,12 +307,12 @@ ERRORS = {
     "role_not_listed": "Välj mottagare i listan i kortet, eller skriv en egen kort beskrivning.",
     "channel_missing": "Välj kanal: Cosmic Link, Cosmic Messenger eller telefon.",
     "recipient_missing": "Välj vilken mottagare det gäller.",
-    "date_invalid": "Datumet känns inte igen. Välj ett datum i kortet.",
-    "time_invalid": "Starttiden känns inte igen. Skriv den som tt:mm, t.ex. 13:30.",
+    "date_invalid": "Datumet är ogiltigt. Välj ett datum i kortet.",
+    "time_invalid": "Starttiden är ogiltig. Skriv den som tt:mm, t.ex. 13:30.",
     "length_invalid": "Välj mötets längd i kortet.",
     "length_out_of_range": "Ett möte får vara från 5 minuter till 8 timmar långt.",
     "in_the_past": "Den tiden har redan varit. Välj en tid framåt.",
-    "too_far_ahead": "Mötet kan som längst planeras ett år framåt.",
+    "too_far_ahead": "Mötet kan planeras högst ett år i förväg.",
     "time_does_not_exist": (
         "Den tiden finns inte den dagen: klockan ställs fram en timme vid sommartid. Välj en annan starttid."
     ),
@@ -339,6 +345,7 @@ ALREADY_DONE = {
     "creation_in_progress": "Mötesrummet håller på att skapas. Du får svar här strax.",
     "already_sent": "Det är redan markerat som skickat.",
     "already_confirmed": "Bekräftelsen är redan registrerad.",
+    "already_phoned": "Det är redan markerat att mottagaren har meddelats per telefon.",
     "already_deleted": "Mötesrummet är redan borttaget.",
 }
 # A room creation finished after its request had gone (the bot restarted, or the CMS answered late),
@@ -364,10 +371,21 @@ UNROUTABLE = {"unknown_action": UNKNOWN_ACTION, "stale_card": STALE_CARD, "inval
 
 LATE = "(försenad påminnelse)"
 
+# The title says what is missing: a confirmation, the invitation, or (some of each) either.
 UNCONFIRMED_TITLE = "{room}: {count} mottagare har inte bekräftat"
-UNCONFIRMED_TEXT = "Mötet börjar kl. {start}. De här mottagarna har inte bekräftat att de har fått mötesinformationen:"
+NOT_SENT_TITLE = "{room}: inbjudan är inte skickad till {count} mottagare"
+NOT_PHONED_TITLE = "{room}: ring {count} mottagare innan mötet"
+MISSING_TITLE = "{room}: {count} mottagare har inte fått eller bekräftat mötesinformationen"
+MEETING_STARTS = "Mötet börjar kl. {start}."
+UNCONFIRMED_TEXT = "De här mottagarna har inte bekräftat att de har fått mötesinformationen:"
 NOT_SENT_TEXT = "Inbjudan är inte markerad som skickad till:"
 CALL_THEM = "Ring dem och kontrollera att de har videoadressen och samtals-ID:t."
+# The routine: a recipient without Link or Messenger "ska få informationen via en telefonkontakt".
+NOT_PHONED_TEXT = "De här mottagarna har inte meddelats per telefon ännu:"
+RING_THEM = (
+    "Ring dem innan mötet och läs upp mötesuppgifterna (”Per telefon – läs upp” i kortet för mötesrummet). "
+    "Klicka sedan på Skickat."
+)
 NOBODY_TITLE = "{room}: ingen mottagare är registrerad"
 NOBODY_TEXT = (
     "Mötet börjar kl. {start}, men ingen mottagare är registrerad. Har alla som ska vara med fått "
@@ -380,7 +398,7 @@ START_TIPS_TITLE = "Tips"
 START_TIPS = (
     "Be var och en säga något, så att du hör att ljudet fungerar hos alla.",
     "Kontrollera att alla syns i bild och att ingen sitter i motljus.",
-    "Den som är med via telefon ser ingenting: säg vem som pratar.",
+    "Den som deltar per telefon ser ingen bild – säg vem som talar.",
     "Ekar eller brusar det? Be alla stänga av mikrofonen när de inte pratar.",
 )
 TIP_LINKS = {
@@ -440,6 +458,11 @@ AT_THE_DEADLINE = "vid tidsgränsen"
 
 # Shown instead of a typed personnummer: the demo keeps no copy of one either.
 DEMO_HIDDEN_TEXT = "(Meddelandet visas inte: det innehöll ett personnummer.)"
+# The demo's database failed (a full disk, say): nothing was done.
+DEMO_STORE_DOWN = (
+    "Jag kan inte spara något just nu, eftersom demons databas inte fungerar (disken kan vara full). "
+    "Inget har gjorts. Försök igen om en stund."
+)
 
 # -- the bot's own web pages: /privacy (linked from the Teams app as its privacy statement) and /terms --
 
@@ -456,7 +479,7 @@ PRIVACY_PAGE = (
         "att en administratör kan se vem som äger ett rum som inte har tagits bort.",
         "Om mötesrummet: enhet, rummets namn, videoadress, samtals-ID och gästkod, mötets start- och sluttid, "
         "när rummet togs bort och av vem.",
-        "Om mottagarna: bara etiketter som du väljer (till exempel ”Patient” eller ”Tolk”), hur inbjudan "
+        "Om mottagarna: bara etiketter som du väljer (till exempel ”Kommunen – hemtjänsten”), hur inbjudan "
         "skickades och när den bekräftades – aldrig namn, telefonnummer eller adresser.",
         "Chattens adress för att kunna skriva till dig först (påminnelser), och den enhet du senast valde.",
         "En granskningslogg: vem som gjorde vad med vilket rum och när, med koder – aldrig text du har skrivit.",

@@ -24,6 +24,7 @@ def meeting_view(meeting: Meeting, settings: Settings) -> MeetingView:
         video_address=f"{meeting.uri}@{settings.video_domain}" if settings.video_domain else meeting.uri,
         call_id=meeting.call_id,
         web_link=_web_link(settings.web_join_url, meeting),
+        join_film=settings.link_film_join,
         dial_in=settings.dial_in_number,
         starts_at=meeting.starts_at.astimezone(zone),
         ends_at=meeting.ends_at.astimezone(zone),

@@ -43,7 +43,7 @@ async def test_the_clock_control_shows_reminders_at_once(aiohttp_client, tmp_pat
         assert (await _jump(client, "start"))["now"] == "2026-11-25 13:00"
         texts = await _messages(client)
         # Both fell due: the start reminder first, then the one that nobody is registered.
-        assert wording.START_TITLE.format(room="HC Torsås 1", start="13:00") in texts[-2]
+        assert wording.START_TITLE.format(room="HC Torsås 1", start="13.00") in texts[-2]
         assert (await _jump(client, "end"))["now"] == "2026-11-25 14:10"
         assert wording.CLEANUP_TITLE.format(room="HC Torsås 1") in (await _messages(client))[-1]
         assert (await _jump(client, "hour"))["now"] == "2026-11-25 15:10"

@@ -163,11 +163,11 @@ async def test_rapport_for_admins_and_overdue_rooms_in_status(seeded: Seeded):
     assert torsas[figures["longest_minutes_to_deletion"]] == "24 tim 0 min"
     assert torsas[figures["overdue_now"]] == "1"
     assert torsas[figures["orphans_last_sweep"]] == "1"
-    assert body[-1]["text"] == texts.REPORT_LAST_SWEEP.format(when="den 26/11 kl. 13:00")
+    assert body[-1]["text"] == texts.REPORT_LAST_SWEEP.format(when="den 26/11 kl. 13.00")
 
     status = last_card(await chat.say(ADMIN_ACTOR, "/distansmöte status"))
     overdue = [e["text"] for e in status["body"] if "skapat av" in e.get("text", "")]
-    assert overdue == ["- **HC Torsås 4** – skapat av Nina Sjuksköterska, mötet slutade den 25/11 kl. 11:00"]
+    assert overdue == ["- **HC Torsås 4** – skapat av Nina Sjuksköterska, mötet slutade den 25/11 kl. 11.00"]
 
 
 async def test_rapport_is_for_admins_and_wants_dates_it_understands(seeded: Seeded):

@@ -28,8 +28,8 @@ Messages the bot starts itself (reminders, admin alerts) arrive through :meth:`A
 (a person key: the adapter looks up the stored reference with ``host.references.find``) and
 :meth:`Adapter.send_to_identity` (an admin listed in ``DISTANSMOTE_ADMINS`` by id or e-mail: the
 platform decides whether it can write to that person first, and logs it when it cannot). Both
-follow the delivery contract of :mod:`bot.core.delivery`: one attempt, ``DeliveryFailed`` or
-``DeliveryGone`` on failure, within ``SEND_TIMEOUT``.
+follow the delivery contract of :mod:`bot.core.delivery`: one attempt, ``DeliveryFailed``,
+``DeliveryRefused`` or ``DeliveryGone`` on failure, within ``SEND_TIMEOUT``.
 
 To add a platform: a module or package under ``bot/platforms/`` with a class that satisfies
 :class:`Adapter`; its settings in ``bot/config.py``; one line in ``bot/serve.py``
@@ -157,7 +157,8 @@ class Adapter(Protocol):
     async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
         """Send ``replies`` 1:1 to the person with this key (``bot.core.events.person_key``).
 
-        One attempt; raises ``DeliveryFailed`` (temporary) or ``DeliveryGone`` (permanent).
+        One attempt; raises ``DeliveryFailed`` (temporary), ``DeliveryRefused`` (this message
+        refused) or ``DeliveryGone`` (the person is gone).
         """
 
     async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:

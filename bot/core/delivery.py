@@ -6,7 +6,9 @@ An adapter's ``send_direct`` / ``send_to_identity`` makes one attempt and raises
   error): the caller retries later with backoff, at least ``retry_after`` seconds on;
 - :class:`DeliveryGone` for a permanent one (unknown person, the bot removed or blocked, no
   stored reference on a platform that cannot write first): retrying cannot help, so reminders to
-  that person stop and an admin is told.
+  that person stop and an admin is told;
+- :class:`DeliveryRefused` when the platform refused this one message (HTTP 400) but not the
+  person: the message fails at once and an admin is told; the person's other messages still go.
 
 The reminder service retries (``bot.services.reminders``), not the adapter: an adapter's own
 retries would hold the reminder's row lock. :class:`Outbox` gives every send ``SEND_TIMEOUT``
@@ -46,6 +48,10 @@ class DeliveryFailed(DeliveryError):
 
 class DeliveryGone(DeliveryError):
     """Permanent: the person or the bot is gone, or the platform cannot write to them first."""
+
+
+class DeliveryRefused(DeliveryError):
+    """This message only (HTTP 400): sending it again cannot help, but the person is still there."""
 
 
 class Outbox:

@@ -50,6 +50,7 @@ class Problem(enum.StrEnum):
     CREATION_IN_PROGRESS = "creation_in_progress"
     ALREADY_SENT = "already_sent"
     ALREADY_CONFIRMED = "already_confirmed"
+    ALREADY_PHONED = "already_phoned"
     ALREADY_DELETED = "already_deleted"
     # a card submission the router cannot take
     UNKNOWN_ACTION = "unknown_action"

@@ -9,6 +9,7 @@ replies are kept in an in-memory conversation that the page long-polls. The call
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import uuid
 from bisect import bisect_right
@@ -26,6 +27,8 @@ from bot.core.adapter import AdapterHost
 from bot.core.delivery import DeliveryGone
 from bot.platforms.http import BodyRefused, parse_json, read_body
 from cards import texts
+
+log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -203,11 +206,13 @@ class MessagesQuery(BaseModel):
 
 
 class BadRequest(Exception):
-    def __init__(self, status: int, error: str, details: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, status: int, error: str, details: list[dict[str, Any]] | None = None,
+                 messages: list[dict[str, Any]] | None = None) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
         self.details = details
+        self.messages = messages  # chat messages to show beside the error
 
 
 B = TypeVar("B", bound=BaseModel)
@@ -248,6 +253,8 @@ def _api_error(exc: BadRequest) -> web.Response:
     body: dict[str, Any] = {"error": exc.error}
     if exc.details:
         body["details"] = exc.details
+    if exc.messages is not None:
+        body["messages"] = exc.messages
     return web.json_response(body, status=exc.status, headers=API_HEADERS)
 
 
@@ -257,6 +264,13 @@ def _file(path: Path, content_type: str) -> web.FileResponse:
 
 def _api_json(body: Mapping[str, Any]) -> web.Response:
     return web.json_response(body, headers=API_HEADERS)
+
+
+def _failure(exc: BaseException) -> str:
+    """The error's kind and its driver's (``OperationalError from OperationalError``), never its
+    text: that may quote the statement and what a person typed."""
+    cause = getattr(exc, "orig", None) or exc.__cause__
+    return f"{type(exc).__name__} from {type(cause).__name__}" if cause else type(exc).__name__
 
 
 # -- the adapter ------------------------------------------------------------------------------
@@ -370,7 +384,15 @@ class DemoAdapter:
             conversation=user.conversation, text=text, inputs=dict(inputs or {}),
         )
         assert self._host is not None
-        for reply in await self._host.dispatcher.handle(event):
+        try:
+            replies = await self._host.dispatcher.handle(event)
+        except Exception as exc:  # noqa: BLE001 - the dispatcher raises only when the store fails
+            # A full disk, say: one line for the operator, and the person is told in Swedish.
+            log.error("demo event not handled: the database failed (%s)", _failure(exc))
+            await self._post_reply(user.id, Reply(texts.DEMO_STORE_DOWN))
+            raise BadRequest(503, "database unavailable",
+                             messages=[m.as_json() for m in self.conversations.after(user.id, mark)]) from None
+        for reply in replies:
             # Every demo chat is 1:1, so a direct reply and an answer land in the same place.
             await self._post_reply(user.id, reply)
         await self._host.dispatcher.delivered(event)

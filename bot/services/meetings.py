@@ -595,7 +595,7 @@ class MeetingService:
             if "recipient_sent" in await _made(session, operation):
                 return meeting
             if recipient.sent_at is not None:
-                raise MeetingError("already_sent")
+                raise MeetingError("already_phoned" if recipient.channel == Channel.PHONE else "already_sent")
             self._told(session, meeting, recipient, person, operation)
         return meeting
 
@@ -624,7 +624,7 @@ class MeetingService:
             if recipient.sent_at is None:
                 raise MeetingError("not_sent_yet")
             if recipient.confirmed_at is not None:
-                raise MeetingError("already_confirmed")
+                raise MeetingError("already_phoned" if recipient.channel == Channel.PHONE else "already_confirmed")
             recipient.confirmed_at = self._clock.now()
             _audit(session, self._clock.now(), person.key, "recipient_confirmed", meeting, operation=operation)
         return meeting

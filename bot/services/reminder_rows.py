@@ -19,7 +19,7 @@ from bot import notices
 from bot.clock import Alarm, Clock
 from bot.config import Settings
 from bot.core import Reply, split_person_key
-from bot.core.delivery import SEND_TIMEOUT, DeliveryError, DeliveryFailed, Outbox
+from bot.core.delivery import SEND_TIMEOUT, DeliveryError, DeliveryFailed, DeliveryRefused, Outbox
 from bot.db import AuditRecord, Meeting, Reminder, ReminderAttempt
 from bot.logs import bind_request
 from bot.metrics import REMINDER_LATENESS, REMINDERS_FAILED, REMINDERS_LATE, REMINDERS_SENT
@@ -218,9 +218,10 @@ class Sends:
 
     def retry_or_fail(self, reminder: Reminder, meeting: Meeting, problem: DeliveryError,
                       now: datetime) -> notices.Notice | None:
-        """A temporary failure: again after a backoff, or failed for good (an alert to the admins)."""
+        """A temporary failure: again after a backoff, or failed for good (an alert to the admins).
+        A message the platform refused as such fails at once: sent again, it would be refused again."""
         reminder.last_error = problem.code
-        if reminder.attempts >= MAX_ATTEMPTS:
+        if isinstance(problem, DeliveryRefused) or reminder.attempts >= MAX_ATTEMPTS:
             reminder.state = FAILED
             log.error("reminder %s failed after %d attempts (%s)", reminder.id, reminder.attempts, problem.code)
             return notices.ReminderFailed(room(meeting, self._settings), attempts=reminder.attempts)

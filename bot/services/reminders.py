@@ -249,12 +249,13 @@ class ReminderService:
         is_late = late(reminder, now, self._settings)
         place = room(meeting, self._settings)
         if reminder.kind == UNCONFIRMED:
-            # Telephone recipients are never named: the routine asks them for no confirmation.
+            # A telephone recipient confirms nothing (the routine): named only while not yet phoned.
             confirming = [r for r in meeting.recipients if r.channel != Channel.PHONE]
             return self._render(notices.Unconfirmed(
                 place, late=is_late,
                 unconfirmed=tuple(r.label for r in confirming if r.sent_at and not r.confirmed_at),
                 not_sent=tuple(r.label for r in confirming if not r.sent_at),
+                not_phoned=tuple(r.label for r in meeting.recipients if r.channel == Channel.PHONE and not r.sent_at),
             ))
         if reminder.kind == START:
             return self._render(notices.StartCheck(place, links=self._tip_links(), late=is_late,
@@ -338,9 +339,9 @@ def _final_without_sending(reminder: Reminder, meeting: Meeting, now: datetime) 
     if reminder.kind in (UNCONFIRMED, START) and now >= meeting.ends_at:
         return SKIPPED
     recipients = meeting.recipients
-    confirming = [r for r in recipients if r.channel != Channel.PHONE]
-    if reminder.kind == UNCONFIRMED and recipients and all(r.confirmed_at for r in confirming):
-        return SKIPPED  # everyone who confirms has (telephone recipients confirm nothing)
+    if reminder.kind == UNCONFIRMED and recipients and all(
+            r.sent_at if r.channel == Channel.PHONE else r.confirmed_at for r in recipients):
+        return SKIPPED  # everyone has confirmed, or been phoned (telephone recipients confirm nothing)
     return None
 
 

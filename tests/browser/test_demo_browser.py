@@ -21,6 +21,7 @@ from bot.clock import ManualClock
 from bot.demo import UNITS, start_demo
 from bot.platforms.demo import DEMO_USERS
 from cards import texts
+from tests.platforms.test_demo import break_the_store
 
 if TYPE_CHECKING:  # imported lazily below, so that a missing playwright skips instead of erroring
     from playwright.async_api import ConsoleMessage, Locator, Page, Request, Response
@@ -54,7 +55,13 @@ def _chromium() -> Path:
 
 
 @pytest.fixture
-async def page(tmp_path: Path) -> AsyncIterator[Page]:
+def expected_statuses() -> set[int]:
+    """HTTP errors a test provokes on purpose; any other is a problem of the page."""
+    return set()
+
+
+@pytest.fixture
+async def page(tmp_path: Path, expected_statuses: set[int]) -> AsyncIterator[Page]:
     chromium = _chromium()
     try:
         from playwright.async_api import async_playwright
@@ -73,7 +80,7 @@ async def page(tmp_path: Path) -> AsyncIterator[Page]:
                 viewport={"width": 1280, "height": 900}, locale="sv-SE", timezone_id="Europe/Stockholm",
             )
             page = await context.new_page()
-            problems = _watch(page, demo.url)
+            problems = _watch(page, demo.url, expected_statuses)
             await page.goto(demo.url)
             yield page
             await browser.close()
@@ -82,12 +89,13 @@ async def page(tmp_path: Path) -> AsyncIterator[Page]:
         await demo.close()
 
 
-def _watch(page: Page, origin: str) -> list[str]:
+def _watch(page: Page, origin: str, expected_statuses: set[int]) -> list[str]:
     """Collect script errors, console errors and any request that leaves the demo server."""
     problems: list[str] = []
 
     def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
+        # The browser reports each error status in the console too.
+        if message.type == "error" and not any(f"status of {status} " in message.text for status in expected_statuses):
             problems.append(f"console: {message.text}")
 
     def request(request: Request) -> None:
@@ -95,7 +103,7 @@ def _watch(page: Page, origin: str) -> list[str]:
             problems.append(f"left the demo server: {request.url}")
 
     def response(response: Response) -> None:
-        if response.status >= 400:
+        if response.status >= 400 and response.status not in expected_statuses:
             problems.append(f"HTTP {response.status}: {response.url}")
 
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
@@ -155,7 +163,7 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
     await expect(invitation).to_be_visible()
     meeting = _latest_card(page)
     await expect(meeting).to_contain_text(texts.ROOM_CREATED_TITLE)
-    await expect(meeting).to_contain_text("torsdag 2026-11-26 kl. 10:00–10:45")
+    await expect(meeting).to_contain_text("torsdag 2026-11-26 kl. 10.00–10.45")
     await expect(invitation).to_contain_text(texts.PATIENT_JOINS_LEAD["video_room"])
     await expect(invitation).not_to_contain_text(texts.MUNICIPALITY_NEEDS)
     await expect(rooms).to_have_text([ROOM])
@@ -207,3 +215,16 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
     await expect(page.locator("#rooms-empty")).to_be_visible()
     await _shot(page, "09-rummet-borttaget.png")
 
+
+
+async def test_when_the_database_fails_the_page_says_so_in_swedish(page: Page, tmp_path: Path,
+                                                                    expected_statuses: set[int]) -> None:
+    from playwright.async_api import expect
+
+    await _say(page, "/distansmöte hjälp")
+    await expect(_latest_card(page)).to_contain_text(texts.HELP_TITLE)
+    expected_statuses.add(503)
+    break_the_store(tmp_path / "demo-data", broken=True)
+    await _say(page, "/distansmöte hjälp")
+    await expect(page.locator(".message.from-bot").last).to_have_text(re.compile(re.escape(texts.DEMO_STORE_DOWN)))
+    await expect(page.locator("#status")).to_have_text("")

@@ -134,7 +134,7 @@ def test_every_submit_names_its_action_and_card_version():
 def test_invitation_text_has_what_the_routine_asks_for():
     text = invitation_text(MEETING)
     assert text == _golden_text("invitation.txt", text)
-    for needed in ("hc.torsas.9@video.region.example", "Samtals-ID: 482913705", "0480 44 55 11", "Ring upp",
+    for needed in ("hc.torsas.9@video.region.example", "Samtals-ID: 482 913 705", "0480 44 55 11", "Ring upp",
                    "https://join.region.example/meeting/482913705?secret="):
         assert needed in text
 
@@ -145,6 +145,12 @@ def test_the_invitation_leads_with_where_the_patient_takes_part():
     lines = text.splitlines()
     assert lines[1] == texts.PATIENT_JOINS_LEAD["phone"]
     assert lines[lines.index(texts.INVITATION_HOW) + 1].startswith("Via telefon")
+
+
+def test_without_a_join_link_the_browser_way_is_explained_and_the_film_linked():
+    view = MEETING.model_copy(update={"web_link": None, "join_film": "https://film.region.example/anslut.mp4"})
+    text = invitation_text(view)
+    assert text == _golden_text("invitation_no_link_with_film.txt", text)
 
 
 def test_new_meeting_card_warns_against_patient_data():

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import notices
-from cards import reminders
+from cards import reminders, texts
 from tests.cards.test_cards import VALIDATOR, _golden
 
 ZONE = ZoneInfo("Europe/Stockholm")
@@ -19,6 +19,8 @@ DEADLINE = datetime(2026, 11, 27, 14, 30, tzinfo=ZONE)
 NOTICES = {
     "reminder_unconfirmed": notices.Unconfirmed(ROOM, unconfirmed=("Kommunen – hemtjänsten",),
                                                 not_sent=("Biståndshandläggare",)),
+    "reminder_not_sent": notices.Unconfirmed(ROOM, unconfirmed=(), not_sent=("Biståndshandläggare",)),
+    "reminder_not_phoned": notices.Unconfirmed(ROOM, unconfirmed=(), not_sent=(), not_phoned=("Biståndshandläggare",)),
     "reminder_nobody_registered": notices.Unconfirmed(ROOM, unconfirmed=(), not_sent=(), late=True),
     "reminder_start": notices.StartCheck(ROOM, links=(("link_meeting_tips", "https://intranat.region.example/tips.pdf"),)),
     "reminder_start_patient_in_browser": notices.StartCheck(ROOM, patient_joins="browser"),
@@ -58,7 +60,7 @@ def test_the_cleanup_prompt_offers_delete_and_both_snoozes():
         ("Påminn om en timme", "snooze_cleanup", "60"),
     ]
     assert all(a["data"]["meeting_id"] == ROOM.meeting_id for a in card["actions"])
-    assert "27/11 kl. 14:30" in str(card)
+    assert "27/11 kl. 14.30" in str(card)
 
 
 def test_a_late_reminder_says_so_first():
@@ -72,3 +74,26 @@ def test_snooze_action_accepts_only_its_two_choices():
     assert reminders.SnoozeCleanup.model_validate({"meeting_id": ROOM.meeting_id, "minutes": "60"}).minutes == "60"
     with pytest.raises(ValueError):
         reminders.SnoozeCleanup.model_validate({"meeting_id": ROOM.meeting_id, "minutes": "5"})
+
+
+@pytest.mark.parametrize(("unconfirmed", "not_sent", "title"), [
+    (("Kommunen – hemtjänsten",), (), "HC Torsås 9: 1 mottagare har inte bekräftat"),
+    ((), ("Vårdcentralen", "Biståndshandläggare"), "HC Torsås 9: inbjudan är inte skickad till 2 mottagare"),
+    (("Kommunen – hemtjänsten",), ("Vårdcentralen",),
+     "HC Torsås 9: 2 mottagare har inte fått eller bekräftat mötesinformationen"),
+])
+def test_the_title_says_whether_the_invitation_or_the_confirmation_is_missing(unconfirmed, not_sent, title):
+    card = reminders.render(notices.Unconfirmed(ROOM, unconfirmed=unconfirmed, not_sent=not_sent)).card
+    assert card["body"][0]["text"] == title
+    assert card["body"][1]["text"] == "Mötet börjar kl. 13.30."
+
+
+def test_a_recipient_not_yet_phoned_is_to_be_rung_before_the_meeting():
+    card = reminders.render(NOTICES["reminder_not_phoned"]).card
+    assert card["body"][0]["text"] == "HC Torsås 9: ring 1 mottagare innan mötet"
+    shown = [element.get("text", "") for element in card["body"]]
+    assert shown[shown.index(texts.NOT_PHONED_TEXT) + 1:][:2] == ["- Biståndshandläggare", texts.RING_THEM]
+    assert texts.CALL_THEM not in shown  # nothing was sent that could be checked
+    mixed = reminders.render(notices.Unconfirmed(ROOM, unconfirmed=("Vårdcentralen",), not_sent=(),
+                                                 not_phoned=("Biståndshandläggare",))).card
+    assert mixed["body"][0]["text"] == "HC Torsås 9: 2 mottagare har inte fått eller bekräftat mötesinformationen"

@@ -12,6 +12,7 @@ from bot.core import CARD_VERSION
 from bot.db import Meeting, Recipient
 from cards import texts
 from cards.actions import ConfirmDelete, CreateMeeting, MarkSent
+from cards.meeting import grouped
 from tests.handlers.test_routine import COLLEAGUE, NURSE, create_room
 from tests.harness import last_card, submission
 from tests.reading import shows_number
@@ -128,7 +129,7 @@ async def test_dates_times_and_call_ids_still_pass_the_guard(chat, cms, fields):
     replies = await create_room(chat, **fields)
     assert replies[0].text == texts.ROOM_CREATED_TITLE
     [space] = cms.simulator.snapshot()
-    assert space["callId"] in replies[1].text
+    assert grouped(space["callId"]) in replies[1].text
 
 
 async def test_recipient_label_with_email_address_is_refused(chat, services):
@@ -180,7 +181,9 @@ async def test_buttons_clicked_twice_change_nothing(chat, services, cms):
     room_card = last_card(await chat.click(NURSE, _room_card_of(chat), texts.ADD_RECIPIENT,
                                            label="Kommunen", channel="phone"))
     await chat.click(NURSE, room_card, texts.MARK_SENT)
-    assert _answer(await chat.click(NURSE, room_card, texts.MARK_SENT)) == texts.ALREADY_DONE["already_sent"]
+    # A phoned recipient has nothing to confirm: either button says the call is already recorded.
+    for button in (texts.MARK_SENT, texts.MARK_CONFIRMED):
+        assert _answer(await chat.click(NURSE, room_card, button)) == texts.ALREADY_DONE["already_phoned"], button
 
     question = last_card(await chat.click(NURSE, room_card, texts.DELETE_ROOM))
     await chat.click(NURSE, question, texts.DELETE_YES)
@@ -189,6 +192,16 @@ async def test_buttons_clicked_twice_change_nothing(chat, services, cms):
     for button in (texts.SHOW_INVITATION, texts.DELETE_ROOM, texts.MARK_CONFIRMED):
         old_card = await chat.click(NURSE, room_card, button)
         assert _answer(old_card) == texts.ALREADY_DONE["already_deleted"], button
+
+
+async def test_a_link_recipient_clicked_twice_is_already_sent_then_already_confirmed(chat):
+    room_card = last_card(await create_room(chat))
+    room_card = last_card(await chat.click(NURSE, room_card, texts.ADD_RECIPIENT, label="Kommunen", channel="link"))
+    await chat.click(NURSE, room_card, texts.MARK_SENT)
+    assert _answer(await chat.click(NURSE, room_card, texts.MARK_SENT)) == texts.ALREADY_DONE["already_sent"]
+    await chat.click(NURSE, room_card, texts.MARK_CONFIRMED)
+    again = await chat.click(NURSE, room_card, texts.MARK_CONFIRMED)
+    assert _answer(again) == texts.ALREADY_DONE["already_confirmed"]
 
 
 def _room_card_of(chat) -> dict:

@@ -6,6 +6,7 @@ import pytest
 
 from bot.core.inbound import parse_command
 from cards import texts
+from cards.meeting import grouped
 from tests.handlers.test_routine import ADMIN, COLLEAGUE, NURSE, create_room
 from tests.harness import last_card
 
@@ -43,7 +44,7 @@ async def test_in_a_group_space_only_a_short_answer_is_posted_there(chat, cms):
     [space] = cms.simulator.snapshot()
     in_group = [s.reply for s in chat.sent if s.where == "group-ward-12"]
     assert in_group and all(r.card is None and r.text == texts.MOVED_TO_DIRECT for r in in_group)
-    assert any(space["callId"] in s.reply.text for s in chat.sent if s.where == "direct")
+    assert any(grouped(space["callId"]) in s.reply.text for s in chat.sent if s.where == "direct")
 
 
 async def test_list_shows_only_the_persons_live_rooms(chat):

@@ -13,6 +13,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.runtime import Services, open_services
 from cards import texts
+from cards.meeting import grouped
 from tests.conftest import RunningCms, make_settings, open_with_chat
 from tests.handlers.test_routine import NURSE, create_room
 from tests.harness import Chat, last_card
@@ -43,6 +44,32 @@ async def test_with_default_settings_the_invitation_has_the_routines_phone_numbe
     assert "ring 0480 44 55 11" in invitation
 
 
+async def test_without_a_join_link_the_invitation_still_says_how_to_join_in_a_browser(default_services, memory_chat,
+                                                                                      cms):
+    invitation = (await create_room(memory_chat))[-1].text
+    [space] = cms.simulator.snapshot()
+    [browser] = [line for line in invitation.splitlines() if line.startswith("Via Cisco Meeting i en webbläsare")]
+    assert browser == texts.INVITATION_JOIN_BROWSER_NO_LINK.format(call_id=grouped(space["callId"]),
+                                                                   address="hc.torsas.1@video.region.example")
+    assert "Cisco Meetings webbapp" in browser and "be den som skickade inbjudan om länken" in browser
+    assert "Anslut till distansmötesrum via Cisco Meeting" not in invitation  # no film configured: not named
+
+
+@pytest.mark.parametrize("web_join_url", [None, "https://join.region.example/meeting"])
+async def test_the_routines_film_on_joining_reaches_the_participants_when_configured(cms, tmp_path, clock,
+                                                                                     web_join_url):
+    film = "https://film.region.example/anslut-via-cisco-meeting.mp4"
+    settings = make_settings(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", link_film_join=film,
+                             web_join_url=web_join_url)
+    services, chat = await open_with_chat(settings, clock)
+    try:
+        lines = (await create_room(chat, patient_joins="browser"))[-1].text.splitlines()
+    finally:
+        await services.close()
+    browser = next(i for i, line in enumerate(lines) if line.startswith("Via Cisco Meeting i en webbläsare"))
+    assert lines[browser + 1] == texts.INVITATION_JOIN_FILM.format(link=film)
+
+
 # -- the invitation: nothing meant for staff inside the pasted block ------------------------------
 
 # Words only staff act on: the channels, the bot's buttons, the routine's instructions to staff.
@@ -61,7 +88,7 @@ async def test_the_pasted_invitation_holds_no_sentence_addressed_to_staff(chat, 
     for word in STAFF_WORDS:
         assert word not in invitation, word
     # What the municipality needs is all there: time, video address, call ID, the three ways to join.
-    for needed in ("kl. 13:30–14:30", "Videoadress: hc.torsas.1@video.region.example", "Samtals-ID: ",
+    for needed in ("kl. 13.30–14.30", "Videoadress: hc.torsas.1@video.region.example", "Samtals-ID: ",
                    "Via videokonferenssystem", "Via Cisco Meeting i en webbläsare",
                    "Via telefon (endast ljud): ring 0480"):
         assert needed in invitation
@@ -80,7 +107,7 @@ async def test_where_the_patient_takes_part_leads_the_invitation_and_the_start_r
 
     clock.set(datetime(2026, 11, 26, 12, 25, tzinfo=UTC))  # five minutes before 13:30 in Stockholm
     await services.reminders.run_due()
-    start = [card for card in _pushed_cards(chat) if card["body"][0]["text"] == "HC Torsås 1 börjar kl. 13:30"]
+    start = [card for card in _pushed_cards(chat) if card["body"][0]["text"] == "HC Torsås 1 börjar kl. 13.30"]
     assert start and start[0]["body"][1]["text"] == texts.PATIENT_JOINS_LEAD["browser"]
 
 
@@ -106,17 +133,21 @@ async def test_a_telephone_recipient_is_told_in_one_step_and_never_unconfirmed_o
     clock.set(datetime(2026, 11, 26, 11, 30, tzinfo=UTC))  # an hour before the start
     await services.reminders.run_due()
     [reminder] = _pushed_cards(chat)
-    assert reminder["body"][0]["text"] == "HC Torsås 1: 1 mottagare har inte bekräftat"
-    assert "Kommunen – hemtjänsten" in str(reminder) and "Biståndshandläggare" not in str(reminder)
+    # Not sent yet: the title does not say "har inte bekräftat" above it.
+    assert reminder["body"][0]["text"] == "HC Torsås 1: inbjudan är inte skickad till 1 mottagare"
+    assert "Kommunen – hemtjänsten" in str(reminder) and "Biståndshandläggare" not in str(reminder)  # phoned
 
 
-async def test_with_only_telephone_recipients_no_unconfirmed_reminder_is_sent(chat, services, clock):
+async def test_a_telephone_recipient_not_yet_phoned_is_to_be_rung_before_the_meeting(chat, services, clock):
     room_card = (await create_room(chat))[0].card
     room_card = last_card(await chat.click(NURSE, room_card, texts.ADD_RECIPIENT, label="Biståndshandläggare",
                                            channel="phone"))
     clock.set(datetime(2026, 11, 26, 11, 30, tzinfo=UTC))
     await services.reminders.run_due()
-    assert _pushed_cards(chat) == []  # not phoned yet, but never reminded about
+    # The routine: whoever has no Link or Messenger "ska få informationen via en telefonkontakt".
+    [reminder] = _pushed_cards(chat)
+    assert reminder["body"][0]["text"] == "HC Torsås 1: ring 1 mottagare innan mötet"
+    assert texts.RING_THEM in str(reminder) and "Biståndshandläggare" in str(reminder)
     # "Bekräftelse mottagen" on a telephone recipient is the same one step.
     room_card = last_card(await chat.click(NURSE, room_card, texts.MARK_CONFIRMED))
     assert dict(_facts(room_card))["Biståndshandläggare"].startswith("Telefon – meddelad per telefon")

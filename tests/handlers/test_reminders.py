@@ -39,13 +39,13 @@ async def test_snoozing_from_the_prompt_and_clicking_twice(chat, services, clock
     prompt = await _prompt(chat, services, clock)
 
     [reply] = await chat.click(NURSE, prompt, wording.SNOOZE_15)
-    assert reply.text == wording.SNOOZED.format(time="14:55")
+    assert reply.text == wording.SNOOZED.format(time="14.55")
     [again] = await chat.click(NURSE, prompt, wording.SNOOZE_60)
-    assert again.text == wording.ALREADY_SNOOZED.format(time="14:55")
+    assert again.text == wording.ALREADY_SNOOZED.format(time="14.55")
     [refused] = await chat.click(COLLEAGUE, prompt, wording.SNOOZE_60)
     assert refused.text == texts.ERRORS["not_allowed"]
     [by_admin] = await chat.click(ADMIN, prompt, wording.SNOOZE_60)
-    assert by_admin.text == wording.ALREADY_SNOOZED.format(time="14:55")
+    assert by_admin.text == wording.ALREADY_SNOOZED.format(time="14.55")
 
 
 async def test_deleting_from_the_prompt_removes_the_room_and_cancels_the_reminders(chat, services, clock, cms):

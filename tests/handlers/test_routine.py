@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core import Actor
 from cards import texts
+from cards.meeting import grouped
 from tests.harness import Chat, last_card, submission
 from tests.store import audit_trail
 
@@ -27,7 +28,7 @@ async def test_full_routine_from_new_to_deleted_room(chat, services, cms):
     assert space["name"] == "HC Torsås 1"
     assert space["uri"] == "hc.torsas.1"
     assert "hc.torsas.1@video.region.example" in invitation
-    assert f"Samtals-ID: {space['callId']}" in invitation
+    assert f"Samtals-ID: {grouped(space['callId'])}" in invitation
     assert "0480 44 55 11" in invitation
     assert texts.MUNICIPALITY_NEEDS not in invitation  # staff guidance stays beside the pasted text
     assert texts.MUNICIPALITY_NEEDS in str(room_card)

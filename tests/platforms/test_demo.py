@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -295,6 +298,44 @@ async def test_bad_message_queries_get_a_json_error(client: TestClient, params: 
 
     assert response.status == 400
     assert "error" in await response.json()
+
+
+# -- the database fails ----------------------------------------------------------------------
+
+
+def break_the_store(data_dir: Path, *, broken: bool) -> None:
+    """What a full disk does to the bot: its writes fail. Here the table every event is recorded
+    in goes away (and comes back), changed through a connection of its own as any tool would."""
+    names = ("inbound_event", "inbound_event_away") if broken else ("inbound_event_away", "inbound_event")
+    with contextlib.closing(sqlite3.connect(data_dir / "demo.db")) as connection:
+        connection.execute(f"ALTER TABLE {names[0]} RENAME TO {names[1]}")
+        connection.commit()
+
+
+async def test_when_its_database_fails_the_demo_answers_in_swedish_with_a_503(
+        aiohttp_client: Any, tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
+    async with demo_parts(tmp_path, clock=clock) as parts:
+        client = await aiohttp_client(parts.app)
+        await say(client, ANNA, "/distansmöte hjälp")
+        break_the_store(tmp_path, broken=True)
+        caplog.clear()
+
+        for path, body in (("/api/demo/message", {"user": ANNA, "text": "/distansmöte hjälp"}),
+                           ("/api/demo/submit", {"user": ANNA, "inputs": {"action": "create_meeting", "v": "1"}})):
+            response = await client.post(path, json=body)
+            assert response.status == 503
+            answer = await response.json()
+            assert answer["error"] == "database unavailable"
+            assert answer["messages"][-1] == {**answer["messages"][-1], "from": "bot", "text": texts.DEMO_STORE_DOWN}
+
+        failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert [r.getMessage() for r in failures] == [
+            "demo event not handled: the database failed (OperationalError from OperationalError)"] * 2
+        assert all(r.exc_info is None and not r.exc_text for r in failures)
+        assert "hjälp" not in caplog.text and "inbound_event" not in caplog.text
+
+        break_the_store(tmp_path, broken=False)  # disk space again: the demo answers as before
+        assert last_card(await say(client, ANNA, "/distansmöte hjälp"))["body"][0]["text"] == texts.HELP_TITLE
 
 
 # -- the page and its files -------------------------------------------------------------------

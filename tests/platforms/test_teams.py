@@ -29,6 +29,7 @@ from bot.platforms.teams.activities import Address
 from bot.platforms.teams.adapter import MAX_BODY_BYTES, TeamsAdapter
 from bot.runtime import Services, open_services
 from cards import texts
+from cards.meeting import grouped
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.teams import FakeConnector, Posted, TeamsConversation, TeamsUser
 from tests.harness import submission
@@ -122,7 +123,7 @@ async def test_the_routine_in_a_personal_chat_from_new_to_deleted(
     assert room_card.card is not None and texts.ROOM_CREATED_TITLE in json.dumps(room_card.card, ensure_ascii=False)
     [space] = cms.simulator.snapshot()
     assert "hc.torsas.1@video.region.example" in invitation.text
-    assert f"Samtals-ID: {space['callId']}" in invitation.text
+    assert f"Samtals-ID: {grouped(space['callId'])}" in invitation.text
     assert "<br>" in invitation.text and "\n" not in invitation.text  # Teams keeps the lines
     assert invitation.activity["textFormat"] == "markdown"
 
@@ -155,8 +156,8 @@ async def test_the_routine_from_a_channel_continues_in_the_personal_chat(
     await teams.click(nina, form, texts.CREATE_ROOM, **NEW_ROOM)
     room_card, invitation = teams.fake.in_conversation(chat)
     [space] = cms.simulator.snapshot()
-    assert space["callId"] in invitation.text
-    assert all(space["callId"] not in json.dumps(p.activity) for p in teams.fake.in_conversation(channel))
+    assert grouped(space["callId"]) in invitation.text
+    assert all(grouped(space["callId"]) not in json.dumps(p.activity) for p in teams.fake.in_conversation(channel))
 
     # Deleting by name from the channel: the question comes 1:1, the room goes.
     await teams.say(nina, channel, "ta bort HC Torsås 1", mention=True)

@@ -9,6 +9,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import ConfigError, Settings
 from bot.core import Reply
-from bot.core.delivery import DeliveryFailed, DeliveryGone
+from bot.core.delivery import DeliveryFailed, DeliveryGone, DeliveryRefused
 from bot.platforms.webex import (
     WebexAdapter,
     WebexClient,
@@ -30,6 +31,7 @@ from bot.platforms.webex import (
 )
 from bot.runtime import Services, open_services
 from cards import texts
+from cards.meeting import grouped
 from cards.texts import NOT_ALLOWED
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.webex import Delivery, SentMessage, WebexFake, sign
@@ -391,7 +393,7 @@ async def test_the_routine_runs_over_signed_webhooks_and_the_invitation_only_goe
 
     room_card, invitation = fake.sent[-2:]
     assert room_card.card is not None and invitation.card is None
-    assert f"Samtals-ID: {space['callId']}" in (invitation.markdown or "")
+    assert f"Samtals-ID: {grouped(space['callId'])}" in (invitation.markdown or "")
     assert form.id in fake.deleted  # the used form was replaced, not left clickable
     secrets = (space["callId"] or "", space["uri"] or "")
     assert {(m.room_type, m.to_person_id) for m in fake.sent if _confidential(m, *secrets)} == {("direct", nina["id"])}
@@ -496,3 +498,35 @@ async def test_a_card_input_that_is_not_text_is_refused(webex: Harness, nina: di
     await webex.deliver(webex.fake.submit_card(nina, form.id, inputs))
     assert texts.INPUT_NOT_TEXT in (webex.fake.sent[-1].markdown or "")
     assert cms.simulator.snapshot() == []
+
+
+# -- a message Webex refuses is not a person gone -------------------------------------------------
+
+async def test_a_400_fails_that_one_reminder_and_the_next_still_reaches_the_person(
+        webex: Harness, nina: dict[str, Any], clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
+    fake, reminders = webex.fake, webex.services.reminders
+    await webex.deliver(fake.user_message(nina, "/distansmöte ny"))
+    await _create_room(webex, nina, _latest_card(webex, nina))  # 2026-11-26 13:30–14:30 in Stockholm
+    nobody = texts.NOBODY_TITLE.format(room="HC Torsås 1")
+    start = texts.START_TITLE.format(room="HC Torsås 1", start="13.30")
+
+    clock.set(datetime(2026, 11, 26, 11, 30, tzinfo=UTC))  # the reminder an hour before the start
+    fake.fail_next(400, method="POST", path="messages")
+    await reminders.run_due()
+    clock.set(datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+    await reminders.run_due()  # not sent again: it would be refused again
+    assert [m.markdown for m in fake.sent_to(person_id=nina["id"]) if m.markdown == nobody] == []
+    assert "reminders for meeting" not in caplog.text  # the person is not taken for gone
+    assert any("failed after 1 attempts (webex_http_400)" in r.getMessage() for r in caplog.records)
+
+    clock.set(datetime(2026, 11, 26, 12, 25, tzinfo=UTC))
+    await reminders.run_due()
+    assert [m.markdown for m in fake.sent_to(person_id=nina["id"])][-1] == start
+
+
+async def test_send_direct_says_a_400_is_this_message_refused_not_the_person_gone(
+        webex: Harness, nina: dict[str, Any]) -> None:
+    webex.fake.fail_next(400, method="POST", path="messages")
+    with pytest.raises(DeliveryRefused, match="webex_http_400"):
+        await webex.adapter.send_direct(f"webex:{nina['id']}", [Reply("Påminnelse")])
+    assert webex.fake.sent == [] and webex.sleeps.seconds == []

@@ -138,11 +138,11 @@ async def test_each_reminder_is_sent_once_at_its_time(rig):
     await rig.run_until(START - timedelta(minutes=60))
     assert rig.outbox.texts() == [wording.NOBODY_TITLE.format(room="HC Torsås 1")]
     await rig.run_until(START - timedelta(minutes=5))
-    assert rig.outbox.texts()[-1] == wording.START_TITLE.format(room="HC Torsås 1", start="13:00")
+    assert rig.outbox.texts()[-1] == wording.START_TITLE.format(room="HC Torsås 1", start="13.00")
     await rig.run_until(START + timedelta(minutes=70))
     prompt = rig.outbox.cards()[-1]
     assert _buttons(prompt) == ["Ta bort mötesrummet", wording.SNOOZE_15, wording.SNOOZE_60]
-    assert "26/11 kl. 14:00" in str(prompt)  # the deadline, local time
+    assert "26/11 kl. 14.00" in str(prompt)  # the deadline, local time
     assert await rig.reminders.run_due() == 0
     assert len(rig.outbox.sent) == 3
     rows = {row.kind: row for row in await rig.rows(meeting.id)}
@@ -164,13 +164,32 @@ async def test_unconfirmed_reminder_names_who_to_ring_and_is_skipped_when_all_co
     await meetings.mark_sent(second.id, NURSE, done.recipients[0].id)
     await meetings.mark_confirmed(second.id, NURSE, done.recipients[0].id)
 
+    phoned = (await meetings.add_recipient(second.id, NURSE, "Vårdcentralen", Channel.PHONE)).recipients[1]
+    await meetings.mark_sent(second.id, NURSE, phoned.id)
+
     await rig.run_until(START - timedelta(minutes=60))
     [card] = rig.outbox.cards()
-    assert card["body"][0]["text"] == "HC Torsås 1: 1 mottagare har inte bekräftat"
-    shown = str(card)
-    # The telephone recipient, not yet phoned, is never named: the routine asks no confirmation of them.
-    assert "- Rehab" in shown and "Biståndshandläggare" not in shown and "Hemtjänsten" not in shown
+    assert card["body"][0]["text"] == "HC Torsås 1: 2 mottagare har inte fått eller bekräftat mötesinformationen"
+    shown = [element.get("text") for element in card["body"]]
+    # The telephone recipient confirms nothing, but is named to be rung while not yet phoned.
+    assert shown[shown.index(wording.UNCONFIRMED_TEXT) + 1] == "- Rehab"
+    assert shown[shown.index(wording.NOT_PHONED_TEXT) + 1] == "- Biståndshandläggare"
+    assert "Hemtjänsten" not in str(card)
+    # Everyone confirmed or phoned: nothing to say.
     assert (await rig.states(second.id))[kinds.UNCONFIRMED] == [kinds.SKIPPED]
+
+
+async def test_a_meeting_with_only_unphoned_telephone_recipients_is_reminded_to_ring_them(rig):
+    meeting = await rig.meeting()
+    await rig.services.meetings.add_recipient(meeting.id, NURSE, "Biståndshandläggare", Channel.PHONE)
+    await rig.services.meetings.add_recipient(meeting.id, NURSE, "Vårdcentralen", Channel.PHONE)
+
+    await rig.run_until(START - timedelta(minutes=60))
+    [card] = rig.outbox.cards()
+    assert card["body"][0]["text"] == "HC Torsås 1: ring 2 mottagare innan mötet"
+    shown = [element.get("text") for element in card["body"]]
+    assert shown[shown.index(wording.NOT_PHONED_TEXT) + 1] == "- Biståndshandläggare\n- Vårdcentralen"
+    assert (await rig.states(meeting.id))[kinds.UNCONFIRMED] == [kinds.SENT]
 
 
 async def test_a_reminder_due_while_the_bot_was_stopped_is_sent_once_after_start_marked_late(cms, database_url, clock):
@@ -258,7 +277,7 @@ async def test_a_person_gone_stops_the_reminders_keeps_the_deletion_and_tells_an
     }
     assert ("system", "reminders_stopped", "person_not_found_") in await rig.trail(meeting.id)
     [alert] = rig.outbox.texts("admin-1")
-    assert "HC Torsås 1" in alert and "26/11 kl. 14:00" in alert
+    assert "HC Torsås 1" in alert and "26/11 kl. 14.00" in alert
 
 
 async def test_snoozing_brings_the_prompt_back_once_and_a_second_click_is_calm(rig):
@@ -309,7 +328,7 @@ async def test_the_room_is_deleted_at_the_deadline_and_the_creator_told(rig):
     deleted = await rig.services.meetings.get(meeting.id, NURSE)
     assert (deleted.state, deleted.deleted_by) == ("deleted", auto_delete.AUTO_DELETE_RULE)
     assert rig.outbox.texts()[-1] == wording.AUTO_DELETED_TITLE.format(room="HC Torsås 1")
-    assert wording.AUTO_DELETED_TEXT.format(when="den 26/11 kl. 14:00") in str(rig.outbox.cards()[-1])
+    assert wording.AUTO_DELETED_TEXT.format(when="den 26/11 kl. 14.00") in str(rig.outbox.cards()[-1])
     assert (await rig.states(meeting.id))[kinds.AUTO_DELETE] == [kinds.SENT]
     assert ("system", "deleted", auto_delete.AUTO_DELETE_RULE) in await rig.trail(meeting.id)
     assert await rig.reminders.next_due() is None
@@ -322,7 +341,7 @@ async def test_at_the_deadline_an_active_call_is_waited_for_and_an_admin_told_on
     await rig.run_until(START + timedelta(hours=26))  # two tries, half an hour apart
     assert meeting.space_id in rig.cms.simulator.spaces
     [alert] = rig.outbox.texts("admin-1")
-    assert alert == wording.ADMIN_CALL_ACTIVE.format(room="HC Torsås 1", deadline="den 26/11 kl. 14:00", retry="14:30")
+    assert alert == wording.ADMIN_CALL_ACTIVE.format(room="HC Torsås 1", deadline="den 26/11 kl. 14.00", retry="14.30")
     assert [a for a in await rig.trail(meeting.id) if a[1] == "auto_delete_postponed"] == [
         ("system", "auto_delete_postponed", "call_active")] * 3
 

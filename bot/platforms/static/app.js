@@ -181,7 +181,11 @@
   async function api(path, options = {}) {
     const response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
+    if (!response.ok) {
+      const failure = new Error(body.error || `HTTP ${response.status}`);
+      failure.messages = body.messages; // the bot's own answer to a failure (its database down)
+      throw failure;
+    }
     return body;
   }
 
@@ -197,8 +201,14 @@
       if (body.user === state.user) show(answer.messages);
       setStatus("");
     } catch (error) {
-      setStatus("Det gick inte att skicka till boten. Försök igen.");
-      console.error(error);
+      if (error.messages) {
+        // The bot answered the failure itself (its database down): shown like any answer.
+        if (body.user === state.user) show(error.messages);
+        setStatus("");
+      } else {
+        setStatus("Det gick inte att skicka till boten. Försök igen.");
+        console.error(error);
+      }
     } finally {
       el.messages.removeAttribute("aria-busy");
     }

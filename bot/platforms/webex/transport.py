@@ -19,7 +19,7 @@ from webexpythonsdk.exceptions import ApiError, MalformedResponse
 
 from bot.core import Platform
 from bot.core.adapter import RetryLater
-from bot.core.delivery import DeliveryError, DeliveryFailed, DeliveryGone
+from bot.core.delivery import DeliveryError, DeliveryFailed, DeliveryGone, DeliveryRefused
 from bot.metrics import PLATFORM_SECONDS, timed
 from bot.outbound import ca_bundle
 
@@ -186,6 +186,8 @@ def delivery_error(exc: BaseException) -> DeliveryError:
     if not isinstance(exc, ApiError):
         return DeliveryFailed(f"webex_{type(exc).__name__}")
     code = f"webex_http_{exc.status_code}"
-    if exc.status_code in (400, 403, 404):
+    if exc.status_code in (403, 404):
         return DeliveryGone(code)  # unknown person, or the organisation blocks the bot
+    if exc.status_code == 400:
+        return DeliveryRefused(code)  # this message, not the person: the others still go
     return DeliveryFailed(code, retry_after=server_wait(exc, cap=3600.0))
