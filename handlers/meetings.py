@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Protocol
 
-from bot.core import CardSubmit, Command, Problem, Refused, Reply, Router
+from bot.core import CardSubmit, Command, Problem, Refused, Reply, Router, changes_nothing
 from bot.services.meetings import Channel, Meeting, MeetingError, MeetingState, PatientJoins, Person
 from bot.services.naming import without_room_number
 from bot.services.validation import clean_label, clean_unit, meeting_times
@@ -38,6 +38,7 @@ def _updated(meeting: Meeting, ctx: Context) -> list[Reply]:
 
 
 @router.command("ny")
+@changes_nothing
 async def new_meeting(command: Command, ctx: Context) -> list[Reply]:
     now = ctx.clock.now().astimezone(ctx.settings.zone)
     start = (now + timedelta(minutes=60)).replace(minute=0, second=0, microsecond=0)

@@ -15,6 +15,9 @@ set of workers processes the job (platform calls, the bot) and marks it finished
 - Concurrent webhooks are written in one statement (``GroupInsert``): under load one round trip
   and one commit serve many requests; alone, a request waits for nobody.
 - Finished jobs are recorded together, with the next claim or a moment later, not one by one.
+  The same transaction writes what ``notes`` holds (the bot's handled events, ``InboundEvents``):
+  a job is never recorded done before its event is recorded handled, and a command costs one
+  commit after its webhook's.
 - PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets instances share the table. SQLite: one instance.
 - A job is done only when its work is. A transient failure (the database, the platform's 5xx or
   429, a lookup that failed) raises :class:`RetryLater`: the job goes back to ``pending`` with a
@@ -24,7 +27,7 @@ set of workers processes the job (platform calls, the bot) and marks it finished
 
 Processing is at least once: a crash after the platform calls and before the finish is recorded
 repeats the job when its lease ends, and the bot's own dedupe (``InboundEvents``) keeps its effect
-to once. (A crash after the bot recorded the event and before its reply went out loses that reply.)
+to once (its replies may go out twice).
 """
 
 from __future__ import annotations
@@ -35,10 +38,10 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Integer, Table, and_, bindparam, delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
 from bot.core.adapter import GiveUp, Guard, HoldsPersonalNumber, RetryLater
@@ -86,6 +89,18 @@ def backoff(attempts: int) -> float:
     return min(BACKOFF_SECONDS * 2 ** (max(attempts, 1) - 1), MAX_BACKOFF_SECONDS)
 
 
+class Notes(Protocol):
+    """Rows of another table written in the transaction that records finished jobs."""
+
+    def take(self) -> list[dict[str, Any]]: ...
+
+    async def write(self, connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    def settle(self, rows: Sequence[dict[str, Any]], committed: bool) -> None:
+        """The transaction ended: rows it did not commit go into the next."""
+        ...
+
+
 @dataclass(frozen=True)
 class Job:
     key: str
@@ -100,8 +115,10 @@ class InboundJobs:
     more CPU than the round trip.
     """
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, platform: str, *, lease: timedelta = LEASE) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock, platform: str, *, lease: timedelta = LEASE,
+                 notes: Notes | None = None) -> None:
         self._engine = engine
+        self._notes = notes
         self._rows = GroupInsert(engine, cast(Table, InboundJob.__table__))
         self._clock = clock
         self._platform = platform
@@ -132,11 +149,27 @@ class InboundJobs:
     async def claim(self, limit: int, finished: Sequence[tuple[str, str]] = (),
                     retry: Sequence[tuple[str, float]] = ()) -> list[Job]:
         """Record ``finished`` (key, final state) and ``retry`` (key, seconds from now: handed back
-        after a transient failure), and lease up to ``limit`` jobs, oldest first."""
+        after a transient failure), with the ``notes``, and lease up to ``limit`` jobs, oldest first."""
         if not limit and not finished and not retry:
             return []
+        notes = self._notes.take() if self._notes is not None else []
+        committed = False
+        try:
+            rows = await self._claim_and_record(limit, finished, retry, notes)
+            committed = True
+        finally:
+            if self._notes is not None:
+                self._notes.settle(notes, committed)
+        rows.sort(key=lambda row: row.received_at)
+        return [Job(row.key, json.loads(row.payload), row.attempts) for row in rows]
+
+    async def _claim_and_record(self, limit: int, finished: Sequence[tuple[str, str]],
+                                retry: Sequence[tuple[str, float]], notes: list[dict[str, Any]]) -> list[Any]:
         now = self._clock.now()
         async with self._engine.begin() as connection:
+            if notes:
+                assert self._notes is not None
+                await self._notes.write(connection, notes)
             for state in (DONE, FAILED):
                 keys = [key for key, final in finished if final == state]
                 if keys:
@@ -146,10 +179,8 @@ class InboundJobs:
                                                   for key, seconds in retry])
             if not limit:
                 return []
-            rows = list((await connection.execute(
+            return list((await connection.execute(
                 self._claim, {"b_now": now, "b_limit": limit, "b_lease": now + self._lease})).all())
-        rows.sort(key=lambda row: row.received_at)
-        return [Job(row.key, json.loads(row.payload), row.attempts) for row in rows]
 
     async def renew(self, keys: Sequence[str]) -> None:
         """Extend the leases of jobs this process is still running."""
@@ -400,8 +431,9 @@ class StoredQueue:
     """
 
     def __init__(self, engine: AsyncEngine, clock: Clock, platform: str,
-                 process: Callable[[dict[str, Any]], Awaitable[None]], *, workers: int, guard: Guard) -> None:
-        self._jobs = InboundJobs(engine, clock, platform)
+                 process: Callable[[dict[str, Any]], Awaitable[None]], *, workers: int, guard: Guard,
+                 notes: Notes | None = None) -> None:
+        self._jobs = InboundJobs(engine, clock, platform, notes=notes)
         self._process = process
         self._guard = guard
         self._workers = JobWorkers(self._jobs, self._run, size=workers)

@@ -1,14 +1,18 @@
 """The webhook answer under load: it never waits for Webex or for other work, the backlog waits in the
-store, and what the store holds is processed once, also after a restart."""
+store, and what the store holds is processed once, also after a restart. And what one command costs
+the store: the statements a signed ``hjälp`` runs, counted with SQLAlchemy's engine events."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.app import create_app
 from bot.clock import ManualClock
@@ -111,3 +115,60 @@ async def test_jobs_left_in_the_store_are_processed_after_a_restart(
     response = await client.post("/webex/events", data=waiting.body, headers=waiting.headers)
     await adapter.drain()
     assert response.status == 200 and len(fake.sent) == 2
+
+
+# -- statements per command ----------------------------------------------------------------------
+
+_VERB = re.compile(r"^\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM)\s+(?:.*?\bFROM\s+)?\"?(\w+)", re.S)
+
+
+def _what(statement: str) -> str:
+    """Which of the job table's updates: a worker claiming jobs, or finished jobs recorded."""
+    if statement.startswith("UPDATE inbound_job"):
+        return " (claim)" if "attempts" in statement else " (done)" if "finished_at" in statement else ""
+    return ""
+
+
+def hot_path(seen: list[str]) -> list[str]:
+    """Without the workers' looks for more jobs (``drain`` asks for one): those serve no command."""
+    kept: list[str] = []
+    for statement in seen:
+        if statement.endswith("(claim)") or (statement == "COMMIT" and (not kept or kept[-1] == "COMMIT")):
+            continue
+        kept.append(statement)
+    return kept
+
+
+@contextmanager
+def statements(opened: Services) -> Iterator[list[str]]:
+    """Each statement as "VERB table", and "COMMIT" for each commit, in order."""
+    seen: list[str] = []
+    engine = opened.engine.sync_engine
+
+    def executed(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        match = _VERB.match(statement)
+        seen.append(f"{match[1]} {match[2]}" + _what(statement) if match else statement.split()[0])
+
+    def committed(conn: Any) -> None:
+        seen.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", executed)
+    event.listen(engine, "commit", committed)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+        event.remove(engine, "commit", committed)
+
+
+async def test_a_help_command_costs_one_commit_before_the_answer_and_one_after(webex: Harness) -> None:
+    first, second = (webex.fake.add_person(f"Person {n}", f"p{n}@{REGION_DOMAIN}") for n in (1, 2))
+    await webex.deliver(webex.fake.user_message(first, "/distansmöte hjälp"))  # pools and caches warm
+    with statements(webex.services) as seen:
+        await webex.deliver(webex.fake.user_message(second, "/distansmöte hjälp"))
+    assert len(webex.fake.sent) == 2
+    assert hot_path(seen) == [
+        "INSERT INTO inbound_job", "COMMIT",  # the webhook's job, before the 200
+        "SELECT inbound_event",  # handled before? (a redelivery after the job was purged)
+        "INSERT INTO inbound_event", "UPDATE inbound_job (done)", "COMMIT",  # after the reply, one commit
+    ], seen
