@@ -29,6 +29,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.pool import PoolResetState
 
 from bot.config import ConfigError
 
@@ -306,9 +307,17 @@ def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # One connection: SQLite has one writer anyway, and this turns "database is locked"
         # into orderly waiting. Several instances need PostgreSQL.
+        # The pool's own reset rolls back at every return: a hop to aiosqlite's thread each time,
+        # most of a short read's CPU. Only a connection left in a transaction needs it.
         engine = create_async_engine(
-            url, pool_size=1, max_overflow=0, connect_args={"timeout": 30}
+            url, pool_size=1, max_overflow=0, connect_args={"timeout": 30}, pool_reset_on_return=None
         )
+
+        @event.listens_for(engine.sync_engine, "reset")
+        def _roll_back_if_open(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
+            driver = record.driver_connection
+            if state.asyncio_safe and (driver is None or driver.in_transaction):
+                dbapi_connection.rollback()
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

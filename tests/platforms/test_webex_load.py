@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.clock import ManualClock
@@ -122,53 +122,54 @@ async def test_jobs_left_in_the_store_are_processed_after_a_restart(
 _VERB = re.compile(r"^\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM)\s+(?:.*?\bFROM\s+)?\"?(\w+)", re.S)
 
 
-def _what(statement: str) -> str:
-    """Which of the job table's updates: a worker claiming jobs, or finished jobs recorded."""
-    if statement.startswith("UPDATE inbound_job"):
-        return " (claim)" if "attempts" in statement else " (done)" if "finished_at" in statement else ""
-    return ""
+def _name(statement: str) -> str:
+    """"VERB table", the job table's updates told apart: a worker claiming jobs, or finished jobs recorded."""
+    match = _VERB.match(statement)
+    if match is None:
+        return statement.split()[0].upper()  # BEGIN, COMMIT, ROLLBACK
+    name = f"{match[1]} {match[2]}"
+    if name == "UPDATE inbound_job":
+        name += " (claim)" if "attempts" in statement else " (done)" if "finished_at" in statement else ""
+    return name
 
 
 def hot_path(seen: list[str]) -> list[str]:
     """Without the workers' looks for more jobs (``drain`` asks for one): those serve no command."""
     kept: list[str] = []
     for statement in seen:
-        if statement.endswith("(claim)") or (statement == "COMMIT" and (not kept or kept[-1] == "COMMIT")):
+        if statement.endswith("(claim)"):
+            continue
+        if statement == "COMMIT" and kept and kept[-1] == "BEGIN":
+            kept.pop()  # a transaction that held only a claim
             continue
         kept.append(statement)
     return kept
 
 
-@contextmanager
-def statements(opened: Services) -> Iterator[list[str]]:
-    """Each statement as "VERB table", and "COMMIT" for each commit, in order."""
+@asynccontextmanager
+async def statements(opened: Services) -> AsyncIterator[list[str]]:
+    """Every statement that reaches SQLite, BEGIN and COMMIT included, in order: traced on the
+    driver's connection, so that statements sent past SQLAlchemy's execution count too."""
     seen: list[str] = []
-    engine = opened.engine.sync_engine
-
-    def executed(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        match = _VERB.match(statement)
-        seen.append(f"{match[1]} {match[2]}" + _what(statement) if match else statement.split()[0])
-
-    def committed(conn: Any) -> None:
-        seen.append("COMMIT")
-
-    event.listen(engine, "before_cursor_execute", executed)
-    event.listen(engine, "commit", committed)
+    async with opened.engine.connect() as connection:  # SQLite: the one connection there is
+        driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    await driver.set_trace_callback(lambda statement: seen.append(_name(statement)))
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", executed)
-        event.remove(engine, "commit", committed)
+        await driver.set_trace_callback(None)
 
 
 async def test_a_help_command_costs_one_commit_before_the_answer_and_one_after(webex: Harness) -> None:
     first, second = (webex.fake.add_person(f"Person {n}", f"p{n}@{REGION_DOMAIN}") for n in (1, 2))
     await webex.deliver(webex.fake.user_message(first, "/distansmöte hjälp"))  # pools and caches warm
-    with statements(webex.services) as seen:
+    async with statements(webex.services) as seen:
         await webex.deliver(webex.fake.user_message(second, "/distansmöte hjälp"))
     assert len(webex.fake.sent) == 2
     assert hot_path(seen) == [
-        "INSERT INTO inbound_job", "COMMIT",  # the webhook's job, before the 200
+        "BEGIN", "INSERT INTO inbound_job", "COMMIT",  # the webhook's job, before the 200
         "SELECT inbound_event",  # handled before? (a redelivery after the job was purged)
-        "INSERT INTO inbound_event", "UPDATE inbound_job (done)", "COMMIT",  # after the reply, one commit
+        # After the reply, one commit: the event recorded handled, the job done.
+        "BEGIN", "INSERT INTO inbound_event", "UPDATE inbound_job (done)", "COMMIT",
     ], seen
