@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from datetime import date
@@ -19,8 +20,14 @@ router = Router()
 
 
 def _help(settings: Settings, intro: str = texts.HELP_INTRO) -> Reply:
-    links = {key: getattr(settings, key) for key in texts.HELP_LINKS if getattr(settings, key)}
-    return Reply(texts.HELP_TITLE, help_card(HelpInfo(dial_in=settings.dial_in_number, links=links), intro=intro))
+    links = tuple((key, getattr(settings, key)) for key in texts.HELP_LINKS if getattr(settings, key))
+    return _help_reply(settings.dial_in_number, links, intro)
+
+
+@functools.lru_cache(maxsize=16)
+def _help_reply(dial_in: str | None, links: tuple[tuple[str, str], ...], intro: str) -> Reply:
+    """Built once per text: it is the same for everyone, and adapters only read a reply's card."""
+    return Reply(texts.HELP_TITLE, help_card(HelpInfo(dial_in=dial_in, links=dict(links)), intro=intro))
 
 
 @router.command("hjalp", "help", "")
