@@ -8,9 +8,12 @@ Every webhook pays for one of these, so they skip SQLAlchemy's execution machine
 more CPU than the round trip (measured on PostgreSQL: 170 µs against 70 µs per insert), with the
 columns' own bind processing. On PostgreSQL the writer keeps one pool connection and sends the
 statement on its asyncpg connection in autocommit. SQLite has a single connection for everything,
-so there the writer takes it per write and runs the statement in autocommit on aiosqlite's
-connection: one hop to its thread, where SQLAlchemy's cursor, execute, fetch, close and commit
-take five.
+so there the writer takes it per write and runs the whole transaction in one hop to aiosqlite's
+thread (``bot.db.sqlite_run``), where SQLAlchemy's cursor, execute, fetch, close and commit take
+five.
+
+Rows other tables owe the store (``Pending``: finished inbound jobs, handled events) go into the
+same transaction as the next insert, so that a command's completion costs no commit of its own.
 
 A kept connection that the server dropped (a restart, an idle timeout, ``pg_terminate_backend``)
 is replaced once, at the write that finds it closed. A statement refused for one row's value does
@@ -21,18 +24,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db import is_transient
+from bot.db import bind_processors, driver_values, is_transient, sqlite_run
 
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 1000  # per statement: PostgreSQL takes at most 32767 parameters
+
+Statements = list[tuple[str, list[Sequence[Any]]]]
+
+
+class Pending(Protocol):
+    """Rows written with the next insert: ``take`` them, run their ``statements`` (the driver's own
+    SQL and values, ``?`` on SQLite, ``$n`` on PostgreSQL), then ``settle``."""
+
+    def take(self) -> list[dict[str, Any]]: ...
+
+    def statements(self, rows: Sequence[dict[str, Any]]) -> Statements: ...
+
+    def settle(self, rows: Sequence[dict[str, Any]], committed: bool) -> None:
+        """The transaction ended: rows it did not commit are owed still."""
+        ...
 
 
 class GroupInsert:
@@ -41,8 +60,8 @@ class GroupInsert:
         self._table = table
         self._key = key
         self._postgresql = engine.dialect.name == "postgresql"
-        self._processors: dict[str, Callable[[Any], Any] | None] = {
-            column.name: column.type.bind_processor(engine.dialect) for column in table.columns}
+        self._processors = bind_processors(table, engine.dialect)
+        self.pending: Sequence[Pending] = ()
         self._connection: AsyncConnection | None = None
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -83,8 +102,13 @@ class GroupInsert:
 
     async def _write_batch(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> None:
         rows = [row for row, _ in batch]
+        taken = [(pending, pending.take()) for pending in self.pending]
+        also = [statement for pending, owed in taken if owed for statement in pending.statements(owed)]
+        committed = False
         try:
-            added = await (self._insert_postgresql(rows) if self._postgresql else self._insert_sqlite(rows))
+            insert = self._insert_postgresql if self._postgresql else self._insert_sqlite
+            added = await insert(rows, also)
+            committed = True
         except Exception as exc:  # noqa: BLE001 - handed to the callers
             if len(batch) > 1 and not is_transient(exc):
                 # A value one column refuses: the other rows are fine on their own.
@@ -95,6 +119,9 @@ class GroupInsert:
                 if not future.done():
                     future.set_exception(exc)
             return
+        finally:
+            for pending, owed in taken:
+                pending.settle(owed, committed)
         for row, future in batch:
             if not future.done():
                 future.set_result(row[self._key] in added)
@@ -102,29 +129,27 @@ class GroupInsert:
 
     def _values(self, rows: list[dict[str, Any]]) -> tuple[list[str], list[Any]]:
         columns = list(rows[0])
-        values = []
-        for row in rows:
-            for column in columns:
-                process = self._processors[column]
-                values.append(process(row[column]) if process else row[column])
-        return columns, values
+        return columns, [value for row in rows for value in driver_values(self._processors, row, columns)]
 
-    async def _insert_sqlite(self, rows: list[dict[str, Any]]) -> set[Any]:
+    async def _insert_sqlite(self, rows: list[dict[str, Any]], also: Statements) -> set[Any]:
         columns, values = self._values(rows)
         sql = self._sql(columns, len(rows), lambda n: "?")
-        async with self._engine.connect() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
-            assert driver is not None
-            # Autocommit: the statement commits as it runs, one hop where execute and commit take two.
-            # No transaction is open on a connection just taken from the pool.
-            kept, driver.isolation_level = driver.isolation_level, None
-            try:
-                found = await driver.execute_fetchall(sql, values)
-            finally:
-                driver.isolation_level = kept
-        return {row[0] for row in found}
 
-    async def _insert_postgresql(self, rows: list[dict[str, Any]]) -> set[Any]:
+        def write(database: sqlite3.Connection) -> list[Any]:
+            try:
+                found = database.execute(sql, values).fetchall()  # the driver begins the transaction
+                for statement, parameters in also:
+                    database.executemany(statement, parameters)
+                database.commit()
+            except BaseException:
+                database.rollback()
+                raise
+            return found
+
+        async with self._engine.connect() as connection:
+            return {row[0] for row in await sqlite_run(connection, write)}
+
+    async def _insert_postgresql(self, rows: list[dict[str, Any]], also: Statements) -> set[Any]:
         columns, values = self._values(rows)
         sql = self._sql(columns, len(rows), lambda n: f"${n}")
         for attempt in (1, 2):
@@ -134,7 +159,13 @@ class GroupInsert:
             driver = (await self._connection.get_raw_connection()).driver_connection
             assert driver is not None  # a connection just taken from the pool has its driver's
             try:
-                records = await driver.fetch(sql, *values)
+                if not also:
+                    records = await driver.fetch(sql, *values)
+                else:
+                    async with driver.transaction():
+                        records = await driver.fetch(sql, *values)
+                        for statement, parameters in also:
+                            await driver.executemany(statement, parameters)
             except Exception:
                 if not driver.is_closed():
                     raise  # the statement's own failure; the connection is fine

@@ -168,7 +168,7 @@ async def test_a_help_command_costs_one_commit_before_the_answer_and_one_after(w
         await webex.deliver(webex.fake.user_message(second, "/distansmöte hjälp"))
     assert len(webex.fake.sent) == 2
     assert hot_path(seen) == [
-        "INSERT INTO inbound_job",  # the webhook's job, before the 200 (autocommit: its own transaction)
+        "BEGIN", "INSERT INTO inbound_job", "COMMIT",  # the webhook's job, before the 200
         "SELECT inbound_event",  # handled before? (a redelivery after the job was purged)
         # After the reply, one commit: the event recorded handled, the job done.
         "BEGIN", "INSERT INTO inbound_event", "UPDATE inbound_job (done)", "COMMIT",
