@@ -52,6 +52,8 @@ class InboundEvents:
         self._engine: AsyncEngine = sessions.kw["bind"]
         self._clock = clock
         self._sqlite = self._engine.dialect.name == "sqlite"
+        # One statement, no transaction: on PostgreSQL no BEGIN and ROLLBACK around the read.
+        self._reader = self._engine if self._sqlite else self._engine.execution_options(isolation_level="AUTOCOMMIT")
         insert = (sqlite_insert if self._sqlite else pg_insert)(InboundEvent)
         self._upsert = insert.on_conflict_do_update(
             index_elements=["key"], set_={"handled_at": insert.excluded.handled_at, "replies": insert.excluded.replies})
@@ -68,7 +70,7 @@ class InboundEvents:
         by :meth:`finish` and not posted since, if any. Reads only."""
         if key in self._notes or key in self._writing:
             return False, None
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             if self._sqlite:
                 driver = await sqlite_driver(connection)
                 found = next(iter(await driver.execute_fetchall(_FIND_SQLITE, (key,))), None)
