@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
@@ -35,10 +35,14 @@ KEEP_EVENT_IDS = timedelta(days=30)
 NOTES_AFTER = 1.0  # seconds a note waits for a job record to take it before it is written alone
 
 _event = InboundEvent.__table__.c
-_FIND = select(_event.handled_at, _event.replies).where(_event.key == bindparam("b_key"))
-# SQLite: on aiosqlite's own connection (``bot.db.sqlite_driver``).
+# On the driver's own connection: one round trip (asyncpg), one hop (aiosqlite, ``bot.db.sqlite_driver``),
+# where SQLAlchemy's execution costs more CPU than the statement.
 _FIND_SQLITE = "SELECT handled_at, replies FROM inbound_event WHERE key = ?"
+_FIND_PG = "SELECT handled_at, replies FROM inbound_event WHERE key = $1"
 _COLUMNS = ("key", "received_at", "handled_at", "replies")
+_UPSERT_PG = ("INSERT INTO inbound_event (key, received_at, handled_at, replies) "
+              "SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::timestamptz[], $4::text[]) "
+              "ON CONFLICT (key) DO UPDATE SET handled_at = excluded.handled_at, replies = excluded.replies")
 _UPSERT_SQL = ("INSERT INTO inbound_event (key, received_at, handled_at, replies) VALUES ({}, {}, {}, {}) "
                "ON CONFLICT (key) DO UPDATE SET handled_at = excluded.handled_at, replies = excluded.replies")
 
@@ -52,13 +56,11 @@ class InboundEvents:
         self._engine: AsyncEngine = sessions.kw["bind"]
         self._clock = clock
         self._sqlite = self._engine.dialect.name == "sqlite"
-        # One statement, no transaction: on PostgreSQL no BEGIN and ROLLBACK around the read.
-        self._reader = self._engine if self._sqlite else self._engine.execution_options(isolation_level="AUTOCOMMIT")
         insert = (sqlite_insert if self._sqlite else pg_insert)(InboundEvent)
         self._upsert = insert.on_conflict_do_update(
             index_elements=["key"], set_={"handled_at": insert.excluded.handled_at, "replies": insert.excluded.replies})
         self._processors = bind_processors(cast(Table, InboundEvent.__table__), self._engine.dialect)
-        self._upsert_sql = _UPSERT_SQL.format(*("?" * 4 if self._sqlite else ("$1", "$2", "$3", "$4")))
+        self._upsert_sql = _UPSERT_SQL.format(*"????") if self._sqlite else _UPSERT_PG
         self._notes: dict[str, datetime] = {}  # key -> handled at, not written yet
         self._writing: dict[str, datetime] = {}  # taken by a transaction not committed yet
         self._flush: asyncio.Task[None] | None = None
@@ -70,12 +72,20 @@ class InboundEvents:
         by :meth:`finish` and not posted since, if any. Reads only."""
         if key in self._notes or key in self._writing:
             return False, None
-        async with self._reader.connect() as connection:
+        async with self._engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
             if self._sqlite:
-                driver = await sqlite_driver(connection)
                 found = next(iter(await driver.execute_fetchall(_FIND_SQLITE, (key,))), None)
             else:
-                found = (await connection.execute(_FIND, {"b_key": key})).one_or_none()
+                try:
+                    found = await driver.fetchrow(_FIND_PG, key)  # no transaction: one statement
+                except Exception as exc:
+                    if not driver.is_closed():
+                        raise
+                    # The server dropped it: out of the pool, and transient as SQLAlchemy would say.
+                    await connection.invalidate()
+                    raise ConnectionResetError("the database connection was closed") from exc
         if found is None or found[0] is None:
             return True, None
         return False, found[1]
@@ -104,7 +114,10 @@ class InboundEvents:
 
     def statements(self, rows: Sequence[Row]) -> list[tuple[str, list[Sequence[Any]]]]:
         """The notes as the driver's own statement (written with the next job inserted)."""
-        return [(self._upsert_sql, [driver_values(self._processors, row, _COLUMNS) for row in rows])]
+        values: list[Sequence[Any]] = [driver_values(self._processors, row, _COLUMNS) for row in rows]
+        if not self._sqlite:  # one parameter set: arrays (``GroupInsert.Pending``)
+            return [(self._upsert_sql, [[list(column) for column in zip(*values, strict=True)]])]
+        return [(self._upsert_sql, values)]
 
     async def write(self, connection: AsyncConnection, rows: Sequence[Row]) -> None:
         if not rows:

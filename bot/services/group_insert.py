@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -37,13 +38,18 @@ from bot.db import bind_processors, driver_values, is_transient, sqlite_run
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 1000  # per statement: PostgreSQL takes at most 32767 parameters
+_PARAMETER = re.compile(r"\$(\d+)")
 
 Statements = list[tuple[str, list[Sequence[Any]]]]
 
 
 class Pending(Protocol):
-    """Rows written with the next insert: ``take`` them, run their ``statements`` (the driver's own
-    SQL and values, ``?`` on SQLite, ``$n`` on PostgreSQL), then ``settle``."""
+    """Rows written with the next insert: ``take`` them, run their ``statements``, then ``settle``.
+
+    Statements are the driver's own SQL and values. SQLite: ``?`` parameters, one set per row (run
+    with ``executemany`` in the insert's transaction). PostgreSQL: one statement with ``$n``
+    parameters (arrays carrying all rows), run as a ``WITH`` of the insert itself: one round trip,
+    and one statement is one transaction."""
 
     def take(self) -> list[dict[str, Any]]: ...
 
@@ -159,13 +165,7 @@ class GroupInsert:
             driver = (await self._connection.get_raw_connection()).driver_connection
             assert driver is not None  # a connection just taken from the pool has its driver's
             try:
-                if not also:
-                    records = await driver.fetch(sql, *values)
-                else:
-                    async with driver.transaction():
-                        records = await driver.fetch(sql, *values)
-                        for statement, parameters in also:
-                            await driver.executemany(statement, parameters)
+                records = await driver.fetch(*_with(sql, values, also))
             except Exception:
                 if not driver.is_closed():
                     raise  # the statement's own failure; the connection is fine
@@ -204,3 +204,18 @@ class GroupInsert:
                          for n in range(count))
         return (f"INSERT INTO {quote(self._table.name)} ({', '.join(map(quote, columns))}) VALUES {rows} "
                 f"ON CONFLICT ({quote(self._key)}) DO NOTHING RETURNING {quote(self._key)}")
+
+
+def _with(sql: str, values: list[Any], also: Statements) -> list[Any]:
+    """PostgreSQL: ``also`` as data-modifying ``WITH`` queries of ``sql``, their parameters numbered on."""
+    if not also:
+        return [sql, *values]
+    queries: list[str] = []
+    extra: list[Any] = []
+    for n, (statement, (parameters,)) in enumerate(also):
+        def renumber(match: re.Match[str], offset: int = len(values) + len(extra)) -> str:
+            return f"${int(match[1]) + offset}"
+
+        queries.append(f"pending_{n} AS ({_PARAMETER.sub(renumber, statement)})")
+        extra += parameters
+    return [f"WITH {', '.join(queries)} {sql}", *values, *extra]

@@ -81,6 +81,11 @@ _FINISH = (update(InboundJob)
            .values(state=bindparam("b_state"), lease_until=None, finished_at=bindparam("b_now"), payload=EMPTY))
 # On the driver's own connection, one job a parameter set: written with the next insert
 # (``GroupInsert.pending``) or, on SQLite, with the next record (``bot.db.sqlite_driver``).
+_FINISH_PG = ("UPDATE inbound_job SET state = d.state, lease_until = NULL, finished_at = $1, payload = '" + EMPTY
+              + "' FROM unnest($2::varchar[], $3::varchar[]) AS d(key, state) "
+              "WHERE inbound_job.key = d.key AND inbound_job.state = '" + RUNNING + "'")
+
+
 def _finish_sql(state: str, finished_at: str, key: str) -> str:
     return (f"UPDATE inbound_job SET state = {state}, lease_until = NULL, finished_at = {finished_at}, "
             f"payload = '{EMPTY}' WHERE key = {key} AND state = '{RUNNING}'")
@@ -124,7 +129,7 @@ class InboundJobs:
         self._notes = notes
         self._sqlite = engine.dialect.name == "sqlite"
         self._finished_at = _job.finished_at.type.bind_processor(engine.dialect)
-        self._finish_sql = _finish_sql(*("?" * 3 if self._sqlite else ("$1", "$2", "$3")))
+        self._finish_sql = _finish_sql("?", "?", "?") if self._sqlite else _FINISH_PG
         self._rows = GroupInsert(engine, cast(Table, InboundJob.__table__))
         self._clock = clock
         self._platform = platform
@@ -160,6 +165,8 @@ class InboundJobs:
         """The statement recording ``finished`` (key, final state), in the driver's own terms."""
         now = self._clock.now()
         at = self._finished_at(now) if self._finished_at else now
+        if not self._sqlite:  # one parameter set: arrays (``GroupInsert.Pending``)
+            return [(self._finish_sql, [(at, [key for key, _ in finished], [state for _, state in finished])])]
         return [(self._finish_sql, [(state, at, key) for key, state in finished])]
 
     async def claim(self, limit: int, finished: Sequence[tuple[str, str]] = (),
