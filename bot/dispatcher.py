@@ -31,7 +31,7 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from bot.core import CardSubmit, Command, Event, Platform, Refused, Reply, Router, reads_only
-from bot.core.adapter import Guard, References
+from bot.core.adapter import FIRST_RUN, Guard, References
 from bot.core.inbound import event_key, fold, parse_command
 from cards import texts
 from cards.messages import error_card, in_private, info_card, no_email_card, refusal
@@ -81,7 +81,8 @@ class Bot:
         self._seen.posted(event.dedupe_key)
 
     async def handle(self, event: Event) -> list[Reply]:
-        handle, kept = await self._seen.begin(event.dedupe_key)
+        # A queue job's first run is its event's first (``FIRST_RUN``): nothing to read.
+        handle, kept = (True, None) if FIRST_RUN.get() else await self._seen.begin(event.dedupe_key)
         if not handle:
             if kept:  # handled, and the process died before the adapter had posted the replies
                 log.info("replies of an event handled before sent again (platform=%s)", event.platform)

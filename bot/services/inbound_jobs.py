@@ -47,9 +47,10 @@ from sqlalchemy import Integer, Table, and_, bindparam, delete, or_, select, upd
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
-from bot.core.adapter import GiveUp, Guard, HoldsPersonalNumber, RetryLater
+from bot.core.adapter import FIRST_RUN, GiveUp, Guard, HoldsPersonalNumber, RetryLater
 from bot.db import InboundJob, is_transient, sqlite_driver
 from bot.logs import bind_request
+from bot.services.events import KEEP_EVENT_IDS
 from bot.services.group_insert import GroupInsert, Pending, Statements
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,9 @@ MAX_BACKOFF_SECONDS = 300.0
 POLL_SECONDS = 2.0
 EMPTY = "{}"
 RECORD_AFTER = 0.1  # seconds a finished job may wait for the next insert to take it
-KEEP_FINISHED = timedelta(days=2)  # finished rows go on deduping redeliveries this long
+# Finished rows go on deduping redeliveries and replays this long: as long as the bot keeps event
+# ids (``bot.services.events``), so that a job's first run is known to be its event's first.
+KEEP_FINISHED = KEEP_EVENT_IDS
 PURGE_EVERY = 3600.0
 
 _job = InboundJob.__table__.c
@@ -519,4 +522,5 @@ class StoredQueue:
         await self._workers.stop(grace)
 
     async def _run(self, job: Job) -> None:
+        FIRST_RUN.set(job.attempts == 1)  # in the job's own task
         await self._process(job.payload)
