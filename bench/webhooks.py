@@ -580,6 +580,15 @@ def run_quick(args: argparse.Namespace, scratch: Path, run: Run, api_url: str, f
 # -- the report --------------------------------------------------------------------------------------
 
 
+def commit() -> str:
+    """The commit measured (``+changes`` if the work tree differs from it)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def machine() -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor() or "unknown")
@@ -618,7 +627,8 @@ def report(run: Run, command: str) -> str:
     lines = [
         f"Command: `{command}`",
         "",
-        f"Run {run.started:%Y-%m-%d %H:%M} UTC on {machine()}. Bot database: {run.database_label}. "
+        f"Run {run.started:%Y-%m-%d %H:%M} UTC at commit {commit()} on {machine()}. "
+        f"Bot database: {run.database_label}. "
         "All processes (load, fake Webex API, bot, reference, database) share this machine, on 127.0.0.1.",
         "",
         "Each rate: signed `messages/created` webhooks carrying `/distansmöte hjälp`, each from its own person and "
@@ -791,6 +801,7 @@ def main() -> None:
             fake_url = f"http://{HOST}:{fake_port}"
             api_url = f"{fake_url}/v1/"
             if args.quick:
+                print(f"commit {commit()}", flush=True)
                 quick = run_quick(args, scratch, run, api_url, fake_url, started)
                 over = [q for q in quick if args.max_cpu_ratio is not None and q.ratio > args.max_cpu_ratio]
                 if over:
