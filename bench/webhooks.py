@@ -715,11 +715,11 @@ def reading(run: Run, by_rate: dict[float, dict[str, Step]]) -> list[str]:
         "Reading it:",
         "",
         "- Per command the bot does what the reference does (verify, answer 200, fetch the message, post a "
-        "reply) and also: writes the job to the database before answering (one transaction), reads whether "
-        "the event was handled before, checks the allowlist, routes the command, replies with a card, and "
-        "records the job done and the event handled in one transaction after the reply, shared with the "
-        "next webhook's (docs/reliability.md, \"The writes of a command\"; the backends' CPU in brackets is "
-        "not in the ratio of the table; --quick counts it on PostgreSQL).",
+        "reply) and also: writes the job to the database before answering (one transaction), checks the "
+        "allowlist, routes the command, replies with a card, and records the job done and the event handled "
+        "in one transaction after the reply, the next webhook's (docs/reliability.md, \"The writes of a "
+        "command\"; the backends' CPU in brackets is not in the ratio of the table; --quick counts it on "
+        "PostgreSQL).",
     ]
     at_target = by_rate.get(TARGET_RATE, {})
     bot, org_only = at_target.get(BOT), at_target.get(BOT_ORG_ONLY)

@@ -87,7 +87,7 @@ class Bot:
             if kept:  # handled, and the process died before the adapter had posted the replies
                 log.info("replies of an event handled before sent again (platform=%s)", event.platform)
                 return [Reply(**reply) for reply in json.loads(kept)]
-            log.info("duplicate event ignored (platform=%s)", event.platform)
+            log.debug("duplicate event ignored (platform=%s)", event.platform)  # routine: Webex redelivers
             return []
         if event.reference is not None:
             await self._references.remember(event.platform, event.person_key, event.reference)
