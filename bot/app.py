@@ -98,7 +98,7 @@ def create_app(services: Services, *, reminders: bool = False) -> web.Applicatio
 
     def inbound(platform: Platform, process: Process, workers: int) -> InboundQueue:
         return StoredQueue(services.engine, services.clock, platform, process, workers=workers,
-                           guard=guard)
+                           guard=guard, notes=services.events)
 
     host = AdapterHost(dispatcher=app[BOT], clock=services.clock, references=services.references, inbound=inbound,
                        guard=guard)

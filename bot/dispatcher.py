@@ -7,16 +7,18 @@ input: every problem becomes a Swedish answer. Handlers raise
 fails in a way that a retry may cure (``transient``, ``bot.db.is_transient``): the adapter runs
 the event again later, here or in another instance.
 
-An event is recorded when it arrives and marked handled when its handler has finished. A record
-that was never marked (the process died, or the store failed) is a run that did not finish: the
-event is handled again, and each change the handler makes carries the event's key
-(``Context.operation``) so that the run again finds a change made before instead of making it
-twice.
+An event is recorded once it is handled, in one write (``Seen``). No record is a run that did
+not finish (the process died, or the store failed): the event is handled again, and each change
+the handler makes carries the event's key (``Context.operation``) so that the run again finds a
+change made before instead of making it twice.
 
-The replies of a handled event are stored with its record until the adapter says they are
-posted (:meth:`Bot.delivered`): a job run again after the process died in between gets them
-again rather than nothing (at least once: a crash after posting and before ``delivered`` sends
-them twice).
+A handler that changed something has its event recorded before the replies go out, with the
+replies kept until the adapter says they are posted (:meth:`Bot.delivered`): a job run again after
+the process died in between gets them again rather than nothing (at least once: a crash after
+posting and before the posted mark is written sends them twice). A handler that changes nothing
+(``bot.core.changes_nothing``: help, the lists, a refusal) keeps no replies: its event is recorded
+only with the posted mark, which goes into the same commit as the job's completion; run again, it
+answers the same.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, Protocol
 
-from bot.core import CardSubmit, Command, Event, Platform, Refused, Reply, Router
-from bot.core.adapter import Guard, References
+from bot.core import CardSubmit, Command, Event, Platform, Refused, Reply, Router, reads_only
+from bot.core.adapter import FIRST_RUN, Guard, References
 from bot.core.inbound import event_key, fold, parse_command
 from cards import texts
 from cards.messages import error_card, in_private, info_card, no_email_card, refusal
@@ -49,16 +51,16 @@ def mentions_email(text: str) -> bool:
 
 class Seen(Protocol):
     async def begin(self, key: str) -> tuple[bool, str | None]:
-        """Record ``key``: whether to handle it (``False`` if its handling finished before, also in
-        another instance), and then the replies (JSON) kept with it and not posted since."""
+        """Whether to handle ``key`` (``False`` if its handling finished before, also in another
+        instance), and then the replies (JSON) kept with it and not posted since. Writes nothing."""
         ...
 
     async def finish(self, key: str, replies: str | None) -> None:
-        """The event ``key`` is handled: keep its replies (JSON) until they are posted."""
+        """The event ``key`` is handled: recorded now, its replies (JSON) kept until they are posted."""
         ...
 
-    async def posted(self, key: str) -> None:
-        """The replies of ``key`` are posted: a run again sends nothing."""
+    def posted(self, key: str) -> None:
+        """The event ``key`` is handled and its replies are posted: recorded with the next write."""
         ...
 
 
@@ -76,18 +78,16 @@ class Bot:
 
     async def delivered(self, event: Event) -> None:
         """The adapter has posted the replies of ``event``: a run again sends nothing."""
-        try:
-            await self._seen.posted(event.dedupe_key)
-        except Exception as exc:  # noqa: BLE001 - cleared at the latest when the event ids are purged
-            log.warning("posted replies not cleared (platform=%s): %s", event.platform, type(exc).__name__)
+        self._seen.posted(event.dedupe_key)
 
     async def handle(self, event: Event) -> list[Reply]:
-        handle, kept = await self._seen.begin(event.dedupe_key)
+        # A queue job's first run is its event's first (``FIRST_RUN``): nothing to read.
+        handle, kept = (True, None) if FIRST_RUN.get() else await self._seen.begin(event.dedupe_key)
         if not handle:
             if kept:  # handled, and the process died before the adapter had posted the replies
                 log.info("replies of an event handled before sent again (platform=%s)", event.platform)
                 return [Reply(**reply) for reply in json.loads(kept)]
-            log.info("duplicate event ignored (platform=%s)", event.platform)
+            log.debug("duplicate event ignored (platform=%s)", event.platform)  # routine: Webex redelivers
             return []
         if event.reference is not None:
             await self._references.remember(event.platform, event.person_key, event.reference)
@@ -95,23 +95,24 @@ class Bot:
         values = [event.text] if event.text is not None else [*event.inputs, *event.inputs.values()]
         if self._guard(values):
             log.info("input with a personal identity number refused (platform=%s)", event.platform)
-            return await self._finish(event, [Reply(texts.PERSONAL_NUMBER_REFUSED, info_card(
-                texts.PERSONAL_NUMBER_TITLE, texts.PERSONAL_NUMBER_REFUSED), direct=True)])
+            return [Reply(texts.PERSONAL_NUMBER_REFUSED, info_card(
+                texts.PERSONAL_NUMBER_TITLE, texts.PERSONAL_NUMBER_REFUSED), direct=True)]
 
         try:
-            replies = await (self._card(event) if event.is_card_submit else self._command(event))
+            replies, changed = await (self._card(event) if event.is_card_submit else self._command(event))
         except Refused as refused:
-            replies = self._refusal(event, refused)
+            replies, changed = self._refusal(event, refused), False
         except Exception as exc:
             if self._transient(exc):
-                raise  # the record stays unfinished: the event runs again, here or in another instance
+                raise  # not recorded: the event runs again, here or in another instance
             log.exception("handler failed (platform=%s)", event.platform)
+            # It may have changed something before it failed: recorded now, not run again.
             return await self._finish(event, [Reply(texts.INTERNAL_ERROR, error_card(texts.INTERNAL_ERROR))])
         typed = [event.text or ""] + [event.inputs.get(name, "") for name in TYPED_INPUTS]
         if any(mentions_email(t) for t in typed) and not any(mentions_email(r.text) for r in replies):
             # However e-mail comes up, the routine's answer comes too, besides what was asked.
             replies.append(Reply(texts.NO_EMAIL, no_email_card()))
-        return await self._finish(event, replies)
+        return await self._finish(event, replies) if changed else replies
 
     async def refuse_stranger(self, platform: Platform, event_id: str) -> list[Reply]:
         """Someone outside the allowlist: told once; a redelivery of the same event gets nothing."""
@@ -124,7 +125,7 @@ class Bot:
         return [Reply(texts.NOT_ALLOWED)]
 
     async def _finish(self, event: Event, replies: list[Reply]) -> list[Reply]:
-        """Record the event handled, its replies kept for a run again before they are posted."""
+        """Record the event handled now, its replies kept for a run again before they are posted."""
         try:
             await self._seen.finish(event.dedupe_key, json.dumps([asdict(reply) for reply in replies]))
         except Exception as exc:  # noqa: BLE001 - the replies go out all the same
@@ -132,17 +133,20 @@ class Bot:
             log.warning("event not recorded as handled (platform=%s): %s", event.platform, type(exc).__name__)
         return replies
 
-    async def _command(self, event: Event) -> list[Reply]:
+    async def _command(self, event: Event) -> tuple[list[Reply], bool]:
+        """The replies, and whether the handler may have changed something."""
         assert event.text is not None
         word, rest = parse_command(event.text) or ("", "")
-        return await self._router.resolve_command(word)(Command(event, rest), self._context(event))
+        handler = self._router.resolve_command(word)
+        return await handler(Command(event, rest), self._context(event)), not reads_only(handler)
 
-    async def _card(self, event: Event) -> list[Reply]:
+    async def _card(self, event: Event) -> tuple[list[Reply], bool]:
         dispatch = self._router.resolve_action(event.inputs)
         if dispatch.problem is not None:
-            return refusal(dispatch.problem)
+            return refusal(dispatch.problem), False
         assert dispatch.handler is not None
-        return await dispatch.handler(CardSubmit(event, dispatch.form), self._context(event))
+        return (await dispatch.handler(CardSubmit(event, dispatch.form), self._context(event)),
+                not reads_only(dispatch.handler))
 
     @staticmethod
     def _refusal(event: Event, refused: Refused) -> list[Reply]:

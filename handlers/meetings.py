@@ -9,7 +9,7 @@ from typing import Protocol
 
 from bot import notices
 from bot.config import Settings
-from bot.core import CardSubmit, Command, Problem, Refused, Reply, Router
+from bot.core import CardSubmit, Command, Problem, Refused, Reply, Router, changes_nothing
 from bot.runtime import Services
 from bot.services.meetings import Channel, Finished, Meeting, MeetingError, MeetingState, PatientJoins, Person
 from bot.services.naming import without_room_number
@@ -41,6 +41,7 @@ def _updated(meeting: Meeting, ctx: Context) -> list[Reply]:
 
 
 @router.command("ny")
+@changes_nothing
 async def new_meeting(command: Command, ctx: Context) -> list[Reply]:
     now = ctx.clock.now().astimezone(ctx.settings.zone)
     start = (now + timedelta(minutes=60)).replace(minute=0, second=0, microsecond=0)

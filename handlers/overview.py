@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from datetime import date
 
 from bot.config import Settings
-from bot.core import Command, Reply, Router
+from bot.core import Command, Reply, Router, changes_nothing
 from cards import texts
 from cards.messages import error_card, in_private, no_email_card
 from cards.models import HelpInfo, OverdueRoom, ReportRow, ReportView, StatusView
@@ -19,26 +20,36 @@ router = Router()
 
 
 def _help(settings: Settings, intro: str = texts.HELP_INTRO) -> Reply:
-    links = {key: getattr(settings, key) for key in texts.HELP_LINKS if getattr(settings, key)}
-    return Reply(texts.HELP_TITLE, help_card(HelpInfo(dial_in=settings.dial_in_number, links=links), intro=intro))
+    links = tuple((key, getattr(settings, key)) for key in texts.HELP_LINKS if getattr(settings, key))
+    return _help_reply(settings.dial_in_number, links, intro)
+
+
+@functools.lru_cache(maxsize=16)
+def _help_reply(dial_in: str | None, links: tuple[tuple[str, str], ...], intro: str) -> Reply:
+    """Built once per text: it is the same for everyone, and adapters only read a reply's card."""
+    return Reply(texts.HELP_TITLE, help_card(HelpInfo(dial_in=dial_in, links=dict(links)), intro=intro))
 
 
 @router.command("hjalp", "help", "")
+@changes_nothing
 async def show_help(command: Command, ctx: Context) -> list[Reply]:
     return [_help(ctx.settings)]
 
 
 @router.fallback
+@changes_nothing
 async def not_understood(command: Command, ctx: Context) -> list[Reply]:
     return [_help(ctx.settings, intro=texts.UNKNOWN_COMMAND)]
 
 
 @router.command("e-post", "epost", "mejl", "mail", "email")
+@changes_nothing
 async def no_email(command: Command, ctx: Context) -> list[Reply]:
     return [Reply(texts.NO_EMAIL, no_email_card())]
 
 
 @router.command("lista")
+@changes_nothing
 async def list_meetings(command: Command, ctx: Context) -> list[Reply]:
     meetings = await ctx.services.meetings.live_for(ctx.person)
     card = list_card([meeting_view(m, ctx.settings) for m in meetings])
@@ -46,6 +57,7 @@ async def list_meetings(command: Command, ctx: Context) -> list[Reply]:
 
 
 @router.command("status")
+@changes_nothing
 async def status(command: Command, ctx: Context) -> list[Reply]:
     if not ctx.person.is_admin:
         return [Reply(texts.ADMIN_ONLY, error_card(texts.ADMIN_ONLY))]
@@ -61,6 +73,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @router.command("rapport", "report")
+@changes_nothing
 async def report(command: Command, ctx: Context) -> list[Reply]:
     """``/distansmöte rapport [från ÅÅÅÅ-MM-DD] [till ÅÅÅÅ-MM-DD]``: the county's figures."""
     rest = command.rest

@@ -16,10 +16,12 @@ from bot.core.routing import (
     CommandHandler,
     DuplicateRouteError,
     Router,
+    changes_nothing,
+    reads_only,
 )
 
 __all__ = [
     "CARD_VERSION", "ActionHandler", "Actor", "CardAction", "CardSubmit", "Command", "CommandHandler",
     "Conversation", "DuplicateRouteError", "Event", "Platform", "Problem", "Refused", "Reply", "Router",
-    "person_key", "split_person_key",
+    "changes_nothing", "person_key", "reads_only", "split_person_key",
 ]

@@ -41,6 +41,7 @@ of the platform on 127.0.0.1. ``tests/harness.py`` is the smallest adapter there
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -124,6 +125,11 @@ class GiveUp(Exception):
 class HoldsPersonalNumber(ValueError):
     """The inbound queue refused a payload that holds a personal identity number."""
 
+
+FIRST_RUN: ContextVar[bool] = ContextVar("first_run", default=False)
+"""True while the inbound queue runs a job for the first time. Its event cannot have been handled
+before: the queue keeps a finished job's key as long as the dispatcher keeps event ids, so a
+redelivery or replay adds no job. The dispatcher then skips its read of the event's record."""
 
 Guard = Callable[[Iterable[str]], bool]
 """The privacy guard: true if any of the texts holds a personal identity number."""

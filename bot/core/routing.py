@@ -54,6 +54,21 @@ CommandHandler = Callable[[Command, Any], Awaitable[list[Reply]]]
 ActionHandler = Callable[[CardSubmit[Any], Any], Awaitable[list[Reply]]]
 
 
+H = TypeVar("H", CommandHandler, ActionHandler)
+_READ_ONLY: set[Any] = set()
+
+
+def changes_nothing(handler: H) -> H:
+    """Mark a handler that only reads: run again, it answers as well, so its replies need not be kept
+    until they are posted (``bot.dispatcher``). Unmarked handlers count as changing something."""
+    _READ_ONLY.add(handler)
+    return handler
+
+
+def reads_only(handler: CommandHandler | ActionHandler) -> bool:
+    return handler in _READ_ONLY
+
+
 class DuplicateRouteError(RuntimeError):
     pass
 

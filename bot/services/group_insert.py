@@ -4,11 +4,16 @@
 new. Callers arriving while a write is in progress go into the next one, so under load one round
 trip and one commit serve many of them, while a caller alone waits for nobody.
 
-Every webhook pays for two of these, so on PostgreSQL they skip SQLAlchemy's execution machinery,
-which costs more CPU than the round trip (measured: 170 µs against 70 µs per insert). The writer
-keeps one pool connection and sends the statement on its asyncpg connection in autocommit, with the
-columns' own bind processing. SQLite has a single connection for everything, so there the insert
-goes through SQLAlchemy with a connection taken per write.
+Every webhook pays for one of these, so they skip SQLAlchemy's execution machinery, which costs
+more CPU than the round trip (measured on PostgreSQL: 170 µs against 70 µs per insert), with the
+columns' own bind processing. On PostgreSQL the writer keeps one pool connection and sends the
+statement on its asyncpg connection in autocommit. SQLite has a single connection for everything,
+so there the writer takes it per write and runs the whole transaction in one hop to aiosqlite's
+thread (``bot.db.sqlite_run``), where SQLAlchemy's cursor, execute, fetch, close and commit take
+five.
+
+Rows other tables owe the store (``Pending``: finished inbound jobs, handled events) go into the
+same transaction as the next insert, so that a command's completion costs no commit of its own.
 
 A kept connection that the server dropped (a restart, an idle timeout, ``pg_terminate_backend``)
 is replaced once, at the write that finds it closed. A statement refused for one row's value does
@@ -19,19 +24,40 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Table
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db import is_transient
+from bot.db import bind_processors, driver_values, is_transient, sqlite_run
 
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 1000  # per statement: PostgreSQL takes at most 32767 parameters
+_PARAMETER = re.compile(r"\$(\d+)")
+
+Statements = list[tuple[str, list[Sequence[Any]]]]
+
+
+class Pending(Protocol):
+    """Rows written with the next insert: ``take`` them, run their ``statements``, then ``settle``.
+
+    Statements are the driver's own SQL and values. SQLite: ``?`` parameters, one set per row (run
+    with ``executemany`` in the insert's transaction). PostgreSQL: one statement with ``$n``
+    parameters (arrays carrying all rows), run as a ``WITH`` of the insert itself: one round trip,
+    and one statement is one transaction."""
+
+    def take(self) -> list[dict[str, Any]]: ...
+
+    def statements(self, rows: Sequence[dict[str, Any]]) -> Statements: ...
+
+    def settle(self, rows: Sequence[dict[str, Any]], committed: bool) -> None:
+        """The transaction ended: rows it did not commit are owed still."""
+        ...
 
 
 class GroupInsert:
@@ -40,10 +66,8 @@ class GroupInsert:
         self._table = table
         self._key = key
         self._postgresql = engine.dialect.name == "postgresql"
-        self._sqlite_statement = (sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
-                                  .returning(table.c[key]))
-        self._processors: dict[str, Callable[[Any], Any] | None] = {
-            column.name: column.type.bind_processor(engine.dialect) for column in table.columns}
+        self._processors = bind_processors(table, engine.dialect)
+        self.pending: Sequence[Pending] = ()
         self._connection: AsyncConnection | None = None
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -84,8 +108,13 @@ class GroupInsert:
 
     async def _write_batch(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> None:
         rows = [row for row, _ in batch]
+        taken = [(pending, pending.take()) for pending in self.pending]
+        also = [statement for pending, owed in taken if owed for statement in pending.statements(owed)]
+        committed = False
         try:
-            added = await (self._insert_postgresql(rows) if self._postgresql else self._insert_sqlite(rows))
+            insert = self._insert_postgresql if self._postgresql else self._insert_sqlite
+            added = await insert(rows, also)
+            committed = True
         except Exception as exc:  # noqa: BLE001 - handed to the callers
             if len(batch) > 1 and not is_transient(exc):
                 # A value one column refuses: the other rows are fine on their own.
@@ -96,25 +125,39 @@ class GroupInsert:
                 if not future.done():
                     future.set_exception(exc)
             return
+        finally:
+            for pending, owed in taken:
+                pending.settle(owed, committed)
         for row, future in batch:
             if not future.done():
                 future.set_result(row[self._key] in added)
             added.discard(row[self._key])  # the same key twice in one batch: new once
 
-    async def _insert_sqlite(self, rows: list[dict[str, Any]]) -> set[Any]:
-        async with self._engine.begin() as connection:
-            # One row (the usual case unless busy) skips SQLAlchemy's executemany machinery.
-            result = await connection.execute(self._sqlite_statement, rows[0] if len(rows) == 1 else rows)
-            return {row[0] for row in result}
-
-    async def _insert_postgresql(self, rows: list[dict[str, Any]]) -> set[Any]:
+    def _values(self, rows: list[dict[str, Any]]) -> tuple[list[str], list[Any]]:
         columns = list(rows[0])
-        values = []
-        for row in rows:
-            for column in columns:
-                process = self._processors[column]
-                values.append(process(row[column]) if process else row[column])
-        sql = self._sql(columns, len(rows))
+        return columns, [value for row in rows for value in driver_values(self._processors, row, columns)]
+
+    async def _insert_sqlite(self, rows: list[dict[str, Any]], also: Statements) -> set[Any]:
+        columns, values = self._values(rows)
+        sql = self._sql(columns, len(rows), lambda n: "?")
+
+        def write(database: sqlite3.Connection) -> list[Any]:
+            try:
+                found = database.execute(sql, values).fetchall()  # the driver begins the transaction
+                for statement, parameters in also:
+                    database.executemany(statement, parameters)
+                database.commit()
+            except BaseException:
+                database.rollback()
+                raise
+            return found
+
+        async with self._engine.connect() as connection:
+            return {row[0] for row in await sqlite_run(connection, write)}
+
+    async def _insert_postgresql(self, rows: list[dict[str, Any]], also: Statements) -> set[Any]:
+        columns, values = self._values(rows)
+        sql = self._sql(columns, len(rows), lambda n: f"${n}")
         for attempt in (1, 2):
             kept = self._connection is not None
             if self._connection is None:
@@ -122,7 +165,7 @@ class GroupInsert:
             driver = (await self._connection.get_raw_connection()).driver_connection
             assert driver is not None  # a connection just taken from the pool has its driver's
             try:
-                records = await driver.fetch(sql, *values)
+                records = await driver.fetch(*_with(sql, values, also))
             except Exception:
                 if not driver.is_closed():
                     raise  # the statement's own failure; the connection is fine
@@ -153,9 +196,26 @@ class GroupInsert:
             return connection
         raise AssertionError("unreachable")
 
-    def _sql(self, columns: Sequence[str], count: int) -> str:
+    def _sql(self, columns: Sequence[str], count: int, placeholder: Callable[[int], str]) -> str:
+        """The statement for ``count`` rows; ``placeholder(n)`` is the driver's n-th parameter."""
         quote = self._engine.dialect.identifier_preparer.quote
         width = len(columns)
-        rows = ", ".join("(" + ", ".join(f"${n * width + i + 1}" for i in range(width)) + ")" for n in range(count))
+        rows = ", ".join("(" + ", ".join(placeholder(n * width + i + 1) for i in range(width)) + ")"
+                         for n in range(count))
         return (f"INSERT INTO {quote(self._table.name)} ({', '.join(map(quote, columns))}) VALUES {rows} "
                 f"ON CONFLICT ({quote(self._key)}) DO NOTHING RETURNING {quote(self._key)}")
+
+
+def _with(sql: str, values: list[Any], also: Statements) -> list[Any]:
+    """PostgreSQL: ``also`` as data-modifying ``WITH`` queries of ``sql``, their parameters numbered on."""
+    if not also:
+        return [sql, *values]
+    queries: list[str] = []
+    extra: list[Any] = []
+    for n, (statement, (parameters,)) in enumerate(also):
+        def renumber(match: re.Match[str], offset: int = len(values) + len(extra)) -> str:
+            return f"${int(match[1]) + offset}"
+
+        queries.append(f"pending_{n} AS ({_PARAMETER.sub(renumber, statement)})")
+        extra += parameters
+    return [f"WITH {', '.join(queries)} {sql}", *values, *extra]

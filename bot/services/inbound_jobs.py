@@ -14,7 +14,13 @@ set of workers processes the job (platform calls, the bot) and marks it finished
   in-process when a job is written, and poll for jobs of other instances and ended leases.
 - Concurrent webhooks are written in one statement (``GroupInsert``): under load one round trip
   and one commit serve many requests; alone, a request waits for nobody.
-- Finished jobs are recorded together, with the next claim or a moment later, not one by one.
+- A finished job is recorded as soon as the loop is free; those that finish while a record is
+  being written go together into the next (group commit, as ``GroupInsert`` does): under load one
+  commit serves many jobs, alone a job waits for nobody, so the window in which a crash makes
+  a job run again after its replies went out stays a few milliseconds. The same transaction
+  writes what ``notes`` holds (the bot's handled events, ``InboundEvents``): a job is never
+  recorded done before its event is recorded handled, and a command costs one commit after its
+  webhook's.
 - PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets instances share the table. SQLite: one instance.
 - A job is done only when its work is. A transient failure (the database, the platform's 5xx or
   429, a lookup that failed) raises :class:`RetryLater`: the job goes back to ``pending`` with a
@@ -24,7 +30,7 @@ set of workers processes the job (platform calls, the bot) and marks it finished
 
 Processing is at least once: a crash after the platform calls and before the finish is recorded
 repeats the job when its lease ends, and the bot's own dedupe (``InboundEvents``) keeps its effect
-to once. (A crash after the bot recorded the event and before its reply went out loses that reply.)
+to once (its replies may go out twice).
 """
 
 from __future__ import annotations
@@ -35,16 +41,17 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Integer, Table, and_, bindparam, delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
-from bot.core.adapter import GiveUp, Guard, HoldsPersonalNumber, RetryLater
-from bot.db import InboundJob, is_transient
+from bot.core.adapter import FIRST_RUN, GiveUp, Guard, HoldsPersonalNumber, RetryLater
+from bot.db import InboundJob, is_transient, sqlite_driver
 from bot.logs import bind_request
-from bot.services.group_insert import GroupInsert
+from bot.services.events import KEEP_EVENT_IDS
+from bot.services.group_insert import GroupInsert, Pending, Statements
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +68,10 @@ BACKOFF_SECONDS = 2.0  # before the second attempt; doubled for each further one
 MAX_BACKOFF_SECONDS = 300.0
 POLL_SECONDS = 2.0
 EMPTY = "{}"
-RECORD_AFTER = 0.5  # seconds a finished job may wait to be recorded with others
-KEEP_FINISHED = timedelta(days=2)  # finished rows go on deduping redeliveries this long
+RECORD_AFTER = 0.1  # seconds a finished job may wait for the next insert to take it
+# Finished rows go on deduping redeliveries and replays this long: as long as the bot keeps event
+# ids (``bot.services.events``), so that a job's first run is known to be its event's first.
+KEEP_FINISHED = KEEP_EVENT_IDS
 PURGE_EVERY = 3600.0
 
 _job = InboundJob.__table__.c
@@ -73,6 +82,16 @@ _OPEN = and_(_job.state.in_((PENDING, RUNNING)),
 _FINISH = (update(InboundJob)
            .where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
            .values(state=bindparam("b_state"), lease_until=None, finished_at=bindparam("b_now"), payload=EMPTY))
+# On the driver's own connection, one job a parameter set: written with the next insert
+# (``GroupInsert.pending``) or, on SQLite, with the next record (``bot.db.sqlite_driver``).
+_FINISH_PG = ("UPDATE inbound_job SET state = d.state, lease_until = NULL, finished_at = $1, payload = '" + EMPTY
+              + "' FROM unnest($2::varchar[], $3::varchar[]) AS d(key, state) "
+              "WHERE inbound_job.key = d.key AND inbound_job.state = '" + RUNNING + "'")
+
+
+def _finish_sql(state: str, finished_at: str, key: str) -> str:
+    return (f"UPDATE inbound_job SET state = {state}, lease_until = NULL, finished_at = {finished_at}, "
+            f"payload = '{EMPTY}' WHERE key = {key} AND state = '{RUNNING}'")
 _RETRY = (update(InboundJob).where(_job.key == bindparam("b_key"), _job.state == RUNNING)
           .values(state=PENDING, lease_until=bindparam("b_not_before")))
 _RENEW = (update(InboundJob).where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
@@ -84,6 +103,13 @@ _HAND_BACK = (update(InboundJob).where(_job.key.in_(bindparam("b_keys", expandin
 def backoff(attempts: int) -> float:
     """Seconds before the next attempt of a job that failed on attempt ``attempts``."""
     return min(BACKOFF_SECONDS * 2 ** (max(attempts, 1) - 1), MAX_BACKOFF_SECONDS)
+
+
+class Notes(Pending, Protocol):
+    """Rows of another table written in the transaction that records finished jobs, or with the
+    next job inserted (``Pending``)."""
+
+    async def write(self, connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -100,8 +126,13 @@ class InboundJobs:
     more CPU than the round trip.
     """
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, platform: str, *, lease: timedelta = LEASE) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock, platform: str, *, lease: timedelta = LEASE,
+                 notes: Notes | None = None) -> None:
         self._engine = engine
+        self._notes = notes
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._finished_at = _job.finished_at.type.bind_processor(engine.dialect)
+        self._finish_sql = _finish_sql("?", "?", "?") if self._sqlite else _FINISH_PG
         self._rows = GroupInsert(engine, cast(Table, InboundJob.__table__))
         self._clock = clock
         self._platform = platform
@@ -129,27 +160,56 @@ class InboundJobs:
     async def close(self) -> None:
         await self._rows.close()
 
+    def fold_into_inserts(self, *pending: Pending) -> None:
+        """Write ``pending`` with the next job inserted, in its transaction."""
+        self._rows.pending = pending
+
+    def finish_statements(self, finished: Sequence[tuple[str, str]]) -> Statements:
+        """The statement recording ``finished`` (key, final state), in the driver's own terms."""
+        now = self._clock.now()
+        at = self._finished_at(now) if self._finished_at else now
+        if not self._sqlite:  # one parameter set: arrays (``GroupInsert.Pending``)
+            return [(self._finish_sql, [(at, [key for key, _ in finished], [state for _, state in finished])])]
+        return [(self._finish_sql, [(state, at, key) for key, state in finished])]
+
     async def claim(self, limit: int, finished: Sequence[tuple[str, str]] = (),
                     retry: Sequence[tuple[str, float]] = ()) -> list[Job]:
         """Record ``finished`` (key, final state) and ``retry`` (key, seconds from now: handed back
-        after a transient failure), and lease up to ``limit`` jobs, oldest first."""
+        after a transient failure), with the ``notes``, and lease up to ``limit`` jobs, oldest first."""
         if not limit and not finished and not retry:
             return []
+        notes = self._notes.take() if self._notes is not None else []
+        committed = False
+        try:
+            rows = await self._claim_and_record(limit, finished, retry, notes)
+            committed = True
+        finally:
+            if self._notes is not None:
+                self._notes.settle(notes, committed)
+        rows.sort(key=lambda row: row.received_at)
+        return [Job(row.key, json.loads(row.payload), row.attempts) for row in rows]
+
+    async def _claim_and_record(self, limit: int, finished: Sequence[tuple[str, str]],
+                                retry: Sequence[tuple[str, float]], notes: list[dict[str, Any]]) -> list[Any]:
         now = self._clock.now()
         async with self._engine.begin() as connection:
-            for state in (DONE, FAILED):
-                keys = [key for key, final in finished if final == state]
-                if keys:
-                    await connection.execute(_FINISH, {"b_keys": keys, "b_state": state, "b_now": now})
+            if notes:
+                assert self._notes is not None
+                await self._notes.write(connection, notes)
+            if self._sqlite and finished:  # the statement every command ends with
+                await (await sqlite_driver(connection)).executemany(*self.finish_statements(finished)[0])
+            elif finished:
+                for state in (DONE, FAILED):
+                    keys = [key for key, final in finished if final == state]
+                    if keys:
+                        await connection.execute(_FINISH, {"b_keys": keys, "b_state": state, "b_now": now})
             if retry:
                 await connection.execute(_RETRY, [{"b_key": key, "b_not_before": now + timedelta(seconds=seconds)}
                                                   for key, seconds in retry])
             if not limit:
                 return []
-            rows = list((await connection.execute(
+            return list((await connection.execute(
                 self._claim, {"b_now": now, "b_limit": limit, "b_lease": now + self._lease})).all())
-        rows.sort(key=lambda row: row.received_at)
-        return [Job(row.key, json.loads(row.payload), row.attempts) for row in rows]
 
     async def renew(self, keys: Sequence[str]) -> None:
         """Extend the leases of jobs this process is still running."""
@@ -180,7 +240,7 @@ class JobWorkers:
 
     One loop claims (as many jobs as there are free places, in one transaction) and starts a task
     per job; the route may also hand a job over directly (:meth:`reserve`, :meth:`run`). A task
-    that ends wakes the loop, which records it with the next claim or within ``RECORD_AFTER``.
+    that ends wakes the loop, which records it with the next claim or within ``record_after``.
     ``process`` raises :class:`RetryLater` for a transient failure, and a database error that
     :func:`bot.db.is_transient` calls transient counts as one: the job is handed back with a
     backoff. :class:`GiveUp` ends the job as failed; any other error is logged with its traceback
@@ -203,6 +263,7 @@ class JobWorkers:
         self._reserved = 0
         self._finished: list[tuple[str, str, float]] = []  # key, DONE/FAILED/RETRY, retry in seconds
         self._record_by: float | None = None  # loop time by which ``_finished`` is written
+        self._folded = 0  # finished jobs taken into an insert's transaction not ended yet
         self._hungry = True  # the store may hold jobs for us: look at the next chance
         self._notified = 0  # counts notify(): one during a claim may not be in its result
         self._draining = 0  # drain() waiting: record finished jobs at once
@@ -275,6 +336,30 @@ class JobWorkers:
             log.exception("inbound jobs could not be recorded at shutdown")
         await self._jobs.close()
 
+    # -- as ``Pending``: finished jobs recorded with the next job inserted -----------------------
+
+    def take(self) -> list[dict[str, Any]]:
+        done = [{"key": key, "state": state} for key, state, _ in self._finished if state != RETRY]
+        if done:
+            self._finished = [entry for entry in self._finished if entry[1] == RETRY]
+            if not self._finished:
+                self._record_by = None
+            self._folded += 1
+        return done
+
+    def statements(self, rows: Sequence[dict[str, Any]]) -> Statements:
+        return self._jobs.finish_statements([(row["key"], row["state"]) for row in rows])
+
+    def settle(self, rows: Sequence[dict[str, Any]], committed: bool) -> None:
+        if not rows:
+            return
+        self._folded -= 1
+        if not committed:
+            self._finished = [(row["key"], row["state"], 0.0) for row in rows] + self._finished
+            if self._record_by is None:
+                self._record_by = asyncio.get_running_loop().time() + self._record_after
+        self._wake.set()  # record them, or see that all is idle
+
     def _take_finished(self) -> list[tuple[str, str, float]]:
         finished, self._finished, self._record_by = self._finished, [], None
         return finished
@@ -322,7 +407,8 @@ class JobWorkers:
                 if limit:  # a full claim, or a job written meanwhile: more may be waiting
                     self._hungry = len(jobs) == limit or self._notified != notified
                 continue  # workers may have finished meanwhile
-            if not (self._active or self._reserved or self._finished or self._hungry or self._wake.is_set()):
+            if not (self._active or self._reserved or self._finished or self._folded or self._hungry
+                    or self._wake.is_set()):
                 self._idle.set()
             if now >= next_purge:
                 next_purge = now + self._purge_every
@@ -400,11 +486,13 @@ class StoredQueue:
     """
 
     def __init__(self, engine: AsyncEngine, clock: Clock, platform: str,
-                 process: Callable[[dict[str, Any]], Awaitable[None]], *, workers: int, guard: Guard) -> None:
-        self._jobs = InboundJobs(engine, clock, platform)
+                 process: Callable[[dict[str, Any]], Awaitable[None]], *, workers: int, guard: Guard,
+                 notes: Notes | None = None) -> None:
+        self._jobs = InboundJobs(engine, clock, platform, notes=notes)
         self._process = process
         self._guard = guard
         self._workers = JobWorkers(self._jobs, self._run, size=workers)
+        self._jobs.fold_into_inserts(self._workers, *([notes] if notes is not None else []))
 
     def start(self) -> None:
         self._workers.start()
@@ -434,4 +522,5 @@ class StoredQueue:
         await self._workers.stop(grace)
 
     async def _run(self, job: Job) -> None:
+        FIRST_RUN.set(job.attempts == 1)  # in the job's own task
         await self._process(job.payload)

@@ -1,10 +1,14 @@
 """The webhook answer under load: it never waits for Webex or for other work, the backlog waits in the
-store, and what the store holds is processed once, also after a restart."""
+store, and what the store holds is processed once, also after a restart. And what one command costs
+the store: the statements a signed ``hjälp`` runs, counted with SQLAlchemy's engine events."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -111,3 +115,60 @@ async def test_jobs_left_in_the_store_are_processed_after_a_restart(
     response = await client.post("/webex/events", data=waiting.body, headers=waiting.headers)
     await adapter.drain()
     assert response.status == 200 and len(fake.sent) == 2
+
+
+# -- statements per command ----------------------------------------------------------------------
+
+_VERB = re.compile(r"^\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM)\s+(?:.*?\bFROM\s+)?\"?(\w+)", re.S)
+
+
+def _name(statement: str) -> str:
+    """"VERB table", the job table's updates told apart: a worker claiming jobs, or finished jobs recorded."""
+    match = _VERB.match(statement)
+    if match is None:
+        return statement.split()[0].upper()  # BEGIN, COMMIT, ROLLBACK
+    name = f"{match[1]} {match[2]}"
+    if name == "UPDATE inbound_job":
+        name += " (claim)" if "attempts" in statement else " (done)" if "finished_at" in statement else ""
+    return name
+
+
+def hot_path(seen: list[str]) -> list[str]:
+    """Without the workers' looks for more jobs (``drain`` asks for one): those serve no command."""
+    kept: list[str] = []
+    for statement in seen:
+        if statement.endswith("(claim)"):
+            continue
+        if statement == "COMMIT" and kept and kept[-1] == "BEGIN":
+            kept.pop()  # a transaction that held only a claim
+            continue
+        kept.append(statement)
+    return kept
+
+
+@asynccontextmanager
+async def statements(opened: Services) -> AsyncIterator[list[str]]:
+    """Every statement that reaches SQLite, BEGIN and COMMIT included, in order: traced on the
+    driver's connection, so that statements sent past SQLAlchemy's execution count too."""
+    seen: list[str] = []
+    async with opened.engine.connect() as connection:  # SQLite: the one connection there is
+        driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    await driver.set_trace_callback(lambda statement: seen.append(_name(statement)))
+    try:
+        yield seen
+    finally:
+        await driver.set_trace_callback(None)
+
+
+async def test_a_help_command_costs_one_commit_before_the_answer_and_one_after(webex: Harness) -> None:
+    first, second = (webex.fake.add_person(f"Person {n}", f"p{n}@{REGION_DOMAIN}") for n in (1, 2))
+    await webex.deliver(webex.fake.user_message(first, "/distansmöte hjälp"))  # pools and caches warm
+    async with statements(webex.services) as seen:
+        await webex.deliver(webex.fake.user_message(second, "/distansmöte hjälp"))
+    assert len(webex.fake.sent) == 2
+    assert hot_path(seen) == [
+        "BEGIN", "INSERT INTO inbound_job", "COMMIT",  # the webhook's job, before the 200
+        # After the reply, one commit: the event recorded handled, the job done.
+        "BEGIN", "INSERT INTO inbound_event", "UPDATE inbound_job (done)", "COMMIT",
+    ], seen

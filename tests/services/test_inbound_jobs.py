@@ -16,6 +16,7 @@ from bot.db import InboundJob
 from bot.services.inbound_jobs import (
     DONE,
     FAILED,
+    KEEP_FINISHED,
     LEASE,
     MAX_ATTEMPTS,
     MAX_BACKOFF_SECONDS,
@@ -73,7 +74,7 @@ async def test_finished_jobs_are_never_claimed_and_handed_back_ones_at_once(
     assert [job.key for job in await jobs.claim(5)] == ["back"]
     assert [key for key, state in (await _states(engine)).items() if state in ("pending", "running")] == ["back"]
 
-    clock.advance(timedelta(days=3))
+    clock.advance(KEEP_FINISHED + timedelta(days=1))
     assert await jobs.purge() == 2
     assert set(await _states(engine)) == {"back"}
 

@@ -128,11 +128,10 @@ class WebexAdapter:
     async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
         """Post ``replies`` 1:1 (reminders): one attempt; the reminder service retries on failure.
 
-        Webex can write to anyone by person id, so a person without a stored reference is
-        reached through the id in the key.
+        Webex can write to anyone by person id, and the person key holds it: Webex events carry
+        no conversation reference (one would only repeat the id), so none is stored or read.
         """
-        reference = await self.host.references.find(Platform.WEBEX, person_key)
-        await self._post_direct({"toPersonId": reference or split_person_key(person_key)[1]}, replies)
+        await self._post_direct({"toPersonId": split_person_key(person_key)[1]}, replies)
 
     async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
         """An admin listed by e-mail address is written to by address, one listed by id by id."""

@@ -102,7 +102,7 @@ def message_event(inbound: Inbound, sender: Actor, message: dict[str, Any], me: 
     if not is_direct:
         text = strip_mention(text, me.names)
     conversation = Conversation(message["roomId"], is_direct=is_direct)
-    return Event(Platform.WEBEX, inbound.data_id, sender, conversation, text=text, reference=sender.id)
+    return Event(Platform.WEBEX, inbound.data_id, sender, conversation, text=text)
 
 
 def submit_event(inbound: Inbound, sender: Actor, action: dict[str, Any],
@@ -110,8 +110,7 @@ def submit_event(inbound: Inbound, sender: Actor, action: dict[str, Any],
     """A card submission from ``GET attachment/actions/{id}`` and the card's message (``None``: gone)."""
     is_direct = card_message is not None and card_message.get("roomType") == "direct"
     conversation = Conversation(action["roomId"], is_direct=is_direct)
-    return Event(Platform.WEBEX, inbound.data_id, sender, conversation, inputs=card_inputs(action.get("inputs")),
-                 reference=sender.id)
+    return Event(Platform.WEBEX, inbound.data_id, sender, conversation, inputs=card_inputs(action.get("inputs")))
 
 
 def target(event: Event, reply: Reply) -> dict[str, str]:
