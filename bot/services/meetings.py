@@ -273,13 +273,16 @@ class MeetingService:
         """The creation to carry out: recorded now, or (``True``) an earlier one for the same card."""
         async with self._sessions() as session:
             earlier = await session.scalar(select(RoomCreation).where(RoomCreation.request_key == request_key))
-            # Another card for the same room while one is being made: answered with that one.
+            # Another card for the same room while its creator waits to hear how one ended (the CMS did
+            # not answer, or it is queued): answered with that one. Two meetings of a unit at one time
+            # are allowed, so a creation merely under way does not count.
             twin = None if earlier else await session.scalar(
-                select(RoomCreation).where(RoomCreation.state == CREATING, RoomCreation.creator_id == creator.key,
-                                           RoomCreation.unit == unit, RoomCreation.starts_at == times.starts_at)
-                .limit(1))
+                select(RoomCreation.meeting_id).where(
+                    RoomCreation.state == CREATING, RoomCreation.promised_at.is_not(None),
+                    RoomCreation.creator_id == creator.key, RoomCreation.unit == unit,
+                    RoomCreation.starts_at == times.starts_at).limit(1))
         if twin is not None:
-            raise MeetingError("room_pending" if twin.promised_at else "creation_in_progress")
+            raise MeetingError("room_pending")
         if earlier is not None:
             if earlier.state == CREATED:
                 raise MeetingError("already_created")
