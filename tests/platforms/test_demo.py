@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -329,8 +330,10 @@ async def test_when_its_database_fails_the_demo_answers_in_swedish_with_a_503(
             assert answer["messages"][-1] == {**answer["messages"][-1], "from": "bot", "text": texts.DEMO_STORE_DOWN}
 
         failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
-        assert [r.getMessage() for r in failures] == [
-            "demo event not handled: the database failed (OperationalError from OperationalError)"] * 2
+        # The kinds of the error and its causes: the driver's own, or SQLAlchemy's around it.
+        assert len(failures) == 2 and all(re.fullmatch(
+            r"demo event not handled: the database failed \(OperationalError( from OperationalError)?\)",
+            r.getMessage()) for r in failures)
         assert all(r.exc_info is None and not r.exc_text for r in failures)
         assert "hjälp" not in caplog.text and "inbound_event" not in caplog.text
 
