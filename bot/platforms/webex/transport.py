@@ -162,25 +162,25 @@ class WebexClient:
         return await self.call("people/me", lambda api: api.people.me().to_dict())
 
     async def person(self, person_id: str) -> dict[str, Any]:
-        return await self.call("people/{id}", lambda api: api.people.get(person_id).to_dict())
+        return await self.call("people/{id}", lambda api: self._request(api, "GET", f"people/{person_id}"))
 
     async def message(self, message_id: str) -> dict[str, Any]:
         return await self.call("GET messages/{id}", lambda api: self._request(api, "GET", f"messages/{message_id}"))
 
     async def attachment_action(self, action_id: str) -> dict[str, Any]:
         return await self.call("attachment/actions/{id}",
-                               lambda api: api.attachment_actions.get(action_id).to_dict())
+                               lambda api: self._request(api, "GET", f"attachment/actions/{action_id}"))
 
     async def post_message(self, **fields: Any) -> dict[str, Any]:
         body = {name: value for name, value in fields.items() if value is not None}  # as the SDK sends it
         return await self.call("POST messages", lambda api: self._request(api, "POST", "messages", body))
 
     def _request(self, api: WebexAPI, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """``GET`` or ``POST`` of ``path`` as the SDK's ``RestSession`` makes it (the same headers, timeout,
-        errors and parsed JSON) for the two calls of every command, without requests' merge of the
-        session's settings into each request: a third of a call's CPU. The request is a copy of one
-        prepared once per thread. With cookies in the session (it would merge them) or a path it would
-        quote, the SDK makes it."""
+        """``GET`` or ``POST`` of ``path`` as the SDK's ``RestSession`` makes it (the same headers,
+        timeout, errors and parsed JSON), for the calls of every command and card submission, without
+        requests' merge of the session's settings into each request: a third of a call's CPU. The
+        request is a copy of one prepared once per thread. With cookies in the session (requests
+        would merge them) or a path it would quote, the SDK makes the call."""
         session = api._session._req_session
         if session.cookies or not _PLAIN_PATH.fullmatch(path):
             if body is None:
