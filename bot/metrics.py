@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from platform import python_version
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -83,6 +84,20 @@ class Outcome:
         self.value = "ok"
 
 
+M = TypeVar("M", Counter, Histogram)
+_CHILDREN: dict[tuple[Any, ...], Any] = {}
+
+
+def child(metric: M, **labels: str) -> M:
+    """``metric.labels(**labels)``, looked up once: ``labels`` checks, locks and builds a key at each call,
+    a cost on every webhook and platform call."""
+    key = (id(metric), *labels.items())
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = _CHILDREN[key] = metric.labels(**labels)
+    return found
+
+
 @contextmanager
 def timed(histogram: Histogram, **labels: str) -> Iterator[Outcome]:
     outcome = Outcome()
@@ -94,7 +109,7 @@ def timed(histogram: Histogram, **labels: str) -> Iterator[Outcome]:
             outcome.value = type(exc).__name__
         raise
     finally:
-        histogram.labels(**labels, outcome=outcome.value).observe(time.perf_counter() - started)
+        child(histogram, **labels, outcome=outcome.value).observe(time.perf_counter() - started)
 
 
 def status_class(status: int) -> str:

@@ -71,6 +71,7 @@ class GroupInsert:
         self._connection: AsyncConnection | None = None
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._statements: dict[tuple[tuple[str, ...], int], str] = {}  # at most MAX_ROWS per column set
 
     async def add(self, row: dict[str, Any]) -> bool:
         """Insert ``row``; False if its key was there already. Committed on return."""
@@ -197,7 +198,15 @@ class GroupInsert:
         raise AssertionError("unreachable")
 
     def _sql(self, columns: Sequence[str], count: int, placeholder: Callable[[int], str]) -> str:
-        """The statement for ``count`` rows; ``placeholder(n)`` is the driver's n-th parameter."""
+        """The statement for ``count`` rows; ``placeholder(n)`` is the driver's n-th parameter.
+        Built once per shape (at 50 a second nearly every batch is one row of the same columns)."""
+        shape = (tuple(columns), count)
+        sql = self._statements.get(shape)
+        if sql is None:
+            sql = self._statements[shape] = self._build_sql(columns, count, placeholder)
+        return sql
+
+    def _build_sql(self, columns: Sequence[str], count: int, placeholder: Callable[[int], str]) -> str:
         quote = self._engine.dialect.identifier_preparer.quote
         width = len(columns)
         rows = ", ".join("(" + ", ".join(placeholder(n * width + i + 1) for i in range(width)) + ")"

@@ -155,8 +155,14 @@ class PersonalNumberGuard:
         self._own = tuple(digits for number in own_numbers for digits, _ in digit_runs(decoded(number or "")))
 
     def __call__(self, texts: Iterable[str]) -> bool:
+        # Today's date (a clock read and a time zone conversion) only when some reading has a digit:
+        # ``_in_reading`` finds nothing in one without.
+        read = [reading for text in texts if not _ISSUED_ID.fullmatch(text) for reading in readings(text)
+                if _DIGIT.search(reading)]
+        if not read:
+            return False
         today = self._today()
-        return any(self.holds_number(text, today) for text in texts if not _ISSUED_ID.fullmatch(text))
+        return any(self._in_reading(reading, today) for reading in read)
 
     def holds_number(self, text: str, today: date) -> bool:
         return any(self._in_reading(reading, today) for reading in readings(text))

@@ -27,7 +27,7 @@ from bot.core.adapter import AdapterHost, GiveUp, InboundQueue
 from bot.core.delivery import SEND_TIMEOUT
 from bot.core.inbound import Allowlist, TtlCache
 from bot.logs import bind_request
-from bot.metrics import INBOUND_REQUESTS
+from bot.metrics import INBOUND_REQUESTS, child
 from bot.platforms.http import BODY_TIMEOUT_SECONDS, BodyRefused, parse_json, read_body
 from bot.platforms.webex.translate import (
     BotIdentity,
@@ -213,7 +213,7 @@ class WebexAdapter:
     async def _receive(self, request: web.Request) -> web.Response:
         """Verify, dedupe and store; the answer never waits for Webex or for other work."""
         outcome, response = await self._answer(request)
-        INBOUND_REQUESTS.labels(Platform.WEBEX, outcome).inc()
+        child(INBOUND_REQUESTS, platform=Platform.WEBEX, outcome=outcome).inc()
         return response
 
     async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
