@@ -23,8 +23,9 @@ TIMES = MeetingTimes(datetime(2026, 11, 26, 12, 30, tzinfo=UTC), datetime(2026, 
 
 
 def fast_cms(cms, **overrides) -> CmsClient:
-    # No cool-down: a CMS that a test brings back is asked again at once.
-    options = dict(retry_for=0.5, max_attempts=3, backoff=0.01, timeout=1.0, guard=CmsGuard(cool_down=0)) | overrides
+    # No cool-down: a CMS that a test brings back is asked again at once. A create that times out is
+    # pending, not retried, so the timeout is long enough for a busy machine; tests of timeouts set their own.
+    options = dict(retry_for=0.5, max_attempts=3, backoff=0.01, timeout=10.0, guard=CmsGuard(cool_down=0)) | overrides
     return CmsClient(cms.url, "api", "simulator", **options)
 
 
