@@ -12,8 +12,7 @@ from bot.config import Settings
 from bot.core import CardSubmit, Command, Problem, Refused, Reply, Router, changes_nothing
 from bot.runtime import Services
 from bot.services.meetings import Channel, Finished, Meeting, MeetingError, MeetingState, PatientJoins, Person
-from bot.services.naming import without_room_number
-from bot.services.validation import clean_label, clean_unit, meeting_times
+from bot.services.validation import chosen_unit, clean_label, meeting_times
 from cards import texts
 from cards.actions import (
     AddRecipient,
@@ -56,19 +55,14 @@ async def new_meeting(command: Command, ctx: Context) -> list[Reply]:
 @router.action(CreateMeeting)
 async def create_meeting(submit: CardSubmit[CreateMeeting], ctx: Context) -> list[Reply]:
     form = submit.form
-    if ctx.settings.units:  # the region's list: only a unit from it, as it is written there
-        if form.unit not in ctx.settings.units:
-            raise Refused(Problem.UNIT_NOT_LISTED)
-        typed, unit, number = form.unit, form.unit, None
-    else:
-        typed = clean_unit(form.unit)
-        unit, number = without_room_number(typed)
+    chosen = chosen_unit(form.unit, ctx.settings.units)
     times = meeting_times(form.date, form.start, form.length, zone=ctx.settings.zone, now=ctx.clock.now())
     meeting = await ctx.services.meetings.create(
-        platform=submit.event.platform, creator=ctx.person, unit=unit, times=times, request_id=form.request_id,
+        platform=submit.event.platform, creator=ctx.person, unit=chosen.unit, times=times, request_id=form.request_id,
         patient_joins=PatientJoins(form.patient_joins) if form.patient_joins else None, operation=ctx.operation,
     )
-    note = texts.UNIT_NUMBER_STRIPPED.format(unit=unit, typed=typed, room=meeting.room_name) if number else None
+    note = (texts.UNIT_NUMBER_STRIPPED.format(unit=chosen.unit, typed=chosen.typed, room=meeting.room_name)
+            if chosen.number else None)
     return _created(meeting, ctx.settings, texts.ROOM_CREATED_TITLE, note, replaces_card=True)
 
 

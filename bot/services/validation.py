@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.problems import Refused
-from bot.services.naming import uri_slug
+from bot.services.naming import uri_slug, without_room_number
 
 UNIT_MAX = 40
 LABEL_MAX = 40
@@ -56,6 +56,25 @@ def clean_unit(text: str) -> str:
     if not _UNIT_ALLOWED.match(unit) or not uri_slug(unit):
         raise InvalidInput("unit_characters")
     return unit
+
+
+@dataclass(frozen=True)
+class ChosenUnit:
+    unit: str
+    typed: str  # as it came
+    number: str | None  # a room number typed after the unit, which the bot drops
+
+
+def chosen_unit(text: str, listed: tuple[str, ...]) -> ChosenUnit:
+    """The unit of a new meeting: one of the region's ``listed`` units as written there, or, with no
+    list, a typed one under the rules of :func:`clean_unit`, without a room number typed after it."""
+    if listed:
+        if text not in listed:
+            raise InvalidInput("unit_not_listed")
+        return ChosenUnit(text, text, None)
+    typed = clean_unit(text)
+    unit, number = without_room_number(typed)
+    return ChosenUnit(unit, typed, number)
 
 
 def clean_label(text: str) -> str:
