@@ -146,6 +146,11 @@ def _is_personal_number(window: str, today: date) -> bool:
     return any(_birth_date(year, month, day, today) for year in years)
 
 
+def _with_digits(text: str) -> list[str]:
+    """The readings of ``text`` that hold a digit: only those can hold a number."""
+    return [reading for reading in readings(text) if _DIGIT.search(reading)]
+
+
 class PersonalNumberGuard:
     """The guard: ``guard(texts)`` is true if any of the texts holds a personal identity number."""
 
@@ -155,21 +160,16 @@ class PersonalNumberGuard:
         self._own = tuple(digits for number in own_numbers for digits, _ in digit_runs(decoded(number or "")))
 
     def __call__(self, texts: Iterable[str]) -> bool:
-        # Today's date (a clock read and a time zone conversion) only when some reading has a digit:
-        # ``_in_reading`` finds nothing in one without.
-        read = [reading for text in texts if not _ISSUED_ID.fullmatch(text) for reading in readings(text)
-                if _DIGIT.search(reading)]
-        if not read:
-            return False
-        today = self._today()
-        return any(self._in_reading(reading, today) for reading in read)
+        # Today's date (a clock read and a time zone conversion) only when some reading has a digit.
+        read = [reading for text in texts if not _ISSUED_ID.fullmatch(text) for reading in _with_digits(text)]
+        return bool(read) and self._in_readings(read, self._today())
 
     def holds_number(self, text: str, today: date) -> bool:
-        return any(self._in_reading(reading, today) for reading in readings(text))
+        return self._in_readings(_with_digits(text), today)
 
-    def _in_reading(self, text: str, today: date) -> bool:
-        return bool(_DIGIT.search(text)) and any(
-            self._in_run(digits, today) for digits, written in digit_runs(text) if not _own_shape(written, today))
+    def _in_readings(self, read: Iterable[str], today: date) -> bool:
+        return any(self._in_run(digits, today)
+                   for reading in read for digits, written in digit_runs(reading) if not _own_shape(written, today))
 
     def _in_run(self, run: str, today: date) -> bool:
         for size in (10, 12):
