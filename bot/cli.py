@@ -24,6 +24,7 @@ T = TypeVar("T")
 # What bot.county_report.render writes; kept here, not there, since every command builds the
 # parser and that module loads SQLAlchemy.
 REPORT_FORMATS = ("table", "csv", "json")
+SWITCH_INTERVAL = 0.001  # seconds; see _serve
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -406,6 +407,10 @@ def _serve(args: argparse.Namespace) -> int:
     # The modules just imported live as long as the process: keep the collector from scanning
     # them again and again under load.
     gc.freeze()
+    # The Webex SDK's threads hold the GIL while requests builds and parses; the loop answering
+    # webhooks waits up to this interval for it each time (5 ms by default, which put the acks'
+    # p99 above 100 ms under load: bench/webhooks.py).
+    sys.setswitchinterval(SWITCH_INTERVAL)
     asyncio.run(serve(load_settings(), args.host, args.port))
     return 0
 

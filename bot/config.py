@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     webex_token: SecretStr | None = None
     webex_webhook_secret: SecretStr | None = None
     webex_api_url: str = "https://webexapis.com/v1/"
-    # Webhook jobs processed at once, and the Webex SDK threads they use; more wait in the store.
+    # The Webex SDK threads; twice as many webhook jobs run at once, more wait in the store.
     webex_workers: int = Field(default=8, ge=1, le=64)
 
     teams_app_id: str | None = None
