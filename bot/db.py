@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     event,
     func,
+    literal_column,
     select,
     text,
 )
@@ -40,6 +41,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.pool import PoolResetState
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.config import ConfigError
 
@@ -67,6 +69,18 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# The states of a job or reminder still to be done ("running" rows are leases that may end).
+OPEN_STATES = ("pending", "running")
+_OPEN_SQL = "state IN ('pending', 'running')"
+
+
+def in_open_states(column: Any) -> ColumnElement[bool]:
+    """``column IN ('pending', 'running')`` written out: SQLite and PostgreSQL use a partial index
+    on these states only when the query names them literally (bound values do not prove the
+    index's condition), otherwise a claim scans the whole table and sorts what it found."""
+    return column.in_([literal_column(f"'{state}'") for state in OPEN_STATES])
 
 
 class Base(DeclarativeBase):
@@ -253,8 +267,7 @@ class InboundJob(Base):
     __table_args__ = (
         Index(
             "ix_inbound_job_open", "platform", "received_at",
-            postgresql_where=text("state IN ('pending', 'running')"),
-            sqlite_where=text("state IN ('pending', 'running')"),
+            postgresql_where=text(_OPEN_SQL), sqlite_where=text(_OPEN_SQL),
         ),
         Index("ix_inbound_job_finished", "finished_at"),
     )
@@ -302,8 +315,7 @@ class Reminder(Base):
         # "running" rows are leases (see bot.services.reminders); both states are claimed.
         Index(
             "ix_reminder_due", "due_at",
-            postgresql_where=text("state IN ('pending', 'running')"),
-            sqlite_where=text("state IN ('pending', 'running')"),
+            postgresql_where=text(_OPEN_SQL), sqlite_where=text(_OPEN_SQL),
         ),
     )
 

@@ -48,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
 from bot.core.adapter import FIRST_RUN, GiveUp, Guard, HoldsPersonalNumber, RetryLater
-from bot.db import InboundJob, is_transient, sqlite_driver
+from bot.db import InboundJob, in_open_states, is_transient, sqlite_driver
 from bot.logs import bind_request
 from bot.services.events import KEEP_EVENT_IDS
 from bot.services.group_insert import GroupInsert, Pending, Statements
@@ -76,7 +76,7 @@ PURGE_EVERY = 3600.0
 
 _job = InboundJob.__table__.c
 # Pending (not before ``lease_until`` when handed back after a failure), or running on a lease that ended.
-_OPEN = and_(_job.state.in_((PENDING, RUNNING)),
+_OPEN = and_(in_open_states(_job.state),
              or_(_job.lease_until.is_(None), _job.lease_until < bindparam("b_now")))
 # A finished job keeps its key (a redelivery is still recognised) and nothing of what it carried.
 _FINISH = (update(InboundJob)

@@ -20,7 +20,7 @@ from bot.clock import Alarm, Clock
 from bot.config import Settings
 from bot.core import Reply, split_person_key
 from bot.core.delivery import SEND_TIMEOUT, DeliveryError, DeliveryFailed, DeliveryRefused, Outbox
-from bot.db import AuditRecord, Meeting, Reminder, ReminderAttempt
+from bot.db import AuditRecord, Meeting, Reminder, ReminderAttempt, in_open_states
 from bot.logs import bind_request
 from bot.metrics import REMINDER_LATENESS, REMINDERS_FAILED, REMINDERS_LATE, REMINDERS_SENT
 from bot.services.meetings import Person
@@ -133,7 +133,7 @@ async def deadline(session: AsyncSession, meeting_id: str) -> datetime | None:
     return await session.scalar(
         # A running deletion still counts: it has not cancelled the meeting's reminders yet.
         select(func.min(Reminder.due_at)).where(Reminder.meeting_id == meeting_id,
-                                               Reminder.kind == AUTO_DELETE, Reminder.state.in_(CLAIMABLE))
+                                               Reminder.kind == AUTO_DELETE, in_open_states(Reminder.state))
     )
 
 

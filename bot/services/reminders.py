@@ -42,7 +42,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.core import Problem, Reply
 from bot.core.delivery import DeliveryError, DeliveryGone
-from bot.db import Channel, Meeting, MeetingState, Reminder
+from bot.db import Channel, Meeting, MeetingState, Reminder, in_open_states
 from bot.logs import bind_request
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.auto_delete import AutoDeletion
@@ -144,7 +144,7 @@ class ReminderService:
 
     async def next_due(self) -> datetime | None:
         async with self._sessions() as session:
-            return await session.scalar(select(func.min(Reminder.due_at)).where(Reminder.state.in_(CLAIMABLE)))
+            return await session.scalar(select(func.min(Reminder.due_at)).where(in_open_states(Reminder.state)))
 
     # -- delivering -------------------------------------------------------------------------------
 
@@ -194,7 +194,7 @@ class ReminderService:
 
     async def _claim(self, session: AsyncSession, now: datetime, *, messages: bool) -> Sequence[Reminder]:
         """Due messages (``BATCH``, start reminders first), or one automatic deletion."""
-        query = select(Reminder).where(Reminder.state.in_(CLAIMABLE), Reminder.due_at <= now)
+        query = select(Reminder).where(in_open_states(Reminder.state), Reminder.due_at <= now)
         if messages:
             query = (query.where(Reminder.kind != AUTO_DELETE)
                      .order_by(_FIRST_KINDS_FIRST, Reminder.due_at).limit(self._batch))
