@@ -33,4 +33,5 @@ async def test_claims_read_open_rows_by_their_partial_index(services: Services, 
     async with services.engine.connect() as connection:
         for statement, parameters in seen:
             plan = [row[-1] for row in await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
-            assert not [step for step in plan if step.startswith(("SCAN inbound_job", "SCAN reminder"))], (statement, plan)
+            scans = [step for step in plan if step.startswith(("SCAN inbound_job", "SCAN reminder"))]
+            assert not scans, (statement, plan)
