@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -41,11 +41,13 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.pool import PoolResetState
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
 from bot.config import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+Parameters = Callable[[Mapping[str, Any]], tuple[Any, ...]]
 # At start-up: a database that has not answered by then is taken as a wrong or unreachable URL.
 OPEN_SECONDS = 10.0
 # The PostgreSQL advisory lock that migrations run under (its key is the bytes "dm:migra").
@@ -430,6 +432,26 @@ async def sqlite_run(connection: AsyncConnection, work: Callable[[sqlite3.Connec
     driver = await sqlite_driver(connection)
     return cast(T, await driver._execute(work, driver._conn))
 
+
+
+def sqlite_statement(statement: ClauseElement, dialect: Dialect) -> tuple[str, Parameters]:
+    """``statement`` compiled once to SQLite's own SQL, and a function from its bind values (by
+    name; those the statement fixes itself are filled in) to the driver's ``?`` parameters, each
+    converted as its column's type does: for statements run in one hop (:func:`sqlite_run`)."""
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    names = compiled.positiontup or []
+    fixed = compiled.params
+    convert = {name: compiled.binds[name].type.bind_processor(dialect) for name in names}
+
+    def parameters(values: Mapping[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for name in names:
+            value = values[name] if name in values else fixed[name]
+            process = convert[name]
+            out.append(process(value) if process is not None and value is not None else value)
+        return tuple(out)
+
+    return str(compiled), parameters
 
 def bind_processors(table: Table, dialect: Dialect) -> dict[str, Callable[[Any], Any] | None]:
     """Each column's conversion of a value into the driver's (a datetime into SQLite's text)."""

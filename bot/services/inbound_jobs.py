@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -48,7 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
 from bot.core.adapter import FIRST_RUN, GiveUp, Guard, HoldsPersonalNumber, RetryLater
-from bot.db import InboundJob, in_open_states, is_transient, sqlite_driver
+from bot.db import InboundJob, in_open_states, is_transient, sqlite_run, sqlite_statement
 from bot.logs import bind_request
 from bot.services.events import KEEP_EVENT_IDS
 from bot.services.group_insert import GroupInsert, Pending, Statements
@@ -83,7 +84,7 @@ _FINISH = (update(InboundJob)
            .where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
            .values(state=bindparam("b_state"), lease_until=None, finished_at=bindparam("b_now"), payload=EMPTY))
 # On the driver's own connection, one job a parameter set: written with the next insert
-# (``GroupInsert.pending``) or, on SQLite, with the next record (``bot.db.sqlite_driver``).
+# (``GroupInsert.pending``) or, on SQLite, with the next record (in one hop, ``bot.db.sqlite_run``).
 _FINISH_PG = ("UPDATE inbound_job SET state = d.state, lease_until = NULL, finished_at = $1, payload = '" + EMPTY
               + "' FROM unnest($2::varchar[], $3::varchar[]) AS d(key, state) "
               "WHERE inbound_job.key = d.key AND inbound_job.state = '" + RUNNING + "'")
@@ -144,6 +145,9 @@ class InboundJobs:
         self._claim = (update(InboundJob).where(_job.key.in_(claimable.scalar_subquery()))
                        .values(state=RUNNING, lease_until=bindparam("b_lease"), attempts=_job.attempts + 1)
                        .returning(_job.key, _job.payload, _job.attempts, _job.received_at))
+        if self._sqlite:  # the claim and the records in one hop to aiosqlite's thread (``record_sqlite``)
+            self._claim_sqlite = sqlite_statement(self._claim, engine.dialect)
+            self._retry_sqlite = sqlite_statement(_RETRY, engine.dialect)
 
     async def add(self, key: str, payload: dict[str, Any], *, leased: bool = False) -> bool:
         """Store a job; False if one with ``key`` exists (a redelivery). Committed on return.
@@ -186,19 +190,19 @@ class InboundJobs:
         finally:
             if self._notes is not None:
                 self._notes.settle(notes, committed)
-        rows.sort(key=lambda row: row.received_at)
-        return [Job(row.key, json.loads(row.payload), row.attempts) for row in rows]
+        rows.sort(key=lambda row: row[3])  # received_at
+        return [Job(row[0], json.loads(row[1]), row[2]) for row in rows]
 
     async def _claim_and_record(self, limit: int, finished: Sequence[tuple[str, str]],
                                 retry: Sequence[tuple[str, float]], notes: list[dict[str, Any]]) -> list[Any]:
+        if self._sqlite:
+            return await self._claim_and_record_sqlite(limit, finished, retry, notes)
         now = self._clock.now()
         async with self._engine.begin() as connection:
             if notes:
                 assert self._notes is not None
                 await self._notes.write(connection, notes)
-            if self._sqlite and finished:  # the statement every command ends with
-                await (await sqlite_driver(connection)).executemany(*self.finish_statements(finished)[0])
-            elif finished:
+            if finished:
                 for state in (DONE, FAILED):
                     keys = [key for key, final in finished if final == state]
                     if keys:
@@ -210,6 +214,36 @@ class InboundJobs:
                 return []
             return list((await connection.execute(
                 self._claim, {"b_now": now, "b_limit": limit, "b_lease": now + self._lease})).all())
+
+    async def _claim_and_record_sqlite(self, limit: int, finished: Sequence[tuple[str, str]],
+                                       retry: Sequence[tuple[str, float]], notes: list[dict[str, Any]]) -> list[Any]:
+        """The same transaction in one hop to aiosqlite's thread: SQLite has one connection, and a
+        transaction of several hops holds it (and keeps the webhooks' inserts waiting) for as many
+        turns of a busy loop."""
+        now = self._clock.now()
+        statements = list(self._notes.statements(notes)) if self._notes is not None and notes else []
+        if finished:
+            statements += self.finish_statements(finished)
+        if retry:
+            sql, parameters = self._retry_sqlite
+            statements.append((sql, [parameters({"b_key": key, "b_not_before": now + timedelta(seconds=seconds)})
+                                     for key, seconds in retry]))
+        claim_sql, claim_parameters = self._claim_sqlite
+        claim = claim_parameters({"b_now": now, "b_limit": limit, "b_lease": now + self._lease})
+
+        def work(database: sqlite3.Connection) -> list[Any]:
+            try:
+                for sql, parameter_sets in statements:
+                    database.executemany(sql, parameter_sets)
+                rows = database.execute(claim_sql, claim).fetchall() if limit else []
+                database.commit()
+            except BaseException:
+                database.rollback()
+                raise
+            return rows
+
+        async with self._engine.connect() as connection:
+            return await sqlite_run(connection, work)
 
     async def renew(self, keys: Sequence[str]) -> None:
         """Extend the leases of jobs this process is still running."""
