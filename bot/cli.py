@@ -172,23 +172,26 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
-    from bot.county_report import render
+    from bot.county_report import render, render_rooms
     from bot.db import open_engine, sessionmaker
-    from bot.services.report import Report, ReportService
+    from bot.services.report import ReportService
 
     settings = load_settings()
     if args.since and args.until and args.since > args.until:
         print("distansmote report: --from is after --to", file=sys.stderr)
         return 2
 
-    async def run() -> Report:
+    async def run() -> str:
         engine = await open_engine(settings.database_url)
         try:
-            return await ReportService(sessionmaker(engine), SystemClock(), settings).report(args.since, args.until)
+            reports = ReportService(sessionmaker(engine), SystemClock(), settings)
+            if args.rooms:
+                return render_rooms(await reports.rooms(args.since, args.until), args.format)
+            return render(await reports.report(args.since, args.until), args.format)
         finally:
             await engine.dispose()
 
-    print(render(asyncio.run(run()), args.format))
+    print(asyncio.run(run()))
     return 0
 
 
@@ -303,6 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rooms created on or after this local date (YYYY-MM-DD)")
     report.add_argument("--to", dest="until", type=_date, metavar="DATE",
                         help="rooms created on or before this local date (YYYY-MM-DD)")
+    report.add_argument("--rooms", action="store_true",
+                        help="one row per room instead: its name, unit, created, meeting end, deleted, and by "
+                             "which role (creator, admin, automatic rule); CSV as Excel opens it (UTF-8 with a "
+                             "byte order mark, ';')")
     report.add_argument("--format", choices=REPORT_FORMATS, default="table",
                         help="output format (default table)")
     report.set_defaults(run=_report)

@@ -1,4 +1,4 @@
-"""``distansmote report``: the county's figures as a table, CSV or JSON (English, for operators)."""
+"""``distansmote report``: the county's figures, or one row per room: a table, CSV or JSON (English, for operators)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 import json
 from datetime import datetime
 
-from bot.services.report import FIGURES, Report, UnitFigures
+from bot.services.report import FIGURES, Report, RoomRow, UnitFigures
 
 _HEADERS = ("unit", "created", "by creator", "by admin", "automatic", "median to deletion",
             "longest to deletion", "live now", "overdue now", "orphans (last sweep)")
@@ -24,6 +24,37 @@ def render(report: Report, fmt: str) -> str:
             writer.writerow("" if value is None else value for value in row.as_dict().values())
         return out.getvalue().rstrip("\n")
     return _table(report)
+
+
+ROOM_FIELDS = ("room", "unit", "created", "meeting_end", "deleted", "deleted_by")
+_ROLES = {"creator": "creator", "admin": "admin", "automatically": "automatic rule"}
+# Excel opens a CSV by double-click as UTF-8 only with a byte order mark, and splits it at the
+# list separator of the machine's region: ";" in Sweden.
+EXCEL_CSV_BOM = "\ufeff"
+
+
+def render_rooms(rows: list[RoomRow], fmt: str) -> str:
+    """``report --rooms``: when each room was created and deleted, and by which role (never by whom)."""
+    cells = [_room_cells(row) for row in rows]
+    if fmt == "json":
+        return json.dumps([dict(zip(ROOM_FIELDS, (row.room_name, row.unit, row.created_at.isoformat(),
+                                                  row.ends_at.isoformat(),
+                                                  row.deleted_at.isoformat() if row.deleted_at else None,
+                                                  _ROLES.get(row.state, row.state)), strict=True))
+                           for row in rows], ensure_ascii=False, indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerows([ROOM_FIELDS, *cells])
+        return EXCEL_CSV_BOM + out.getvalue().rstrip("\r\n")
+    if not rows:
+        return "No rooms were created in the period."
+    return _aligned([list(ROOM_FIELDS), *cells], right=0)
+
+
+def _room_cells(row: RoomRow) -> list[str]:
+    return [row.room_name, row.unit, _stamp(row.created_at), _stamp(row.ends_at),
+            _stamp(row.deleted_at) if row.deleted_at else "-", _ROLES.get(row.state, row.state)]
 
 
 def _json(report: Report) -> dict[str, object]:
@@ -55,18 +86,27 @@ def _stamp(moment: datetime | None) -> str:
 
 def _table(report: Report) -> str:
     period = f"{report.since or '…'} to {report.until or '…'}" if report.since or report.until else "at any time"
-    rows = [list(_HEADERS), *(_cells(r) for r in report.units), _cells(report.total)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADERS))]
-
-    def line(cells: list[str]) -> str:
-        padded = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
-        return "  ".join(padded).rstrip()
-
-    body = [line(rows[0]), line(["-" * w for w in widths]), *(line(r) for r in rows[1:-1]),
-            line(["-" * w for w in widths]), line(rows[-1])]
+    rows = [list(_HEADERS), *(_cells(r) for r in report.units)]
+    body = _aligned([*rows, _cells(report.total)], right=len(_HEADERS), total=True)
     return "\n".join([
         f"Rooms created {period} (as of {_stamp(report.generated_at)}; "
-        f"last sweep {_stamp(report.last_sweep_at)})", "", *body, "",
+        f"last sweep {_stamp(report.last_sweep_at)})", "", body, "",
         "Times are hours:minutes from the meeting's end to the room's deletion. "
         "Live and overdue are as of now; overdue = still live after the automatic deletion's deadline.",
     ])
+
+
+def _aligned(rows: list[list[str]], *, right: int, total: bool = False) -> str:
+    """Columns padded to their widest cell, a rule under the header (and above a ``total`` row);
+    the first column left-aligned, the next ``right`` columns right-aligned."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+
+    def line(cells: list[str]) -> str:
+        padded = (c.rjust(w) if 0 < i <= right else c.ljust(w)
+                  for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(padded).rstrip()
+
+    rule = line(["-" * w for w in widths])
+    body = [line(rows[0]), rule, *(line(r) for r in rows[1:-1] if total)]
+    body += [rule, line(rows[-1])] if total else [line(r) for r in rows[1:]]
+    return "\n".join(body)

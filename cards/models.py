@@ -82,6 +82,24 @@ class ReportRow(View):
     orphans_last_sweep: int
 
 
+class RoomReportRow(View):
+    """One room: when it was created and deleted, and by which role (``state``, as bot/services/report.py)."""
+
+    room_name: str
+    unit: str
+    created_at: datetime  # local time
+    ends_at: datetime  # local time
+    deleted_at: datetime | None = None  # local time
+    state: str
+
+
+class RoomsReportView(View):
+    since: str | None = None  # YYYY-MM-DD
+    until: str | None = None
+    rooms: tuple[RoomReportRow, ...] = ()  # the latest, oldest first
+    total: int  # rooms in the period; more than ``rooms`` when the card shows only the latest
+
+
 class ReportView(View):
     since: str | None = None  # YYYY-MM-DD
     until: str | None = None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from cards import texts
 from cards.actions import AskDelete, ShowInvitation
 from cards.elements import Element, card, choices, facts, heading, submit, text, title
-from cards.meeting import when
-from cards.models import HelpInfo, MeetingView, ReportRow, ReportView, StatusView
+from cards.meeting import clock, when
+from cards.models import HelpInfo, MeetingView, ReportRow, ReportView, RoomReportRow, RoomsReportView, StatusView
 from cards.reminders import when as day_and_time
 
 
@@ -102,17 +103,21 @@ def _report_facts(row: ReportRow) -> Element:
     )
 
 
+def _report_start(heading_text: str, since: str | None, until: str | None, in_period: str, at_any_time: str,
+                  note: str) -> list[Element]:
+    """A report's title, its period (``in_period`` with the dates, ``at_any_time`` without) and ``note``."""
+    period = " ".join(filter(None, [
+        texts.REPORT_FROM.format(date=since) if since else "",
+        texts.REPORT_TO.format(date=until) if until else "",
+    ]))
+    return [title(heading_text), text(in_period.format(period=period) if period else at_any_time),
+            text(note, subtle=True)]
+
+
 def report_card(report: ReportView) -> dict[str, Any]:
     """The county's figures per unit (see docs/reminders.md), for admins."""
-    period = " ".join(filter(None, [
-        texts.REPORT_FROM.format(date=report.since) if report.since else "",
-        texts.REPORT_TO.format(date=report.until) if report.until else "",
-    ]))
-    body: list[Element] = [
-        title(texts.REPORT_TITLE),
-        text(texts.REPORT_PERIOD.format(period=period) if period else texts.REPORT_PERIOD_ALL),
-        text(texts.REPORT_NO_PATIENT_DATA, subtle=True),
-    ]
+    body = _report_start(texts.REPORT_TITLE, report.since, report.until, texts.REPORT_PERIOD,
+                         texts.REPORT_PERIOD_ALL, texts.REPORT_NO_PATIENT_DATA)
     if not report.units:
         body.append(text(texts.REPORT_EMPTY))
     for row in report.units:
@@ -122,3 +127,29 @@ def report_card(report: ReportView) -> dict[str, Any]:
     body.append(text(texts.REPORT_LAST_SWEEP.format(when=day_and_time(report.last_sweep_at))
                      if report.last_sweep_at else texts.REPORT_NO_SWEEP, subtle=True))
     return card(body, fallback=texts.REPORT_TITLE)
+
+
+def _stamp(moment: datetime | None) -> str:
+    """``2026-11-25 kl. 09.00``: with the year, as proof is read long after."""
+    return texts.DATE_AND_TIME.format(date=f"{moment:%Y-%m-%d}", time=clock(moment)) if moment else "–"
+
+
+def _room_facts(room: RoomReportRow) -> Element:
+    values = {"unit": room.unit, "created_at": _stamp(room.created_at), "ends_at": _stamp(room.ends_at),
+              "deleted_at": _stamp(room.deleted_at)}
+    how = texts.ROOMS_REPORT_DELETED_BY if room.deleted_at else texts.ROOMS_REPORT_NOT_DELETED
+    return facts([*((label, values[key]) for key, label in texts.ROOMS_REPORT_FACTS.items()),
+                  (how, texts.ROOMS_REPORT_STATES[room.state])])
+
+
+def rooms_report_card(report: RoomsReportView) -> dict[str, Any]:
+    """One room at a time: when it was created and deleted, and by which role, for admins."""
+    body = _report_start(texts.ROOMS_REPORT_TITLE, report.since, report.until, texts.ROOMS_REPORT_PERIOD,
+                         texts.ROOMS_REPORT_PERIOD_ALL, texts.ROOMS_REPORT_NO_PERSONS)
+    if not report.rooms:
+        body.append(text(texts.REPORT_EMPTY))
+    for room in report.rooms:
+        body += [heading(room.room_name), _room_facts(room)]
+    if report.total > len(report.rooms):
+        body.append(text(texts.ROOMS_REPORT_LATEST.format(shown=len(report.rooms), total=report.total), subtle=True))
+    return card(body, fallback=texts.ROOMS_REPORT_TITLE)

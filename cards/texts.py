@@ -170,7 +170,8 @@ HELP_COMMANDS = (
     "**/distansmöte lista** – dina mötesrum",
     "**/distansmöte ta bort HC Torsås 9** – ta bort ett mötesrum",
     "**/distansmöte hjälp** – den här hjälpen",
-    "**/distansmöte status** och **/distansmöte rapport** – läget och rapporten (för administratörer)",
+    "**/distansmöte status**, **/distansmöte rapport** och **/distansmöte rapport rum** – läget, rapporten "
+    "per enhet och per mötesrum (för administratörer)",
 )
 HELP_PREPARE_TITLE = "Förberedelser"
 HELP_PREPARE = (
@@ -257,7 +258,30 @@ REPORT_FIGURES = {
 }
 REPORT_LAST_SWEEP = "Senaste kontrollen av mötestjänsten: {when}."
 REPORT_NO_SWEEP = "Mötestjänsten har inte kontrollerats ännu (det görs varje morgon)."
-REPORT_DATES_INVALID = "Skriv datum som ÅÅÅÅ-MM-DD, t.ex. /distansmöte rapport 2026-11-01 2026-11-30."
+REPORT_DATES_INVALID = ("Skriv datum som ÅÅÅÅ-MM-DD, t.ex. /distansmöte rapport 2026-11-01 2026-11-30 "
+                        "eller /distansmöte rapport rum 2026-11-01 2026-11-30.")
+ROOMS_REPORT_TITLE = "Rapport per mötesrum (för administratörer)"
+ROOMS_REPORT_PERIOD_ALL = "Alla mötesrum som Distansmöte har skapat, med när och av vem de togs bort."
+ROOMS_REPORT_PERIOD = "Mötesrum skapade {period}, med när och av vem de togs bort."
+ROOMS_REPORT_NO_PERSONS = "Rapporten visar bara vilken roll som tog bort rummet, inga namn och inga patientuppgifter."
+ROOMS_REPORT_LATEST = ("Kortet visar de {shown} senaste av {total} mötesrum. Hela listan tar IT-förvaltningen "
+                       "fram med kommandot distansmote report --rooms (även som Excel-fil).")
+ROOMS_REPORT_FACTS = {
+    "unit": "Enhet",
+    "created_at": "Skapat",
+    "ends_at": "Mötets slut",
+    "deleted_at": "Borttaget",
+}
+ROOMS_REPORT_DELETED_BY = "Borttaget av"
+ROOMS_REPORT_NOT_DELETED = "Läge"
+ROOMS_REPORT_STATES = {
+    "creator": "Den som skapade rummet",
+    "admin": "Administratör",
+    "automatically": "Automatiskt, efter tidsgränsen",
+    "live": "Finns kvar (inom tidsgränsen)",
+    "overdue": "Finns kvar efter tidsgränsen",
+}
+DATE_AND_TIME = "{date} kl. {time}"
 DURATION = "{hours} tim {minutes} min"
 DURATION_MINUTES = "{minutes} min"
 ADMIN_ONLY = "Det kommandot är bara för administratörer."

@@ -11,8 +11,8 @@ from bot.config import Settings
 from bot.core import Command, Reply, Router, changes_nothing
 from cards import texts
 from cards.messages import error_card, in_private, no_email_card
-from cards.models import HelpInfo, OverdueRoom, ReportRow, ReportView, StatusView
-from cards.overview import help_card, list_card, report_card, status_card
+from cards.models import HelpInfo, OverdueRoom, ReportRow, ReportView, RoomReportRow, RoomsReportView, StatusView
+from cards.overview import help_card, list_card, report_card, rooms_report_card, status_card
 from handlers.common import meeting_view
 from handlers.context import Context
 
@@ -72,23 +72,39 @@ async def status(command: Command, ctx: Context) -> list[Reply]:
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-@router.command("rapport", "report")
-@changes_nothing
-async def report(command: Command, ctx: Context) -> list[Reply]:
-    """``/distansmöte rapport [från ÅÅÅÅ-MM-DD] [till ÅÅÅÅ-MM-DD]``: the county's figures."""
-    rest = command.rest
-    if not ctx.person.is_admin:
-        return [Reply(texts.ADMIN_ONLY, error_card(texts.ADMIN_ONLY))]
+_ROOMS = re.compile(r"\s*(rum|rooms)\b", re.IGNORECASE)
+ROOMS_SHOWN = 40  # the latest rooms on the card; the CLI gives them all
+
+
+def _period(rest: str) -> tuple[date | None, date | None] | None:
+    """``[från ÅÅÅÅ-MM-DD] [till ÅÅÅÅ-MM-DD]``; None if it is not that."""
     try:
         dates = [date.fromisoformat(d) for d in _DATE.findall(rest)]
     except ValueError:
         dates = []
     if len(dates) > 2 or (rest.strip() and not dates) or (len(dates) == 2 and dates[0] > dates[1]):
-        return [Reply(texts.REPORT_DATES_INVALID, error_card(texts.REPORT_DATES_INVALID), direct=True)]
+        return None
     bounds: list[date | None] = list(dates)
     if len(bounds) == 1 and rest.lower().lstrip().startswith("till"):
         bounds.insert(0, None)  # "till 2026-11-30": up to that date
     since, until = (bounds + [None, None])[:2]
+    return since, until
+
+
+@router.command("rapport", "report")
+@changes_nothing
+async def report(command: Command, ctx: Context) -> list[Reply]:
+    """``/distansmöte rapport [rum] [från ÅÅÅÅ-MM-DD] [till ÅÅÅÅ-MM-DD]``: the county's figures per
+    unit, or (``rum``) one room at a time."""
+    if not ctx.person.is_admin:
+        return [Reply(texts.ADMIN_ONLY, error_card(texts.ADMIN_ONLY))]
+    rooms = _ROOMS.match(command.rest)
+    period = _period(command.rest[rooms.end():] if rooms else command.rest)
+    if period is None:
+        return [Reply(texts.REPORT_DATES_INVALID, error_card(texts.REPORT_DATES_INVALID), direct=True)]
+    since, until = period
+    if rooms:
+        return [await _rooms_report(ctx, since, until)]
     figures = await ctx.services.reports.report(since, until)
     view = ReportView(
         since=since.isoformat() if since else None, until=until.isoformat() if until else None,
@@ -96,3 +112,14 @@ async def report(command: Command, ctx: Context) -> list[Reply]:
         units=tuple(ReportRow(**row.as_dict()) for row in figures.units),
     )
     return [Reply(texts.REPORT_TITLE, report_card(view), direct=True)]
+
+
+async def _rooms_report(ctx: Context, since: date | None, until: date | None) -> Reply:
+    rooms = await ctx.services.reports.rooms(since, until)
+    view = RoomsReportView(
+        since=since.isoformat() if since else None, until=until.isoformat() if until else None,
+        rooms=tuple(RoomReportRow(room_name=r.room_name, unit=r.unit, created_at=r.created_at, ends_at=r.ends_at,
+                                  deleted_at=r.deleted_at, state=r.state) for r in rooms[-ROOMS_SHOWN:]),
+        total=len(rooms),
+    )
+    return Reply(texts.ROOMS_REPORT_TITLE, rooms_report_card(view), direct=True)

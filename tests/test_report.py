@@ -180,3 +180,58 @@ async def test_rapport_is_for_admins_and_wants_dates_it_understands(seeded: Seed
     # Two dates as typed: not mistaken for a personnummer by the privacy guard.
     card = last_card(await chat.say(ADMIN_ACTOR, "/distansmöte rapport 2026-11-20 2026-11-30"))
     assert card["body"][1]["text"] == texts.REPORT_PERIOD.format(period="från 2026-11-20 till och med 2026-11-30")
+
+
+async def test_the_rooms_report_gives_each_room_and_the_role_that_deleted_it(seeded: Seeded):
+    rooms = await seeded.services.reports.rooms(since=datetime(2026, 11, 25).date())
+    torsas = {room.room_name: room.state for room in rooms if room.unit == "HC Torsås"}
+    assert torsas == {"HC Torsås 1": "creator", "HC Torsås 2": "admin", "HC Torsås 3": "automatically",
+                      "HC Torsås 4": "overdue", "HC Torsås 5": "live"}
+    assert [room.state for room in rooms if room.unit.casefold() == "avd 12 medicin"] == ["creator", "creator"]
+    automatic = next(room for room in rooms if room.state == "automatically")
+    assert (automatic.ends_at.hour, automatic.deleted_at and automatic.deleted_at.day) == (11, 26)  # local time
+    assert [room.created_at for room in rooms] == sorted(room.created_at for room in rooms)
+
+
+def test_cli_rooms_report_as_excel_csv_json_and_table(seeded: Seeded, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setenv("DISTANSMOTE_DATABASE_URL", seeded.database_url)
+    assert main(["report", "--rooms", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("\ufeffroom;unit;created;meeting_end;deleted;deleted_by\r\n")  # as Excel opens it
+    lines = out.lstrip("\ufeff").splitlines()
+    assert len(lines) == 1 + 8
+    assert lines[1] == "HC Emmaboda 1;HC Emmaboda;2026-11-20 09:00;2026-11-20 11:00;2026-11-20 13:00;creator"
+
+    assert main(["report", "--rooms", "--from", "2026-11-25", "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert {row["room"]: row["deleted_by"] for row in shown if row["unit"] == "HC Torsås"} == {
+        "HC Torsås 1": "creator", "HC Torsås 2": "admin", "HC Torsås 3": "automatic rule",
+        "HC Torsås 4": "overdue", "HC Torsås 5": "live"}
+    assert shown[0]["created"] == "2026-11-25T09:00:00+01:00"
+
+    assert main(["report", "--rooms"]) == 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].split() == ["room", "unit", "created", "meeting_end", "deleted", "deleted_by"]
+    for private in ("Nina", "Kalle", "Ada", "memory:"):
+        assert private not in table + out
+
+
+async def test_rapport_rum_shows_each_room_to_admins_only(seeded: Seeded):
+    chat = seeded.chat
+    card = last_card(await chat.say(ADMIN_ACTOR, "/distansmöte rapport rum från 2026-11-25"))
+    body = card["body"]
+    assert body[0]["text"] == texts.ROOMS_REPORT_TITLE
+    names = [e["text"] for e in body if e.get("weight") == "Bolder" and e.get("size") != "Large"]
+    assert len(names) == 7 and "HC Torsås 3" in names
+    heading = next(e for e in body if e.get("text") == "HC Torsås 3")
+    automatic = {f["title"]: f["value"] for f in body[body.index(heading) + 1]["facts"]}
+    assert automatic == {"Enhet": "HC Torsås", "Skapat": "2026-11-25 kl. 09.00",
+                         "Mötets slut": "2026-11-25 kl. 11.00", "Borttaget": "2026-11-26 kl. 11.00",
+                         texts.ROOMS_REPORT_DELETED_BY: "Automatiskt, efter tidsgränsen"}
+    assert "Nina" not in json.dumps(card, ensure_ascii=False)
+
+    nurse = Actor(id="nurse-1", name="Nina Sjuksköterska")
+    assert last_card(await chat.say(nurse, "/distansmöte rapport rum"))["body"][0]["text"] == texts.ADMIN_ONLY
+    refused = last_card(await chat.say(ADMIN_ACTOR, "/distansmöte rapport rum 2026-11-30 2026-11-01"))
+    assert refused["body"][0]["text"] == texts.REPORT_DATES_INVALID

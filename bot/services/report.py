@@ -11,9 +11,9 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -92,6 +92,21 @@ class Overdue:
 
 # The only columns the report reads: never a recipient, never the room's address or call ID.
 _COLUMNS = (Meeting.unit, Meeting.state, Meeting.creator_id, Meeting.ends_at, Meeting.deleted_at, Meeting.deleted_by)
+# Per room also its name (the unit and a number, bot/services/naming.py) and when it was created;
+# who deleted it only as a role (``deleted_how``), never as a person.
+_ROOM_COLUMNS = (*_COLUMNS, Meeting.room_name, Meeting.created_at)
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+LIVE, OVERDUE = "live", "overdue"  # a room's state in the per-room report when it is not deleted
+
+
+@dataclass(frozen=True)
+class RoomRow:
+    room_name: str
+    unit: str
+    created_at: datetime  # local time
+    ends_at: datetime  # the meeting's end, local time
+    deleted_at: datetime | None  # local time
+    state: str  # ``creator``, ``admin`` or ``automatically`` (deleted by that role), ``live`` or ``overdue``
 
 
 def deleted_how(meeting: Row[Any] | Meeting) -> str:
@@ -122,14 +137,8 @@ class ReportService:
     async def report(self, since: date | None = None, until: date | None = None) -> Report:
         zone = self._settings.zone
         now = self._clock.now()
-        query = select(*_COLUMNS)
-        if since is not None:
-            query = query.where(Meeting.created_at >= datetime.combine(since, time(), zone).astimezone(UTC))
-        if until is not None:
-            end = datetime.combine(until + timedelta(days=1), time(), zone).astimezone(UTC)
-            query = query.where(Meeting.created_at < end)
         async with self._sessions() as session:
-            meetings = list(await session.execute(query.order_by(Meeting.created_at, Meeting.id)))
+            meetings = list(await session.execute(self._created_in(select(*_COLUMNS), since, until)))
             last_sweep, orphan_ids = await _last_sweep(session)
             orphan_units: dict[str, str] = {
                 meeting_id: unit for meeting_id, unit in await session.execute(
@@ -164,6 +173,33 @@ class ReportService:
             total.add(row)
         return Report(since, until, now.astimezone(zone), last_sweep.astimezone(zone) if last_sweep else None,
                       ordered, total)
+
+
+    async def rooms(self, since: date | None = None, until: date | None = None) -> list[RoomRow]:
+        """One row per room created in the period, oldest first: the proof that each was deleted."""
+        zone = self._settings.zone
+        overdue_from = self._settings.overdue_from(self._clock.now())
+        async with self._sessions() as session:
+            meetings = list(await session.execute(self._created_in(select(*_ROOM_COLUMNS), since, until)))
+
+        def local(moment: datetime | None) -> datetime | None:
+            return moment.astimezone(zone) if moment is not None else None
+
+        return [RoomRow(m.room_name, m.unit, m.created_at.astimezone(zone), m.ends_at.astimezone(zone),
+                        local(m.deleted_at),
+                        deleted_how(m) if m.deleted_at is not None and m.state not in LIVE_STATES
+                        else OVERDUE if m.ends_at < overdue_from else LIVE)
+                for m in meetings]
+
+    def _created_in(self, query: _Query, since: date | None, until: date | None) -> _Query:
+        """``query`` for the meetings whose room was created in the period (local dates, both included)."""
+        zone = self._settings.zone
+        if since is not None:
+            query = query.where(Meeting.created_at >= datetime.combine(since, time(), zone).astimezone(UTC))
+        if until is not None:
+            end = datetime.combine(until + timedelta(days=1), time(), zone).astimezone(UTC)
+            query = query.where(Meeting.created_at < end)
+        return query.order_by(Meeting.created_at, Meeting.id)
 
 
 async def _last_sweep(session: AsyncSession) -> tuple[datetime | None, list[str]]:

@@ -28,9 +28,11 @@ from cards.models import (
     RecipientView,
     ReportRow,
     ReportView,
+    RoomReportRow,
+    RoomsReportView,
     StatusView,
 )
-from cards.overview import help_card, list_card, report_card, status_card
+from cards.overview import help_card, list_card, report_card, rooms_report_card, status_card
 
 GOLDEN = Path(__file__).parent / "golden"
 ZONE = ZoneInfo("Europe/Stockholm")
@@ -93,6 +95,11 @@ CARDS = {
                                     "overdue_now": 0, "median_minutes_to_deletion": None,
                                     "longest_minutes_to_deletion": None, "orphans_last_sweep": 1})),
         total=TORSAS.model_copy(update={"unit": "total", "orphans_last_sweep": 2}))),
+    "rooms_report": lambda: rooms_report_card(RoomsReportView(since="2026-11-01", total=41, rooms=(
+        RoomReportRow(room_name="HC Torsås 7", unit="HC Torsås", created_at=_at(8, 0, 24), ends_at=_at(11, 0, 25),
+                      deleted_at=_at(11, 20, 25), state="creator"),
+        RoomReportRow(room_name="HC Torsås 8", unit="HC Torsås", created_at=_at(9, 0, 25), ends_at=_at(11, 0, 26),
+                      state="overdue")))),
     "error": lambda: error_card("Den tiden har redan varit. Välj en tid framåt."),
     "info": lambda: info_card("Distansmöte", "Det är redan markerat som skickat."),
     "no_email": no_email_card,
