@@ -18,6 +18,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def status_line(path: str, name: str) -> int:
+    """The number of a ``Name: value`` line of a /proc file (``/proc/meminfo``, a process's ``status``)."""
+    for line in Path(path).read_text().splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split()[1])
+    raise KeyError(name)
 
 
 def status_kib(pid: int, name: str) -> int:
@@ -51,6 +57,7 @@ def backends_cpu_since(database: str, before: dict[int, float]) -> float:
     """CPU the backends used since ``before`` (a backend that ended meanwhile is not counted)."""
     return sum(cpu - before.get(pid, 0.0) for pid, cpu in database_backends_cpu(database).items())
 
+
 def commit() -> str:
     """The commit measured (``+changes`` if the work tree differs from it)."""
     def git(*args: str) -> str:
@@ -66,11 +73,3 @@ def machine() -> str:
     memory = status_line("/proc/meminfo", "MemTotal")
     return (f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}, "
             f"{memory / 1024 / 1024:.1f} GiB memory, Linux {platform.release()}, Python {platform.python_version()}")
-
-
-def status_line(path: str, name: str) -> int:
-    for line in Path(path).read_text().splitlines():
-        if line.startswith(name + ":"):
-            return int(line.split()[1])
-    raise KeyError(name)
-

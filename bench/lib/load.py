@@ -106,4 +106,3 @@ class Load:
                 break
             await asyncio.sleep(0.05)
         return {int(n): t for n, t in (await self._query(first, last, times=True))["times"].items()}
-

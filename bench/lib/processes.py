@@ -19,6 +19,7 @@ def free_port() -> int:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
 
+
 def child_env(extra: dict[str, str]) -> dict[str, str]:
     """The environment without any DISTANSMOTE_* of the caller, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISTANSMOTE_")}
@@ -66,4 +67,3 @@ class Program:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-

@@ -166,4 +166,3 @@ def write_section(path: Path, body: str) -> None:
         return
     end = text.find("\n## ", start + len(heading) + 2)
     path.write_text(text[:start + 1] + section + (text[end:] if end >= 0 else ""))
-

@@ -56,4 +56,3 @@ def percentile(values: Sequence[float], share: float) -> float:
         return math.nan
     ordered = sorted(values)
     return ordered[max(0, math.ceil(share / 100 * len(ordered)) - 1)]
-

@@ -35,6 +35,7 @@ BOT_ID = webex_id("PEOPLE", 0)
 WEBHOOK_ID = webex_id("WEBHOOK", 1)
 APP_ID = webex_id("APPLICATION", 1)
 
+
 class FakeWebex:
     """Just what the bot and the reference call, answered at once; replies recorded by sender."""
 
@@ -106,4 +107,3 @@ async def _bearer_token(request: web.Request, handler: Handler) -> web.StreamRes
 
 def run_fake(port: int) -> None:
     web.run_app(FakeWebex().app(), host=HOST, port=port, print=None, access_log=None)
-
