@@ -1,7 +1,7 @@
 """Webex: signed webhooks in, the Webex SDK out (https://developer.webex.com/docs/webhooks).
 
 ``POST /webex/events`` answers 200 once the job is stored, however busy the bot is; workers do the rest. The SDK is
-synchronous, so its calls run in a pool of threads as large as the set of workers, never on the event loop.
+synchronous, so its calls run in a pool of threads (``DISTANSMOTE_WEBEX_WORKERS``), never on the event loop.
 """
 
 from __future__ import annotations
