@@ -33,20 +33,17 @@ from collections import Counter, deque
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-DEFAULT_URL = os.environ.get("DISTANSMOTE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+from bench.lib import ROOT
+from bench.lib.host import status_kib
+from bench.lib.postgres import DEFAULT_URL, scratch_database
+
 LEAD = timedelta(seconds=20)  # the burst falls due this long after seeding: after the bot is ready
 
 
 def _rss() -> dict[str, int]:
-    fields = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = int(value.split()[0])  # KiB
-    return fields
+    return {name: status_kib(os.getpid(), name) for name in ("VmRSS", "VmHWM")}  # KiB
 
 
 # -- the bot process -------------------------------------------------------------------------------
@@ -123,16 +120,6 @@ async def bot(url: str, due_at: float, expected: int, latency: float, rate_limit
 # -- the harness -----------------------------------------------------------------------------------
 
 
-async def _admin(url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url.replace("+asyncpg", ""))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 async def seed(url: str, pending: int, due: int, due_at: datetime) -> None:
     """``pending`` reminders on ``pending // 4`` meetings; the first ``due`` fall due at ``due_at``."""
     import asyncpg
@@ -192,14 +179,6 @@ def run_bot(url: str, due_at: datetime, due: int, latency: float, rate_limit: in
     }
 
 
-async def _prepare(base: str, name: str, pending: int, due: int) -> tuple[str, datetime]:
-    await _admin(base, f'CREATE DATABASE "{name}"')
-    url = base.rsplit("/", 1)[0] + "/" + name
-    due_at = datetime.now(UTC) + LEAD
-    await seed(url, pending, due, due_at)
-    return url, due_at
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres-url", default=DEFAULT_URL, help="a server the benchmark may create databases on")
@@ -218,12 +197,10 @@ def main() -> None:
     if args.rate_limit:
         runs.append((f"{args.rate_limit}/s limit, {args.rate_latency:.0f} ms", args.rate_latency, args.rate_limit))
     for label, latency, rate_limit in runs:
-        name = f"distansmote_bench_{uuid.uuid4().hex[:10]}"
-        url, due_at = asyncio.run(_prepare(args.postgres_url, name, args.pending, args.due))
-        try:
+        with scratch_database(args.postgres_url) as (url, _):
+            due_at = datetime.now(UTC) + LEAD
+            asyncio.run(seed(url, args.pending, args.due, due_at))
             result = run_bot(url, due_at, args.due, latency / 1000, rate_limit)
-        finally:
-            asyncio.run(_admin(args.postgres_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
         rate = f"{result['rate']:.1f}/s" if result["rate"] else "–"
         print(f"| {label} | {result['start_to_ready_s']:.2f} s | {result['rss_ready_mib']:.0f} / "
               f"{result['rss_after_mib']:.0f} / {result['peak_mib']:.0f} MiB | {result['p50_s']:.2f} s | "

@@ -1,24 +1,9 @@
-"""From a neutral event to replies: dedupe, the conversation reference, the privacy guard,
-command parsing, routing, and the Swedish answer to every refusal.
+"""From a neutral event to replies: dedupe, the conversation reference, the privacy guard, command parsing, routing,
+and the Swedish answer to every refusal (handlers raise :class:`~bot.core.problems.Refused`; it is worded here, once).
 
-Adapters call :meth:`Bot.handle` and send what it returns. It never raises for a person's
-input: every problem becomes a Swedish answer. Handlers raise
-:class:`~bot.core.problems.Refused`; the answer is worded here, once. It raises when the store
-fails in a way that a retry may cure (``transient``, ``bot.db.is_transient``): the adapter runs
-the event again later, here or in another instance.
-
-An event is recorded once it is handled, in one write (``Seen``). No record is a run that did
-not finish (the process died, or the store failed): the event is handled again, and each change
-the handler makes carries the event's key (``Context.operation``) so that the run again finds a
-change made before instead of making it twice.
-
-A handler that changed something has its event recorded before the replies go out, with the
-replies kept until the adapter says they are posted (:meth:`Bot.delivered`): a job run again after
-the process died in between gets them again rather than nothing (at least once: a crash after
-posting and before the posted mark is written sends them twice). A handler that changes nothing
-(``bot.core.changes_nothing``: help, the lists, a refusal) keeps no replies: its event is recorded
-only with the posted mark, which goes into the same commit as the job's completion; run again, it
-answers the same.
+It never raises for a person's input, only when the store fails in a way a retry may cure (``bot.db.is_transient``):
+the adapter runs the event again. How an event is recorded handled, and its replies kept until they are posted:
+docs/reliability.md, "What the bot promises".
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
-"""Log lines: plain text (the default) or one JSON object a line, each carrying the request id.
+"""Log lines: plain text or one JSON object a line, each carrying the request id (docs/operations.md, "Logs").
 
-The request id is a short hash of what the platform redelivers (the stored job's key), so the line
-written when a webhook is accepted and every line of the work it started (on any instance, also
-after a retry) carry the same id; a reminder's lines carry one made from the reminder's id.
-What goes into a message is the caller's care: never message text, card inputs, tokens or e-mail
-addresses (tests/test_logs.py runs the routine and scans every line for what it typed).
+What goes into a message is the caller's care: never message text, card inputs, tokens or e-mail addresses
+(tests/platforms/test_webex_logs.py runs the routine and scans every line for what it typed).
 """
 
 from __future__ import annotations

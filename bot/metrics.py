@@ -1,12 +1,5 @@
-"""Prometheus metrics (``GET /metrics``).
-
-Two kinds, told apart in docs/operations.md:
-
-- this instance's own: webhook and activity requests, reminders sent, late and failed, CMS and
-  platform call latency, process (add them up across instances);
-- the store's, read at each scrape and the same on every instance (take ``max`` across instances):
-  rooms created, deleted, live and overdue; reminders by state and due; the inbound backlog. The
-  room counters count audit records, so they survive restarts.
+"""Prometheus metrics (``GET /metrics``): this instance's own, and the store's, read at each scrape and the same on
+every instance (docs/operations.md, "Health and metrics", says how to add them up).
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
-"""HTTP clients to the outside (CMS, the Teams connector): the region's proxy and CA bundle.
+"""HTTP clients to the outside (CMS, the Teams connector): the region's proxy and CA bundle (docs/operations.md).
 
-Every outbound client honours the standard variables: ``HTTPS_PROXY``, ``HTTP_PROXY`` and
-``NO_PROXY`` for the proxy, ``SSL_CERT_FILE`` (or ``REQUESTS_CA_BUNDLE``) for a CA bundle that
-replaces the system's. aiohttp reads the proxy only with ``trust_env``, and its default SSL context
-is made when it is imported, so sessions are made here; the Webex SDK and MSAL use requests, which
-reads ``REQUESTS_CA_BUNDLE``: :func:`share_ca_bundle` gives both libraries the one bundle that is set.
+aiohttp reads the proxy only with ``trust_env``, and its default SSL context is made when it is imported, so sessions
+are made here; :func:`share_ca_bundle` gives requests (the Webex SDK, MSAL) the one CA bundle that is set.
 """
 
 from __future__ import annotations

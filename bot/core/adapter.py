@@ -1,41 +1,7 @@
-"""The adapter contract: how a chat platform plugs into the bot.
+"""The adapter contract: what a chat platform implements (:class:`Adapter`) and all it may call (:class:`AdapterHost`).
 
-An adapter is a guest. It is built from its own settings (``WebexAdapter(settings)``), handed to
-the composition root (``bot.runtime.open_services(settings, adapters=[...])``, which routes
-proactive messages to it), and installed into the app by the app factory
-(``bot.app.create_app``), which calls :meth:`Adapter.install` with an :class:`AdapterHost`: the
-dispatcher and the few ports the adapter may call. Like aiogram's
-``SimpleRequestHandler(dispatcher, bot).register(app, path)``, it never reaches back into the app
-for anything, and it imports neither ``bot.app`` nor any service (``tests/test_architecture.py``).
-
-On its own route(s), an adapter
-
-1. verifies the raw request first (a signature on the exact bytes, a JWT), on that route only;
-2. translates it into the neutral :class:`~bot.core.events.Event`, with the helpers every platform
-   shares in :mod:`bot.core.inbound` (mention stripping, card input coercion, the allowlist
-   decision on the platform's identity facts). ``Event.reference`` is the adapter's own opaque
-   address for writing to the person later; the dispatcher stores it with each event;
-3. hands the event to ``host.dispatcher.handle(event)``, which dedupes it, runs the privacy
-   guard, routes it and returns the replies (a refused stranger gets
-   ``host.dispatcher.refuse_stranger``). An adapter that must answer its platform at once does the
-   work later through ``host.inbound(...)``, a queue kept in the store. Text that may hold patient
-   data goes into no queue, page or log of the adapter's own before ``host.guard`` has seen it;
-4. translates each :class:`~bot.core.events.Reply` back into platform calls: ``direct`` replies
-   go 1:1 to the actor, ``replaces_card`` replaces (or removes) the card that was submitted; then
-   calls ``host.dispatcher.delivered(event)``.
-
-Messages the bot starts itself (reminders, admin alerts) arrive through :meth:`Adapter.send_direct`
-(a person key: the adapter looks up the stored reference with ``host.references.find``) and
-:meth:`Adapter.send_to_identity` (an admin listed in ``DISTANSMOTE_ADMINS`` by id or e-mail: the
-platform decides whether it can write to that person first, and logs it when it cannot). Both
-follow the delivery contract of :mod:`bot.core.delivery`: one attempt, ``DeliveryFailed``,
-``DeliveryRefused`` or ``DeliveryGone`` on failure, within ``SEND_TIMEOUT``.
-
-To add a platform: a module or package under ``bot/platforms/`` with a class that satisfies
-:class:`Adapter`; its settings in ``bot/config.py``; one line in ``bot/serve.py``
-(``platform_adapters``); tests that post real requests into ``create_app`` and talk to a fake
-of the platform on 127.0.0.1. ``tests/harness.py`` is the smallest adapter there is, and
-``docs/architecture.md`` follows a webhook through the code.
+An adapter is built from its own settings and never reaches back into the app: it imports neither ``bot.app`` nor
+any service (``tests/test_architecture.py``). Its duties step by step, and how to add one: ``docs/architecture.md``.
 """
 
 from __future__ import annotations

@@ -1,20 +1,7 @@
-"""The delivery contract: how a proactive message fails, and what each failure means.
+"""The delivery contract: how a proactive message fails (docs/reminders.md, "Delivery interface for platform adapters").
 
-An adapter's ``send_direct`` / ``send_to_identity`` makes one attempt and raises
-
-- :class:`DeliveryFailed` for a temporary failure (HTTP 429, 5xx, a timeout, a connection
-  error): the caller retries later with backoff, at least ``retry_after`` seconds on;
-- :class:`DeliveryGone` for a permanent one (unknown person, the bot removed or blocked, no
-  stored reference on a platform that cannot write first): retrying cannot help, so reminders to
-  that person stop and an admin is told;
-- :class:`DeliveryRefused` when the platform refused this one message (HTTP 400) but not the
-  person: the message fails at once and an admin is told; the person's other messages still go.
-
-The reminder service retries (``bot.services.reminders``), not the adapter: an adapter's own
-retries would hold the reminder's row lock. :class:`Outbox` gives every send ``SEND_TIMEOUT``
-seconds and turns a timeout, a platform without an adapter, or an adapter's bug into
-``DeliveryFailed``; an adapter should time its request out below ``SEND_TIMEOUT`` so that no send
-lands after it was given up.
+An adapter makes one attempt: the reminder service retries, since an adapter's own retries would hold the reminder's
+row lock. It should time its request out below ``SEND_TIMEOUT``, so that no send lands after :class:`Outbox` gave it up.
 """
 
 from __future__ import annotations

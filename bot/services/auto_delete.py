@@ -1,11 +1,8 @@
 """Automatic deletion: a room still there at its deadline is deleted, and its creator told.
 
-``MeetingService.delete`` calls the CMS and updates reminder rows of its own: holding the
-claimed row's lock across that would deadlock. The deletion therefore takes a lease instead: the
-row becomes ``running`` with ``due_at`` a few minutes ahead, is committed, and is claimable again
-only if the lease runs out (this process died). ``MeetingService.delete`` cancels only ``pending``
-rows, so the lease survives the deletion and the creator is still told. The room must go: a CMS
-that does not answer is tried again, without end, and an admin told once.
+The row is leased, not locked, while ``MeetingService.delete`` runs (it updates reminder rows itself: a lock would
+deadlock); it cancels only ``pending`` rows, so the lease survives and the creator is still told. A CMS that does not
+answer is tried again without end, and an admin told once.
 """
 
 from __future__ import annotations

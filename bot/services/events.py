@@ -1,15 +1,7 @@
-"""Inbound event ids, so that a redelivered or replayed event changes nothing, and one whose
-handling did not finish is handled again.
+"""Inbound event ids: a redelivered or replayed event changes nothing, one whose handling did not finish runs again.
 
-An event's record is written once it is handled, never before: no record is a run that did not
-finish. Two ways, so that a command costs one write:
-
-- :meth:`InboundEvents.finish` writes the record at once, with the replies kept until they are
-  posted (a handler that changed something: run again, it must answer what it answered).
-- :meth:`InboundEvents.posted` (the replies are on the platform) only notes the record. It is
-  written with the next record of finished inbound jobs, in the same transaction
-  (:class:`~bot.services.inbound_jobs.StoredQueue` takes the notes), so a job is never recorded
-  done before its event is recorded handled; notes no queue took are written a moment later.
+An event's record is written once it is handled, never before; :meth:`InboundEvents.posted` only notes it, for the
+next record of finished inbound jobs to write in its transaction (docs/reliability.md, "The writes of a command").
 """
 
 from __future__ import annotations

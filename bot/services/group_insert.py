@@ -1,23 +1,8 @@
-"""Rows that many requests insert at once, written together (group commit).
+"""Rows that many requests insert at once, written together (group commit): each caller learns whether its row was new.
 
-``INSERT … ON CONFLICT (key) DO NOTHING RETURNING key``: each caller learns whether its row was
-new. Callers arriving while a write is in progress go into the next one, so under load one round
-trip and one commit serve many of them, while a caller alone waits for nobody.
-
-Every webhook pays for one of these, so they skip SQLAlchemy's execution machinery, which costs
-more CPU than the round trip (measured on PostgreSQL: 170 µs against 70 µs per insert), with the
-columns' own bind processing. On PostgreSQL the writer keeps one pool connection and sends the
-statement on its asyncpg connection in autocommit. SQLite has a single connection for everything,
-so there the writer takes it per write and runs the whole transaction in one hop to aiosqlite's
-thread (``bot.db.sqlite_run``), where SQLAlchemy's cursor, execute, fetch, close and commit take
-five.
-
-Rows other tables owe the store (``Pending``: finished inbound jobs, handled events) go into the
-same transaction as the next insert, so that a command's completion costs no commit of its own.
-
-A kept connection that the server dropped (a restart, an idle timeout, ``pg_terminate_backend``)
-is replaced once, at the write that finds it closed. A statement refused for one row's value does
-not fail the others of its group: the rows are written again one by one.
+Why it bypasses SQLAlchemy's execution machinery, and how it writes on PostgreSQL and SQLite: docs/reliability.md,
+"The inbound queue". A dropped kept connection is replaced once, at the write that finds it closed; a row refused for
+its value does not fail the others of its group (they are written again one by one).
 """
 
 from __future__ import annotations

@@ -1,36 +1,7 @@
-"""Inbound work kept in the store, so that a webhook is answered at once and nothing accepted is lost.
+"""Inbound work kept in the store (a transactional inbox): a webhook is answered at once, nothing accepted is lost.
 
-A transactional inbox: verify → ``INSERT … ON CONFLICT DO
-NOTHING`` keyed on the platform's event id (a redelivery adds nothing) → answer 200 → a bounded
-set of workers processes the job (platform calls, the bot) and marks it finished.
-
-- The backlog lives in the ``inbound_job`` table, not in memory: a burst costs rows, not tasks.
-- A job is a lease: ``running`` with ``lease_until`` ahead, committed at once, so no transaction
-  stays open during platform calls. The lease is short (``LEASE``) and renewed while the job runs
-  (every ``RENEW_SECONDS``, one statement for all of a process's jobs): if the process dies, the
-  job is claimable again within ``LEASE``; a stopping process hands its unfinished jobs back at once.
-- When a worker is free, the route writes the job already leased and hands it straight over (one
-  transaction). Otherwise the job waits as ``pending`` and workers claim it: they are woken
-  in-process when a job is written, and poll for jobs of other instances and ended leases.
-- Concurrent webhooks are written in one statement (``GroupInsert``): under load one round trip
-  and one commit serve many requests; alone, a request waits for nobody.
-- A finished job is recorded as soon as the loop is free; those that finish while a record is
-  being written go together into the next (group commit, as ``GroupInsert`` does): under load one
-  commit serves many jobs, alone a job waits for nobody, so the window in which a crash makes
-  a job run again after its replies went out stays a few milliseconds. The same transaction
-  writes what ``notes`` holds (the bot's handled events, ``InboundEvents``): a job is never
-  recorded done before its event is recorded handled, and a command costs one commit after its
-  webhook's.
-- PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets instances share the table. SQLite: one instance.
-- A job is done only when its work is. A transient failure (the database, the platform's 5xx or
-  429, a lookup that failed) raises :class:`RetryLater`: the job goes back to ``pending`` with a
-  ``lease_until`` that now means "not before", after a backoff that doubles with each attempt
-  (as Oban's and procrastinate's retries do). After ``MAX_ATTEMPTS`` it is given up as failed,
-  never recorded as done.
-
-Processing is at least once: a crash after the platform calls and before the finish is recorded
-repeats the job when its lease ends, and the bot's own dedupe (``InboundEvents``) keeps its effect
-to once (its replies may go out twice).
+Jobs are leased, handed straight to a free worker, retried with backoff and finished in group commits, at least
+once; the bot's dedupe (``InboundEvents``) keeps their effect to once (docs/reliability.md, "The inbound queue").
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
 """Work that runs once per cluster a day, whichever instance's timer fires first (the daily sweep).
 
-On PostgreSQL an instance takes a session advisory lock for the job (``pg_try_advisory_lock``, on an
-autocommit connection of its own, so no transaction stays open while the job runs); an instance that
-does not get it skips. The one that gets it looks for today's record in the audit trail (actor
-``system``, action ``daily:<job>``, detail the local date) and runs the job only if there is none,
-recording it once the job has finished without an error: a later timer (another instance's clock, a
-restart) finds the record, and a failed run leaves none, so the next day's run is not blocked.
-SQLite is a single instance: the record alone keeps a restart from repeating the job.
+On PostgreSQL an advisory lock picks one instance (on an autocommit connection of its own: no transaction stays open
+while the job runs); the day's record in the audit trail, written only after a run without an error, keeps later
+timers and restarts from running it again, and a failed run from blocking the next day's (docs/reminders.md).
 """
 
 from __future__ import annotations

@@ -1,16 +1,7 @@
-"""Sends to one platform: at most ``limit`` at once, the most urgent first, and a shared slow-down
-when it answers 429.
+"""Sends to one platform: at most ``limit`` at once, the most urgent first, and a shared slow-down when it answers 429.
 
-Sends waiting for a place go in order of their ``priority`` (lowest first, then first come), so
-that start-of-meeting reminders pass follow-ups queued by other claim loops.
-
-A ``Retry-After`` holds back every send to that platform until it has passed, not only the one that
-was refused. The gate then also paces sends a little below the rate the platform has just shown it
-accepts: the sends that got through in the second before the refusal, over that time or the wait it
-asked for, whichever is longer (a platform that allows 50 a second and refuses the 51st with
-"Retry-After: 1" is then sent about 47 a second, without a 429 each second). The pace is lifted after ``RELAX_AFTER``
-without another refusal. Time here is the event
-loop's (real time): it is about the platform's clock, not the meetings'.
+How the slow-down paces sends: docs/reminders.md, "How once is kept". Time here is the event loop's (real time): it
+is about the platform's clock, not the meetings'.
 """
 
 from __future__ import annotations

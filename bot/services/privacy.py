@@ -1,26 +1,8 @@
 """Find Swedish personal identity numbers (personnummer, samordningsnummer) in anything a person typed.
 
-The bot never asks for one; this guard catches one typed by mistake or on purpose, so that it is
-neither stored, logged, sent on nor echoed. It reads numbers the way a person writes them:
-
-- It reads the text three ways (``readings``): as typed; with HTML tags dropped and HTML entities
-  (``&#45;``) and percent-encoding (``%2D``) decoded; and that in NFKC (``⑧`` is 8). A hit in any
-  counts. A decimal digit of any script (full-width, Arabic-Indic, bold) reads as its digit.
-- Only a letter ends a number. Everything else between two digits is a separator: whitespace (a run
-  counts once), dashes, dots, slashes, ``_ , : | • * #``, symbols; and marks, format characters,
-  variation selectors and keycaps count as nothing at all. Fillers that Unicode calls letters
-  (U+3164, U+115F, U+1160, U+FFA0) are separators too. At most ``MAX_GAP`` separators may stand
-  between two digits of one number.
-- In every such run of digits, each window of 10 digits (``YYMMDD`` + 4) or 12 digits (``CCYYMMDD`` +
-  4, century 18, 19 or 20) that starts with a birth date is a hit, whatever its check digit and
-  whatever digits stand beside it: ``HC 2 850709-9805`` holds one. A birth date is a real date
-  before today; a samordningsnummer's day is the day + 60.
-
-Not refused, because the bot shows them to staff and they may be typed back: its own ids (UUIDs),
-its date-and-time stamps (``YYYY-MM-DD HH:MM``, a meeting's ``2026-12-07 10:00``) standing alone
-and not older than ``STAMP_DAYS`` days, a report's period (``2026-11-01 2026-11-30``), and the
-configured dial-in number. The
-bot's call IDs have nine digits and its room names at most four (``bot/services/validation.py``).
+The bot never asks for one; this guard catches one typed by mistake or on purpose, so that it is neither stored,
+logged, sent on nor echoed. How it reads a number, and what of the bot's own it lets pass: docs/reliability.md,
+"Personnummer in any spelling".
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """Find what the store already holds that rule 1 forbids, and replace it (``distansmote privacy scan``).
 
-What an earlier, weaker guard let through (a personnummer in a unit, a recipient's label, a kept reply
-or a waiting job) is found with today's :class:`~bot.services.privacy.PersonalNumberGuard`; with
-``fix`` it is replaced by a neutral text or removed. Nothing is renamed on the CMS: a live room whose
-name held a number is listed, for an admin to rename or delete it there. Migration 0009 runs it once.
-It works on a plain connection and table names, so that a migration can run it as the schema was.
+What an earlier, weaker guard let through is found with today's guard and, with ``fix``, replaced or removed; a live
+room whose name held a number is only listed (docs/reliability.md). It works on a plain connection and table names,
+so that a migration (0009) can run it as the schema was.
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
-"""The reconciler: the bot's own rooms on the CMS that nothing claims are deleted after an hour.
+"""The reconciler: the bot's own rooms on the CMS that nothing claims are deleted after an hour (docs/reminders.md).
 
-A room carries the bot's cdrTag (``distansmote:<meeting id>``) from the moment it is created. One
-that no live meeting claims is left over: a create carried out after the bot had given it up (its
-second create refused, see ``MeetingService.finish_interrupted``); a process that died between the
-CMS and the store before its creation could be finished; a meeting recorded deleted whose room
-stayed. A room younger than ``GRACE`` may still be on its way to being recorded, and one whose
-creation is still open (``RoomCreation`` in state ``creating``) is finished by
-``MeetingService.finish_interrupted`` instead; every other is deleted, audited as actor "sweep",
-and logged with its cdrTag.
+Such a room is left over by a create carried out after the bot gave it up, a process that died between the CMS and
+the store, or a deletion whose room stayed. A room younger than ``GRACE`` may still be on its way to being recorded,
+and one whose creation is still open is left to ``MeetingService.finish_interrupted``.
 """
 
 from __future__ import annotations

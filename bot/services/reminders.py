@@ -1,28 +1,8 @@
-"""Reminders that are never lost and never doubled.
+"""Reminders that are never lost and never doubled: the ``reminder`` table is the schedule, APScheduler only wakes us.
 
-The ``reminder`` table is the schedule; APScheduler (``bot.scheduler``) only wakes us up.
-
-Delivery, a batch of due messages per transaction:
-
-1. claim: ``SELECT … WHERE state IN ('pending','running') AND due_at <= now ORDER BY <start
-   reminders first>, due_at LIMIT 16 FOR NO KEY UPDATE SKIP LOCKED`` (plus a share lock on their
-   meetings, see ``_locking``). On PostgreSQL another instance skips the locked rows; if this
-   process dies, PostgreSQL aborts the transaction and the rows are due again at once.
-2. log the attempts (``reminder_attempt``) on a separate autocommit connection, then send them all
-   at once, each through its platform's gate and within ``bot.core.delivery.SEND_TIMEOUT``
-   (``idle_in_transaction_session_timeout`` above it; ``bot.services.reminder_rows.Sends``).
-3. mark each sent (or schedule a retry with backoff, or fail it) and commit.
-
-Residual window: a crash after the platform accepted a message but before the commit sends that
-reminder once more after the restart. No scheduler can remove this for an external side effect;
-it is kept to the few milliseconds between the send returning and the commit, and the attempt log
-makes it visible (a warning when a reminder is claimed with an unfinished earlier attempt).
-
-SQLite: a single instance only (no row locks). The attempts are committed in the same session
-before sending, so the same at-least-once guarantee holds for one process.
-
-An ``auto_delete`` row is claimed alone and handed to ``bot.services.auto_delete``, which takes a
-lease instead of holding the lock.
+A batch of due rows per transaction: claim them (row locks, start reminders first), log the attempts, send them all
+at once, mark each and commit. The residual window, and SQLite's single instance: docs/reminders.md, "How once is
+kept". An ``auto_delete`` row is claimed alone and handed to ``bot.services.auto_delete``, which leases it instead.
 """
 
 from __future__ import annotations

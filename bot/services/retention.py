@@ -1,12 +1,6 @@
-"""What the bot keeps about people, and for how long (docs/privacy.md).
-
-``purge`` runs daily (``bot.scheduler``) and removes what identifies a person from meetings whose
-room was deleted more than ``DISTANSMOTE_RETENTION_DAYS`` ago, and the rest that has gone unused
-as long, while the county report's figures stay whole: a purged meeting keeps its unit, times,
-state and how it was deleted (by its creator, an admin or a rule), with the people replaced by
-placeholders that keep that distinction. ``export`` and ``erase`` do the same for one person on
-request (``distansmote privacy export|erase``). The audit trail is kept as it is: it is the record
-of what was done to the region's rooms (docs/privacy.md says why).
+"""What the bot keeps about people, and for how long (docs/privacy.md): the daily ``purge``, and ``export`` and
+``erase`` for one person (``distansmote privacy export|erase``). People become placeholders that keep the county
+report's figures whole; the audit trail is kept as it is.
 """
 
 from __future__ import annotations

@@ -1,14 +1,7 @@
-"""A fake Cisco Meeting Server API for tests and the demo (after the Cisco Meeting Server API
-Reference Guide, cisco.com).
+"""A fake Cisco Meeting Server API for tests and the demo, in memory, answering like CMS (after Cisco's API reference).
 
-It keeps coSpaces and calls in memory and answers like CMS: Basic auth, form-encoded requests,
-``text/xml`` answers, errors as ``<failureDetails>``. Where the reference leaves a behaviour open the fake
-is strict (it refuses unknown parameters and odd URIs) so that the bot does not come to rely on
-leniency a real CMS may not have. Fault injection hooks let tests play a busy or broken CMS: a
-canned answer instead of the real one (nothing is carried out), a late answer (carried out, then
-answered after a delay, as a loaded CMS does after the client gave up), slow answers (every request
-takes a while, drawn from a range) and a hang (no answer until released). Each but the slow answers
-can be aimed at one step, e.g. ``on="POST coSpaces"`` or ``on="DELETE coSpaces/.+"``.
+Where the reference leaves a behaviour open the fake is strict (unknown parameters and odd URIs refused), so that the
+bot does not come to rely on leniency a real CMS may not have. Its faults: docs/reliability.md, "Faults tried".
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
 """Microsoft Teams: activities in on ``POST /api/messages``, the Agents SDK's connector client out.
 
-The route does only what must come before Teams' answer (Teams delivers again after 15 s): size
-limit, the token (``auth``), the activity, the service URL, then a job in the inbound queue the
-host gives, keyed on conversation id + activity id so that a redelivery adds none, and 200.
-Workers take the jobs: check the tenant, let the dispatcher answer, and send the replies
-proactively. A slow CMS therefore never delays the answer, and a job accepted before a restart
-is handled after it.
-
-Replies: ``direct`` ones go to the person's 1:1 chat (the stored conversation reference, or a
-new 1:1 conversation), others to the conversation the command came from. A card whose state
-changed replaces the submitted card in place (``PUT …/activities/{id}``).
+The route does only what must come before Teams' answer (Teams delivers again after 15 s): the token, the activity
+and a job in the inbound queue keyed on conversation id + activity id, then 200; workers do the rest (docs/teams.md).
 """
 
 from __future__ import annotations

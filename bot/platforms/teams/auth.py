@@ -1,13 +1,9 @@
-"""The bearer token of a Teams request, checked on ``POST /api/messages`` only.
+"""The bearer token of a Teams request, checked on ``POST /api/messages`` only, with the SDK's ``JwtTokenValidator``.
 
-The SDK's ``jwt_authorization_middleware`` would guard every route of the app (``/webex/events``
-and ``/healthz`` too), and its per-route decorator reads its configuration from a string app
-key (aiohttp's ``NotAppKeyWarning``) and lets a validator error other than ``PyJWTError`` or
-``ValueError`` through as a 500: version 1.9 raises a bare ``KeyError`` for a well-formed JWT
-without ``kid``. This does what they do, with the SDK's ``JwtTokenValidator`` (signature by the
-Bot Framework's or Entra's published keys, audience = the app id, issuer, expiry), and turns
-every token it cannot verify into a refusal. PyJWT checks ``exp`` only when it is there: a token
-without one, or one that lives longer than Microsoft's own (at most a day), is refused here.
+Not the SDK's middleware: it guards every route of the app, and its per-route decorator reads a string app key
+(aiohttp's ``NotAppKeyWarning``) and lets a validator error other than ``PyJWTError`` or ``ValueError`` through as a
+500 (version 1.9 raises ``KeyError`` for a JWT without ``kid``). PyJWT checks ``exp`` only when it is there: a token
+without one, or living longer than a day, is refused here.
 """
 
 from __future__ import annotations

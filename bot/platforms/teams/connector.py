@@ -1,11 +1,8 @@
-"""Calls to the Bot Framework connector (the activity's ``serviceUrl``) through the SDK's client.
+"""Calls to the Bot Framework connector (the activity's ``serviceUrl``) through the SDK's client, which does not retry.
 
-The SDK's connector client does not retry: a 429 surfaces as ``aiohttp.ClientResponseError``.
-Teams asks bots to retry 429 (after ``Retry-After``), 412, 502 and 504 with backoff, and to stop
-on 403 (the bot was blocked or removed) and 404 (the conversation is gone)
-(msteams-docs ``bots/how-to/rate-limit.md``, ``conversations/conversation-messages.md``).
-:meth:`Connector.call` makes one attempt and classifies the failure; :meth:`Connector.retrying`
-adds the retries for replies to a person who is waiting.
+:meth:`Connector.call` makes one attempt and classifies the failure as Teams asks (msteams-docs
+``bots/how-to/rate-limit.md``): retry 429, 412, 502 and 504, stop on 403 and 404; :meth:`Connector.retrying` adds
+the retries for replies to a person who is waiting.
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
 """Webex: signed webhooks in, the Webex SDK out (https://developer.webex.com/docs/webhooks).
 
-``POST /webex/events`` does only what must come before the answer: size limit, signature on the
-raw body, envelope, and a job written to the inbound queue the host gives (kept in the store; a
-redelivery adds none). Then it answers 200, however busy the bot is. A bounded set of workers takes
-the jobs from the store: look up the sender, check the allowlist, fetch the message or card
-submission by id, let the dispatcher answer, post the replies. The SDK is synchronous, so every call
-runs in a pool of threads as large as the set of workers, never on the event loop.
+``POST /webex/events`` answers 200 once the job is stored, however busy the bot is; workers do the rest. The SDK is
+synchronous, so its calls run in a pool of threads (``DISTANSMOTE_WEBEX_WORKERS``), never on the event loop.
 """
 
 from __future__ import annotations
