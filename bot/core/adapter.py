@@ -31,11 +31,7 @@ platform decides whether it can write to that person first, and logs it when it 
 follow the delivery contract of :mod:`bot.core.delivery`: one attempt, ``DeliveryFailed``,
 ``DeliveryRefused`` or ``DeliveryGone`` on failure, within ``SEND_TIMEOUT``.
 
-To add a platform: a module or package under ``bot/platforms/`` with a class that satisfies
-:class:`Adapter`; its settings in ``bot/config.py``; one line in ``bot/serve.py``
-(``platform_adapters``); tests that post real requests into ``create_app`` and talk to a fake
-of the platform on 127.0.0.1. ``tests/harness.py`` is the smallest adapter there is, and
-``docs/architecture.md`` follows a webhook through the code.
+Adding a platform: the checklist in ``docs/architecture.md``.
 """
 
 from __future__ import annotations
