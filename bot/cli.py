@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from bot import installed_version
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError
 from bot.outbound import share_ca_bundle
+from bot.platforms.registry import load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -423,7 +424,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _webex_setup(args: argparse.Namespace) -> int:
-    from bot.platforms.webex import WEBEX_ERRORS, describe_error, setup_from_settings
+    from bot.platforms.webex.transport import WEBEX_ERRORS, describe_error
+    from bot.platforms.webex.webhooks import setup_from_settings
 
     settings = load_settings()
     url = args.url or (f"{settings.public_url}/webex/events" if settings.public_url else None)

@@ -1,15 +1,20 @@
-"""Settings: one frozen model, flat ``DISTANSMOTE_`` environment variables."""
+"""Settings: frozen models, flat ``DISTANSMOTE_`` environment variables.
+
+:class:`Settings` holds the core's; each platform declares its own :class:`PlatformSettings`
+(``DISTANSMOTE_WEBEX_*``...), nested in it and read with the same sources (``settings.platform``).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self, TypeVar, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -20,6 +25,13 @@ CommaList = Annotated[tuple[str, ...], NoDecode]
 # What a configured unit or recipient role may be (bot/services/validation.py holds typed ones to the same).
 NAME_MAX = 40
 NAME_DIGITS_MAX = 4
+# Jobs a platform handles at once unless its DISTANSMOTE_<PLATFORM>_WORKERS says otherwise.
+DEFAULT_WORKERS = 8
+# What Settings passes on to the platforms' settings, so that they read the same files.
+_SHARED_SOURCES = ("_env_file", "_secrets_dir")
+
+P = TypeVar("P", bound="PlatformSettings")
+M = TypeVar("M", bound=BaseSettings)
 
 
 def _lines_of(path: Path) -> tuple[str, ...]:
@@ -35,32 +47,54 @@ class ConfigError(Exception):
     """A setting is missing or invalid; the message names the variable."""
 
 
-class Settings(BaseSettings):
+class _Sourced(BaseSettings):
+    """The sources of the core's settings and of every platform's."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Given values first, then the environment, ``_FILE`` secrets, ``.env`` and the secrets directory."""
+        return init_settings, env_settings, SecretFiles(settings_cls), dotenv_settings, file_secret_settings
+
+
+class PlatformSettings(_Sourced):
+    """A platform's own settings, read from its ``env_prefix`` (``DISTANSMOTE_WEBEX_``) with the sources
+    of the :class:`Settings` they are nested in; a ``SecretStr`` field may come from a ``_FILE`` too."""
+
+    model_config = SettingsConfigDict(env_file=".env", frozen=True, extra="ignore")
+
+    # Jobs of this platform handled at once; more wait in the store. The CMS bulkhead is sized from it.
+    workers: int = Field(default=DEFAULT_WORKERS, ge=1, le=64)
+
+    @classmethod
+    def of(cls, settings: Settings) -> Self:
+        return settings.platform(cls)
+
+    @property
+    def configured(self) -> bool:
+        """The platform is on: ``serve`` runs it and ``check`` tries it."""
+        return False
+
+
+class Settings(_Sourced):
+    """The core's settings. A platform's are given by their variable's name too (``webex_token=...``,
+    as ``DISTANSMOTE_WEBEX_TOKEN``) and read by :meth:`platform`."""
+
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_file=".env", frozen=True, extra="ignore"
     )
+
+    _given: dict[str, Any] = PrivateAttr(default_factory=dict)  # for the platforms, by variable name
+    _shared: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _platforms: dict[type[PlatformSettings], PlatformSettings] = PrivateAttr(default_factory=dict)
 
     database_url: str = "sqlite+aiosqlite:///distansmote.db"
     timezone: str = "Europe/Stockholm"
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-
-    webex_token: SecretStr | None = None
-    webex_webhook_secret: SecretStr | None = None
-    webex_api_url: str = "https://webexapis.com/v1/"
-    # The Webex SDK threads; twice as many webhook jobs run at once, more wait in the store.
-    webex_workers: int = Field(default=8, ge=1, le=64)
-
-    teams_app_id: str | None = None
-    teams_app_password: SecretStr | None = None
-    teams_tenant_id: str | None = None
-    # How the bot proves who it is to Teams: the app password, or a managed identity of Azure.
-    teams_auth_type: Literal["client_secret", "user_managed_identity", "system_managed_identity", "certificate",
-                             "federated_credentials", "workload_identity"] = "client_secret"
-    # Local testing only (Agents Playground, a fake connector): requests without a token accepted.
-    teams_allow_anonymous: bool = False
-    # Teams activities handled at once; more wait in the store (Teams is answered at once all the same).
-    teams_workers: int = Field(default=8, ge=1, le=64)
 
     cms_url: str | None = None
     cms_username: str | None = None
@@ -106,30 +140,11 @@ class Settings(BaseSettings):
     # Reminder messages sent at once to one platform; a 429 there slows them all down.
     reminder_sends_per_platform: int = Field(default=32, ge=1, le=256)
 
-    # During a rotation of the webhook secret: the one the webhooks were signed with until
-    # `distansmote webex setup` re-signed them with DISTANSMOTE_WEBEX_WEBHOOK_SECRET; both verify.
-    webex_webhook_secret_previous: SecretStr | None = None
-    # Teams without a client secret (DISTANSMOTE_TEAMS_AUTH_TYPE): the app's certificate, a PFX file
-    # without a passphrase ("certificate"); the client id of the user-assigned managed identity that is
-    # the app's federated credential ("federated_credentials"); the token file of a Kubernetes workload
-    # identity ("workload_identity").
-    teams_certificate_file: str | None = None
-    teams_federated_client_id: str | None = None
-    teams_federated_token_file: str | None = None
-
     # Days a person stays in the store after their room is deleted (docs/privacy.md says why 90):
     # then the daily purge keeps only what the county report counts.
     retention_days: int = Field(default=90, ge=7, le=3650)
     # The bot's public https address (no path): `teams package` links its /privacy and /terms pages.
     public_url: str | None = None
-
-    @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, SecretFiles(settings_cls), dotenv_settings, file_secret_settings
 
     @field_validator(
         "allowed_email_domains", "allowed_webex_org_ids", "allowed_teams_tenant_ids", "admins", "units",
@@ -162,12 +177,6 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
-    @field_validator("webex_api_url")
-    @classmethod
-    def _trailing_slash(cls, value: str) -> str:
-        # Without the slash the Webex SDK joins paths onto the parent and drops /v1.
-        return value if value.endswith("/") else value + "/"
-
     @field_validator("cms_url")
     @classmethod
     def _cms_api_base(cls, value: str | None) -> str | None:
@@ -194,16 +203,30 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
-    def webex_configured(self) -> bool:
-        """Webex is on (``serve`` runs it, ``check`` tries it) when either of its variables is set:
-        one without the other is then refused, not ignored."""
-        return bool(self.webex_token or self.webex_webhook_secret)
+    def __init__(self, **values: Any) -> None:
+        own = {name: value for name, value in values.items() if name.startswith("_") or name in type(self).model_fields}
+        super().__init__(**own)
+        self._given = {name: value for name, value in values.items() if name not in own}
+        self._shared = {name: values[name] for name in _SHARED_SOURCES if name in values}
 
-    @property
-    def teams_configured(self) -> bool:
-        """Teams is on when its app id is set, or anonymous local testing is."""
-        return bool(self.teams_app_id or self.teams_allow_anonymous)
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        own = {name: value for name, value in (update or {}).items() if name in type(self).model_fields}
+        copied = super().model_copy(update=own, deep=deep)
+        copied._given = {**self._given, **{name: value for name, value in (update or {}).items() if name not in own}}
+        copied._platforms = {}  # read again, with what the update gave them
+        return copied
+
+    def platform(self, model: type[P]) -> P:
+        """The settings of a platform, read once: the values given for its prefix, then the sources."""
+        found = self._platforms.get(model)
+        if found is None:
+            prefix = model.model_config.get("env_prefix", "").removeprefix(ENV_PREFIX).lower()
+            given = {name.removeprefix(prefix): value for name, value in self._given.items() if name.startswith(prefix)}
+            found = self._platforms[model] = self.read_platform(model, given)
+        return cast(P, found)
+
+    def read_platform(self, model: type[P], values: dict[str, Any]) -> P:
+        return validated(model, **self._shared, **values)
 
     def is_admin(self, *identities: str | None) -> bool:
         wanted = {a.casefold() for a in self.admins}
@@ -215,9 +238,14 @@ class Settings(BaseSettings):
         return now - timedelta(hours=self.auto_delete_after_hours)
 
 
-# The settings that hold a secret: each may be given as DISTANSMOTE_<NAME>_FILE instead.
-SECRET_SETTINGS = ("database_url", "webex_token", "webex_webhook_secret", "webex_webhook_secret_previous",
-                   "teams_app_password", "cms_password")
+def secret_fields(model: type[BaseSettings]) -> tuple[str, ...]:
+    """The settings that hold a secret (a ``SecretStr``, or the database URL with its password): each may
+    be given as DISTANSMOTE_<NAME>_FILE instead."""
+    return tuple(name for name, field in model.model_fields.items()
+                 if name == "database_url" or "SecretStr" in str(field.annotation))
+
+
+SECRET_SETTINGS = secret_fields(Settings)
 # A directory with one file per setting, named like its variable (a Kubernetes Secret mounted as a volume).
 SECRETS_DIR_VARIABLE = ENV_PREFIX + "SECRETS_DIR"
 
@@ -232,8 +260,9 @@ class SecretFiles(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for name in SECRET_SETTINGS:
-            variable = f"{ENV_PREFIX}{name.upper()}"
+        prefix = self.settings_cls.model_config.get("env_prefix", "")
+        for name in secret_fields(self.settings_cls):
+            variable = f"{prefix}{name.upper()}"
             path = os.environ.get(f"{variable}_FILE")
             if not path:
                 continue
@@ -253,9 +282,14 @@ def load_settings(**overrides: Any) -> Settings:
     secrets_dir = os.environ.get(SECRETS_DIR_VARIABLE) or None
     if secrets_dir is not None and not Path(secrets_dir).is_dir():
         raise ConfigError(f"{SECRETS_DIR_VARIABLE}: {secrets_dir} is not a directory")
+    return validated(Settings, _secrets_dir=secrets_dir, **overrides)
+
+
+def validated(model: type[M], **values: Any) -> M:
+    """``model`` from ``values`` and its sources; ``ConfigError`` names the first wrong variable."""
     try:
-        return Settings(_secrets_dir=secrets_dir, **overrides)
+        return model(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = ENV_PREFIX + "_".join(str(p) for p in first["loc"]).upper()
+        name = model.model_config.get("env_prefix", "") + "_".join(str(p) for p in first["loc"]).upper()
         raise ConfigError(f"{name}: {first['msg']}") from None

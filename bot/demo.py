@@ -15,13 +15,14 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from aiohttp import web
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from bot.app import create_app
 from bot.clock import OffsetClock
-from bot.config import Settings
+from bot.config import P, Settings
 from bot.demo_calls import install_demo_calls, rooms_with_calls
 from bot.demo_clock import MovableClock, install_demo_clock
 from bot.platforms.demo import DEMO_EMAIL_DOMAIN, DEMO_USERS, DemoAdapter, DemoSetupError, admin_ids
@@ -58,6 +59,9 @@ class DemoSettings(Settings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
+
+    def read_platform(self, model: type[P], values: dict[str, Any]) -> P:
+        return cast(P, model.model_construct(**values))  # the defaults: no platform of the environment is on
 
 
 def demo_settings(data_dir: Path, cms_url: str, cms_username: str, cms_password: str) -> Settings:

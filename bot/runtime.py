@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.core.adapter import Adapter
 from bot.core.delivery import Outbox
 from bot.db import open_engine, sessionmaker
+from bot.platforms import registry
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.auto_delete import AutoDeletion
 from bot.services.cms import CmsClient
@@ -58,7 +59,7 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, cms: 
     clock = clock or SystemClock()
     engine = await open_engine(settings.database_url)
     sessions = sessionmaker(engine)
-    cms = cms or CmsClient.from_settings(settings)
+    cms = cms or CmsClient.from_settings(settings, workers=registry.cms_workers(settings))
     alarm = Alarm()
     planner = ReminderPlanner(settings, alarm)
     meetings = MeetingService(sessions, cms, clock, settings, planner)

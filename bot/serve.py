@@ -1,4 +1,4 @@
-"""``distansmote serve``: the bot for real, with the chat platforms that are configured."""
+"""``distansmote serve``: the bot for real, with the chat platforms that are configured (the registry's)."""
 
 from __future__ import annotations
 
@@ -10,35 +10,15 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.config import ConfigError, Settings
-from bot.core.adapter import Adapter
+from bot.platforms import registry
 from bot.runtime import open_services
 
 log = logging.getLogger(__name__)
 
 
-def platform_adapters(settings: Settings, host: str) -> list[Adapter]:
-    """The adapters to run (Webex, Teams or both); refuses a platform that is half or unsafely
-    configured, and refuses to run with none."""
-    adapters: list[Adapter] = []
-    if settings.webex_configured:
-        from bot.platforms.webex import WEBHOOK_CHECK_SECONDS, WebexAdapter
-
-        adapters.append(WebexAdapter(settings, webhook_check_seconds=WEBHOOK_CHECK_SECONDS))
-    if settings.teams_configured:
-        from bot.platforms.teams.adapter import TeamsAdapter
-        from bot.platforms.teams.config import check_listen_address
-
-        check_listen_address(settings, host)
-        adapters.append(TeamsAdapter(settings))
-    if not adapters:
-        raise ConfigError("DISTANSMOTE_WEBEX_TOKEN or DISTANSMOTE_TEAMS_APP_ID: no chat platform is configured; "
-                          "set DISTANSMOTE_WEBEX_TOKEN for Webex, DISTANSMOTE_TEAMS_APP_ID for Teams, or both")
-    return adapters
-
-
 async def serve(settings: Settings, host: str, port: int) -> None:
     """Run until SIGINT or SIGTERM. Settings are checked before the database is touched."""
-    adapters = platform_adapters(settings, host)
+    adapters = registry.adapters(settings, host)
     if not settings.video_domain:
         raise ConfigError("DISTANSMOTE_VIDEO_DOMAIN: not set; the invitation's video addresses need the "
                           "domain of the meeting service (for example video.region.se)")

@@ -20,7 +20,7 @@ from aiohttp import web
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.platforms.webex import WebexAdapter
+from bot.platforms.webex.route import WebexAdapter
 from bot.runtime import open_services
 
 # The process tests make their fake Webex API with these (imported from here, so that they match).

@@ -49,7 +49,7 @@ def _inputs(element: Any) -> Iterator[dict[str, Any]]:
 class Chat:
     """``sent`` holds every reply delivered; ``pushed`` those the bot sent on its own."""
 
-    platform = Platform.MEMORY
+    platform = Platform("memory")
     ready = True
 
     def __init__(self) -> None:
@@ -90,7 +90,7 @@ class Chat:
     def event(self, actor: Actor, *, text: str | None = None, inputs: dict[str, str] | None = None,
               room: str | None = None, event_id: str | None = None) -> Event:
         return Event(
-            platform=Platform.MEMORY, event_id=event_id or uuid.uuid4().hex, actor=actor,
+            platform=Platform("memory"), event_id=event_id or uuid.uuid4().hex, actor=actor,
             conversation=Conversation(room or f"{DIRECT}{actor.id}", is_direct=room is None),
             text=text, inputs=inputs or {}, reference=f"{DIRECT}{actor.id}",
         )

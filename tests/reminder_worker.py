@@ -32,7 +32,7 @@ async def main(url: str, now: str, mode: str, outfile: str, latency: float) -> N
     class Platform:
         """Writes each reminder's text to ``outfile``; ``mode`` blocks before or after that."""
 
-        platform = CorePlatform.MEMORY
+        platform = CorePlatform("memory")
         ready = True
 
         def install(self, app: object, host: object) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import ConfigError, load_settings
+from bot.platforms import teams, webex
 
 
 def test_defaults_and_comma_lists(monkeypatch):
@@ -17,7 +18,7 @@ def test_defaults_and_comma_lists(monkeypatch):
     assert settings.dial_in_number == "0480 44 55 11"  # the routine's own number
     assert settings.video_domain is None
     assert settings.admins == ("ada@region.example", "admin-2")
-    assert settings.webex_api_url == "http://127.0.0.1:9/v1/"
+    assert webex.WebexSettings.of(settings).api_url == "http://127.0.0.1:9/v1/"
     assert settings.is_admin(None, "ADA@region.example")
 
 
@@ -61,7 +62,7 @@ def test_db_upgrade_creates_the_schema(monkeypatch, tmp_path, capsys):
     assert (tmp_path / "x.db").exists()
 
 
-@pytest.mark.parametrize(("overrides", "webex", "teams"), [
+@pytest.mark.parametrize(("overrides", "on_webex", "on_teams"), [
     ({}, False, False),
     ({"webex_token": "token"}, True, False),
     ({"webex_webhook_secret": "secret"}, True, False),  # half configured: serve then names the missing one
@@ -69,9 +70,9 @@ def test_db_upgrade_creates_the_schema(monkeypatch, tmp_path, capsys):
     ({"teams_app_id": "1f2e3d4c-0000-4000-8000-123456789abc"}, False, True),
     ({"teams_allow_anonymous": True}, False, True),
 ])
-def test_a_platform_is_configured_when_any_of_its_variables_is_set(overrides, webex, teams):
+def test_a_platform_is_configured_when_any_of_its_variables_is_set(overrides, on_webex, on_teams):
     settings = load_settings(_env_file=None, **overrides)
-    assert (settings.webex_configured, settings.teams_configured) == (webex, teams)
+    assert (webex.PLATFORM.configured(settings), teams.PLATFORM.configured(settings)) == (on_webex, on_teams)
 
 
 def test_units_come_as_a_list_or_a_file_and_a_bad_one_is_named_by_place_not_by_value(monkeypatch, tmp_path):

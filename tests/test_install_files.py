@@ -17,6 +17,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from bot.config import ENV_PREFIX, Settings
+from bot.platforms import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -167,11 +168,17 @@ def test_env_example_lists_every_setting_once_with_its_meaning_and_true_defaults
         above = lines[number - 1]
         assert above.startswith("# ") and ENV_PREFIX not in above, (
             f"{match[1]}: the line above says what it means")
-    assert set(entries) == set(Settings.model_fields), "bot/config.py and .env.example differ"
+    variables = registry.variables()
+    assert set(entries) == set(variables), "the settings (bot/config.py, the platforms') and .env.example differ"
     for field, value in entries.items():
-        default = Settings.model_fields[field].default
+        model, name = variables[field]
+        default = model.model_fields[name].default
         if value and default not in (None, ()):
-            shown = getattr(Settings(_env_file=None, **{field: value}), field)
+            settings = Settings(_env_file=None, **{field: value})
+            shown = getattr(settings if model is Settings else settings.platform(model), name)  # type: ignore[arg-type]
             assert shown == default, f"{field}: .env.example shows {value!r}, the default is {default!r}"
     # As written it loads (a copy someone forgets to edit still starts with the defaults).
-    Settings(_env_file=ROOT / ".env.example")
+    settings = Settings(_env_file=ROOT / ".env.example")
+    for platform in registry.PLATFORMS:
+        if platform.settings is not None:
+            settings.platform(platform.settings)

@@ -11,7 +11,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from bot.config import ENV_PREFIX, Settings
+from bot.config import ENV_PREFIX
+from bot.platforms import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFESTS = ROOT / "deploy" / "kubernetes"
@@ -91,7 +92,7 @@ def test_the_secret_template_and_the_config_map_name_real_settings():
     kinds = by_kind()
     secret, config = kinds["Secret"]["stringData"], kinds["ConfigMap"]["data"]
     for name in [*secret, *config]:
-        assert name.startswith(ENV_PREFIX) and name.removeprefix(ENV_PREFIX).lower() in Settings.model_fields, name
+        assert name.startswith(ENV_PREFIX) and name.removeprefix(ENV_PREFIX).lower() in registry.variables(), name
     assert secret["DISTANSMOTE_DATABASE_URL"].startswith("postgresql+asyncpg://")
     assert not set(secret) & set(config)
     # Nothing secret in the config map.

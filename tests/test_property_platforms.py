@@ -30,7 +30,7 @@ from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.platforms.teams.adapter import TeamsAdapter
-from bot.platforms.webex import WebexAdapter
+from bot.platforms.webex.route import WebexAdapter
 from bot.runtime import Services, open_services
 from bot.simulators.cms import CmsSimulator
 from cards import actions, texts

@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 
 from bot.cli import main
 from bot.outbound import CA_VARIABLES, share_ca_bundle
-from bot.platforms.webex import WebexClient
+from bot.platforms.webex.transport import WebexClient
 from bot.services.cms import CmsClient, CmsError
 from bot.simulators.cms import CmsSimulator
 from tests.fakes.webex import WebexFake

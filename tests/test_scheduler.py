@@ -27,7 +27,7 @@ START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 class RecordingAdapter:
-    platform = Platform.MEMORY
+    platform = Platform("memory")
     ready = True
 
     def __init__(self) -> None:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NewType
 
 from bot.core.inbound import event_key
 
-
-class Platform(enum.StrEnum):
-    WEBEX = "webex"
-    TEAMS = "teams"
-    DEMO = "demo"
-    MEMORY = "memory"
+Platform = NewType("Platform", str)
+"""A platform's name as its package declares it (``bot/platforms/registry.py`` lists them): the first
+part of a person key, a metrics label, and what the store's rows say."""
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from bot.core import Actor, Conversation, Event, Platform, Reply, split_person_key
 from bot.core.adapter import AdapterHost
 from bot.core.delivery import DeliveryGone
+from bot.platforms import PlatformEntry
 from bot.platforms.http import BodyRefused, parse_json, read_body
 from cards import texts
 
 log = logging.getLogger(__name__)
+
+NAME = Platform("demo")
+# `distansmote demo` runs it, never `serve`: no settings of its own, nothing for `check` to try.
+PLATFORM = PlatformEntry(NAME, "Demo")
 
 STATIC_DIR = Path(__file__).with_name("static")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -282,7 +287,7 @@ ApiHandler = Callable[[web.Request], Awaitable[Mapping[str, Any]]]
 class DemoAdapter:
     """Serves the page and its API; ``rooms`` lists the CMS simulator's rooms for the side panel."""
 
-    platform = Platform.DEMO
+    platform = NAME
     ready = True  # nothing to read from anywhere
 
     def __init__(self, rooms: Rooms, users: Sequence[DemoUser] = DEMO_USERS,
@@ -380,7 +385,7 @@ class DemoAdapter:
                       inputs: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Send the event through the bot; answer with the user's messages since ``mark``."""
         event = Event(
-            platform=Platform.DEMO, event_id=str(uuid.uuid4()), actor=user.actor,
+            platform=NAME, event_id=str(uuid.uuid4()), actor=user.actor,
             conversation=user.conversation, text=text, inputs=dict(inputs or {}),
         )
         assert self._host is not None

@@ -25,7 +25,7 @@ import defusedxml
 import defusedxml.ElementTree
 from yarl import URL
 
-from bot.config import ENV_PREFIX, ConfigError
+from bot.config import DEFAULT_WORKERS, ENV_PREFIX, ConfigError
 from bot.metrics import CMS_SECONDS, status_class, timed
 from bot.outbound import client_session
 
@@ -274,8 +274,10 @@ class CmsClient:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, retry_for: float = 15.0, max_attempts: int = 5, guard: CmsGuard | None = None
+        cls, settings: Settings, *, retry_for: float = 15.0, max_attempts: int = 5, guard: CmsGuard | None = None,
+        workers: int = DEFAULT_WORKERS,
     ) -> CmsClient:
+        """``workers``: the platforms' workers that may wait for CMS at once, which size its bulkhead."""
         if missing := missing_settings(settings):
             raise ConfigError(f"CMS is not configured; set {', '.join(missing)}")
         assert settings.cms_url and settings.cms_username and settings.cms_password
@@ -286,7 +288,7 @@ class CmsClient:
             timeout=settings.cms_timeout_seconds,
             retry_for=retry_for,
             max_attempts=max_attempts,
-            guard=guard or CmsGuard.for_workers(settings.webex_workers),
+            guard=guard or CmsGuard.for_workers(workers),
         )
 
     async def close(self) -> None:

@@ -67,7 +67,7 @@ async def test_an_admin_listed_only_by_email_on_a_platform_that_cannot_write_fir
 class Stuck:
     """An adapter whose sends never finish, or fail with a bug."""
 
-    platform = Platform.MEMORY
+    platform = Platform("memory")
     ready = True
 
     def __init__(self, error: Exception | None = None) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from webexpythonsdk.exceptions import ApiError
 
-from bot.platforms.webex import WebexClient
+from bot.platforms.webex.transport import WebexClient
 from tests.fakes.webex import CARD_CONTENT_TYPE, NO_DESTINATION, WebexFake, sign
 
 TOKEN = "token-for-the-fake"

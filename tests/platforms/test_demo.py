@@ -21,18 +21,21 @@ from aiohttp.test_utils import TestClient
 from bot.app import SERVICES
 from bot.cli import build_parser
 from bot.clock import ManualClock
-from bot.core import Platform, Reply
+from bot.core import Reply
 from bot.core.delivery import DeliveryGone
 from bot.demo import HOST, DemoHandle, demo_parts, start_demo
 from bot.platforms.demo import (
     DEMO_USERS,
     MAX_BODY_BYTES,
     MAX_INPUTS,
+    NAME,
     Conversations,
     DemoAdapter,
     DemoSetupError,
     find_adaptivecards_js,
 )
+from bot.platforms.teams import TeamsSettings
+from bot.platforms.webex import WebexSettings
 from cards import texts
 
 ANNA, ERIK, MARIA = (user.id for user in DEMO_USERS)
@@ -196,12 +199,12 @@ async def test_a_reply_sent_later_reaches_a_waiting_page(client: TestClient) -> 
     waiting = asyncio.create_task(client.get("/api/demo/messages", params={"user": ERIK, "wait": "20"}))
     await asyncio.sleep(0)  # let the long-poll start waiting; no time passes
 
-    await adapter.send_direct(f"{Platform.DEMO}:{ERIK}", [Reply("Påminnelse: mötet börjar snart.")])
+    await adapter.send_direct(f"{NAME}:{ERIK}", [Reply("Påminnelse: mötet börjar snart.")])
 
     response = await asyncio.wait_for(waiting, 10)
     assert [m["text"] for m in (await response.json())["messages"]] == ["Påminnelse: mötet börjar snart."]
     with pytest.raises(DeliveryGone):
-        await adapter.send_direct(f"{Platform.DEMO}:someone-else", [Reply("x")])
+        await adapter.send_direct(f"{NAME}:someone-else", [Reply("x")])
 
 
 async def test_a_waiting_long_poll_wakes_when_a_message_arrives() -> None:
@@ -404,7 +407,7 @@ async def test_the_demo_ignores_configured_database_cms_and_tokens(
         assert settings.database_url.endswith(str(tmp_path / "own-data" / "demo.db"))
         assert settings.cms_url is not None and settings.cms_url.startswith(f"http://{HOST}:")
         assert settings.cms_username != CONFIGURED["DISTANSMOTE_CMS_USERNAME"]
-        assert settings.webex_token is None and settings.teams_app_password is None
+        assert WebexSettings.of(settings).token is None and TeamsSettings.of(settings).app_password is None
         assert "someone@region.invalid" not in settings.admins
         async with aiohttp.ClientSession() as session:
             message = {"user": ANNA, "text": "/distansmöte ny"}

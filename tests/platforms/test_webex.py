@@ -22,13 +22,10 @@ from bot.clock import ManualClock
 from bot.config import ConfigError, Settings
 from bot.core import Reply
 from bot.core.delivery import DeliveryFailed, DeliveryGone, DeliveryRefused
-from bot.platforms.webex import (
-    WebexAdapter,
-    WebexClient,
-    org_key,
-    reactivate_webhooks,
-    setup_webhooks,
-)
+from bot.platforms.webex.route import WebexAdapter
+from bot.platforms.webex.translate import org_key
+from bot.platforms.webex.transport import WebexClient
+from bot.platforms.webex.webhooks import reactivate_webhooks, setup_webhooks
 from bot.runtime import Services, open_services
 from cards import texts
 from cards.meeting import grouped

@@ -17,7 +17,7 @@ from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.core.events import person_key
-from bot.platforms.webex import WebexAdapter
+from bot.platforms.webex.route import WebexAdapter
 from bot.runtime import Services, open_services
 from bot.scheduler import POLL_SECONDS, ReminderScheduler
 from bot.services.cms import CmsClient, CmsGuard

@@ -20,7 +20,7 @@ from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import InboundJob
-from bot.platforms.webex import WebexAdapter
+from bot.platforms.webex.route import WebexAdapter
 from bot.runtime import open_services
 from bot.services.inbound_jobs import BACKOFF_SECONDS
 from cards import texts

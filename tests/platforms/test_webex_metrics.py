@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.core import Platform
-from bot.platforms.webex import WebexAdapter
+from bot.platforms.webex.route import WebexAdapter
 from bot.runtime import Services, open_services
 from cards import texts
 from tests.conftest import RunningCms, _admin, make_settings
@@ -147,7 +147,7 @@ async def test_metrics_and_readiness_answer_503_while_the_database_is_down(
 class Unidentified:
     """A Webex adapter that has not read the bot's identity (yet)."""
 
-    platform = Platform.WEBEX
+    platform = Platform("webex")
     ready = False
 
     def install(self, app: Any, host: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.platforms.webex import WEBHOOK_EVENTS, setup_webhooks
+from bot.platforms.webex.webhooks import WEBHOOK_EVENTS, setup_webhooks
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.webex import Delivery, WebexFake, sign
 from tests.platforms.test_webex import (  # noqa: F401 - fixtures

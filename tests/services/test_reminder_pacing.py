@@ -23,7 +23,7 @@ from tests.services.test_reminders import START, Rig, open_rig
 class Platform:
     """A chat platform's 1:1 sends with a round trip, counting how many are in flight at once."""
 
-    platform = CorePlatform.MEMORY
+    platform = CorePlatform("memory")
     ready = True
 
     def __init__(self, latency: float = 0.0) -> None:

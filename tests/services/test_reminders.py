@@ -39,7 +39,7 @@ class Outbox:
     """An adapter that can write to anyone and records what it sends; ``failures[person]`` raises
     queued errors first. People are recorded by their platform id, admins by their listed identity."""
 
-    platform = Platform.MEMORY
+    platform = Platform("memory")
     ready = True
 
     def __init__(self) -> None:
@@ -55,7 +55,7 @@ class Outbox:
     async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
         if self.failures[identity]:
             raise self.failures[identity].pop(0)
-        self.sent.extend((self.platform.value, identity, reply) for reply in replies)
+        self.sent.extend((self.platform, identity, reply) for reply in replies)
 
     def texts(self, person_id: str = "nurse-1") -> list[str]:
         return [reply.text for _, to, reply in self.sent if to == person_id]

@@ -22,13 +22,14 @@ from pydantic import ValidationError
 from yarl import URL
 
 from bot.config import Settings
-from bot.core import Actor, Conversation, Event, Platform, Reply, person_key
+from bot.core import Actor, Conversation, Event, Reply, person_key
 from bot.core.adapter import AdapterHost, GiveUp, HoldsPersonalNumber, InboundQueue
 from bot.core.delivery import DeliveryError, DeliveryFailed, DeliveryGone
 from bot.core.inbound import TtlCache
 from bot.logs import bind_request
 from bot.metrics import INBOUND_REQUESTS
 from bot.platforms.http import BodyRefused, read_body
+from bot.platforms.teams import NAME, TeamsSettings
 from bot.platforms.teams.activities import Address, Inbound, inbound, outgoing, personal_address
 from bot.platforms.teams.auth import authenticate
 from bot.platforms.teams.config import CONNECTION, teams_config
@@ -43,7 +44,7 @@ MEMBER_CACHE_SIZE = 1000
 
 
 class TeamsAdapter:
-    platform = Platform.TEAMS
+    platform = NAME
 
     def __init__(self, settings: Settings, *, workers: int | None = None, sleep: Sleep = asyncio.sleep,
                  shutdown_grace: float = 10.0) -> None:
@@ -53,7 +54,7 @@ class TeamsAdapter:
         # Admins listed by user principal name: a person's UPN is asked of Teams, once a while.
         self._admin_upns = frozenset(a.casefold() for a in settings.admins if "@" in a)
         self._upns: TtlCache[str, str] = TtlCache(MEMBER_CACHE_TTL, MEMBER_CACHE_SIZE)
-        self._workers = workers or settings.teams_workers
+        self._workers = workers or TeamsSettings.of(settings).workers
         self._shutdown_grace = shutdown_grace
         self._host: AdapterHost | None = None
         self._queue: InboundQueue | None = None
@@ -86,7 +87,7 @@ class TeamsAdapter:
 
     async def _start(self, app: web.Application) -> None:
         # Jobs accepted before a restart are picked up now.
-        self._queue = self.host.inbound(Platform.TEAMS, self._process, self._workers)
+        self._queue = self.host.inbound(NAME, self._process, self._workers)
         self._queue.start()
         log.info("Teams endpoint %s (%s)", MESSAGES_PATH,
                  "anonymous requests accepted: local testing" if self._config.anonymous else "tokens required")
@@ -101,7 +102,7 @@ class TeamsAdapter:
     async def _receive(self, request: web.Request) -> web.Response:
         """Verify and queue; the answer never waits for the CMS or for Teams."""
         outcome, response = await self._answer(request)
-        INBOUND_REQUESTS.labels(Platform.TEAMS, outcome).inc()
+        INBOUND_REQUESTS.labels(NAME, outcome).inc()
         return response
 
     async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
@@ -171,7 +172,7 @@ class TeamsAdapter:
             await self._handle(Inbound.from_payload(payload["handle"]))
 
     async def _refuse(self, item: Inbound) -> None:
-        replies = await self.host.dispatcher.refuse_stranger(Platform.TEAMS, item.event_id)
+        replies = await self.host.dispatcher.refuse_stranger(NAME, item.event_id)
         if replies:
             await self._deliver(item, replies, to_group=True)
 
@@ -187,7 +188,7 @@ class TeamsAdapter:
     @staticmethod
     def _event(item: Inbound, upn: str | None) -> Event:
         return Event(
-            Platform.TEAMS, item.event_id, Actor(id=item.actor_id, name=item.actor_name, email=upn),
+            NAME, item.event_id, Actor(id=item.actor_id, name=item.actor_name, email=upn),
             Conversation(item.address.conversation_id, item.is_direct), text=item.text, inputs=item.inputs or {},
             # Only a 1:1 chat is a place to write to the person later.
             reference=item.address.dumps() if item.is_direct else None,
@@ -195,14 +196,14 @@ class TeamsAdapter:
 
     async def _installed(self, item: Inbound) -> None:
         """The person added the app: from now on the bot may write to them 1:1 (reminders, alerts)."""
-        await self.host.references.remember(Platform.TEAMS, person_key(Platform.TEAMS, item.actor_id),
+        await self.host.references.remember(NAME, person_key(NAME, item.actor_id),
                                             item.address.dumps())
         await self._remember_admin(await self._upn(item), item.address)
 
     async def _remember_admin(self, upn: str | None, personal: Address) -> None:
         """An admin listed by user principal name is written to (alerts) by that name."""
         if upn is not None and upn in self._admin_upns:
-            await self.host.references.remember(Platform.TEAMS, _upn_key(upn), personal.dumps())
+            await self.host.references.remember(NAME, _upn_key(upn), personal.dumps())
 
     async def _upn(self, item: Inbound) -> str | None:
         """The sender's user principal name, when ``ADMINS`` lists any (Teams does not send it)."""
@@ -278,8 +279,8 @@ class TeamsAdapter:
 
     async def _personal_chat(self, client: ConnectorClientBase, item: Inbound) -> Address:
         """The sender's 1:1 chat: the stored one, or a new one (Teams returns the existing chat)."""
-        key = person_key(Platform.TEAMS, item.actor_id)
-        stored = await self.host.references.find(Platform.TEAMS, key)
+        key = person_key(NAME, item.actor_id)
+        stored = await self.host.references.find(NAME, key)
         if stored is not None:
             return personal_address(item.address, Address.loads(stored).conversation_id)
         address = item.address
@@ -290,14 +291,14 @@ class TeamsAdapter:
         created = await self._connector.retrying("1:1 conversation", lambda: client.conversations.create_conversation(
             parameters))
         personal = personal_address(address, created.id)
-        await self.host.references.remember(Platform.TEAMS, key, personal.dumps())
+        await self.host.references.remember(NAME, key, personal.dumps())
         return personal
 
     # -- messages the bot starts itself ---------------------------------------------------
 
     async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
         """1:1 through the stored conversation reference; one attempt (the caller retries)."""
-        stored = await self.host.references.find(Platform.TEAMS, person_key)
+        stored = await self.host.references.find(NAME, person_key)
         if stored is None:
             raise DeliveryGone("teams_no_reference")  # Teams lets a bot write first only where it was installed
         address = Address.loads(stored)
@@ -309,7 +310,7 @@ class TeamsAdapter:
     async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
         """An admin listed by Entra object id, or by user principal name, who has added the app or written 1:1."""
         wanted = identity.strip().casefold()
-        key = _upn_key(wanted) if "@" in wanted else person_key(Platform.TEAMS, wanted)
+        key = _upn_key(wanted) if "@" in wanted else person_key(NAME, wanted)
         try:
             await self.send_direct(key, replies)
         except DeliveryGone as gone:
@@ -319,7 +320,7 @@ class TeamsAdapter:
 
 
 def _upn_key(upn: str) -> str:
-    return person_key(Platform.TEAMS, f"upn:{upn}")
+    return person_key(NAME, f"upn:{upn}")
 
 
 def _host(url: str) -> str:

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from microsoft_agents.hosting.core import AgentAuthConfiguration, AuthTypes
 
-from bot.config import ENV_PREFIX, ConfigError, Settings
+from bot.config import ConfigError, Settings
 from bot.core.inbound import Allowlist
+from bot.platforms.teams import TeamsSettings
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,10 @@ AUTH_TYPES = {
 }
 # The setting each credential other than a client secret or a managed identity needs, and what it is.
 CREDENTIAL_SETTINGS = {
-    AuthTypes.certificate: ("teams_certificate_file", "the app's certificate, a PFX file without a passphrase"),
-    AuthTypes.federated_credentials: ("teams_federated_client_id",
+    AuthTypes.certificate: ("certificate_file", "the app's certificate, a PFX file without a passphrase"),
+    AuthTypes.federated_credentials: ("federated_client_id",
                                       "the client id of the managed identity federated with the app"),
-    AuthTypes.workload_identity: ("teams_federated_token_file", "the workload identity's token file"),
+    AuthTypes.workload_identity: ("federated_token_file", "the workload identity's token file"),
 }
 
 
@@ -74,15 +75,16 @@ def teams_config(settings: Settings) -> TeamsConfig:
     if not tenants:
         raise ConfigError("DISTANSMOTE_ALLOWED_TEAMS_TENANT_IDS: set the region's tenant id when Teams is "
                           "configured, otherwise people of any Microsoft 365 organisation could use the bot")
-    anonymous = settings.teams_allow_anonymous
-    app_id = settings.teams_app_id.strip() if settings.teams_app_id else None
+    teams = TeamsSettings.of(settings)
+    anonymous = teams.allow_anonymous
+    app_id = teams.app_id.strip() if teams.app_id else None
     if app_id:
         app_id = _guid(app_id, "DISTANSMOTE_TEAMS_APP_ID", "the Azure Bot's Microsoft App ID")
     elif not anonymous:
         raise ConfigError("DISTANSMOTE_TEAMS_APP_ID: required for Teams (the Azure Bot's Microsoft App ID)")
-    tenant_id = settings.teams_tenant_id.strip() if settings.teams_tenant_id else None
-    password = settings.teams_app_password.get_secret_value().strip() if settings.teams_app_password else ""
-    auth_type = AUTH_TYPES[settings.teams_auth_type]
+    tenant_id = teams.tenant_id.strip() if teams.tenant_id else None
+    password = teams.app_password.get_secret_value().strip() if teams.app_password else ""
+    auth_type = AUTH_TYPES[teams.auth_type]
     if app_id and not anonymous:
         if not tenant_id:
             raise ConfigError("DISTANSMOTE_TEAMS_TENANT_ID: required for Teams (the tenant of the single-tenant "
@@ -90,13 +92,13 @@ def teams_config(settings: Settings) -> TeamsConfig:
         if auth_type == AuthTypes.client_secret and not password:
             raise ConfigError("DISTANSMOTE_TEAMS_APP_PASSWORD: required with DISTANSMOTE_TEAMS_AUTH_TYPE=client_secret "
                               "(or use a managed identity: DISTANSMOTE_TEAMS_AUTH_TYPE=user_managed_identity)")
-        _check_credential(settings, auth_type)
+        _check_credential(teams, auth_type)
     if tenant_id:
         tenant_id = _guid(tenant_id, "DISTANSMOTE_TEAMS_TENANT_ID", "the bot's Microsoft Entra tenant id")
     auth = AgentAuthConfiguration(
         auth_type=auth_type, client_id=app_id, tenant_id=tenant_id, client_secret=password or None,
-        cert_pfx_file=settings.teams_certificate_file, federated_token_file=settings.teams_federated_token_file,
-        federated_client_id=settings.teams_federated_client_id,
+        cert_pfx_file=teams.certificate_file, federated_token_file=teams.federated_token_file,
+        federated_client_id=teams.federated_client_id,
         connection_name=CONNECTION, anonymous_allowed=anonymous,
         # The SDK checks the token's issuer only when asked to (contract: Bot Framework and the tenant).
         validate_issuer=True,
@@ -104,15 +106,16 @@ def teams_config(settings: Settings) -> TeamsConfig:
     return TeamsConfig(auth=auth, allowlist=Allowlist.of(tenants, ()), app_id=app_id)
 
 
-def _check_credential(settings: Settings, auth_type: AuthTypes) -> None:
+def _check_credential(teams: TeamsSettings, auth_type: AuthTypes) -> None:
     """The certificate, federated client id or token file that ``auth_type`` needs is set (and a file
     exists), so that a mistake stops start-up instead of the first reply."""
     if auth_type not in CREDENTIAL_SETTINGS:
         return
     name, what = CREDENTIAL_SETTINGS[auth_type]
-    variable, value = f"{ENV_PREFIX}{name.upper()}", (getattr(settings, name) or "").strip()
+    variable = f"{teams.model_config.get('env_prefix', '')}{name.upper()}"
+    value = (getattr(teams, name) or "").strip()
     if not value:
-        raise ConfigError(f"{variable}: required with DISTANSMOTE_TEAMS_AUTH_TYPE={settings.teams_auth_type} ({what})")
+        raise ConfigError(f"{variable}: required with DISTANSMOTE_TEAMS_AUTH_TYPE={teams.auth_type} ({what})")
     if name.endswith("_file") and not Path(value).is_file():
         raise ConfigError(f"{variable}: {value} is not a file ({what})")
     if auth_type == AuthTypes.federated_credentials:
@@ -121,7 +124,7 @@ def _check_credential(settings: Settings, auth_type: AuthTypes) -> None:
 
 def check_listen_address(settings: Settings, host: str) -> None:
     """``serve`` accepts anonymous Teams requests only on a loopback address, and says so."""
-    if not settings.teams_allow_anonymous:
+    if not TeamsSettings.of(settings).allow_anonymous:
         return
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback

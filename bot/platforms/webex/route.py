@@ -18,13 +18,14 @@ from aiohttp import web
 from webexpythonsdk.exceptions import ApiError
 
 from bot.config import ConfigError, Settings
-from bot.core import Actor, Event, Platform, Reply, person_key, split_person_key
+from bot.core import Actor, Event, Reply, person_key, split_person_key
 from bot.core.adapter import AdapterHost, GiveUp, InboundQueue
 from bot.core.delivery import SEND_TIMEOUT
 from bot.core.inbound import Allowlist, TtlCache
 from bot.logs import bind_request
 from bot.metrics import INBOUND_REQUESTS, child
 from bot.platforms.http import BODY_TIMEOUT_SECONDS, BodyRefused, parse_json, read_body
+from bot.platforms.webex import NAME, WebexSettings
 from bot.platforms.webex.translate import (
     BotIdentity,
     Inbound,
@@ -90,7 +91,7 @@ def signature_valid(secret: bytes, body: bytes, signature: str | None) -> bool:
 class WebexAdapter:
     """The Webex platform: the webhook route, its workers, and replies through the Webex API."""
 
-    platform = Platform.WEBEX
+    platform = NAME
 
     def __init__(self, settings: Settings, *, workers: int | None = None, webhook_check_seconds: float | None = None,
                  sleep: Sleep = asyncio.sleep, shutdown_grace: float = 10.0,
@@ -99,16 +100,17 @@ class WebexAdapter:
         self._allowlist = webex_allowlist(settings)
         self._secret = secret
         # During a rotation the webhooks still signed with the previous secret are accepted too.
-        previous = settings.webex_webhook_secret_previous
+        webex = WebexSettings.of(settings)
+        previous = webex.webhook_secret_previous
         secrets = (secret, previous.get_secret_value().strip() if previous else "")
         self._secret_keys = tuple(key.encode() for key in secrets if key)
-        threads = workers or settings.webex_workers
+        threads = workers or webex.workers
         self._jobs_at_once = JOBS_PER_THREAD * threads
-        self.client = WebexClient(token, settings.webex_api_url, workers=threads, sleep=sleep)
+        self.client = WebexClient(token, webex.api_url, workers=threads, sleep=sleep)
         self._sleep = sleep
         # Reminders have their own retry schedule and give a send SEND_TIMEOUT: no retries here,
         # and a request timeout below it, so that no send finishes after it was given up.
-        self._reminder_client = WebexClient(token, settings.webex_api_url, workers=settings.reminder_sends_per_platform,
+        self._reminder_client = WebexClient(token, webex.api_url, workers=settings.reminder_sends_per_platform,
                                             attempts=1, timeout=max(1, int(SEND_TIMEOUT) - 2))
         self._webhook_check_seconds = webhook_check_seconds
         self._shutdown_grace = shutdown_grace
@@ -138,7 +140,7 @@ class WebexAdapter:
         if "@" in identity:
             await self._post_direct({"toPersonEmail": identity}, replies)
         else:
-            await self.send_direct(person_key(Platform.WEBEX, identity), replies)
+            await self.send_direct(person_key(NAME, identity), replies)
 
     async def _post_direct(self, to: Mapping[str, str], replies: Sequence[Reply]) -> None:
         try:
@@ -180,7 +182,7 @@ class WebexAdapter:
         self._me = BotIdentity(me["id"], tuple(dict.fromkeys(n.strip() for n in names if n and n.strip())))
         log.info("Webex bot identity read; webhook endpoint %s", WEBHOOK_PATH)
         # Started before anything else can fail: jobs left by a previous run are picked up now.
-        self._queue = self.host.inbound(Platform.WEBEX, self._process, self._jobs_at_once)
+        self._queue = self.host.inbound(NAME, self._process, self._jobs_at_once)
         self._queue.start()
         if self._webhook_check_seconds:
             await self.check_webhooks()
@@ -213,7 +215,7 @@ class WebexAdapter:
     async def _receive(self, request: web.Request) -> web.Response:
         """Verify, dedupe and store; the answer never waits for Webex or for other work."""
         outcome, response = await self._answer(request)
-        child(INBOUND_REQUESTS, platform=Platform.WEBEX, outcome=outcome).inc()
+        child(INBOUND_REQUESTS, platform=NAME, outcome=outcome).inc()
         return response
 
     async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
@@ -301,7 +303,7 @@ class WebexAdapter:
 
     async def _refuse(self, inbound: Inbound, sender: Actor) -> None:
         log.info("Webex person outside the allowed organisations refused")
-        for reply in await self.host.dispatcher.refuse_stranger(Platform.WEBEX, inbound.data_id):
+        for reply in await self.host.dispatcher.refuse_stranger(NAME, inbound.data_id):
             await self._send({"toPersonId": sender.id}, reply)
 
     async def _event(self, inbound: Inbound, sender: Actor) -> tuple[Event, str | None] | None:

@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core import Actor, Conversation, Event, Platform, Reply
+from bot.core import Actor, Conversation, Event, Reply
 from bot.core.inbound import card_inputs, strip_mention
+from bot.platforms.webex import NAME
 from bot.platforms.webex.webhooks import WEBHOOK_EVENTS
 
 MAX_TEXT_BYTES = 7439
@@ -102,7 +103,7 @@ def message_event(inbound: Inbound, sender: Actor, message: dict[str, Any], me: 
     if not is_direct:
         text = strip_mention(text, me.names)
     conversation = Conversation(message["roomId"], is_direct=is_direct)
-    return Event(Platform.WEBEX, inbound.data_id, sender, conversation, text=text)
+    return Event(NAME, inbound.data_id, sender, conversation, text=text)
 
 
 def submit_event(inbound: Inbound, sender: Actor, action: dict[str, Any],
@@ -110,7 +111,7 @@ def submit_event(inbound: Inbound, sender: Actor, action: dict[str, Any],
     """A card submission from ``GET attachment/actions/{id}`` and the card's message (``None``: gone)."""
     is_direct = card_message is not None and card_message.get("roomType") == "direct"
     conversation = Conversation(action["roomId"], is_direct=is_direct)
-    return Event(Platform.WEBEX, inbound.data_id, sender, conversation, inputs=card_inputs(action.get("inputs")))
+    return Event(NAME, inbound.data_id, sender, conversation, inputs=card_inputs(action.get("inputs")))
 
 
 def target(event: Event, reply: Reply) -> dict[str, str]:

@@ -21,11 +21,11 @@ from webexpythonsdk.exceptions import ApiError, MalformedResponse
 from webexpythonsdk.response_codes import EXPECTED_RESPONSE_CODE
 from webexpythonsdk.utils import check_response_code, extract_and_parse_json
 
-from bot.core import Platform
 from bot.core.adapter import RetryLater
 from bot.core.delivery import DeliveryError, DeliveryFailed, DeliveryGone, DeliveryRefused
 from bot.metrics import PLATFORM_SECONDS, timed
 from bot.outbound import ca_bundle
+from bot.platforms.webex import NAME
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class WebexClient:
         attempt = 1
         while True:
             try:
-                with timed(PLATFORM_SECONDS, platform=Platform.WEBEX, operation=what) as outcome:
+                with timed(PLATFORM_SECONDS, platform=NAME, operation=what) as outcome:
                     try:
                         return await loop.run_in_executor(self._pool, self._run, operation)
                     except ApiError as exc:

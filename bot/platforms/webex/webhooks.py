@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.config import ConfigError, Settings
+from bot.platforms.webex import WebexSettings
 from bot.platforms.webex.transport import WebexClient
 
 WEBHOOK_EVENTS = (("messages", "created"), ("attachmentActions", "created"))
@@ -16,8 +17,9 @@ WEBHOOK_CHECK_SECONDS = 600.0
 
 def webex_credentials(settings: Settings) -> tuple[str, str]:
     """The bot token and the webhook secret; without a secret nothing inbound can be trusted."""
-    token = settings.webex_token.get_secret_value().strip() if settings.webex_token else ""
-    secret = settings.webex_webhook_secret.get_secret_value().strip() if settings.webex_webhook_secret else ""
+    webex = WebexSettings.of(settings)
+    token = webex.token.get_secret_value().strip() if webex.token else ""
+    secret = webex.webhook_secret.get_secret_value().strip() if webex.webhook_secret else ""
     if not token:
         raise ConfigError("DISTANSMOTE_WEBEX_TOKEN: required for Webex")
     if not secret:
@@ -49,7 +51,7 @@ async def setup_webhooks(client: WebexClient, target_url: str, secret: str) -> l
 async def setup_from_settings(settings: Settings, target_url: str) -> list[str]:
     """``distansmote webex setup``: :func:`setup_webhooks` with the configured token and secret."""
     token, secret = webex_credentials(settings)
-    client = WebexClient(token, settings.webex_api_url, workers=1)
+    client = WebexClient(token, WebexSettings.of(settings).api_url, workers=1)
     try:
         return await setup_webhooks(client, target_url, secret)
     finally:
