@@ -100,6 +100,12 @@ def make_settings(cms: RunningCms, database_url: str, **overrides: object) -> Se
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
+async def run_pass(services: Services, name: str) -> object:
+    """Run one of the passes the timer is handed (``Services.passes``) now, as the timer would."""
+    [work] = [p for p in services.passes if p.name == name]
+    return await work.run()
+
+
 @pytest.fixture
 def memory_chat() -> Chat:
     return Chat()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from bot.core import PersonKey
 from bot.db import Channel
 from tests.services.test_meetings import NURSE, _create, _open
 from tests.services.test_retention import OTHER, _holding, _stored_rows
@@ -17,7 +18,7 @@ async def test_export_then_erase_a_person(cms, clock, capsys, settings_of_the_te
         [room] = await _create(services, 1)
         await _create(services, 1, person=OTHER)
         await services.meetings.add_recipient(room.id, NURSE, "Tolk", Channel.PHONE)
-        await services.references.remember("memory", NURSE.key, "nurse-address")
+        await services.references.remember(PersonKey.parse(NURSE.key), "nurse-address")
         capsys.readouterr()
 
         assert await cli("privacy", "export", "--person", NURSE.key) == 0

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.core import Reply
+from bot.core import PersonKey, Reply
 from bot.core.delivery import DeliveryFailed, DeliveryGone
 from bot.platforms.teams.activities import Address
 from bot.platforms.teams.adapter import MAX_BODY_BYTES, TeamsAdapter
@@ -190,7 +190,7 @@ async def test_an_activity_from_a_tenant_not_allowed_gets_one_refusal_and_change
     form_like["value"] = {"action": "create_meeting", "v": "1", **NEW_ROOM}
     await teams.deliver(form_like)
     assert cms.simulator.snapshot() == []
-    assert await teams.services.references.find("teams", f"teams:{stranger.aad_object_id}") is None
+    assert await teams.services.references.find(PersonKey("teams", stranger.aad_object_id)) is None
 
 
 async def test_an_activity_that_names_no_tenant_is_refused(teams: Teams, nina: TeamsUser, cms: RunningCms) -> None:
@@ -266,9 +266,9 @@ async def test_in_production_the_token_goes_to_microsofts_connector_only(product
     # A reference whose serviceUrl is not one of Microsoft's connector hosts (here: the fake on 127.0.0.1).
     chat = production.fake.personal_chat(nina)
     reference = Address(production.fake.service_url, chat.id, TENANT, nina.id, production.fake.bot_id)
-    await production.services.references.remember("teams", f"teams:{nina.aad_object_id}", reference.dumps())
+    await production.services.references.remember(PersonKey("teams", nina.aad_object_id), reference.dumps())
     with pytest.raises(DeliveryGone, match="teams_service_url_not_allowed"):
-        await production.adapter.send_direct(f"teams:{nina.aad_object_id}", [Reply("Påminnelse")])
+        await production.adapter.send_direct(PersonKey("teams", nina.aad_object_id), [Reply("Påminnelse")])
     assert production.fake.requests == []  # no token was asked for or sent anywhere
 
 
@@ -381,7 +381,7 @@ async def test_a_reminder_reaches_a_teams_user_after_a_restart_and_a_block_stops
 async def test_adding_the_app_lets_the_bot_write_first(teams: Teams, nina: TeamsUser, fake: FakeConnector) -> None:
     await teams.deliver(fake.installed(nina))
     assert fake.posted == []  # nothing to answer
-    await teams.adapter.send_direct(f"teams:{nina.aad_object_id}", [Reply("Påminnelse")])
+    await teams.adapter.send_direct(PersonKey("teams", nina.aad_object_id), [Reply("Påminnelse")])
     [reminder] = fake.in_conversation(fake.personal_chat(nina))
     assert reminder.text == "Påminnelse" and reminder.reply_to is None
 
@@ -389,7 +389,7 @@ async def test_adding_the_app_lets_the_bot_write_first(teams: Teams, nina: Teams
 async def test_send_direct_leaves_retrying_to_the_reminder_service(teams: Teams, nina: TeamsUser) -> None:
     chat = teams.fake.personal_chat(nina)
     await teams.say(nina, chat, "hjälp")  # stores the conversation reference
-    key = f"teams:{nina.aad_object_id}"
+    key = PersonKey("teams", nina.aad_object_id)
     teams.fake.fail_next(429, retry_after="120")
     with pytest.raises(DeliveryFailed) as limited:
         await teams.adapter.send_direct(key, [Reply("Påminnelse")])
@@ -402,7 +402,7 @@ async def test_send_direct_leaves_retrying_to_the_reminder_service(teams: Teams,
     with pytest.raises(DeliveryGone, match="teams_http_404"):
         await teams.adapter.send_direct(key, [Reply("Påminnelse")])
     with pytest.raises(DeliveryGone, match="teams_no_reference"):
-        await teams.adapter.send_direct("teams:never-wrote", [Reply("Påminnelse")])
+        await teams.adapter.send_direct(PersonKey("teams", "never-wrote"), [Reply("Påminnelse")])
     assert teams.sleeps.seconds == []
 
 

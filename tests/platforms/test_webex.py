@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import ConfigError, Settings
-from bot.core import Reply
+from bot.core import PersonKey, Reply
 from bot.core.delivery import DeliveryFailed, DeliveryGone, DeliveryRefused
 from bot.platforms.webex import (
     WebexAdapter,
@@ -335,7 +335,7 @@ async def test_the_webhook_answer_does_not_wait_for_the_webex_api(webex: Harness
 
 
 async def test_send_direct_posts_one_to_one(webex: Harness, nina: dict[str, Any]) -> None:
-    await webex.adapter.send_direct(f"webex:{nina['id']}", [Reply("Påminnelse", {"type": "AdaptiveCard",
+    await webex.adapter.send_direct(PersonKey("webex", nina["id"]), [Reply("Påminnelse", {"type": "AdaptiveCard",
                                                                                 "version": "1.3", "body": []})])
     [reminder] = webex.fake.sent
     assert (reminder.to_person_id, reminder.room_type, reminder.markdown) == (nina["id"], "direct", "Påminnelse")
@@ -350,13 +350,13 @@ async def test_send_direct_reaches_an_admin_listed_by_email(webex: Harness, nina
 async def test_send_direct_leaves_retrying_to_the_reminder_service(webex: Harness, nina: dict[str, Any]) -> None:
     webex.fake.fail_next(429, retry_after=120, method="POST", path="messages")
     with pytest.raises(DeliveryFailed) as limited:
-        await webex.adapter.send_direct(f"webex:{nina['id']}", [Reply("Påminnelse")])
+        await webex.adapter.send_direct(PersonKey("webex", nina["id"]), [Reply("Påminnelse")])
     assert (limited.value.code, limited.value.retry_after) == ("webex_http_429", 120.0)
     webex.fake.fail_next(503, method="POST", path="messages")
     with pytest.raises(DeliveryFailed, match="webex_http_503"):
-        await webex.adapter.send_direct(f"webex:{nina['id']}", [Reply("Påminnelse")])
+        await webex.adapter.send_direct(PersonKey("webex", nina["id"]), [Reply("Påminnelse")])
     with pytest.raises(DeliveryGone, match="webex_http_404"):
-        await webex.adapter.send_direct("webex:no-such-person", [Reply("Påminnelse")])
+        await webex.adapter.send_direct(PersonKey("webex", "no-such-person"), [Reply("Påminnelse")])
     assert webex.fake.sent == [] and webex.sleeps.seconds == []
 
 
@@ -528,5 +528,5 @@ async def test_send_direct_says_a_400_is_this_message_refused_not_the_person_gon
         webex: Harness, nina: dict[str, Any]) -> None:
     webex.fake.fail_next(400, method="POST", path="messages")
     with pytest.raises(DeliveryRefused, match="webex_http_400"):
-        await webex.adapter.send_direct(f"webex:{nina['id']}", [Reply("Påminnelse")])
+        await webex.adapter.send_direct(PersonKey("webex", nina["id"]), [Reply("Påminnelse")])
     assert webex.fake.sent == [] and webex.sleeps.seconds == []
