@@ -27,7 +27,7 @@ from cards.meeting import grouped
 from tests.conftest import RunningCms, make_settings, run_pass
 from tests.fakes.webex import WebexFake
 from tests.harness import submission
-from tests.platforms.test_webex import REGION_DOMAIN, SECRET, TOKEN, Harness, fake_webex  # noqa: F401 - fixture
+from tests.platforms.webex_harness import REGION_DOMAIN, SECRET, TOKEN, Harness
 from tests.sleeps import Sleeps
 from tests.waiting import eventually
 
