@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
 from bot.app import create_app
+from bot.clock import Alarm
 from bot.core import PersonKey, Platform, Reply
 from bot.core.delivery import DeliveryFailed, Outbox
 from bot.db import AuditRecord, Meeting
 from bot.runtime import open_services, scheduler_for
-from bot.scheduler import SCHEDULER
+from bot.scheduler import SCHEDULER, Pass, ReminderScheduler
 from bot.services.meetings import Person
 from bot.services.validation import MeetingTimes
 from cards import texts as wording
@@ -84,6 +86,25 @@ async def test_the_timer_holds_only_timers_in_memory(services):
             assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
     finally:
         await scheduler.stop()
+
+
+async def test_the_timer_runs_the_passes_it_is_handed_and_only_coroutines(services, clock):
+    ran = asyncio.Event()
+
+    async def work() -> None:
+        ran.set()
+
+    every, daily = Pass("every", timedelta(minutes=1), work), Pass("daily", time(4, 0), work)
+    scheduler = ReminderScheduler(services.reminders, clock, Alarm(), [every, daily], zone=services.settings.zone)
+    scheduler.start()
+    try:
+        await asyncio.wait_for(ran.wait(), timeout=10)  # an interval pass also runs at start
+        assert isinstance(scheduler._timer.get_job("every").trigger, IntervalTrigger)
+        assert isinstance(scheduler._timer.get_job("daily").trigger, CronTrigger)
+    finally:
+        await scheduler.stop()
+    with pytest.raises(TypeError):
+        Pass("threaded", timedelta(minutes=1), lambda: work())  # APScheduler would run it in a thread
 
 
 async def test_planning_a_meeting_arms_the_wake_up_and_a_tick_re_arms_it(services, clock, adapter):
