@@ -65,7 +65,7 @@ class RecordingAdapter:
     def install(self, app: object, host: object) -> None:
         pass
 
-    async def send_direct(self, person_key: str, replies: object) -> None:
+    async def send_direct(self, person: object, replies: object) -> None:
         from bot.core.delivery import DeliveryFailed
 
         called = time.time()

@@ -14,13 +14,12 @@ from bot.core.adapter import AdapterHost, InboundQueue, Process
 from bot.db import is_transient
 from bot.dispatcher import Bot
 from bot.metrics import CONTENT_TYPE, circuit_family, exposition, store_families
-from bot.runtime import Services
+from bot.runtime import Services, context_for, scheduler_for
 from bot.scheduler import install_scheduler
 from bot.services.inbound_jobs import StoredQueue
 from bot.services.privacy import PersonalNumberGuard
 from cards.pages import privacy_page, terms_page
-from handlers import build_router, context_for
-from handlers.meetings import announce_creation
+from handlers import build_router
 
 SERVICES = web.AppKey("services", Services)
 BOT = web.AppKey("bot", Bot)
@@ -87,7 +86,6 @@ def create_app(services: Services, *, reminders: bool = False) -> web.Applicatio
     settings = services.settings
     guard = PersonalNumberGuard(lambda: services.clock.now().astimezone(settings.zone).date(),
                                 own_numbers=[settings.dial_in_number])
-    services.meetings.announce = functools.partial(announce_creation, services)
     app[BOT] = Bot(build_router(), context=context_for(services), seen=services.events,
                    references=services.references, guard=guard, transient=is_transient)
     app.router.add_get("/healthz", healthz)
@@ -105,5 +103,5 @@ def create_app(services: Services, *, reminders: bool = False) -> web.Applicatio
     for adapter in services.adapters:
         adapter.install(app, host)
     if reminders:
-        install_scheduler(app, services)
+        install_scheduler(app, functools.partial(scheduler_for, services))
     return app

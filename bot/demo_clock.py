@@ -15,7 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from bot.clock import Clock
-from bot.core import person_key
+from bot.core import PersonKey
 from bot.db import Meeting
 from bot.platforms.demo import NAME as DEMO
 from bot.runtime import Services
@@ -67,7 +67,7 @@ def _target(services: Services, meeting: Meeting, to: str) -> datetime:
 
 async def _next_meeting(services: Services, user: str) -> Meeting | None:
     """The user's live meeting that ends first and has not ended yet (else the last one)."""
-    person = Person(key=person_key(DEMO, user), name=user, is_admin=services.settings.is_admin(user))
+    person = Person(key=str(PersonKey(DEMO, user)), name=user, is_admin=services.settings.is_admin(user))
     meetings = await services.meetings.live_for(person)
     now = services.clock.now()
     upcoming = [m for m in meetings if m.ends_at > now]

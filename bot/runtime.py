@@ -6,27 +6,35 @@ through them (``bot.core.delivery.Outbox``); the app factory (``bot.app``) insta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.clock import Alarm, Clock, SystemClock
 from bot.config import Settings
+from bot.core import Event
 from bot.core.adapter import Adapter
 from bot.core.delivery import Outbox
 from bot.db import open_engine, sessionmaker
 from bot.platforms import registry
+from bot.scheduler import POLL_SECONDS, Pass, ReminderScheduler
+from bot.services import passes
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.auto_delete import AutoDeletion
 from bot.services.cms import CmsClient
 from bot.services.events import InboundEvents
-from bot.services.meetings import MeetingService
+from bot.services.meetings import MeetingService, Person
+from bot.services.once import DailyOnce
 from bot.services.references import ConversationReferences
 from bot.services.reminder_rows import ReminderPlanner, Sends
 from bot.services.reminders import ReminderService
 from bot.services.report import ReportService
 from cards.reminders import render as render_notice
+from handlers import Context
+from handlers.meetings import announce_creation
 
 
 @dataclass
@@ -44,6 +52,7 @@ class Services:
     reports: ReportService
     alarm: Alarm
     adapters: tuple[Adapter, ...] = ()
+    passes: tuple[Pass, ...] = ()  # what the timer runs beside the reminders
 
     async def close(self) -> None:
         await self.meetings.close()
@@ -62,18 +71,65 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, cms: 
     cms = cms or CmsClient.from_settings(settings, workers=registry.cms_workers(settings))
     alarm = Alarm()
     planner = ReminderPlanner(settings, alarm)
-    meetings = MeetingService(sessions, cms, clock, settings, planner)
-    outbox = Outbox(adapters)
-    sends = Sends(engine, clock, settings, outbox)
+    sends = Sends(engine, clock, settings, Outbox(adapters), render_notice)
+    announce = functools.partial(announce_creation, settings=settings, tell=sends.tell)
+    meetings = MeetingService(sessions, cms, clock, settings, planner, announce)
     alerts = AdminAlerts(sends, settings, render_notice)
     auto_delete = AutoDeletion(meetings, clock, settings, sends, alerts, render_notice)
+    events = InboundEvents(engine, clock)
+    daily = DailyOnce(engine, sessions, clock, settings.zone)
+    every = timedelta(seconds=POLL_SECONDS)
     return Services(
         settings=settings, clock=clock, engine=engine, sessions=sessions, cms=cms,
         meetings=meetings,
-        events=InboundEvents(sessions, clock),
+        events=events,
         references=ConversationReferences(sessions, clock),
-        reminders=ReminderService(sessions, clock, settings, meetings, planner, sends, auto_delete, alerts,
+        reminders=ReminderService(sessions, clock, settings, meetings, planner, alarm, sends, auto_delete, alerts,
                                   render=render_notice),
         reports=ReportService(sessions, clock, settings),
         alerts=alerts, alarm=alarm, adapters=tuple(adapters),
+        passes=(
+            Pass("creations", every, functools.partial(passes.finish_creations, meetings, announce)),
+            Pass("deletions", every, functools.partial(passes.finish_deletions, meetings, sends)),
+            Pass("sweep", passes.SWEEP_AT, functools.partial(
+                passes.daily_sweep, daily=daily, events=events, cms=cms, sessions=sessions, clock=clock,
+                alerts=alerts)),
+            Pass("purge", passes.PURGE_AT, functools.partial(
+                passes.daily_purge, daily=daily, sessions=sessions, clock=clock, settings=settings)),
+        ),
     )
+
+
+def scheduler_for(services: Services) -> ReminderScheduler:
+    """The timer of these services: the reminders, and the passes beside them."""
+    return ReminderScheduler(services.reminders, services.clock, services.alarm, services.passes,
+                             zone=services.settings.zone)
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """What a handler is called with (``handlers.Context``), built once per event."""
+
+    person: Person
+    operation: str
+    services: Services
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+
+def context_for(services: Services) -> Callable[[Event], Context]:
+    """The dispatcher's context factory: who acts (admin if an id or the e-mail is in ADMINS)."""
+
+    def build(event: Event) -> Context:
+        actor = event.actor
+        person = Person(key=str(event.person_key), name=actor.name,
+                        is_admin=services.settings.is_admin(actor.id, actor.email))
+        return EventContext(person=person, operation=event.dedupe_key, services=services)
+
+    return build

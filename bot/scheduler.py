@@ -1,22 +1,12 @@
-"""The in-process timer: wakes ``ReminderService.run_due`` and runs the daily sweep.
+"""The in-process timer: wakes ``ReminderService.run_due`` and runs the passes it is handed.
 
 APScheduler 3.11 (``AsyncIOScheduler``, in-memory job store) is only an alarm clock here. It
 never holds a reminder (the ``reminder`` table does) and is handed bound methods of objects in
-memory, never anything to pickle. Its jobs:
-
-- ``poll``: every ``POLL_SECONDS``, the safety net; it also runs at start, which sends what fell
-  due while the bot was down. ``misfire_grace_time=None``: a late run is run, never dropped.
-- ``wake``: one shot at the next due time, re-armed after each run and whenever a reminder is
-  planned (a meeting created, a prompt snoozed: the services ring ``Services.alarm``).
-- ``creations``: every ``POLL_SECONDS`` and at start, finishes room creations whose process died,
-  and looks up the rooms of creates the CMS did not answer (``MeetingService.finish_interrupted``),
-  and tells each creator (``MeetingService.announce``).
-- ``deletions``: likewise, finishes room deletions whose process died after recording them as
-  intended (``MeetingService.finish_interrupted_deletions``) and tells the person who asked.
-- ``sweep``: daily and once per cluster, deletes the bot's rooms that nothing has claimed for an
-  hour (``bot.services.reconciler``) and reports them, and younger ones, to the admins.
-- ``purge``: daily and once per cluster, forgets the people of meetings deleted more than
-  ``DISTANSMOTE_RETENTION_DAYS`` ago (``bot.services.retention``).
+memory, never anything to pickle. Its own jobs are ``poll``, every ``POLL_SECONDS`` and at start
+(the safety net, which also sends what fell due while the bot was down), and ``wake``, one shot at
+the next due time, re-armed after each run and whenever a reminder is planned (the services ring
+the alarm). ``misfire_grace_time=None``: a late run is run, never dropped. The other jobs are the
+passes ``bot/runtime.py`` hands it (``bot/services/passes.py``), each under its own name.
 """
 
 from __future__ import annotations
@@ -24,45 +14,64 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import TypeVar
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.util import iscoroutinefunction_partial
 
-from bot import notices
-from bot.clock import Clock
-from bot.core.events import split_person_key
-from bot.runtime import Services
-from bot.services.meetings import DeletionFinished
-from bot.services.once import DailyOnce
-from bot.services.reconciler import reconcile
-from bot.services.reminders import ReminderService
-from bot.services.retention import purge
+from bot.clock import Alarm, Clock
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 POLL_SECONDS = 15.0
-SWEEP_AT = time(6, 0)  # local; before the working day, far from the 02:00–03:00 clock changes
-PURGE_AT = time(5, 30)  # local; likewise
 RECHECK = timedelta(seconds=1)
 _JOB = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
+@dataclass(frozen=True)
+class Pass:
+    """Work the timer runs: every ``every`` (and at start), or daily at ``every`` o'clock, local time."""
+
+    name: str
+    every: timedelta | time
+    run: Callable[[], Awaitable[object]]
+
+    def __post_init__(self) -> None:
+        # APScheduler runs anything but a coroutine function in a thread, away from the event loop.
+        if not iscoroutinefunction_partial(self.run):
+            raise TypeError(f"pass {self.name}: run must be a coroutine function")
+
+
+class DueReminders(Protocol):
+    """What the timer wakes (``bot.services.reminders.ReminderService``)."""
+
+    @property
+    def many_instances_safe(self) -> bool: ...
+
+    async def run_due(self, stop: asyncio.Event | None = None) -> int: ...
+
+    async def next_due(self) -> datetime | None: ...
+
+
 class ReminderScheduler:
-    def __init__(self, services: Services, *, poll_seconds: float = POLL_SECONDS) -> None:
-        self._services = services
-        self._reminders: ReminderService = services.reminders
-        self._clock: Clock = services.clock
+    def __init__(self, reminders: DueReminders, clock: Clock, alarm: Alarm, passes: Sequence[Pass], *,
+                 zone: ZoneInfo, poll_seconds: float = POLL_SECONDS) -> None:
+        self._reminders = reminders
+        self._clock = clock
+        self._alarm = alarm
+        self._passes = tuple(passes)
+        self._zone = zone
         self._poll_seconds = poll_seconds
         self._timer = AsyncIOScheduler(timezone=UTC, jobstores={"default": MemoryJobStore()})
         self._running = asyncio.Lock()
         self._stopping = asyncio.Event()  # the claim loops finish the reminder in hand and end
         self._listener: asyncio.Task[None] | None = None
-        self._daily = DailyOnce(services.sessions, services.clock, services.settings.zone)
 
     def start(self) -> None:
         # APScheduler logs every run and every re-armed job at INFO: every 15 s is noise.
@@ -71,16 +80,13 @@ class ReminderScheduler:
             log.info("reminders: SQLite store, so run a single instance only (PostgreSQL for several)")
         self._timer.add_job(self.tick, "interval", seconds=self._poll_seconds, id="poll",
                             next_run_time=datetime.now(UTC), **_JOB)
-        self._timer.add_job(self.finish_creations, "interval", seconds=self._poll_seconds, id="creations",
-                            next_run_time=datetime.now(UTC), **_JOB)
-        self._timer.add_job(self.finish_deletions, "interval", seconds=self._poll_seconds, id="deletions",
-                            next_run_time=datetime.now(UTC), **_JOB)
-        self._timer.add_job(self.daily_sweep, CronTrigger(hour=SWEEP_AT.hour, minute=SWEEP_AT.minute,
-                                                          timezone=self._services.settings.zone),
-                            id="sweep", **_JOB)
-        self._timer.add_job(self.daily_purge, CronTrigger(hour=PURGE_AT.hour, minute=PURGE_AT.minute,
-                                                          timezone=self._services.settings.zone),
-                            id="purge", **_JOB)
+        for work in self._passes:
+            if isinstance(work.every, timedelta):
+                self._timer.add_job(work.run, "interval", seconds=work.every.total_seconds(), id=work.name,
+                                    next_run_time=datetime.now(UTC), **_JOB)
+            else:
+                self._timer.add_job(work.run, CronTrigger(hour=work.every.hour, minute=work.every.minute,
+                                                          timezone=self._zone), id=work.name, **_JOB)
         self._stopping.clear()
         self._timer.start()
         self._listener = asyncio.create_task(self._listen())
@@ -101,7 +107,7 @@ class ReminderScheduler:
 
     async def _listen(self) -> None:
         while True:
-            self.wake_at(await self._services.alarm.wait())
+            self.wake_at(await self._alarm.wait())
 
     def wake_at(self, due: datetime) -> None:
         """Run at ``due`` (service clock) unless an earlier wake-up is already armed."""
@@ -132,71 +138,15 @@ class ReminderScheduler:
             self.wake_at(next_due if handled else max(next_due, self._clock.now() + RECHECK))
         return handled
 
-    async def finish_creations(self) -> int:
-        """Finish pending and interrupted room creations and tell their creators; returns how many."""
-        meetings = self._services.meetings
-        return await self._finish("creations", meetings.finish_interrupted, meetings.announce)
-
-    async def finish_deletions(self) -> int:
-        """Finish interrupted room deletions and tell whoever asked; returns how many."""
-
-        async def tell(deletion: DeletionFinished) -> None:
-            if deletion.person_key is not None:
-                await self._reminders.tell(deletion.person_key, notices.DeletionFinished(deletion.room_name))
-
-        return await self._finish("deletions", self._services.meetings.finish_interrupted_deletions, tell)
-
-    async def _finish(self, what: str, work: Callable[[], Awaitable[Sequence[_T]]],
-                      tell: Callable[[_T], Awaitable[None]]) -> int:
-        try:
-            finished = await work()
-        except Exception:
-            log.exception("interrupted room %s could not be finished; the next poll tries again", what)
-            return 0
-        for item in finished:
-            await tell(item)
-        return len(finished)
-
-    async def daily_sweep(self) -> None:
-        """The reconciler and its report to the admins, once per cluster a day (``bot.services.once``)."""
-        await self._services.events.purge()
-        try:
-            async with self._daily.claim("sweep") as mine:
-                if not mine:
-                    log.info("daily sweep: done by another instance")
-                    return
-                orphans = await reconcile(self._services.cms, self._services.sessions, self._clock)
-                if orphans:
-                    await self._services.alerts.send(notices.Orphans(
-                        tuple(o.name for o in orphans if not o.deleted),
-                        deleted=tuple(o.name for o in orphans if o.deleted)))
-        except Exception:
-            log.exception("daily sweep failed")
-
-
-    async def daily_purge(self) -> None:
-        """What the retention period has run out for, once per cluster a day."""
-        settings = self._services.settings
-        try:
-            async with self._daily.claim("purge") as mine:
-                if mine:
-                    purged = await purge(self._services.sessions, self._clock.now(), settings.retention_days,
-                                         lambda key: settings.is_admin(key, split_person_key(key)[1]))
-                    log.info("retention purge: %d meeting(s), %d room creation(s), %d conversation reference(s), "
-                             "%d preference(s) older than %d days", purged.meetings, purged.room_creations,
-                             purged.conversation_references, purged.preferences, settings.retention_days)
-        except Exception:
-            log.exception("retention purge failed")
-
 
 SCHEDULER = web.AppKey("scheduler", ReminderScheduler)
 
 
-def install_scheduler(app: web.Application, services: Services) -> None:
+def install_scheduler(app: web.Application, build: Callable[[], ReminderScheduler]) -> None:
     """Start the timer with the app and stop it before the services close."""
 
     async def start(app: web.Application) -> None:
-        app[SCHEDULER] = ReminderScheduler(services)
+        app[SCHEDULER] = build()
         app[SCHEDULER].start()
 
     async def stop(app: web.Application) -> None:

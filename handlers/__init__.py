@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core import Router
 from handlers import meetings, overview, reminders
-from handlers.context import Context, context_for
+from handlers.context import Context
 
 
 def build_router() -> Router:
@@ -15,4 +15,4 @@ def build_router() -> Router:
     return router
 
 
-__all__ = ["Context", "build_router", "context_for"]
+__all__ = ["Context", "build_router"]

@@ -1,42 +1,45 @@
-"""What a handler gets with each event, built once by the dispatcher."""
+"""What a handler may do with an event: the ``Context`` it is called with, fulfilled by the
+composition root (``bot/runtime.py``), which handlers never import."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core import Event
-from bot.runtime import Services
-from bot.services.meetings import Person
+from bot.services.meetings import MeetingService, Person
+from bot.services.reminders import ReminderService
+from bot.services.report import ReportService
 
 
-@dataclass(frozen=True)
-class Context:
+class Services(Protocol):
+    """The services a handler may call."""
+
+    @property
+    def meetings(self) -> MeetingService: ...
+
+    @property
+    def reports(self) -> ReportService: ...
+
+    @property
+    def reminders(self) -> ReminderService: ...
+
+
+class Context(Protocol):
     """``operation`` is the event's key: a change made under it is made once, however often the
-    event runs (an earlier run may have died after making it; ``bot.dispatcher``)."""
-
-    person: Person
-    services: Services
-    operation: str
+    event runs (an earlier run may have died after making it; ``bot/dispatcher.py``)."""
 
     @property
-    def settings(self) -> Settings:
-        return self.services.settings
+    def person(self) -> Person: ...
 
     @property
-    def clock(self) -> Clock:
-        return self.services.clock
+    def operation(self) -> str: ...
 
+    @property
+    def services(self) -> Services: ...
 
-def context_for(services: Services) -> Callable[[Event], Context]:
-    """The dispatcher's context factory: who acts (admin if an id or the e-mail is in ADMINS)."""
+    @property
+    def settings(self) -> Settings: ...
 
-    def build(event: Event) -> Context:
-        actor = event.actor
-        person = Person(key=event.person_key, name=actor.name,
-                        is_admin=services.settings.is_admin(actor.id, actor.email))
-        return Context(person=person, services=services, operation=event.dedupe_key)
-
-    return build
+    @property
+    def clock(self) -> Clock: ...

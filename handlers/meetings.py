@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Protocol
 
 from bot import notices
 from bot.config import Settings
-from bot.core import CardSubmit, Command, Problem, Refused, Reply, Router, changes_nothing
-from bot.runtime import Services
+from bot.core import CardSubmit, Command, PersonKey, Problem, Refused, Reply, Router, changes_nothing
 from bot.services.meetings import Channel, Finished, Meeting, MeetingError, MeetingState, PatientJoins, Person
 from bot.services.validation import chosen_unit, clean_label, meeting_times
 from cards import texts
@@ -74,18 +73,21 @@ def _created(meeting: Meeting, settings: Settings, summary: str, note: str | Non
             Reply(invitation_text(view), direct=True)]
 
 
-async def announce_creation(services: Services, finished: Finished) -> None:
+Tell = Callable[[PersonKey, notices.Notice | Sequence[Reply]], Awaitable[bool]]
+
+
+async def announce_creation(finished: Finished, *, settings: Settings, tell: Tell) -> None:
     """Tell a creator who was told to wait how the creation ended, 1:1: the room card and the
-    invitation, or that no room was made."""
-    starts_at = finished.starts_at.astimezone(services.settings.zone)
+    invitation, or that no room was made (``MeetingService``'s ``announce``)."""
+    creator = PersonKey.parse(finished.creator_id)
+    starts_at = finished.starts_at.astimezone(settings.zone)
     if finished.meeting is None:
-        await services.reminders.tell(finished.creator_id, notices.CreationFailed(
+        await tell(creator, notices.CreationFailed(
             finished.room_name, starts_at, finished.refusal or Problem.ROOM_SERVICE_UNAVAILABLE))
         return
     note = texts.CREATION_FINISHED.format(when=f"{starts_at:%Y-%m-%d %H:%M}")
-    await services.reminders.tell(finished.creator_id, _created(
-        finished.meeting, services.settings, texts.CREATION_FINISHED_TITLE.format(room=finished.room_name), note,
-        replaces_card=False))
+    await tell(creator, _created(finished.meeting, settings, texts.CREATION_FINISHED_TITLE.format(
+        room=finished.room_name), note, replaces_card=False))
 
 
 @router.action(ShowInvitation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -11,9 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
+from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import create_engine, upgrade
@@ -98,6 +101,56 @@ def make_settings(cms: RunningCms, database_url: str, **overrides: object) -> Se
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def cli_cms() -> CmsSimulator:
+    return CmsSimulator(username="api", password="simulator")
+
+
+@pytest.fixture
+def cli_cms_url(cli_cms: CmsSimulator) -> Iterator[str]:
+    """The simulator on a loop of its own in a thread: the CLI runs asyncio.run in this one."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(cli_cms.app, handler_cancellation=True)
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1/"
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
+    loop.close()
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No .env and no settings from the machine running the tests."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("DISTANSMOTE_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def cli_database_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """A database of the test's own for the CLI, named in the environment (and no .env read)."""
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    monkeypatch.setenv("DISTANSMOTE_DATABASE_URL", url)
+    return url
+
+
+async def cli(*arguments: str) -> int:
+    """The command in a thread of its own: it runs its own event loop, as from a shell."""
+    return await asyncio.to_thread(main, list(arguments))
+
+
+async def run_pass(services: Services, name: str) -> object:
+    """Run one of the passes the timer is handed (``Services.passes``) now, as the timer would."""
+    [work] = [p for p in services.passes if p.name == name]
+    return await work.run()
 
 
 @pytest.fixture

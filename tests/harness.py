@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core import Actor, Conversation, Event, Platform, Reply
+from bot.core import Actor, Conversation, Event, PersonKey, Platform, Reply
 from bot.core.adapter import AdapterHost
 from bot.core.delivery import DeliveryGone
 
@@ -71,9 +71,9 @@ class Chat:
         await self._host.dispatcher.delivered(event)
         return replies
 
-    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+    async def send_direct(self, person: PersonKey, replies: Sequence[Reply]) -> None:
         assert self._host is not None
-        reference = await self._host.references.find(self.platform, person_key)
+        reference = await self._host.references.find(person)
         if reference is None or not reference.startswith(DIRECT):
             raise DeliveryGone("no_reference")
         for reply in replies:
@@ -85,7 +85,7 @@ class Chat:
         if "@" in identity:
             log.warning("an admin listed by e-mail address cannot be written to first on this platform")
             raise DeliveryGone("cannot_write_first")
-        await self.send_direct(f"{self.platform}:{identity}", replies)
+        await self.send_direct(PersonKey(self.platform, identity), replies)
 
     def event(self, actor: Actor, *, text: str | None = None, inputs: dict[str, str] | None = None,
               room: str | None = None, event_id: str | None = None) -> Event:

@@ -38,7 +38,7 @@ async def main(url: str, now: str, mode: str, outfile: str, latency: float) -> N
         def install(self, app: object, host: object) -> None:
             pass
 
-        async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+        async def send_direct(self, person: object, replies: Sequence[Reply]) -> None:
             if mode == "block":
                 print("sending", flush=True)
                 await asyncio.Event().wait()

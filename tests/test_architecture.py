@@ -81,6 +81,12 @@ def test_handlers_do_not_import_the_store():
         assert not name.startswith("bot.db"), f"{path} imports {name}"
 
 
+def test_handlers_do_not_import_the_composition_root():
+    """Handlers see the ``Context`` they declare (handlers/context.py), not what builds it."""
+    for path, name in _imports_of("handlers"):
+        assert not name.startswith(("bot.runtime", "bot.app", "bot.scheduler")), f"{path} imports {name}"
+
+
 def test_services_import_no_platform_and_no_app():
     for path, name in _imports_of("bot/services"):
         assert not name.startswith(("bot.platforms", "bot.app", "bot.runtime", "bot.scheduler")), \
@@ -90,6 +96,12 @@ def test_services_import_no_platform_and_no_app():
 def test_the_scheduler_knows_no_adapter():
     for name in _imports(ROOT / "bot" / "scheduler.py"):
         assert not name.startswith(("bot.platforms", "bot.core.adapter")), name
+
+
+def test_the_scheduler_is_handed_its_passes():
+    """``bot/runtime.py`` hands the timer its passes; it takes no service and no ``Services`` of its own."""
+    for name in _imports(ROOT / "bot" / "scheduler.py"):
+        assert not name.startswith(("bot.runtime", "bot.services", "bot.db")), name
 
 
 def test_the_in_memory_platform_is_written_against_the_public_adapter_contract_only():

@@ -3,7 +3,6 @@ database the routine filled."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -15,27 +14,16 @@ import pytest
 
 from bot.cli import main
 from bot.db import AuditRecord, head_revision
+from tests.conftest import cli
 from tests.services.test_meetings import NURSE, _create, _open
 
 HEAD = head_revision()
-
-
-@pytest.fixture(autouse=True)
-def settings_of_the_test(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    monkeypatch.chdir(tmp_path)  # no .env
-    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    monkeypatch.setenv("DISTANSMOTE_DATABASE_URL", url)
-    return url
-
-
-async def cli(*arguments: str) -> int:
-    """The command in a thread of its own: it runs its own event loop, as from a shell."""
-    return await asyncio.to_thread(main, list(arguments))
+pytestmark = pytest.mark.usefixtures("cli_database_url")  # every command here runs on it
 
 
 async def test_the_export_has_every_record_oldest_first_and_since_filters(cms, clock, capsys,
-                                                                         settings_of_the_test):
-    services = await _open(cms, settings_of_the_test, clock)
+                                                                         cli_database_url):
+    services = await _open(cms, cli_database_url, clock)
     try:
         [first] = await _create(services, 1)
         clock.advance(timedelta(hours=2))

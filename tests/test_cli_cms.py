@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from bot.cli import main
 from bot.simulators.cms import CmsSimulator
@@ -31,27 +27,6 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture
-def simulator() -> CmsSimulator:
-    return CmsSimulator(username="api", password="simulator")
-
-
-@pytest.fixture
-def cms_url(simulator: CmsSimulator) -> Iterator[str]:
-    """The simulator on a loop of its own in a thread: the CLI runs asyncio.run in this one."""
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(simulator.app, handler_cancellation=True)
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1/"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=5)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=5)
-    loop.close()
-
-
 def configure(
     monkeypatch: pytest.MonkeyPatch, url: str, username: str = "api", password: str = "simulator"
 ) -> None:
@@ -59,16 +34,16 @@ def configure(
         monkeypatch.setenv(name, value)
 
 
-def test_check_ok(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cms_url: str) -> None:
-    configure(monkeypatch, cms_url)
+def test_check_ok(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cli_cms_url: str) -> None:
+    configure(monkeypatch, cli_cms_url)
     assert main(["cms", "check"]) == 0
-    assert capsys.readouterr().out.strip() == f"CMS OK: {cms_url}"
+    assert capsys.readouterr().out.strip() == f"CMS OK: {cli_cms_url}"
 
 
 def test_check_wrong_password(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cms_url: str
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cli_cms_url: str
 ) -> None:
-    configure(monkeypatch, cms_url, username="bot-account", password="Sommar2026!")
+    configure(monkeypatch, cli_cms_url, username="bot-account", password="Sommar2026!")
     assert main(["cms", "check"]) == 1
     output = capsys.readouterr()
     assert "wrong username or password" in output.err
@@ -84,18 +59,18 @@ def test_check_unreachable(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
 
 
 def test_check_wrong_url_is_not_a_cms_api(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cms_url: str
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cli_cms_url: str
 ) -> None:
-    configure(monkeypatch, cms_url.removesuffix("api/v1/"))
+    configure(monkeypatch, cli_cms_url.removesuffix("api/v1/"))
     assert main(["cms", "check"]) == 1
     assert "does not answer like a CMS API" in capsys.readouterr().err
 
 
 def test_check_redirect_is_not_a_cms_api(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cms_url: str, simulator: CmsSimulator
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cli_cms_url: str, cli_cms: CmsSimulator
 ) -> None:
-    configure(monkeypatch, cms_url)
-    simulator.raw_next(b"", status=307, headers={"Location": "https://elsewhere.example.se/"})
+    configure(monkeypatch, cli_cms_url)
+    cli_cms.raw_next(b"", status=307, headers={"Location": "https://elsewhere.example.se/"})
     assert main(["cms", "check"]) == 1
     assert "redirect" in capsys.readouterr().err
 

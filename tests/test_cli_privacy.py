@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from bot.core import PersonKey
 from bot.db import Channel
+from tests.conftest import cli
 from tests.services.test_meetings import NURSE, _create, _open
 from tests.services.test_retention import OTHER, _holding, _stored_rows
-from tests.test_cli_audit import cli, settings_of_the_test  # noqa: F401 - an autouse fixture
+
+pytestmark = pytest.mark.usefixtures("cli_database_url")
 
 
-async def test_export_then_erase_a_person(cms, clock, capsys, settings_of_the_test):
-    services = await _open(cms, settings_of_the_test, clock)
+async def test_export_then_erase_a_person(cms, clock, capsys, cli_database_url):
+    services = await _open(cms, cli_database_url, clock)
     try:
         [room] = await _create(services, 1)
         await _create(services, 1, person=OTHER)
         await services.meetings.add_recipient(room.id, NURSE, "Tolk", Channel.PHONE)
-        await services.references.remember("memory", NURSE.key, "nurse-address")
+        await services.references.remember(PersonKey.parse(NURSE.key), "nurse-address")
         capsys.readouterr()
 
         assert await cli("privacy", "export", "--person", NURSE.key) == 0

@@ -17,12 +17,13 @@ from bot.cli import main
 from tests.fakes.teams import FakeConnector
 from tests.fakes.webex import WebexFake
 from tests.processes import serving_address, stop
-from tests.test_cli_webex import SECRET, TOKEN, clean_environment, served_in_thread  # noqa: F401 - a fixture
+from tests.test_cli_webex import SECRET, TOKEN, served_in_thread
 
 REPO = Path(__file__).resolve().parents[1]
 APP_ID = "1f2e3d4c-0000-4000-8000-123456789abc"
 TENANT = "11111111-2222-3333-4444-555555555555"
 PASSWORD = "teams-password-for-tests"
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 TEAMS = {"DISTANSMOTE_TEAMS_APP_ID": APP_ID, "DISTANSMOTE_TEAMS_APP_PASSWORD": PASSWORD,

@@ -23,15 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 TOKEN = "bot-token-for-tests"
 SECRET = "webhook-secret-for-tests"
 TARGET = "https://bot.region.example/webex/events"
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # No .env and no settings from the machine running the tests.
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("DISTANSMOTE_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 @contextmanager

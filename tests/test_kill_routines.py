@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from bot.clock import Alarm, ManualClock
 from bot.config import Settings
+from bot.core import PersonKey
 from bot.db import AuditRecord, InboundJob, Meeting, Recipient, Reminder, RoomCreation, create_engine, sessionmaker
 from bot.services.cms import CmsClient
 from bot.services.meetings import CDR_TAG_PREFIX, DELETE_WITHDRAWN, DELETING, LIVE_STATES
@@ -291,7 +292,7 @@ async def test_kill_9_at_random_points_of_50_routines(database_url: str, cms: An
         start_title = texts.START_TITLE.split("{room}")[1].split("{start}")[0]  # " börjar kl. "
 
         def reminded(key: str) -> bool:
-            return any(start_title in str(m.card) for m in fake.sent_to(person_id=key.split(":", 1)[1]))
+            return any(start_title in str(m.card) for m in fake.sent_to(person_id=PersonKey.parse(key).id))
 
         await eventually(lambda: all(reminded(key) for key in due), within=RESTART_WITHIN)
         assert await _start_reminders(database_url) == {}, "no start reminder left pending"

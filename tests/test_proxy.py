@@ -28,14 +28,9 @@ from bot.outbound import CA_VARIABLES, share_ca_bundle
 from bot.platforms.webex.transport import WebexClient
 from bot.services.cms import CmsClient, CmsError
 from bot.simulators.cms import CmsSimulator
+from tests.fakes.teams import FakeConnector
 from tests.fakes.webex import WebexFake
-from tests.platforms.test_teams import (  # noqa: F401 - fixtures
-    Teams,
-    fake,
-    nina,
-    settings,
-    teams,
-)
+from tests.platforms.teams_harness import TENANT, anonymous_settings, running_teams
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY")
 
@@ -108,11 +103,15 @@ async def test_the_webex_sdk_goes_through_the_proxy(proxy, aiohttp_server):
     assert proxy.saw("GET", "/v1/people/me")
 
 
-async def test_the_teams_connector_goes_through_the_proxy(proxy, teams: Teams, nina) -> None:
-    chat = teams.fake.personal_chat(nina)
-    await teams.say(nina, chat, "/distansmöte hjälp")
-    assert teams.fake.in_conversation(chat)  # the answer arrived ...
-    assert proxy.saw("POST", f"/v3/conversations/{chat.id}/activities")  # ... through the proxy
+async def test_the_teams_connector_goes_through_the_proxy(proxy, cms, tmp_path, clock, aiohttp_server,
+                                                         aiohttp_client) -> None:
+    fake = await FakeConnector.served(aiohttp_server)
+    async with running_teams(anonymous_settings(cms, tmp_path), clock, fake, aiohttp_client) as teams:
+        nina = fake.user("Nina Sjuksköterska", TENANT)
+        chat = teams.fake.personal_chat(nina)
+        await teams.say(nina, chat, "/distansmöte hjälp")
+        assert teams.fake.in_conversation(chat)  # the answer arrived ...
+        assert proxy.saw("POST", f"/v3/conversations/{chat.id}/activities")  # ... through the proxy
 
 
 # -- a CA bundle of the region's own -----------------------------------------------------------

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.core import Platform, Reply, split_person_key
+from bot.clock import Alarm
+from bot.core import PersonKey, Platform, Reply
 from bot.core.delivery import DeliveryFailed, Outbox
 from bot.db import AuditRecord, Meeting
-from bot.runtime import open_services
-from bot.scheduler import SCHEDULER, ReminderScheduler
+from bot.runtime import open_services, scheduler_for
+from bot.scheduler import SCHEDULER, Pass, ReminderScheduler
 from bot.services.meetings import Person
 from bot.services.validation import MeetingTimes
 from cards import texts as wording
-from tests.conftest import make_settings
+from tests.conftest import make_settings, run_pass
 
 NURSE = Person(key="memory:nurse-1", name="Nina")
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -37,8 +39,8 @@ class RecordingAdapter:
     def install(self, app, host) -> None:  # no routes: it only sends
         pass
 
-    async def send_direct(self, person_key: str, replies) -> None:
-        await self.send_to_identity(split_person_key(person_key)[1], replies)
+    async def send_direct(self, person: PersonKey, replies) -> None:
+        await self.send_to_identity(person.id, replies)
 
     async def send_to_identity(self, identity: str, replies) -> None:
         self.sent.extend((identity, reply) for reply in replies)
@@ -73,7 +75,7 @@ def _real(services, due: datetime) -> datetime:
 
 
 async def test_the_timer_holds_only_timers_in_memory(services):
-    scheduler = ReminderScheduler(services)
+    scheduler = scheduler_for(services)
     scheduler.start()
     try:
         timer = scheduler._timer
@@ -86,8 +88,27 @@ async def test_the_timer_holds_only_timers_in_memory(services):
         await scheduler.stop()
 
 
+async def test_the_timer_runs_the_passes_it_is_handed_and_only_coroutines(services, clock):
+    ran = asyncio.Event()
+
+    async def work() -> None:
+        ran.set()
+
+    every, daily = Pass("every", timedelta(minutes=1), work), Pass("daily", time(4, 0), work)
+    scheduler = ReminderScheduler(services.reminders, clock, Alarm(), [every, daily], zone=services.settings.zone)
+    scheduler.start()
+    try:
+        await asyncio.wait_for(ran.wait(), timeout=10)  # an interval pass also runs at start
+        assert isinstance(scheduler._timer.get_job("every").trigger, IntervalTrigger)
+        assert isinstance(scheduler._timer.get_job("daily").trigger, CronTrigger)
+    finally:
+        await scheduler.stop()
+    with pytest.raises(TypeError):
+        Pass("threaded", timedelta(minutes=1), lambda: work())  # APScheduler would run it in a thread
+
+
 async def test_planning_a_meeting_arms_the_wake_up_and_a_tick_re_arms_it(services, clock, adapter):
-    scheduler = ReminderScheduler(services)
+    scheduler = scheduler_for(services)
     scheduler.start()
     outbox = adapter
     try:
@@ -125,7 +146,7 @@ async def test_the_daily_sweep_tells_the_admins_about_orphaned_rooms(services, c
     await services.cms.create_space(name="HC Glömd 7", uri="hc.glomd.7", call_id="918273645",
                                     cdr_tag=f"distansmote:{uuid.uuid4()}")
     await _meeting(services)  # a live room: not an orphan
-    await ReminderScheduler(services).daily_sweep()
+    await run_pass(services, "sweep")
     [(person, reply)] = adapter.sent
     assert person == "admin-1"
     assert "HC Glömd 7" in str(reply.card) and "HC Torsås 1" not in str(reply.card)
@@ -135,19 +156,18 @@ async def test_the_daily_purge_forgets_the_creator_of_a_room_deleted_long_ago_on
     meeting = await _meeting(services)
     await services.meetings.delete(meeting.id, NURSE)
     clock.advance(timedelta(days=services.settings.retention_days + 1))
-    scheduler = ReminderScheduler(services)
-    await scheduler.daily_purge()
+    await run_pass(services, "purge")
     async with services.sessions() as session:
         assert (await session.get(Meeting, meeting.id)).creator_name == ""
         # Recorded once for the day, like the sweep: another instance's timer finds it done.
         assert await session.scalar(select(func.count()).select_from(AuditRecord).where(
             AuditRecord.action == "daily:purge")) == 1
-    await scheduler.daily_purge()
+    await run_pass(services, "purge")
 
 
 async def test_a_platform_without_an_adapter_is_a_temporary_failure():
     try:
-        await Outbox([]).send("teams:someone", [Reply("x")])
+        await Outbox([]).send(PersonKey("teams", "someone"), [Reply("x")])
     except DeliveryFailed as exc:
         assert exc.code == "no_adapter"
     else:
@@ -158,7 +178,7 @@ async def test_a_platform_without_an_adapter_is_a_temporary_failure():
 async def test_two_instances_send_one_daily_report(cms, postgres_url, clock):
     """Two instances on one PostgreSQL database, their timers firing together and again later."""
     from bot.runtime import open_services
-    from tests.conftest import make_settings
+    from tests.conftest import make_settings, run_pass
 
     adapters = [RecordingAdapter() for _ in range(2)]
     instances = [await open_services(make_settings(cms, postgres_url), clock=clock, adapters=[adapter])
@@ -166,17 +186,16 @@ async def test_two_instances_send_one_daily_report(cms, postgres_url, clock):
     try:
         await instances[0].cms.create_space(name="HC Glömd 7", uri="hc.glomd.7", call_id="918273645",
                                             cdr_tag=f"distansmote:{uuid.uuid4()}")
-        schedulers = [ReminderScheduler(services) for services in instances]
-        await asyncio.gather(*(scheduler.daily_sweep() for scheduler in schedulers))
-        for scheduler in schedulers:  # a later timer the same day (a clock a minute off, a restart)
-            await scheduler.daily_sweep()
+        await asyncio.gather(*(run_pass(services, "sweep") for services in instances))
+        for services in instances:  # a later timer the same day (a clock a minute off, a restart)
+            await run_pass(services, "sweep")
         reports = [sent for adapter in adapters for sent in adapter.sent]
         assert [person for person, _ in reports] == ["admin-1"]
 
         clock.advance(timedelta(days=1))  # the next day, one report again (the first room was deleted)
         await instances[0].cms.create_space(name="HC Glömd 8", uri="hc.glomd.8", call_id="918273647",
                                             cdr_tag=f"distansmote:{uuid.uuid4()}")
-        await asyncio.gather(*(scheduler.daily_sweep() for scheduler in schedulers))
+        await asyncio.gather(*(run_pass(services, "sweep") for services in instances))
         assert len([sent for adapter in adapters for sent in adapter.sent]) == 2
     finally:
         for services in instances:
@@ -190,13 +209,12 @@ async def test_a_failed_daily_sweep_is_not_recorded_as_done(cms, tmp_path, clock
     services = await _open(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", clock, adapters=[adapter])
     await services.cms.create_space(name="HC Glömd 7", uri="hc.glomd.7", call_id="918273645",
                                     cdr_tag=f"distansmote:{uuid.uuid4()}")
-    scheduler = ReminderScheduler(services)
     try:
         cms.simulator.fail_next(503, count=3)  # every attempt of the first run
-        await scheduler.daily_sweep()
+        await run_pass(services, "sweep")
         assert adapter.sent == []
-        await scheduler.daily_sweep()  # the CMS answers again: the report goes out, once
-        await scheduler.daily_sweep()
+        await run_pass(services, "sweep")  # the CMS answers again: the report goes out, once
+        await run_pass(services, "sweep")
         assert len(adapter.sent) == 1
     finally:
         await services.close()

@@ -9,7 +9,6 @@ import pytest
 
 from bot.cli import main
 from bot.config import SECRET_SETTINGS, Settings
-from tests.test_cli_cms import cms_url, simulator  # noqa: F401 - fixtures
 
 PASSWORD = "simulator"
 
@@ -27,28 +26,28 @@ def test_every_secret_setting_is_a_setting():
     assert secret_typed <= set(SECRET_SETTINGS)
 
 
-def test_a_password_file_reaches_the_cms(monkeypatch, capsys, tmp_path, cms_url):
+def test_a_password_file_reaches_the_cms(monkeypatch, capsys, tmp_path, cli_cms_url):
     (tmp_path / "cms-password").write_text(PASSWORD + "\n")  # as `echo` and editors write it
-    monkeypatch.setenv("DISTANSMOTE_CMS_URL", cms_url)
+    monkeypatch.setenv("DISTANSMOTE_CMS_URL", cli_cms_url)
     monkeypatch.setenv("DISTANSMOTE_CMS_USERNAME", "api")
     monkeypatch.setenv("DISTANSMOTE_CMS_PASSWORD_FILE", str(tmp_path / "cms-password"))
     assert main(["cms", "check"]) == 0, capsys.readouterr().err
     assert capsys.readouterr().out.startswith("CMS OK")
 
 
-def test_a_secrets_directory_reaches_the_cms(monkeypatch, capsys, tmp_path, cms_url):
+def test_a_secrets_directory_reaches_the_cms(monkeypatch, capsys, tmp_path, cli_cms_url):
     secrets = tmp_path / "secrets"
     secrets.mkdir()
     (secrets / "DISTANSMOTE_CMS_PASSWORD").write_text(PASSWORD)
     (secrets / "DISTANSMOTE_CMS_USERNAME").write_text("api")
-    monkeypatch.setenv("DISTANSMOTE_CMS_URL", cms_url)
+    monkeypatch.setenv("DISTANSMOTE_CMS_URL", cli_cms_url)
     monkeypatch.setenv("DISTANSMOTE_SECRETS_DIR", str(secrets))
     assert main(["cms", "check"]) == 0, capsys.readouterr().err
 
 
-def test_a_wrong_password_in_the_file_is_refused_by_the_cms(monkeypatch, capsys, tmp_path, cms_url):
+def test_a_wrong_password_in_the_file_is_refused_by_the_cms(monkeypatch, capsys, tmp_path, cli_cms_url):
     (tmp_path / "cms-password").write_text("not-the-password")
-    monkeypatch.setenv("DISTANSMOTE_CMS_URL", cms_url)
+    monkeypatch.setenv("DISTANSMOTE_CMS_URL", cli_cms_url)
     monkeypatch.setenv("DISTANSMOTE_CMS_USERNAME", "api")
     monkeypatch.setenv("DISTANSMOTE_CMS_PASSWORD_FILE", str(tmp_path / "cms-password"))
     assert main(["cms", "check"]) == 1

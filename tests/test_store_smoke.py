@@ -13,7 +13,7 @@ async def test_old_event_ids_are_forgotten_after_a_month(engine, clock):
 
     from bot.services.events import InboundEvents
 
-    events = InboundEvents(sessionmaker(engine), clock)
+    events = InboundEvents(engine, clock)
     try:
         assert await events.begin("webex:old") == (True, None)
         await events.finish("webex:old", None)
@@ -30,11 +30,11 @@ async def test_old_event_ids_are_forgotten_after_a_month(engine, clock):
 async def test_an_event_noted_posted_is_handled_at_once_and_written_at_close(engine, clock):
     from bot.services.events import InboundEvents
 
-    events = InboundEvents(sessionmaker(engine), clock)
+    events = InboundEvents(engine, clock)
     events.posted("webex:noted")
     assert await events.begin("webex:noted") == (False, None)  # before any write: this process knows
     await events.close()  # writes what no job record took
-    again = InboundEvents(sessionmaker(engine), clock)  # another process
+    again = InboundEvents(engine, clock)  # another process
     try:
         assert await again.begin("webex:noted") == (False, None)
         assert await again.begin("webex:other") == (True, None)  # nothing recorded before it is handled

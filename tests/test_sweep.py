@@ -16,7 +16,7 @@ from bot.services.meetings import Person
 from bot.services.sweep import sweep
 from bot.services.validation import MeetingTimes
 from cards import texts
-from tests.conftest import make_settings
+from tests.conftest import make_settings, run_pass
 from tests.services.test_meetings import fast_cms
 from tests.store import audit_trail
 
@@ -68,14 +68,12 @@ def test_the_sweep_command_parses():
 
 async def test_the_daily_sweep_deletes_the_bots_unclaimed_rooms_after_an_hour_and_reports_them(
         cms, database_url, clock, caplog):
-    from bot.scheduler import ReminderScheduler
     from bot.services.meetings import MeetingError
     from tests.test_scheduler import RecordingAdapter
 
     adapter = RecordingAdapter()
     services = await open_services(make_settings(cms, database_url), clock=clock, cms=fast_cms(cms, timeout=0.2),
                                    adapters=[adapter])
-    daily = ReminderScheduler(services)
     times = MeetingTimes(START, START + timedelta(hours=1))
     try:
         live = await services.meetings.create(platform="memory", creator=NURSE, unit="HC Torsås",
@@ -96,18 +94,19 @@ async def test_the_daily_sweep_deletes_the_bots_unclaimed_rooms_after_an_hour_an
 
         clock.advance(timedelta(minutes=30))
         with caplog.at_level("WARNING"):
-            await daily.daily_sweep()  # the late room's creation is still pending: kept, and reported
+            await run_pass(services, "sweep")  # the late room's creation is still pending: kept, and reported
         assert set(cms.simulator.spaces) == {live.space_id, late["id"], foreign}
         [(admin, first)] = adapter.sent
         assert admin == "admin-1" and "HC Okänd 5" in str(first.card) and "HC Kalmar 1" in str(first.card)
         assert f"room {forgotten} that no meeting claims" in caplog.text
         assert texts.ADMIN_ORPHANS_DELETED.format(count=1) in first.text  # the one with no record at all
-        assert await daily.finish_creations() == 1  # the pass adopts it
+        assert await run_pass(services, "creations") == 1  # the pass adopts it, and tells its creator
+        assert [person for person, _ in adapter.sent] == ["admin-1", "nurse-1", "nurse-1"]
 
         clock.advance(timedelta(days=1))  # the next day's sweep: nothing unclaimed is left
-        await daily.daily_sweep()
+        await run_pass(services, "sweep")
         assert set(cms.simulator.spaces) == {live.space_id, late["id"], foreign}
-        assert len(adapter.sent) == 1
+        assert len(adapter.sent) == 3
         async with services.sessions() as session:
             audits = list(await session.scalars(select(AuditRecord).where(AuditRecord.actor == "sweep",
                                                                           AuditRecord.action == "deleted")))

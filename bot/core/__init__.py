@@ -5,7 +5,7 @@ Adapters (``bot/platforms``) translate a platform request into an :class:`Event`
 a platform.
 """
 
-from bot.core.events import Actor, Conversation, Event, Platform, Reply, person_key, split_person_key
+from bot.core.events import Actor, Conversation, Event, PersonKey, Platform, Reply
 from bot.core.problems import Problem, Refused
 from bot.core.routing import (
     CARD_VERSION,
@@ -22,6 +22,6 @@ from bot.core.routing import (
 
 __all__ = [
     "CARD_VERSION", "ActionHandler", "Actor", "CardAction", "CardSubmit", "Command", "CommandHandler",
-    "Conversation", "DuplicateRouteError", "Event", "Platform", "Problem", "Refused", "Reply", "Router",
-    "changes_nothing", "person_key", "reads_only", "split_person_key",
+    "Conversation", "DuplicateRouteError", "Event", "PersonKey", "Platform", "Problem", "Refused", "Reply", "Router",
+    "changes_nothing", "reads_only",
 ]

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.clock import Clock
-from bot.core.events import Event, Platform, Reply
+from bot.core.events import Event, PersonKey, Platform, Reply
 
 
 class Dispatcher(Protocol):
@@ -35,11 +35,11 @@ class Dispatcher(Protocol):
 class References(Protocol):
     """Conversation references: the address a platform needs to write to a person first."""
 
-    async def remember(self, platform: str, person_key: str, reference: str) -> None:
-        """Store (or update) the reference of ``person_key``; the dispatcher calls it per event."""
+    async def remember(self, person: PersonKey, reference: str) -> None:
+        """Store (or update) the reference of ``person``; the dispatcher calls it per event."""
         ...
 
-    async def find(self, platform: str, person_key: str) -> str | None:
+    async def find(self, person: PersonKey) -> str | None:
         """The stored reference, or ``None`` if the person never wrote to the bot there."""
         ...
 
@@ -126,8 +126,8 @@ class Adapter(Protocol):
     def install(self, app: web.Application, host: AdapterHost) -> None:
         """Add the platform's routes and start-up/clean-up hooks to ``app``; keep ``host``."""
 
-    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
-        """Send ``replies`` 1:1 to the person with this key (``bot.core.events.person_key``).
+    async def send_direct(self, person: PersonKey, replies: Sequence[Reply]) -> None:
+        """Send ``replies`` 1:1 to ``person`` (``bot.core.events.PersonKey``).
 
         One attempt; raises ``DeliveryFailed`` (temporary), ``DeliveryRefused`` (this message
         refused) or ``DeliveryGone`` (the person is gone).

@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Iterable, Sequence
 
 from bot.core.adapter import Adapter
-from bot.core.events import Reply, split_person_key
+from bot.core.events import PersonKey, Reply
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,9 @@ class Outbox:
     def platforms(self) -> tuple[str, ...]:
         return tuple(self._adapters)
 
-    async def send(self, person_key: str, replies: Sequence[Reply]) -> None:
+    async def send(self, person: PersonKey, replies: Sequence[Reply]) -> None:
         """To a person by key; raises :class:`DeliveryError`."""
-        adapter = self._adapter(split_person_key(person_key)[0])
-        await _within_timeout(adapter.send_direct(person_key, replies))
+        await _within_timeout(self._adapter(person.platform).send_direct(person, replies))
 
     async def send_to_identity(self, platform: str, identity: str, replies: Sequence[Reply]) -> None:
         """To an admin listed by id or e-mail, on ``platform``; raises :class:`DeliveryError`."""

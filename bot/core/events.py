@@ -29,15 +29,24 @@ class Conversation:
     is_direct: bool
 
 
-def person_key(platform: str, actor_id: str) -> str:
-    """A person across the bot: ``"<platform>:<platform id>"``, stable and never a name."""
-    return f"{platform}:{actor_id}"
+@dataclass(frozen=True)
+class PersonKey:
+    """A person across the bot, stable and never a name: the platform and its id of the person.
 
+    Stored (database, logs) as ``"<platform>:<platform id>"``: ``str()`` writes it, :meth:`parse`
+    reads it back. The platform never holds a colon; the id may.
+    """
 
-def split_person_key(key: str) -> tuple[str, str]:
-    """``(platform, platform id)`` of a :func:`person_key`."""
-    platform, _, actor_id = key.partition(":")
-    return platform, actor_id
+    platform: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.id}"
+
+    @classmethod
+    def parse(cls, stored: str) -> PersonKey:
+        platform, _, platform_id = stored.partition(":")
+        return cls(platform, platform_id)
 
 
 @dataclass(frozen=True)
@@ -58,8 +67,8 @@ class Event:
     reference: str | None = None
 
     @property
-    def person_key(self) -> str:
-        return person_key(self.platform, self.actor.id)
+    def person_key(self) -> PersonKey:
+        return PersonKey(self.platform, self.actor.id)
 
     @property
     def is_card_submit(self) -> bool:

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from bot.core import Actor, Conversation, Event, Platform, Reply, split_person_key
+from bot.core import Actor, Conversation, Event, PersonKey, Platform, Reply
 from bot.core.adapter import AdapterHost
 from bot.core.delivery import DeliveryGone
 from bot.platforms import PlatformEntry
@@ -314,9 +314,9 @@ class DemoAdapter:
         app.router.add_get("/api/demo/rooms", self._api(self._list_rooms))
         app.on_shutdown.append(self._on_shutdown)
 
-    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+    async def send_direct(self, person: PersonKey, replies: Sequence[Reply]) -> None:
         # Every demo user's chat is known from the start: no stored reference is needed.
-        await self.send_to_identity(split_person_key(person_key)[1], replies)
+        await self.send_to_identity(person.id, replies)
 
     async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
         user = self._users.get(identity) or next(

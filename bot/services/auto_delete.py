@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import notices
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core import Problem
+from bot.core import PersonKey, Problem
 from bot.core.delivery import DeliveryGone
 from bot.db import AUTO_DELETE_RULE, Meeting, MeetingState, Reminder
 from bot.services.admin_alerts import AdminAlerts
@@ -102,7 +102,7 @@ class AutoDeletion:
         reply = self._render(notices.AutoDeleted(
             room(meeting, self._settings), deleted_at=meeting.deleted_at.astimezone(self._settings.zone)))
         await self._sends.log_attempts(session, [reminder])
-        problem = await self._sends.to_person(meeting.creator_id, reply)
+        problem = await self._sends.to_person(PersonKey.parse(meeting.creator_id), reply)
         reminder.attempts += 1
         alert = None
         if problem is None:

@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
 from bot.db import InboundEvent, bind_processors, driver_values, sqlite_driver
@@ -44,8 +44,8 @@ Row = dict[str, Any]
 class InboundEvents:
     """Statements are built once: building them per call costs more CPU than the round trip."""
 
-    def __init__(self, sessions: async_sessionmaker, clock: Clock) -> None:
-        self._engine: AsyncEngine = sessions.kw["bind"]
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        self._engine = engine
         self._clock = clock
         self._sqlite = self._engine.dialect.name == "sqlite"
         insert = (sqlite_insert if self._sqlite else pg_insert)(InboundEvent)

@@ -168,14 +168,15 @@ async def _made(session: AsyncSession, operation: str | None) -> set[str]:
 
 class MeetingService:
     def __init__(self, sessions: async_sessionmaker, cms: CmsClient, clock: Clock, settings: Settings,
-                 planner: ReminderPlanner | None = None) -> None:
+                 planner: ReminderPlanner | None = None,
+                 announce: Callable[[Finished], Awaitable[None]] | None = None) -> None:
         self._sessions = sessions
         self._cms = cms
         self._clock = clock
         self._settings = settings
         self.planner: ReminderPlanner = planner or NoReminders()
-        # Tells a creator how a creation they were promised a message about ended (the app sets it).
-        self.announce: Callable[[Finished], Awaitable[None]] = _unannounced
+        # Tells a creator how a creation they were promised a message about ended.
+        self._announce = announce or _unannounced
         self._queue: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
@@ -198,7 +199,7 @@ class MeetingService:
         Refusals: ``already_created``, ``creation_in_progress``,
         ``no_unique_room``, ``room_service_down`` (nothing was sent), ``room_service_unavailable``
         (no room was made), ``room_pending``: the room is being created and its creator gets a
-        message (:attr:`announce`) when it is known how it ended. That is the answer when the CMS
+        message (``announce``) when it is known how it ended. That is the answer when the CMS
         is crowded (the creation is queued and carried out beside the webhook workers), when a
         create got no answer (the pass looks the room up), and to another card for the same unit
         and start while such a creation is pending.
@@ -225,7 +226,7 @@ class MeetingService:
             with CmsGuard.queued():
                 finished = await self._finish(creation, resumed=resumed)
             if finished is not None:
-                await self.announce(finished)
+                await self._announce(finished)
         except Exception:
             log.exception("queued room creation %s failed; the pass finishes it", creation.meeting_id)
 

@@ -25,9 +25,9 @@ def lock_key(job: str) -> int:
 
 
 class DailyOnce:
-    def __init__(self, sessions: async_sessionmaker, clock: Clock, zone: ZoneInfo) -> None:
+    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker, clock: Clock, zone: ZoneInfo) -> None:
         self._sessions = sessions
-        self._engine: AsyncEngine = sessions.kw["bind"]
+        self._engine = engine
         self._clock = clock
         self._zone = zone
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
+from bot.core import PersonKey
 from bot.db import ConversationReference, insert_on_conflict
 
 KNOWN_SIZE = 10_000  # references this process remembers having stored
@@ -25,12 +26,12 @@ class ConversationReferences:
         self._clock = clock
         self._known: OrderedDict[tuple[str, str], str] = OrderedDict()
 
-    async def remember(self, platform: str, person_key: str, reference: str) -> None:
-        key = (platform, person_key[:255])
+    async def remember(self, person: PersonKey, reference: str) -> None:
+        key = (person.platform, str(person)[:255])  # the stored form of the key
         if self._known.get(key) == reference:
             self._known.move_to_end(key)
             return
-        row = {"platform": platform, "person_key": key[1], "reference": reference, "updated_at": self._clock.now()}
+        row = {"platform": key[0], "person_key": key[1], "reference": reference, "updated_at": self._clock.now()}
         async with self._sessions() as session, session.begin():
             statement = insert_on_conflict(session, ConversationReference).values(row)
             await session.execute(statement.on_conflict_do_update(
@@ -41,8 +42,9 @@ class ConversationReferences:
         if len(self._known) > KNOWN_SIZE:
             self._known.popitem(last=False)
 
-    async def find(self, platform: str, person_key: str) -> str | None:
+    async def find(self, person: PersonKey) -> str | None:
         async with self._sessions() as session:
             return await session.scalar(
                 select(ConversationReference.reference).where(
-                    ConversationReference.platform == platform, ConversationReference.person_key == person_key[:255]))
+                    ConversationReference.platform == person.platform,
+                    ConversationReference.person_key == str(person)[:255]))

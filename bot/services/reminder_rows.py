@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bot import notices
 from bot.clock import Alarm, Clock
 from bot.config import Settings
-from bot.core import Reply, split_person_key
+from bot.core import PersonKey, Reply
 from bot.core.delivery import SEND_TIMEOUT, DeliveryError, DeliveryFailed, DeliveryRefused, Outbox
 from bot.db import AuditRecord, Meeting, Reminder, ReminderAttempt, in_open_states
 from bot.logs import bind_request
@@ -70,7 +70,7 @@ class ReminderPlanner:
     def __init__(self, settings: Settings, alarm: Alarm) -> None:
         self.settings = settings
         self.working_hours = WorkingHours.from_settings(settings)
-        self.alarm = alarm
+        self._alarm = alarm
 
     def reminders_for(self, meeting: Meeting) -> Sequence[Reminder]:
         s = self.settings
@@ -84,7 +84,7 @@ class ReminderPlanner:
         rows = [new_reminder(meeting.id, kind, due) for kind, due, not_before in plan
                 if not_before is None or due > not_before]
         if rows:
-            self.alarm.ring(min(row.due_at for row in rows))
+            self._alarm.ring(min(row.due_at for row in rows))
         return rows
 
     def deadline(self, ends_at: datetime) -> datetime:
@@ -141,11 +141,13 @@ class Sends:
     """What the bot sends on its own: the attempts logged first, then each message through its
     platform's gate (``bot.services.pacing``) to the outbox, within ``SEND_TIMEOUT`` in all."""
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, settings: Settings, outbox: Outbox) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock, settings: Settings, outbox: Outbox,
+                 render: notices.Render) -> None:
         self._engine = engine
         self._clock = clock
         self._settings = settings
         self._outbox = outbox
+        self._render = render
         self._gates: dict[str, PlatformGate] = {}
 
     @property
@@ -176,14 +178,22 @@ class Sends:
             await session.execute(insert(ReminderAttempt), rows)
             await session.commit()
 
-    async def to_person(self, person_key: str, reply: Reply | Sequence[Reply], *, request: str | None = None,
+    async def to_person(self, person: PersonKey, reply: Reply | Sequence[Reply], *, request: str | None = None,
                         priority: tuple[float, ...] = (LAST,)) -> DeliveryError | None:
         """One message (or a few, in order) to a person, 1:1; the problem if it was not delivered."""
         if request is not None:
             bind_request(request)
         replies = [reply] if isinstance(reply, Reply) else list(reply)
-        return await self._paced(split_person_key(person_key)[0], lambda: self._outbox.send(person_key, replies),
-                                 priority)
+        return await self._paced(person.platform, lambda: self._outbox.send(person, replies), priority)
+
+    async def tell(self, person: PersonKey, notice: notices.Notice | Sequence[Reply]) -> bool:
+        """Say ``notice`` (or these replies) 1:1 to a person once; False (logged by code) if it did not
+        get through."""
+        replies = notice if isinstance(notice, Sequence) else self._render(notice)
+        problem = await self.to_person(person, replies)
+        if problem is not None:
+            log.warning("message to a person not delivered (%s)", problem.code)
+        return problem is None
 
     async def to_identity(self, platform: str, identity: str, reply: Reply) -> DeliveryError | None:
         """One message to an admin listed by id or e-mail address, on ``platform``."""

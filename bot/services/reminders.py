@@ -18,9 +18,9 @@ from sqlalchemy import Select, case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import notices
-from bot.clock import Clock
+from bot.clock import Alarm, Clock
 from bot.config import Settings
-from bot.core import Problem, Reply
+from bot.core import PersonKey, Problem, Reply
 from bot.core.delivery import DeliveryError, DeliveryGone
 from bot.db import Channel, Meeting, MeetingState, Reminder, in_open_states
 from bot.logs import bind_request
@@ -75,16 +75,17 @@ class Snoozed:
 
 
 class ReminderService:
-    """Domain verbs for reminders: ``snooze``, ``next_due``, ``run_due``, ``tell``."""
+    """Domain verbs for reminders: ``snooze``, ``next_due``, ``run_due``."""
 
     def __init__(self, sessions: async_sessionmaker, clock: Clock, settings: Settings, meetings: MeetingService,
-                 planner: ReminderPlanner, sends: Sends, auto_delete: AutoDeletion, alerts: AdminAlerts, *,
-                 render: notices.Render, workers: int | None = None) -> None:
+                 planner: ReminderPlanner, alarm: Alarm, sends: Sends, auto_delete: AutoDeletion, alerts: AdminAlerts,
+                 *, render: notices.Render, workers: int | None = None) -> None:
         self._sessions = sessions
         self._clock = clock
         self._settings = settings
         self._meetings = meetings
         self._planner = planner
+        self._alarm = alarm
         self._sends = sends
         self._auto_delete = auto_delete
         self._alerts = alerts
@@ -119,7 +120,7 @@ class ReminderService:
             due = now + timedelta(minutes=minutes)
             session.add(new_reminder(meeting.id, CLEANUP, due))
             audit(session, now, person.key, "reminder_snoozed", meeting, detail=str(minutes))
-        self._planner.alarm.ring(due)
+        self._alarm.ring(due)
         return Snoozed(due, already=False)
 
     async def next_due(self) -> datetime | None:
@@ -206,7 +207,7 @@ class ReminderService:
         if outgoing:
             await self._sends.log_attempts(session, [reminder for reminder, _, _ in outgoing])
         problems = await asyncio.gather(*(
-            self._sends.to_person(meeting.creator_id, reply, request=f"reminder:{reminder.id}",
+            self._sends.to_person(PersonKey.parse(meeting.creator_id), reply, request=f"reminder:{reminder.id}",
                                   priority=(RANK.get(reminder.kind, LAST), reminder.due_at.timestamp()))
             for reminder, meeting, reply in outgoing))
         afterwards = []
@@ -219,7 +220,7 @@ class ReminderService:
         for (reminder, meeting, _), (followup, alert) in zip(outgoing, afterwards, strict=True):
             bind_request(f"reminder:{reminder.id}")
             if followup is not None:
-                self._planner.alarm.ring(followup)
+                self._alarm.ring(followup)
             if reminder.state == SENT and reminder.kind == CLEANUP:
                 await self._meetings.mark_ended(meeting.id)
             if alert is not None:
@@ -294,15 +295,6 @@ class ReminderService:
             if reminder.attempts >= MAX_ATTEMPTS:
                 reminder.state = FAILED
             reminder.due_at = now + backoff(reminder.attempts)
-
-    async def tell(self, person_key: str, notice: notices.Notice | Sequence[Reply]) -> bool:
-        """Say ``notice`` (or these replies) 1:1 to a person once; False (logged by code) if it did not
-        get through."""
-        replies = notice if isinstance(notice, Sequence) else self._render(notice)
-        problem = await self._sends.to_person(person_key, replies)
-        if problem is not None:
-            log.warning("message to a person not delivered (%s)", problem.code)
-        return problem is None
 
     async def _local_deadline(self, session: AsyncSession, meeting_id: str) -> datetime | None:
         moment = await deadline(session, meeting_id)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core import PersonKey
 from bot.db import (
     LIVE_STATES,
     AuditRecord,
@@ -99,7 +100,7 @@ def _plain(value: Any) -> Any:
 
 def _mentions(person_key: str) -> ColumnElement[bool]:
     """Waiting webhooks of the person: their payload holds the sender's platform id."""
-    _, _, platform_id = person_key.partition(":")
+    platform_id = PersonKey.parse(person_key).id
     return InboundJob.payload.contains(json.dumps(platform_id)) if platform_id else InboundJob.key == ""
 
 

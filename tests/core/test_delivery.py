@@ -12,13 +12,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiohttp import web
 
-from bot.core import Platform, Reply
+from bot.core import PersonKey, Platform, Reply
 from bot.core.adapter import AdapterHost
 from bot.core.delivery import DeliveryFailed, DeliveryGone, Outbox
-from bot.scheduler import ReminderScheduler
 from bot.services.meetings import Person
 from bot.services.validation import MeetingTimes
-from tests.conftest import make_settings, open_with_chat
+from tests.conftest import make_settings, open_with_chat, run_pass
 from tests.handlers.test_routine import NURSE, create_room
 from tests.store import audit_trail
 
@@ -55,7 +54,7 @@ async def test_an_admin_listed_only_by_email_on_a_platform_that_cannot_write_fir
         await services.cms.create_space(name="HC Glömd 7", uri="hc.glomd.7", call_id="918273645",
                                         cdr_tag=f"distansmote:{uuid.uuid4()}")
         with caplog.at_level(logging.WARNING):
-            await ReminderScheduler(services).daily_sweep()  # an orphaned room: the admins are told
+            await run_pass(services, "sweep")  # an orphaned room: the admins are told
         assert "cannot be written to first" in caplog.text
         assert "admin alert not delivered (cannot_write_first)" in caplog.text
         assert "ada@region.example" not in caplog.text
@@ -76,21 +75,21 @@ class Stuck:
     def install(self, app: web.Application, host: AdapterHost) -> None:
         pass
 
-    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+    async def send_direct(self, person: PersonKey, replies: Sequence[Reply]) -> None:
         if self.error is not None:
             raise self.error
         await asyncio.Event().wait()
 
     async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
-        await self.send_direct(identity, replies)
+        await self.send_direct(PersonKey(self.platform, identity), replies)
 
 
 async def test_the_outbox_turns_a_bug_or_a_missing_adapter_into_a_temporary_failure():
     with pytest.raises(DeliveryFailed) as bug:
-        await Outbox([Stuck(RuntimeError("boom"))]).send("memory:nurse-1", [Reply("x")])
+        await Outbox([Stuck(RuntimeError("boom"))]).send(PersonKey("memory", "nurse-1"), [Reply("x")])
     assert bug.value.code == "runtimeerror"
     with pytest.raises(DeliveryFailed) as missing:
-        await Outbox([]).send("teams:nurse-1", [Reply("x")])
+        await Outbox([]).send(PersonKey("teams", "nurse-1"), [Reply("x")])
     assert missing.value.code == "no_adapter"
     with pytest.raises(DeliveryGone):
         await Outbox([Stuck(DeliveryGone("gone"))]).send_to_identity("memory", "admin-1", [Reply("x")])

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient
 from bot.app import SERVICES
 from bot.cli import build_parser
 from bot.clock import ManualClock
-from bot.core import Reply
+from bot.core import PersonKey, Reply
 from bot.core.delivery import DeliveryGone
 from bot.demo import HOST, DemoHandle, demo_parts, start_demo
 from bot.platforms.demo import (
@@ -199,12 +199,12 @@ async def test_a_reply_sent_later_reaches_a_waiting_page(client: TestClient) -> 
     waiting = asyncio.create_task(client.get("/api/demo/messages", params={"user": ERIK, "wait": "20"}))
     await asyncio.sleep(0)  # let the long-poll start waiting; no time passes
 
-    await adapter.send_direct(f"{NAME}:{ERIK}", [Reply("Påminnelse: mötet börjar snart.")])
+    await adapter.send_direct(PersonKey(NAME, ERIK), [Reply("Påminnelse: mötet börjar snart.")])
 
     response = await asyncio.wait_for(waiting, 10)
     assert [m["text"] for m in (await response.json())["messages"]] == ["Påminnelse: mötet börjar snart."]
     with pytest.raises(DeliveryGone):
-        await adapter.send_direct(f"{NAME}:someone-else", [Reply("x")])
+        await adapter.send_direct(PersonKey(NAME, "someone-else"), [Reply("x")])
 
 
 async def test_a_waiting_long_poll_wakes_when_a_message_arrives() -> None:

@@ -27,19 +27,7 @@ from cards import texts
 from cards.actions import ShowInvitation
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.webex import Delivery, WebexFake, sign
-from tests.platforms.test_webex import (  # noqa: F401 - fixtures
-    REGION_DOMAIN,
-    SECRET,
-    TOKEN,
-    Harness,
-    _create_room,
-    _latest_card,
-    fake_webex,
-    nina,
-    services,
-    sleeps,
-    webex,
-)
+from tests.platforms.webex_harness import REGION_DOMAIN, SECRET, TOKEN, Harness, create_room, latest_card
 from tests.sleeps import Sleeps
 from tests.store import everything_stored
 
@@ -221,8 +209,8 @@ async def test_a_client_that_leaves_mid_body_is_logged_at_debug_only(
 async def test_a_card_action_on_a_card_in_a_group_space_never_deletes_it(
         webex: Harness, nina: dict[str, Any]) -> None:
     await webex.deliver(webex.fake.user_message(nina, "/distansmöte ny"))
-    await _create_room(webex, nina, _latest_card(webex, nina))
-    room_card = _latest_card(webex, nina)
+    await create_room(webex, nina, latest_card(webex, nina))
+    room_card = latest_card(webex, nina)
     assert room_card.card is not None
     meeting_id = next(a["data"]["meeting_id"] for a in room_card.card["actions"] if "meeting_id" in a["data"])
     group = webex.fake.group_room(nina["id"])

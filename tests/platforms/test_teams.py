@@ -9,7 +9,6 @@ import base64
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,52 +16,23 @@ from zoneinfo import ZoneInfo
 
 import jwt
 import pytest
-from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.core import Reply
+from bot.core import PersonKey, Reply
 from bot.core.delivery import DeliveryFailed, DeliveryGone
 from bot.platforms.teams.activities import Address
-from bot.platforms.teams.adapter import MAX_BODY_BYTES, TeamsAdapter
-from bot.runtime import Services, open_services
+from bot.platforms.teams.adapter import MAX_BODY_BYTES
 from cards import texts
 from cards.meeting import grouped
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.teams import FakeConnector, Posted, TeamsConversation, TeamsUser
 from tests.harness import submission
-from tests.sleeps import Sleeps
+from tests.platforms.teams_harness import TENANT, Teams, anonymous_settings, running_teams, start_teams
 
-TENANT = "11111111-2222-3333-4444-555555555555"
 OTHER_TENANT = "99999999-8888-7777-6666-555555555555"
 APP_ID = "1f2e3d4c-0000-4000-8000-123456789abc"
-
-
-@dataclass
-class Teams:
-    fake: FakeConnector
-    adapter: TeamsAdapter
-    client: TestClient
-    services: Services
-    sleeps: Sleeps
-
-    async def post(self, activity: dict[str, Any], headers: dict[str, str] | None = None) -> int:
-        response = await self.client.post("/api/messages", json=activity, headers=headers)
-        return response.status
-
-    async def deliver(self, activity: dict[str, Any]) -> None:
-        """POST an activity as Teams does (anonymous, local testing) and wait until it is handled."""
-        assert await self.post(activity) == 200
-        await self.adapter.drain()
-
-    async def say(self, user: TeamsUser, where: TeamsConversation, text: str, *, mention: bool = False) -> None:
-        await self.deliver(self.fake.message(user, where, text, mention=mention))
-
-    async def click(self, user: TeamsUser, card: Posted, title: str, **inputs: str) -> None:
-        assert card.card is not None
-        await self.deliver(self.fake.submit(user, card, submission(card.card, title, **inputs)))
 
 
 @pytest.fixture
@@ -72,25 +42,14 @@ async def fake(aiohttp_server: Any) -> FakeConnector:
 
 @pytest.fixture
 def settings(cms: RunningCms, tmp_path: Path) -> Settings:
-    return make_settings(cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", teams_allow_anonymous=True,
-                         allowed_teams_tenant_ids=(TENANT,))
-
-
-async def _start(settings: Settings, clock: ManualClock, fake: FakeConnector, aiohttp_client: Any) -> Teams:
-    sleeps = Sleeps()
-    adapter = TeamsAdapter(settings, sleep=sleeps, workers=4)
-    services = await open_services(settings, clock=clock, adapters=[adapter])
-    client = await aiohttp_client(create_app(services))
-    return Teams(fake, adapter, client, services, sleeps)
+    return anonymous_settings(cms, tmp_path)
 
 
 @pytest.fixture
 async def teams(settings: Settings, clock: ManualClock, fake: FakeConnector,
                 aiohttp_client: Any) -> AsyncIterator[Teams]:
-    started = await _start(settings, clock, fake, aiohttp_client)
-    yield started
-    await started.client.close()
-    await started.services.close()
+    async with running_teams(settings, clock, fake, aiohttp_client) as started:
+        yield started
 
 
 @pytest.fixture
@@ -190,7 +149,7 @@ async def test_an_activity_from_a_tenant_not_allowed_gets_one_refusal_and_change
     form_like["value"] = {"action": "create_meeting", "v": "1", **NEW_ROOM}
     await teams.deliver(form_like)
     assert cms.simulator.snapshot() == []
-    assert await teams.services.references.find("teams", f"teams:{stranger.aad_object_id}") is None
+    assert await teams.services.references.find(PersonKey("teams", stranger.aad_object_id)) is None
 
 
 async def test_an_activity_that_names_no_tenant_is_refused(teams: Teams, nina: TeamsUser, cms: RunningCms) -> None:
@@ -234,7 +193,7 @@ async def production(cms: RunningCms, tmp_path: Path, clock: ManualClock, fake: 
     settings = make_settings(cms, f"sqlite+aiosqlite:///{tmp_path / 'prod.db'}", teams_app_id=APP_ID,
                              teams_app_password="secret-for-tests", teams_tenant_id=TENANT,
                              allowed_teams_tenant_ids=(TENANT,))
-    started = await _start(settings, clock, fake, aiohttp_client)
+    started = await start_teams(settings, clock, fake, aiohttp_client)
     yield started
     await started.client.close()
     await started.services.close()
@@ -266,9 +225,9 @@ async def test_in_production_the_token_goes_to_microsofts_connector_only(product
     # A reference whose serviceUrl is not one of Microsoft's connector hosts (here: the fake on 127.0.0.1).
     chat = production.fake.personal_chat(nina)
     reference = Address(production.fake.service_url, chat.id, TENANT, nina.id, production.fake.bot_id)
-    await production.services.references.remember("teams", f"teams:{nina.aad_object_id}", reference.dumps())
+    await production.services.references.remember(PersonKey("teams", nina.aad_object_id), reference.dumps())
     with pytest.raises(DeliveryGone, match="teams_service_url_not_allowed"):
-        await production.adapter.send_direct(f"teams:{nina.aad_object_id}", [Reply("Påminnelse")])
+        await production.adapter.send_direct(PersonKey("teams", nina.aad_object_id), [Reply("Påminnelse")])
     assert production.fake.requests == []  # no token was asked for or sent anywhere
 
 
@@ -341,7 +300,7 @@ async def test_a_reminder_reaches_a_teams_user_after_a_restart_and_a_block_stops
         cms: RunningCms) -> None:
     admin = fake.user("Ada Admin", TENANT)
     settings = settings.model_copy(update={"admins": (admin.aad_object_id,)})
-    before = await _start(settings, clock, fake, aiohttp_client)
+    before = await start_teams(settings, clock, fake, aiohttp_client)
     admin_chat = fake.personal_chat(admin)
     await before.say(admin, admin_chat, "hjälp")  # Teams lets a bot write first only where it was used
     chat = fake.personal_chat(nina)
@@ -350,7 +309,7 @@ async def test_a_reminder_reaches_a_teams_user_after_a_restart_and_a_block_stops
     await before.client.close()
     await before.services.close()
 
-    after = await _start(settings, clock, fake, aiohttp_client)  # the same database: a restart
+    after = await start_teams(settings, clock, fake, aiohttp_client)  # the same database: a restart
     try:
         sent_before = len(fake.in_conversation(chat))
         clock.set(datetime(2026, 11, 26, 13, 26, tzinfo=STOCKHOLM))  # the start reminder is due at 13:25
@@ -381,7 +340,7 @@ async def test_a_reminder_reaches_a_teams_user_after_a_restart_and_a_block_stops
 async def test_adding_the_app_lets_the_bot_write_first(teams: Teams, nina: TeamsUser, fake: FakeConnector) -> None:
     await teams.deliver(fake.installed(nina))
     assert fake.posted == []  # nothing to answer
-    await teams.adapter.send_direct(f"teams:{nina.aad_object_id}", [Reply("Påminnelse")])
+    await teams.adapter.send_direct(PersonKey("teams", nina.aad_object_id), [Reply("Påminnelse")])
     [reminder] = fake.in_conversation(fake.personal_chat(nina))
     assert reminder.text == "Påminnelse" and reminder.reply_to is None
 
@@ -389,7 +348,7 @@ async def test_adding_the_app_lets_the_bot_write_first(teams: Teams, nina: Teams
 async def test_send_direct_leaves_retrying_to_the_reminder_service(teams: Teams, nina: TeamsUser) -> None:
     chat = teams.fake.personal_chat(nina)
     await teams.say(nina, chat, "hjälp")  # stores the conversation reference
-    key = f"teams:{nina.aad_object_id}"
+    key = PersonKey("teams", nina.aad_object_id)
     teams.fake.fail_next(429, retry_after="120")
     with pytest.raises(DeliveryFailed) as limited:
         await teams.adapter.send_direct(key, [Reply("Påminnelse")])
@@ -402,14 +361,14 @@ async def test_send_direct_leaves_retrying_to_the_reminder_service(teams: Teams,
     with pytest.raises(DeliveryGone, match="teams_http_404"):
         await teams.adapter.send_direct(key, [Reply("Påminnelse")])
     with pytest.raises(DeliveryGone, match="teams_no_reference"):
-        await teams.adapter.send_direct("teams:never-wrote", [Reply("Påminnelse")])
+        await teams.adapter.send_direct(PersonKey("teams", "never-wrote"), [Reply("Påminnelse")])
     assert teams.sleeps.seconds == []
 
 
 async def test_an_admin_listed_by_user_principal_name_is_known_and_reachable(
         settings: Settings, clock: ManualClock, fake: FakeConnector, aiohttp_client: Any) -> None:
     admin = fake.user("Ada Admin", TENANT, upn="Ada.Admin@region.example")
-    teams = await _start(settings.model_copy(update={"admins": ("ada.admin@REGION.example",)}), clock, fake,
+    teams = await start_teams(settings.model_copy(update={"admins": ("ada.admin@REGION.example",)}), clock, fake,
                          aiohttp_client)
     try:
         chat = fake.personal_chat(admin)

@@ -8,104 +8,29 @@ import base64
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import ConfigError, Settings
-from bot.core import Reply
+from bot.core import PersonKey, Reply
 from bot.core.delivery import DeliveryFailed, DeliveryGone, DeliveryRefused
 from bot.platforms.webex.route import WebexAdapter
 from bot.platforms.webex.translate import org_key
 from bot.platforms.webex.transport import WebexClient
 from bot.platforms.webex.webhooks import reactivate_webhooks, setup_webhooks
-from bot.runtime import Services, open_services
+from bot.runtime import open_services
 from cards import texts
 from cards.meeting import grouped
 from cards.texts import NOT_ALLOWED
-from tests.conftest import RunningCms, make_settings
+from tests.conftest import RunningCms
 from tests.fakes.webex import Delivery, SentMessage, WebexFake, sign
 from tests.harness import submission
-from tests.sleeps import Sleeps
-
-TOKEN = "bot-token-for-tests"
-SECRET = "webhook-secret-for-tests"
-REGION_DOMAIN = "region.example"
-
-
-@dataclass
-class Harness:
-    fake: WebexFake
-    adapter: WebexAdapter
-    client: TestClient
-    services: Services
-    sleeps: Sleeps
-
-    async def post(self, delivery: Delivery, *, body: bytes | None = None,
-                   headers: dict[str, str] | None = None) -> int:
-        response = await self.client.post("/webex/events", data=delivery.body if body is None else body,
-                                          headers=delivery.headers if headers is None else headers)
-        return response.status
-
-    async def deliver(self, delivery: Delivery) -> None:
-        """POST a delivery as Webex does and wait until the bot has handled it."""
-        assert await self.post(delivery) == 200
-        await self.adapter.drain()
-
-    def api_calls(self) -> list[tuple[str, str]]:
-        return [(method, path.split("?")[0]) for method, path, _ in self.fake.requests]
-
-
-@pytest.fixture
-async def fake_webex(aiohttp_server: Any) -> tuple[WebexFake, str]:
-    fake = WebexFake(token=TOKEN, webhook_secret=SECRET)
-    server = await aiohttp_server(fake.app)
-    return fake, str(server.make_url("/v1/"))
-
-
-@pytest.fixture
-def settings(fake_webex: tuple[WebexFake, str], cms: RunningCms, tmp_path: Path) -> Settings:
-    fake, url = fake_webex
-    return make_settings(
-        cms, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", webex_token=TOKEN, webex_webhook_secret=SECRET,
-        webex_api_url=url, allowed_webex_org_ids=(fake.org_id,), allowed_email_domains=(REGION_DOMAIN,),
-    )
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-def adapter(settings: Settings, sleeps: Sleeps) -> WebexAdapter:
-    return WebexAdapter(settings, sleep=sleeps, workers=4)
-
-
-@pytest.fixture
-async def services(settings: Settings, clock: ManualClock, adapter: WebexAdapter) -> AsyncIterator[Services]:
-    opened = await open_services(settings, clock=clock, adapters=[adapter])
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture
-async def webex(fake_webex: tuple[WebexFake, str], adapter: WebexAdapter, services: Services, sleeps: Sleeps,
-                aiohttp_client: Any) -> Harness:
-    client = await aiohttp_client(create_app(services))
-    return Harness(fake_webex[0], adapter, client, services, sleeps)
-
-
-@pytest.fixture
-def nina(webex: Harness) -> dict[str, Any]:
-    return webex.fake.add_person("Nina Sjuksköterska", f"nina@{REGION_DOMAIN}")
+from tests.platforms.webex_harness import REGION_DOMAIN, SECRET, TOKEN, Harness, click, create_room, latest_card
 
 
 def _cards(messages: list[SentMessage]) -> list[dict[str, Any]]:
@@ -252,7 +177,7 @@ async def test_a_typed_command_from_an_allowed_domain_needs_no_lookup(webex: Har
     # The signed envelope carries the sender's e-mail; card submissions carry none and are looked up.
     await webex.deliver(webex.fake.user_message(nina, "/distansmöte ny"))
     assert ("GET", f"/v1/people/{nina['id']}") not in webex.api_calls()
-    await _create_room(webex, nina, _latest_card(webex, nina))
+    await create_room(webex, nina, latest_card(webex, nina))
     assert ("GET", f"/v1/people/{nina['id']}") in webex.api_calls()
 
 
@@ -271,7 +196,7 @@ async def test_a_mention_in_a_group_space_works_and_nothing_confidential_is_post
     [form] = [m for m in fake.sent if m.card is not None]
     assert (form.to_person_id, form.room_type) == (nina["id"], "direct")
 
-    await _create_room(webex, nina, form)
+    await create_room(webex, nina, form)
     [space] = cms.simulator.snapshot()
     secrets = (space["callId"] or "", space["uri"] or "")
     assert all(not _confidential(m, *secrets) for m in fake.sent_to(room_id=group))
@@ -332,7 +257,7 @@ async def test_the_webhook_answer_does_not_wait_for_the_webex_api(webex: Harness
 
 
 async def test_send_direct_posts_one_to_one(webex: Harness, nina: dict[str, Any]) -> None:
-    await webex.adapter.send_direct(f"webex:{nina['id']}", [Reply("Påminnelse", {"type": "AdaptiveCard",
+    await webex.adapter.send_direct(PersonKey("webex", nina["id"]), [Reply("Påminnelse", {"type": "AdaptiveCard",
                                                                                 "version": "1.3", "body": []})])
     [reminder] = webex.fake.sent
     assert (reminder.to_person_id, reminder.room_type, reminder.markdown) == (nina["id"], "direct", "Påminnelse")
@@ -347,42 +272,28 @@ async def test_send_direct_reaches_an_admin_listed_by_email(webex: Harness, nina
 async def test_send_direct_leaves_retrying_to_the_reminder_service(webex: Harness, nina: dict[str, Any]) -> None:
     webex.fake.fail_next(429, retry_after=120, method="POST", path="messages")
     with pytest.raises(DeliveryFailed) as limited:
-        await webex.adapter.send_direct(f"webex:{nina['id']}", [Reply("Påminnelse")])
+        await webex.adapter.send_direct(PersonKey("webex", nina["id"]), [Reply("Påminnelse")])
     assert (limited.value.code, limited.value.retry_after) == ("webex_http_429", 120.0)
     webex.fake.fail_next(503, method="POST", path="messages")
     with pytest.raises(DeliveryFailed, match="webex_http_503"):
-        await webex.adapter.send_direct(f"webex:{nina['id']}", [Reply("Påminnelse")])
+        await webex.adapter.send_direct(PersonKey("webex", nina["id"]), [Reply("Påminnelse")])
     with pytest.raises(DeliveryGone, match="webex_http_404"):
-        await webex.adapter.send_direct("webex:no-such-person", [Reply("Påminnelse")])
+        await webex.adapter.send_direct(PersonKey("webex", "no-such-person"), [Reply("Påminnelse")])
     assert webex.fake.sent == [] and webex.sleeps.seconds == []
 
 
 # -- the routine end to end --------------------------------------------------------------------
 
-async def _click(webex: Harness, person: dict[str, Any], message: SentMessage, button: str, **inputs: str) -> None:
-    assert message.card is not None
-    await webex.deliver(webex.fake.submit_card(person, message.id, submission(message.card, button, **inputs)))
-
-
-async def _create_room(webex: Harness, person: dict[str, Any], form: SentMessage) -> None:
-    await _click(webex, person, form, texts.CREATE_ROOM, unit="HC Torsås", date="2026-11-26", start="13:30",
-                 length="60")
-
-
-def _latest_card(webex: Harness, person: dict[str, Any]) -> SentMessage:
-    return [m for m in webex.fake.sent_to(person_id=person["id"]) if m.card is not None][-1]
-
-
 async def test_the_routine_runs_over_signed_webhooks_and_the_invitation_only_goes_one_to_one(
         webex: Harness, nina: dict[str, Any], cms: RunningCms) -> None:
     fake = webex.fake
     await webex.deliver(fake.user_message(nina, "/distansmöte ny"))
-    form = _latest_card(webex, nina)
+    form = latest_card(webex, nina)
 
     # Clicked twice, and the second delivery racing the first: one room.
-    click = fake.submit_card(nina, form.id, submission(form.card or {}, texts.CREATE_ROOM, unit="HC Torsås",
-                                                       date="2026-11-26", start="13:30", length="60"))
-    statuses = await asyncio.gather(webex.post(click), webex.post(click))
+    submitted = fake.submit_card(nina, form.id, submission(form.card or {}, texts.CREATE_ROOM, unit="HC Torsås",
+                                                           date="2026-11-26", start="13:30", length="60"))
+    statuses = await asyncio.gather(webex.post(submitted), webex.post(submitted))
     await webex.adapter.drain()
     assert statuses == [200, 200]
     [space] = cms.simulator.snapshot()
@@ -395,13 +306,13 @@ async def test_the_routine_runs_over_signed_webhooks_and_the_invitation_only_goe
     secrets = (space["callId"] or "", space["uri"] or "")
     assert {(m.room_type, m.to_person_id) for m in fake.sent if _confidential(m, *secrets)} == {("direct", nina["id"])}
 
-    await _click(webex, nina, room_card, texts.ADD_RECIPIENT, label="Kommunen – hemtjänsten", channel="messenger")
-    await _click(webex, nina, _latest_card(webex, nina), texts.MARK_SENT)
-    await _click(webex, nina, _latest_card(webex, nina), texts.MARK_CONFIRMED)
-    confirmed_room_card = _latest_card(webex, nina)
-    await _click(webex, nina, confirmed_room_card, texts.DELETE_ROOM)
-    question = _latest_card(webex, nina)
-    await _click(webex, nina, question, texts.DELETE_YES)
+    await click(webex, nina, room_card, texts.ADD_RECIPIENT, label="Kommunen – hemtjänsten", channel="messenger")
+    await click(webex, nina, latest_card(webex, nina), texts.MARK_SENT)
+    await click(webex, nina, latest_card(webex, nina), texts.MARK_CONFIRMED)
+    confirmed_room_card = latest_card(webex, nina)
+    await click(webex, nina, confirmed_room_card, texts.DELETE_ROOM)
+    question = latest_card(webex, nina)
+    await click(webex, nina, question, texts.DELETE_YES)
 
     assert cms.simulator.snapshot() == []
     assert fake.sent[-1].markdown == texts.DELETED_TEXT.format(room="HC Torsås 1")
@@ -416,11 +327,11 @@ async def test_the_routine_runs_over_signed_webhooks_and_the_invitation_only_goe
 async def test_a_refused_submission_leaves_the_card_so_it_can_be_corrected(
         webex: Harness, nina: dict[str, Any], cms: RunningCms) -> None:
     await webex.deliver(webex.fake.user_message(nina, "/distansmöte ny"))
-    form = _latest_card(webex, nina)
-    await _click(webex, nina, form, texts.CREATE_ROOM, unit="HC Torsås", date="2026-11-24")
+    form = latest_card(webex, nina)
+    await click(webex, nina, form, texts.CREATE_ROOM, unit="HC Torsås", date="2026-11-24")
     assert webex.fake.sent[-1].markdown == texts.ERRORS["in_the_past"]
     assert form.id not in webex.fake.deleted
-    await _create_room(webex, nina, form)
+    await create_room(webex, nina, form)
     assert form.id in webex.fake.deleted
     assert len(cms.simulator.snapshot()) == 1
 
@@ -489,7 +400,7 @@ async def test_serve_reactivates_a_disabled_webhook_at_start(
 async def test_a_card_input_that_is_not_text_is_refused(webex: Harness, nina: dict[str, Any], cms: RunningCms,
                                                         forged: object) -> None:
     await webex.deliver(webex.fake.user_message(nina, "/distansmöte ny"))
-    form = _latest_card(webex, nina)
+    form = latest_card(webex, nina)
     inputs: dict[str, Any] = submission(form.card or {}, texts.CREATE_ROOM, date="2026-11-26", start="13:30")
     inputs["unit"] = forged
     await webex.deliver(webex.fake.submit_card(nina, form.id, inputs))
@@ -503,7 +414,7 @@ async def test_a_400_fails_that_one_reminder_and_the_next_still_reaches_the_pers
         webex: Harness, nina: dict[str, Any], clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
     fake, reminders = webex.fake, webex.services.reminders
     await webex.deliver(fake.user_message(nina, "/distansmöte ny"))
-    await _create_room(webex, nina, _latest_card(webex, nina))  # 2026-11-26 13:30–14:30 in Stockholm
+    await create_room(webex, nina, latest_card(webex, nina))  # 2026-11-26 13:30–14:30 in Stockholm
     nobody = texts.NOBODY_TITLE.format(room="HC Torsås 1")
     start = texts.START_TITLE.format(room="HC Torsås 1", start="13.30")
 
@@ -525,5 +436,5 @@ async def test_send_direct_says_a_400_is_this_message_refused_not_the_person_gon
         webex: Harness, nina: dict[str, Any]) -> None:
     webex.fake.fail_next(400, method="POST", path="messages")
     with pytest.raises(DeliveryRefused, match="webex_http_400"):
-        await webex.adapter.send_direct(f"webex:{nina['id']}", [Reply("Påminnelse")])
+        await webex.adapter.send_direct(PersonKey("webex", nina["id"]), [Reply("Påminnelse")])
     assert webex.fake.sent == [] and webex.sleeps.seconds == []

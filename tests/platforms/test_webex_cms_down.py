@@ -16,18 +16,18 @@ from typing import Any
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.core.events import person_key
+from bot.core import PersonKey
 from bot.platforms.webex.route import WebexAdapter
 from bot.runtime import Services, open_services
-from bot.scheduler import POLL_SECONDS, ReminderScheduler
+from bot.scheduler import POLL_SECONDS
 from bot.services.cms import CmsClient, CmsGuard
 from bot.services.meetings import Person
 from cards import texts
 from cards.meeting import grouped
-from tests.conftest import RunningCms, make_settings
+from tests.conftest import RunningCms, make_settings, run_pass
 from tests.fakes.webex import WebexFake
 from tests.harness import submission
-from tests.platforms.test_webex import REGION_DOMAIN, SECRET, TOKEN, Harness, fake_webex  # noqa: F401 - fixture
+from tests.platforms.webex_harness import REGION_DOMAIN, SECRET, TOKEN, Harness
 from tests.sleeps import Sleeps
 from tests.waiting import eventually
 
@@ -37,7 +37,7 @@ SPEED = 20  # how much faster the slow CMS's time runs than the test's
 
 
 def _person(person: dict[str, Any]) -> Person:
-    return Person(key=person_key("webex", person["id"]), name=person["displayName"])
+    return Person(key=str(PersonKey("webex", person["id"])), name=person["displayName"])
 
 
 @asynccontextmanager
@@ -135,20 +135,19 @@ async def test_a_room_the_cms_could_not_tell_about_is_told_to_its_creator_once_t
         cms.simulator.release()
         await cms.simulator.settled()
 
-        passes = ReminderScheduler(webex.services)
         cms.simulator.hang(on="GET coSpaces")
         told_before = len(webex.fake.sent)
         clock.advance(POLL)
-        assert await passes.finish_creations() == 0  # the CMS cannot tell yet: neither done nor given up
+        assert await run_pass(webex.services, "creations") == 0  # the CMS cannot tell yet: neither done nor given up
         assert len(webex.fake.sent) == told_before
         cms.simulator.release()
         clock.advance(POLL)
-        assert await passes.finish_creations() == 1
+        assert await run_pass(webex.services, "creations") == 1
         card, invitation = webex.fake.sent_to(person_id=nina["id"])[-2:]
         assert card.markdown == texts.CREATION_FINISHED_TITLE.format(room="HC Torsås 1")
         assert invitation.markdown.startswith("Distansmöte ")
         clock.advance(POLL)
-        assert await passes.finish_creations() == 0
+        assert await run_pass(webex.services, "creations") == 0
         assert len(cms.simulator.spaces) == 1
 
 
@@ -166,16 +165,15 @@ async def test_a_create_that_hangs_past_the_timeout_and_then_completes_makes_one
         [again] = await _forms(webex, nina, 1)  # a new card for the same unit and time, while pending
         await webex.deliver(_create(webex, nina, again))
         assert webex.fake.sent_to(person_id=nina["id"])[-1].markdown == texts.ERRORS["room_pending"]
-        passes = ReminderScheduler(webex.services)
         clock.advance(POLL)
-        assert await passes.finish_creations() == 0  # not made yet, and it may still be
+        assert await run_pass(webex.services, "creations") == 0  # not made yet, and it may still be
 
         cms.simulator.release()  # ... then the CMS carries it out
         await cms.simulator.settled()
         clock.advance(POLL)
-        assert await passes.finish_creations() == 1
+        assert await run_pass(webex.services, "creations") == 1
         clock.advance(POLL)
-        assert await passes.finish_creations() == 0
+        assert await run_pass(webex.services, "creations") == 0
 
         assert cms.simulator.requests.count("POST /api/v1/coSpaces") == 1
         [space] = cms.simulator.snapshot()

@@ -28,18 +28,7 @@ from tests.conftest import RunningCms, make_settings
 from tests.database_faults import PostgresFaults
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
-from tests.platforms.test_webex import (  # noqa: F401 - fixtures
-    REGION_DOMAIN,
-    SECRET,
-    TOKEN,
-    Harness,
-    adapter,
-    fake_webex,
-    nina,
-    services,
-    sleeps,
-    webex,
-)
+from tests.platforms.webex_harness import REGION_DOMAIN, SECRET, TOKEN, Harness
 from tests.sleeps import Sleeps
 from tests.waiting import eventually
 

@@ -22,16 +22,7 @@ from bot.platforms.webex.translate import job_key, parse_envelope
 from bot.runtime import Services
 from bot.services.inbound_jobs import LEASE, InboundJobs
 from tests.fakes.webex import Delivery, WebexFake
-from tests.platforms.test_webex import (  # noqa: F401 - fixtures
-    REGION_DOMAIN,
-    Harness,
-    adapter,
-    fake_webex,
-    services,
-    settings,
-    sleeps,
-    webex,
-)
+from tests.platforms.webex_harness import REGION_DOMAIN, Harness
 
 ANSWER_WITHIN = 0.5  # seconds; an upper bound with a wide margin (answers take milliseconds)
 

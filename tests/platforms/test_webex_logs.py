@@ -16,21 +16,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.logs import OWN_LOGGERS, configure_logging
 from cards import texts
-from tests.platforms.test_webex import (  # noqa: F401 - fixtures of the Webex adapter's tests
-    REGION_DOMAIN,
-    SECRET,
-    TOKEN,
-    Harness,
-    _click,
-    _latest_card,
-    adapter,
-    fake_webex,
-    nina,
-    services,
-    settings,
-    sleeps,
-    webex,
-)
+from tests.platforms.webex_harness import REGION_DOMAIN, SECRET, TOKEN, Harness, click, latest_card
 
 UNIT = "HC Torsås"
 LABEL = "Kommunen – hemtjänsten"
@@ -63,10 +49,10 @@ async def test_the_whole_routine_logs_json_with_request_ids_and_nothing_anyone_t
     for text in typed:
         await webex.deliver(fake.user_message(nina, text))
     form = [m for m in fake.sent_to(person_id=nina["id"]) if m.card is not None][0]
-    await _click(webex, nina, form, texts.CREATE_ROOM, unit=UNIT, date="2026-11-26", start="13:30", length="60")
-    room_card = _latest_card(webex, nina)
-    await _click(webex, nina, room_card, texts.ADD_RECIPIENT, label=LABEL, channel="messenger")
-    await _click(webex, nina, _latest_card(webex, nina), texts.MARK_SENT)
+    await click(webex, nina, form, texts.CREATE_ROOM, unit=UNIT, date="2026-11-26", start="13:30", length="60")
+    room_card = latest_card(webex, nina)
+    await click(webex, nina, room_card, texts.ADD_RECIPIENT, label=LABEL, channel="messenger")
+    await click(webex, nina, latest_card(webex, nina), texts.MARK_SENT)
 
     # A reply that cannot be posted: the error line carries the id of the webhook that asked.
     fake.fail_next(503, count=6, method="POST", path="messages")
@@ -79,8 +65,8 @@ async def test_the_whole_routine_logs_json_with_request_ids_and_nothing_anyone_t
     await webex.services.reminders.run_due()
     prompt = [m for m in fake.sent_to(person_id=nina["id"])
               if texts.DELETE_ROOM in json.dumps(m.card or {}, ensure_ascii=False)][-1]
-    await _click(webex, nina, prompt, texts.DELETE_ROOM)
-    await _click(webex, nina, _latest_card(webex, nina), texts.DELETE_YES)
+    await click(webex, nina, prompt, texts.DELETE_ROOM)
+    await click(webex, nina, latest_card(webex, nina), texts.DELETE_YES)
     assert fake.sent[-1].markdown == texts.DELETED_TEXT.format(room=f"{UNIT} 1")
 
     lines = _lines(json_log)  # every line is one JSON object

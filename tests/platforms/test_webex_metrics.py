@@ -17,21 +17,7 @@ from bot.platforms.webex.route import WebexAdapter
 from bot.runtime import Services, open_services
 from cards import texts
 from tests.conftest import RunningCms, _admin, make_settings
-from tests.platforms.test_webex import (  # noqa: F401 - fixtures of the Webex adapter's tests
-    SECRET,
-    TOKEN,
-    Harness,
-    _click,
-    _create_room,
-    _latest_card,
-    adapter,
-    fake_webex,
-    nina,
-    services,
-    settings,
-    sleeps,
-    webex,
-)
+from tests.platforms.webex_harness import SECRET, TOKEN, Harness, click, create_room, latest_card
 
 FAMILIES = {
     "distansmote_rooms_created": "counter", "distansmote_rooms_deleted": "counter",
@@ -74,12 +60,12 @@ async def test_metrics_carry_every_family_through_the_routine(
     before = await scrape(client)
 
     await webex.deliver(fake.user_message(nina, "/distansmöte ny"))
-    await _create_room(webex, nina, _latest_card(webex, nina))
-    room_card = _latest_card(webex, nina)
-    await _click(webex, nina, room_card, texts.DELETE_ROOM)
-    await _click(webex, nina, _latest_card(webex, nina), texts.DELETE_YES)
+    await create_room(webex, nina, latest_card(webex, nina))
+    room_card = latest_card(webex, nina)
+    await click(webex, nina, room_card, texts.DELETE_ROOM)
+    await click(webex, nina, latest_card(webex, nina), texts.DELETE_YES)
     await webex.deliver(fake.user_message(nina, "/distansmöte ny"))
-    await _create_room(webex, nina, _latest_card(webex, nina))
+    await create_room(webex, nina, latest_card(webex, nina))
     assert (await client.post("/webex/events", data=b"{}", headers={"X-Spark-Signature": "0" * 40})).status == 401
 
     clock.set(datetime(2026, 11, 27, 14, 0, tzinfo=UTC))  # past the second room's deadline, nothing run yet

@@ -9,18 +9,7 @@ import pytest
 
 from cards import texts
 from tests.conftest import RunningCms
-from tests.platforms.test_webex import (  # noqa: F401 - fixtures
-    Harness,
-    _click,
-    _latest_card,
-    adapter,
-    fake_webex,
-    nina,
-    services,
-    settings,
-    sleeps,
-    webex,
-)
+from tests.platforms.webex_harness import Harness, click, latest_card
 from tests.reading import shows_number
 from tests.store import everything_stored
 
@@ -40,8 +29,8 @@ async def test_a_number_typed_in_webex_is_refused_and_goes_nowhere(
     group = webex.fake.group_room(nina["id"])
     await webex.deliver(webex.fake.user_message(nina, f"/distansmöte ny {spelling}", room_id=group))
     await webex.deliver(webex.fake.user_message(nina, "/distansmöte ny"))
-    form = _latest_card(webex, nina)
-    await _click(webex, nina, form, texts.CREATE_ROOM, unit=f"HC Torsås {spelling}", date="2026-11-26",
+    form = latest_card(webex, nina)
+    await click(webex, nina, form, texts.CREATE_ROOM, unit=f"HC Torsås {spelling}", date="2026-11-26",
                  start="13:30", length="60")
 
     refusals = [m for m in webex.fake.sent if m.markdown == texts.PERSONAL_NUMBER_REFUSED]

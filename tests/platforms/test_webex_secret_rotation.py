@@ -14,18 +14,7 @@ from bot.config import Settings
 from bot.platforms.webex.webhooks import WEBHOOK_EVENTS, setup_webhooks
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.webex import Delivery, WebexFake, sign
-from tests.platforms.test_webex import (  # noqa: F401 - fixtures
-    REGION_DOMAIN,
-    SECRET,
-    TOKEN,
-    Harness,
-    adapter,
-    fake_webex,
-    nina,
-    services,
-    sleeps,
-    webex,
-)
+from tests.platforms.webex_harness import REGION_DOMAIN, SECRET, TOKEN, Harness
 
 NEW_SECRET = "the-new-webhook-secret"
 TARGET = "https://bot.region.example/webex/events"

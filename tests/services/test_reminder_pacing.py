@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from aiohttp import web
 
+from bot.core import PersonKey, Reply
 from bot.core import Platform as CorePlatform
-from bot.core import Reply, split_person_key
 from bot.core.adapter import AdapterHost
 from bot.core.delivery import DeliveryFailed
 from bot.services import reminder_rows as kinds
@@ -40,9 +40,9 @@ class Platform:
     async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
         raise AssertionError("no admin alerts in these tests")
 
-    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+    async def send_direct(self, person: PersonKey, replies: Sequence[Reply]) -> None:
         [reply] = replies
-        person_id = split_person_key(person_key)[1]
+        person_id = person.id
         loop = asyncio.get_running_loop()
         self.calls.append((loop.time(), person_id, reply))
         self.in_flight += 1

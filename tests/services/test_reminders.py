@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from bot.core import Platform, Reply, delivery, split_person_key
+from bot.core import PersonKey, Platform, Reply, delivery
 from bot.core.adapter import AdapterHost
 from bot.db import Channel, Meeting, Reminder, ReminderAttempt
 from bot.runtime import Services, open_services
@@ -49,8 +49,8 @@ class Outbox:
     def install(self, app: web.Application, host: AdapterHost) -> None:
         pass
 
-    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
-        await self.send_to_identity(split_person_key(person_key)[1], replies)
+    async def send_direct(self, person: PersonKey, replies: Sequence[Reply]) -> None:
+        await self.send_to_identity(person.id, replies)
 
     async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
         if self.failures[identity]:

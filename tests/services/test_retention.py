@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.core import PersonKey
 from bot.db import AUTO_DELETE_RULE, AuditRecord, Base, Channel
 from bot.metrics import store_families
 from bot.services.meetings import Person
@@ -27,8 +28,8 @@ async def _routine(services, clock):
     mine = await _create(services, 4)
     [others] = await _create(services, 1, person=OTHER)
     await services.meetings.add_recipient(mine[0].id, NURSE, "Patient", Channel.LINK)
-    await services.references.remember("memory", NURSE.key, "nurse-address")
-    await services.references.remember("memory", OTHER.key, "other-address")
+    await services.references.remember(PersonKey.parse(NURSE.key), "nurse-address")
+    await services.references.remember(PersonKey.parse(OTHER.key), "other-address")
     clock.advance(timedelta(hours=2))
     await services.meetings.delete(mine[0].id, NURSE)
     await services.meetings.delete(mine[1].id, ADMIN)

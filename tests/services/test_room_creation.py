@@ -4,6 +4,7 @@ recorded first, and the room is adopted or the person told the truth (SQLite and
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from bot.db import Meeting, RoomCreation
 from bot.scheduler import POLL_SECONDS
 from bot.services.cms import CmsCrowded, CmsGuard
-from bot.services.meetings import DOUBT_BOUND, MeetingError
+from bot.services.meetings import DOUBT_BOUND, MeetingError, MeetingService
 from bot.services.validation import MeetingTimes
 from tests.services.test_meetings import NURSE, TIMES, _open
 from tests.store import audit_trail
@@ -209,13 +210,14 @@ async def test_a_full_bulkhead_refuses_only_while_cms_is_slow_and_queued_work_wa
 async def test_a_queued_create_that_finds_the_cms_down_is_told_no_room_was_made_once(cms, database_url, clock):
     now = [0.0]
     guard = CmsGuard(concurrency=1, waiting=0, slow_after=0.05, failures=1, cool_down=30, now=lambda: now[0])
-    services = await _open(cms, database_url, clock, guard=guard, timeout=0.3, retry_for=0.1)
+    opened = await _open(cms, database_url, clock, guard=guard, timeout=0.3, retry_for=0.1)
     told = []
 
     async def announce(finished) -> None:
         told.append(finished)
 
-    services.meetings.announce = announce
+    services = dataclasses.replace(opened, meetings=MeetingService(
+        opened.sessions, opened.cms, clock, opened.settings, announce=announce))
     try:
         cms.simulator.hang(on="POST coSpaces")
         first = asyncio.create_task(_create(services, "a"))

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from yarl import URL
 
 from bot.config import Settings
-from bot.core import Actor, Conversation, Event, Reply, person_key
+from bot.core import Actor, Conversation, Event, PersonKey, Reply
 from bot.core.adapter import AdapterHost, GiveUp, HoldsPersonalNumber, InboundQueue
 from bot.core.delivery import DeliveryError, DeliveryFailed, DeliveryGone
 from bot.core.inbound import TtlCache
@@ -196,14 +196,13 @@ class TeamsAdapter:
 
     async def _installed(self, item: Inbound) -> None:
         """The person added the app: from now on the bot may write to them 1:1 (reminders, alerts)."""
-        await self.host.references.remember(NAME, person_key(NAME, item.actor_id),
-                                            item.address.dumps())
+        await self.host.references.remember(PersonKey(NAME, item.actor_id), item.address.dumps())
         await self._remember_admin(await self._upn(item), item.address)
 
     async def _remember_admin(self, upn: str | None, personal: Address) -> None:
         """An admin listed by user principal name is written to (alerts) by that name."""
         if upn is not None and upn in self._admin_upns:
-            await self.host.references.remember(NAME, _upn_key(upn), personal.dumps())
+            await self.host.references.remember(_upn_key(upn), personal.dumps())
 
     async def _upn(self, item: Inbound) -> str | None:
         """The sender's user principal name, when ``ADMINS`` lists any (Teams does not send it)."""
@@ -279,8 +278,8 @@ class TeamsAdapter:
 
     async def _personal_chat(self, client: ConnectorClientBase, item: Inbound) -> Address:
         """The sender's 1:1 chat: the stored one, or a new one (Teams returns the existing chat)."""
-        key = person_key(NAME, item.actor_id)
-        stored = await self.host.references.find(NAME, key)
+        key = PersonKey(NAME, item.actor_id)
+        stored = await self.host.references.find(key)
         if stored is not None:
             return personal_address(item.address, Address.loads(stored).conversation_id)
         address = item.address
@@ -291,14 +290,14 @@ class TeamsAdapter:
         created = await self._connector.retrying("1:1 conversation", lambda: client.conversations.create_conversation(
             parameters))
         personal = personal_address(address, created.id)
-        await self.host.references.remember(NAME, key, personal.dumps())
+        await self.host.references.remember(key, personal.dumps())
         return personal
 
     # -- messages the bot starts itself ---------------------------------------------------
 
-    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+    async def send_direct(self, person: PersonKey, replies: Sequence[Reply]) -> None:
         """1:1 through the stored conversation reference; one attempt (the caller retries)."""
-        stored = await self.host.references.find(NAME, person_key)
+        stored = await self.host.references.find(person)
         if stored is None:
             raise DeliveryGone("teams_no_reference")  # Teams lets a bot write first only where it was installed
         address = Address.loads(stored)
@@ -310,7 +309,7 @@ class TeamsAdapter:
     async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
         """An admin listed by Entra object id, or by user principal name, who has added the app or written 1:1."""
         wanted = identity.strip().casefold()
-        key = _upn_key(wanted) if "@" in wanted else person_key(NAME, wanted)
+        key = _upn_key(wanted) if "@" in wanted else PersonKey(NAME, wanted)
         try:
             await self.send_direct(key, replies)
         except DeliveryGone as gone:
@@ -319,8 +318,8 @@ class TeamsAdapter:
             raise
 
 
-def _upn_key(upn: str) -> str:
-    return person_key(NAME, f"upn:{upn}")
+def _upn_key(upn: str) -> PersonKey:
+    return PersonKey(NAME, f"upn:{upn}")
 
 
 def _host(url: str) -> str:

@@ -18,7 +18,7 @@ from aiohttp import web
 from webexpythonsdk.exceptions import ApiError
 
 from bot.config import ConfigError, Settings
-from bot.core import Actor, Event, Reply, person_key, split_person_key
+from bot.core import Actor, Event, PersonKey, Reply
 from bot.core.adapter import AdapterHost, GiveUp, InboundQueue
 from bot.core.delivery import SEND_TIMEOUT
 from bot.core.inbound import Allowlist, TtlCache
@@ -127,20 +127,20 @@ class WebexAdapter:
         app.on_startup.append(self._start)
         app.on_cleanup.append(self._stop)
 
-    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+    async def send_direct(self, person: PersonKey, replies: Sequence[Reply]) -> None:
         """Post ``replies`` 1:1 (reminders): one attempt; the reminder service retries on failure.
 
         Webex can write to anyone by person id, and the person key holds it: Webex events carry
         no conversation reference (one would only repeat the id), so none is stored or read.
         """
-        await self._post_direct({"toPersonId": split_person_key(person_key)[1]}, replies)
+        await self._post_direct({"toPersonId": person.id}, replies)
 
     async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
         """An admin listed by e-mail address is written to by address, one listed by id by id."""
         if "@" in identity:
             await self._post_direct({"toPersonEmail": identity}, replies)
         else:
-            await self.send_direct(person_key(NAME, identity), replies)
+            await self.send_direct(PersonKey(NAME, identity), replies)
 
     async def _post_direct(self, to: Mapping[str, str], replies: Sequence[Reply]) -> None:
         try:
