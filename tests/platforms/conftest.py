@@ -11,7 +11,7 @@ import pytest
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.platforms.webex import WebexAdapter
+from bot.platforms.webex.route import WebexAdapter
 from bot.runtime import Services, open_services
 from tests.conftest import RunningCms, make_settings
 from tests.fakes.webex import WebexFake

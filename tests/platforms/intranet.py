@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from bot.config import ENV_PREFIX, ConfigError, PlatformSettings, Settings
-from bot.core import Actor, Conversation, Event, Platform, Reply, person_key
+from bot.core import Actor, Conversation, Event, PersonKey, Platform, Reply
 from bot.core.adapter import Adapter, AdapterHost
 from bot.core.delivery import DeliveryGone
 from bot.platforms import PlatformEntry, Verdict
@@ -67,15 +67,15 @@ class IntranetAdapter:
         await self._host.dispatcher.delivered(event)
         return web.json_response({"replies": [reply.text for reply in replies]})
 
-    async def send_direct(self, person_key: str, replies: Sequence[Reply]) -> None:
+    async def send_direct(self, person: PersonKey, replies: Sequence[Reply]) -> None:
         assert self._host is not None
-        reference = await self._host.references.find(NAME, person_key)
+        reference = await self._host.references.find(person)
         if reference is None:
             raise DeliveryGone("no_reference")
         self.pushed += [(reference, reply.text) for reply in replies]
 
     async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
-        await self.send_direct(person_key(NAME, identity), replies)
+        await self.send_direct(PersonKey(NAME, identity), replies)
 
 
 def _build(settings: Settings, host: str) -> Adapter:

@@ -15,14 +15,14 @@ from bot.app import create_app
 from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import ConfigError, Settings
-from bot.core import Reply
+from bot.core import PersonKey, Reply
 from bot.core.delivery import Outbox
 from bot.platforms import registry
 from bot.runtime import open_services
 from cards import texts
 from tests.conftest import RunningCms, make_settings
 from tests.platforms import intranet
-from tests.platforms.intranet import PATH, IntranetAdapter, IntranetSettings
+from tests.platforms.intranet import NAME, PATH, IntranetAdapter, IntranetSettings
 
 TOKEN = "intranet-token-for-tests"
 AUTHORIZED = {"Authorization": f"Bearer {TOKEN}"}
@@ -91,7 +91,7 @@ async def test_serve_runs_it_and_its_messages_go_through_the_dispatcher(
         again = await client.post(PATH, json=message, headers=AUTHORIZED)
         assert (await again.json())["replies"] == []
         # What the bot sends on its own finds the person by the reference stored with the event.
-        await Outbox(adapters).send("intranet:u-1", [Reply("Påminnelse")])
+        await Outbox(adapters).send(PersonKey(NAME, "u-1"), [Reply("Påminnelse")])
         assert adapter.pushed == [("direct-u-1", "Påminnelse")]
     finally:
         await client.close()

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.platforms.webex import WebexAdapter
+from bot.platforms.webex.route import WebexAdapter
 from bot.runtime import Services
 from cards import texts
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
