@@ -131,6 +131,8 @@ class Settings(_Sourced):
     # Reminders (minutes unless named otherwise).
     reminder_unconfirmed_minutes: int = Field(default=60, ge=1, le=24 * 60)
     reminder_start_minutes: int = Field(default=5, ge=0, le=120)
+    # "Har alla anslutit?" this long after the start; 0: not asked.
+    join_check_minutes: int = Field(default=5, ge=0, le=120)
     reminder_end_grace_minutes: int = Field(default=10, ge=0, le=240)
     reminder_followup_minutes: int = Field(default=120, ge=15, le=24 * 60)
     auto_delete_after_hours: int = Field(default=24, ge=1, le=24 * 14)

@@ -51,6 +51,20 @@ class CleanupPrompt:
 
 
 @dataclass(frozen=True)
+class JoinCheck:
+    """"Har alla anslutit?": who is in the meeting now, by way, against whom the creator expects
+    (the recipients and the creator). Counts only: a participant's name or number is never read
+    into it. ``joined`` None: the CMS could not be asked."""
+
+    room: Room
+    joined: tuple[tuple[str, int], ...] | None  # (way, how many), way: video, browser, phone
+    expected: int
+    video_address: str
+    call_id: str
+    dial_in: str | None = None
+
+
+@dataclass(frozen=True)
 class AutoDeleted:
     """Never marked late: the deletion happened when it says, whenever the message arrives."""
 
@@ -106,6 +120,6 @@ class DeletionFinished:
     room_name: str
 
 
-Notice = (Unconfirmed | StartCheck | CleanupPrompt | AutoDeleted | CallActiveAtDeadline | RecipientGone
+Notice = (Unconfirmed | StartCheck | JoinCheck | CleanupPrompt | AutoDeleted | CallActiveAtDeadline | RecipientGone
           | ReminderFailed | DeletionFailing | Orphans | CreationFailed | DeletionFinished)
 Render = Callable[[Notice], Reply]

@@ -26,6 +26,7 @@ from bot.services.admin_alerts import AdminAlerts
 from bot.services.auto_delete import AutoDeletion
 from bot.services.cms import CmsClient
 from bot.services.events import InboundEvents
+from bot.services.joins import Joins
 from bot.services.meetings import MeetingService, Person
 from bot.services.once import DailyOnce
 from bot.services.references import ConversationReferences
@@ -50,6 +51,7 @@ class Services:
     reminders: ReminderService
     alerts: AdminAlerts
     reports: ReportService
+    joins: Joins
     alarm: Alarm
     adapters: tuple[Adapter, ...] = ()
     passes: tuple[Pass, ...] = ()  # what the timer runs beside the reminders
@@ -77,6 +79,7 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, cms: 
     alerts = AdminAlerts(sends, settings, render_notice)
     auto_delete = AutoDeletion(meetings, clock, settings, sends, alerts, render_notice)
     events = InboundEvents(engine, clock)
+    joins = Joins(cms, settings)
     daily = DailyOnce(engine, sessions, clock, settings.zone)
     every = timedelta(seconds=POLL_SECONDS)
     return Services(
@@ -85,7 +88,8 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, cms: 
         events=events,
         references=ConversationReferences(sessions, clock),
         reminders=ReminderService(sessions, clock, settings, meetings, planner, alarm, sends, auto_delete, alerts,
-                                  render=render_notice),
+                                  joins, render=render_notice),
+        joins=joins,
         reports=ReportService(sessions, clock, settings),
         alerts=alerts, alarm=alarm, adapters=tuple(adapters),
         passes=(

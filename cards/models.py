@@ -33,6 +33,7 @@ class MeetingView(View):
     recipients: tuple[RecipientView, ...] = ()
     patient_joins: str | None = None  # "video_room", "browser" or "phone" when chosen
     recipient_roles: tuple[str, ...] = ()  # offered on the card beside a short free text
+    joined_now: int | None = None  # in the room now, for a meeting in progress (``lista``)
 
 
 class NewMeetingForm(View):

@@ -62,6 +62,7 @@ def list_card(meetings: list[MeetingView]) -> dict[str, Any]:
                 (texts.WHEN, when(view)),
                 (texts.STATE, texts.STATES.get(view.state, view.state)),
                 (texts.RECIPIENTS_TITLE, _confirmed(view)),
+                *([(texts.JOINED_NOW, str(view.joined_now))] if view.joined_now is not None else []),
             ]),
         ]
     body.append(choices("meeting_id", texts.PICK_MEETING, {v.id: v.room_name for v in meetings},

@@ -14,8 +14,15 @@ from bot import notices
 from bot.core import CardAction, Reply
 from cards import texts
 from cards.actions import AskDelete, MeetingId, ShowInvitation
-from cards.elements import Element, card, heading, submit, text, title
-from cards.meeting import clock
+from cards.elements import Element, card, facts, heading, submit, text, title
+from cards.meeting import clock, grouped
+
+
+class LookAgain(CardAction):
+    """Titta igen: "har alla anslutit?" read from the meeting service once more."""
+
+    action: ClassVar[str] = "join_check"
+    meeting_id: str = MeetingId
 
 
 class SnoozeCleanup(CardAction):
@@ -37,6 +44,8 @@ def render(notice: notices.Notice) -> Reply:
             return unconfirmed(notice)
         case notices.StartCheck():
             return start_check(notice)
+        case notices.JoinCheck():
+            return join_check(notice)
         case notices.CleanupPrompt():
             return cleanup_prompt(notice)
         case notices.AutoDeleted():
@@ -135,6 +144,33 @@ def start_check(notice: notices.StartCheck) -> Reply:
         body.append(_bullets(documents))
     heading_text = texts.START_TITLE.format(room=notice.room.room_name, start=clock(notice.room.starts_at))
     return _reply(heading_text, body, late=notice.late, fallback=texts.START_TEXT)
+
+
+def join_check(notice: notices.JoinCheck) -> Reply:
+    """A few minutes after the start: how many have joined and how, and what to give one missing."""
+    heading_text = texts.JOIN_CHECK_TITLE.format(room=notice.room.room_name)
+    again = [submit(texts.JOIN_CHECK_AGAIN, LookAgain, meeting_id=notice.room.meeting_id)]
+    if notice.joined is None:
+        return _reply(heading_text, [text(texts.JOIN_CHECK_UNAVAILABLE)], late=False, actions=again,
+                      fallback=texts.JOIN_CHECK_UNAVAILABLE)
+    ways = dict(notice.joined)
+    joined = sum(ways.values())
+    if joined == 0:
+        summary = texts.JOIN_CHECK_NOBODY.format(expected=notice.expected)
+    else:
+        summary = (texts.JOIN_CHECK_ALL if joined >= notice.expected else texts.JOIN_CHECK_SOME).format(
+            joined=joined, expected=notice.expected)
+    body: list[Element] = [text(summary), text(texts.JOIN_CHECK_EXPECTED, subtle=True)]
+    if joined:
+        body.append(facts((label, str(ways.get(way, 0))) for way, label in texts.JOIN_CHECK_WAYS.items()))
+    if joined < notice.expected:
+        details = [(texts.VIDEO_ADDRESS, notice.video_address), (texts.CALL_ID, grouped(notice.call_id))]
+        if notice.dial_in:
+            details.append((texts.JOIN_CHECK_DIAL_IN, texts.JOIN_CHECK_DIAL_IN_VALUE.format(
+                number=notice.dial_in, call_id=grouped(notice.call_id))))
+        body += [text(texts.JOIN_CHECK_MISSING), facts(details)]
+    body.append(text(texts.JOIN_CHECK_PRIVATE, subtle=True))
+    return _reply(heading_text, body, late=False, actions=again, fallback=summary)
 
 
 def cleanup_prompt(notice: notices.CleanupPrompt) -> Reply:

@@ -417,6 +417,20 @@ NOBODY_TEXT = (
 )
 
 START_TITLE = "{room} börjar kl. {start}"
+JOIN_CHECK_TITLE = "Har alla anslutit till {room}?"
+JOIN_CHECK_ALL = "Alla är anslutna: {joined} av {expected} som väntas."
+JOIN_CHECK_SOME = "{joined} av {expected} som väntas är anslutna."
+JOIN_CHECK_NOBODY = "Ingen är ansluten till mötesrummet än. {expected} väntas."
+JOIN_CHECK_EXPECTED = "Som väntas räknas mottagarna och du själv."
+JOIN_CHECK_WAYS = {"video": "Via videosystem", "browser": "Via webbläsare", "phone": "Via telefon"}
+JOIN_CHECK_MISSING = "Saknas någon? Ge dem uppgifterna igen:"
+JOIN_CHECK_DIAL_IN = "Ring in"
+JOIN_CHECK_DIAL_IN_VALUE = "{number}, samtals-ID {call_id}"
+JOIN_CHECK_UNAVAILABLE = ("Mötestjänsten svarar inte just nu, så Distansmöte kan inte se vilka som är anslutna. "
+                          "Tryck på Titta igen om en stund.")
+JOIN_CHECK_PRIVATE = "Distansmöte räknar bara hur många som är med och hur de anslöt, inga namn eller nummer."
+JOIN_CHECK_AGAIN = "Titta igen"
+JOINED_NOW = "Anslutna just nu"
 START_TEXT = "Inled mötet med att kontrollera att alla ser varandra och att ljudet är bra."
 START_TIPS_TITLE = "Tips"
 START_TIPS = (

@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
+from bot.services.joins import video_address
 from bot.services.meetings import Meeting
 from cards import texts
 from cards.models import MeetingView, RecipientView
@@ -21,7 +22,7 @@ def meeting_view(meeting: Meeting, settings: Settings) -> MeetingView:
     return MeetingView(
         id=meeting.id,
         room_name=meeting.room_name,
-        video_address=f"{meeting.uri}@{settings.video_domain}" if settings.video_domain else meeting.uri,
+        video_address=video_address(meeting.uri, settings),
         call_id=meeting.call_id,
         web_link=_web_link(settings.web_join_url, meeting),
         join_film=settings.link_film_join,

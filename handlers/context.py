@@ -7,6 +7,7 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.joins import Joins
 from bot.services.meetings import MeetingService, Person
 from bot.services.reminders import ReminderService
 from bot.services.report import ReportService
@@ -23,6 +24,9 @@ class Services(Protocol):
 
     @property
     def reminders(self) -> ReminderService: ...
+
+    @property
+    def joins(self) -> Joins: ...
 
 
 class Context(Protocol):

@@ -52,7 +52,10 @@ async def no_email(command: Command, ctx: Context) -> list[Reply]:
 @changes_nothing
 async def list_meetings(command: Command, ctx: Context) -> list[Reply]:
     meetings = await ctx.services.meetings.live_for(ctx.person)
-    card = list_card([meeting_view(m, ctx.settings) for m in meetings])
+    now = ctx.clock.now()
+    views = [meeting_view(m, ctx.settings).model_copy(update={"joined_now": await ctx.services.joins.count(m)})
+             if m.starts_at <= now < m.ends_at else meeting_view(m, ctx.settings) for m in meetings]
+    card = list_card(views)
     return in_private(command.event, [Reply(texts.LIST_TITLE, card, direct=True)])
 
 

@@ -1,8 +1,10 @@
-"""The cleanup prompt's snooze buttons: "Mötet pågår – påminn om 15 min", "Påminn om en timme"."""
+"""The buttons of reminders: the cleanup prompt's snoozes, and "Titta igen" on "har alla anslutit?"."""
 
 from __future__ import annotations
 
-from bot.core import CardSubmit, Reply, Router
+import dataclasses
+
+from bot.core import CardSubmit, Reply, Router, changes_nothing
 from cards import reminders as cards
 from handlers.context import Context
 
@@ -14,3 +16,12 @@ async def snooze_cleanup(submit: CardSubmit[cards.SnoozeCleanup], ctx: Context) 
     """Only the creator or an admin; a second click answers calmly with the time already set."""
     snoozed = await ctx.services.reminders.snooze(submit.form.meeting_id, ctx.person, int(submit.form.minutes))
     return [cards.snoozed(snoozed.due_at.astimezone(ctx.settings.zone), already=snoozed.already)]
+
+
+@router.action(cards.LookAgain)
+@changes_nothing
+async def look_again(submit: CardSubmit[cards.LookAgain], ctx: Context) -> list[Reply]:
+    """Who has joined now, in place of the card that asked (the creator or an admin)."""
+    meeting = await ctx.services.meetings.get(submit.form.meeting_id, ctx.person)
+    reply = cards.render(await ctx.services.joins.look(meeting))
+    return [dataclasses.replace(reply, replaces_card=True)]

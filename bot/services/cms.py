@@ -16,6 +16,7 @@ import logging
 import re
 import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -349,6 +350,25 @@ class CmsClient:
         root = await self._get_xml("calls", "calls", {"coSpaceFilter": _object_id(space_id), "limit": "1"})
         return _total(root)
 
+    async def ways_joined(self, space_id: str) -> Counter[str]:
+        """How many are in the space's meeting now, by way (``video``, ``browser``, ``phone``).
+
+        Read from the call legs (``GET calls/<id>/callLegs``, then each ``callLegs/<id>``); a leg's
+        name and address (maybe a patient's) are read only to tell the way, never kept."""
+        ways: Counter[str] = Counter()
+        calls = [item.get("id", "") async for item in self._pages("calls", "call",
+                                                                   {"coSpaceFilter": _object_id(space_id)})]
+        for call_id in calls:
+            try:
+                legs = [item.get("id", "") async for item in self._pages(
+                    f"calls/{_object_id(call_id)}/callLegs", "callLeg", {})]
+                for leg_id in legs:
+                    ways[way_of(await self._get_xml(f"callLegs/{_object_id(leg_id)}", "callLeg"))] += 1
+            except CmsFailure as exc:
+                if exc.reason not in ("callDoesNotExist", "callLegDoesNotExist"):
+                    raise  # ended or left meanwhile: not in the meeting any more
+        return ways
+
     async def end_calls(self, space_id: str) -> int:
         """End every active call of the space (before a forced delete); returns how many were ended."""
         params = {"coSpaceFilter": _object_id(space_id)}
@@ -376,7 +396,7 @@ class CmsClient:
         seen: set[str] = set()
         while True:
             page = {**params, "offset": str(offset), "limit": str(self._page_limit)}
-            root = await self._get_xml(path, path, page)
+            root = await self._get_xml(path, path.rsplit("/", 1)[-1], page)
             items = root.findall(item_tag)
             for item in items:
                 # Paging can repeat an item when objects are deleted between pages.
@@ -492,6 +512,22 @@ class _Answer:
         if not 200 <= self.status < 300:
             raise CmsErrorStatus(f"CMS answered {method} {path} with an unexpected HTTP {self.status}.")
         return _Answer(self.status, self.headers, self.body, root)
+
+
+def way_of(leg: ET.Element) -> str:
+    """``phone``, ``browser`` or ``video``: how a call leg joined.
+
+    A telephone comes through the gateway with a number as its address; Cisco Meeting's web app
+    through the web bridge, which CMS marks by the leg's ``type`` (``acano``, the CMS's own client
+    protocol, in 2.x–3.x) or, in some versions, only in the address: both are read.
+    """
+    remote = (_text(leg, "remoteParty") or "").lower()
+    address = remote.removeprefix("sip:").removeprefix("tel:").split("@", 1)[0]
+    if address.lstrip("+").isdigit():
+        return "phone"
+    if (_text(leg, "type") or "").lower() in ("acano", "webrtc") or "webrtc" in remote or "webbridge" in remote:
+        return "browser"
+    return "video"
 
 
 def _parse(body: bytes, method: str, path: str) -> ET.Element:

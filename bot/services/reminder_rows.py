@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 # Kinds
 UNCONFIRMED = "unconfirmed"
 START = "start"
+JOIN_CHECK = "join_check"  # "har alla anslutit?", a few minutes after the start
 CLEANUP = "cleanup"
 FOLLOWUP = "followup"
 AUTO_DELETE = "auto_delete"
@@ -48,7 +49,7 @@ CLAIMABLE = (PENDING, RUNNING)
 
 # Which kinds go first when many are due at once (claimed first, and first through the platform's
 # gate): start-of-meeting reminders cannot wait. Kinds not named go after these.
-RANK = {START: 0, UNCONFIRMED: 1, CLEANUP: 2}
+RANK = {START: 0, JOIN_CHECK: 1, UNCONFIRMED: 2, CLEANUP: 3}
 LAST = float(len(RANK))
 
 SYSTEM = Person(key="system", name="Distansmöte", is_admin=True)
@@ -78,6 +79,8 @@ class ReminderPlanner:
             (UNCONFIRMED, meeting.starts_at - timedelta(minutes=s.reminder_unconfirmed_minutes),
              meeting.created_at + UNCONFIRMED_MIN_LEAD),
             (START, meeting.starts_at - timedelta(minutes=s.reminder_start_minutes), meeting.created_at),
+            *([(JOIN_CHECK, meeting.starts_at + timedelta(minutes=s.join_check_minutes), meeting.created_at)]
+              if s.join_check_minutes else []),
             (CLEANUP, meeting.ends_at + timedelta(minutes=s.reminder_end_grace_minutes), None),
             (AUTO_DELETE, self.deadline(meeting.ends_at), None),
         ]

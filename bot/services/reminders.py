@@ -26,6 +26,7 @@ from bot.db import Channel, Meeting, MeetingState, Reminder, in_open_states
 from bot.logs import bind_request
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.auto_delete import AutoDeletion
+from bot.services.joins import Joins
 from bot.services.meetings import MeetingError, MeetingService, Person
 from bot.services.reminder_rows import (
     AUTO_DELETE,
@@ -34,6 +35,7 @@ from bot.services.reminder_rows import (
     CLEANUP,
     FAILED,
     FOLLOWUP,
+    JOIN_CHECK,
     LAST,
     MAX_ATTEMPTS,
     PENDING,
@@ -79,8 +81,9 @@ class ReminderService:
 
     def __init__(self, sessions: async_sessionmaker, clock: Clock, settings: Settings, meetings: MeetingService,
                  planner: ReminderPlanner, alarm: Alarm, sends: Sends, auto_delete: AutoDeletion, alerts: AdminAlerts,
-                 *, render: notices.Render, workers: int | None = None) -> None:
+                 joins: Joins, *, render: notices.Render, workers: int | None = None) -> None:
         self._sessions = sessions
+        self._joins = joins
         self._clock = clock
         self._settings = settings
         self._meetings = meetings
@@ -238,6 +241,8 @@ class ReminderService:
                 not_sent=tuple(r.label for r in confirming if not r.sent_at),
                 not_phoned=tuple(r.label for r in meeting.recipients if r.channel == Channel.PHONE and not r.sent_at),
             ))
+        if reminder.kind == JOIN_CHECK:
+            return self._render(await self._joins.look(meeting))
         if reminder.kind == START:
             return self._render(notices.StartCheck(place, links=self._tip_links(), late=is_late,
                                                    patient_joins=meeting.patient_joins))
@@ -308,7 +313,7 @@ def _final_without_sending(reminder: Reminder, meeting: Meeting, now: datetime) 
     """A reminder that can no longer help is closed without a message."""
     if meeting.state == MeetingState.DELETED:
         return CANCELLED
-    if reminder.kind in (UNCONFIRMED, START) and now >= meeting.ends_at:
+    if reminder.kind in (UNCONFIRMED, START, JOIN_CHECK) and now >= meeting.ends_at:
         return SKIPPED
     recipients = meeting.recipients
     if reminder.kind == UNCONFIRMED and recipients and all(

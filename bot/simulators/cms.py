@@ -16,7 +16,7 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -83,6 +83,17 @@ def _step_of(request: web.Request) -> str:
     return f"{request.method} {request.path.removeprefix(API + '/')}"
 
 
+# How each way of joining shows in a call leg (``remoteParty``, ``type``): a video system calls from
+# its SIP address, a telephone through the gateway from its number, a browser (Cisco Meeting's web
+# app) through the web bridge. Which field tells the web app apart differs by version (UNVERIFIED):
+# the web app's legs here carry both signs the client reads (``bot.services.cms.way_of``).
+LEG_SHAPES = {
+    "video": ("sip:videosystem-{n}@region.example.se", "sip"),
+    "phone": ("sip:+4648012{n:04d}@gateway.region.example.se", "sip"),
+    "browser": ("webrtc-{n}@webbridge.region.example.se", "acano"),
+}
+
+
 class CmsSimulator:
     """In-memory CMS. Mount ``app`` on a server; tests read ``spaces`` and ``calls`` directly."""
 
@@ -95,6 +106,7 @@ class CmsSimulator:
         self.domain = domain
         self.spaces: dict[str, dict[str, str]] = {}
         self.calls: dict[str, dict[str, Any]] = {}
+        self._legs_made = 0
         self.requests: list[str] = []  # "METHOD /path" of every request, without query values
         self.slowness = 0.0
         self._slow: tuple[float, float] | None = None
@@ -118,6 +130,9 @@ class CmsSimulator:
         route("GET", f"{API}/calls", self._list_calls)
         route("GET", f"{API}/calls/{{id}}", self._get_call)
         route("DELETE", f"{API}/calls/{{id}}", self._delete_call)
+        route("GET", f"{API}/calls/{{id}}/callLegs", self._list_call_legs)
+        route("GET", f"{API}/callLegs/{{id}}", self._get_call_leg)
+        route("GET", f"{API}/calls/{{id}}/participants", self._list_participants)
         route("*", f"{API}/{{tail:.*}}", self._unknown_node)
 
     # -- test hooks ----------------------------------------------------------------------------
@@ -165,8 +180,9 @@ class CmsSimulator:
         self._slow = None
         self.release()
 
-    def add_call(self, space_id: str, participants: int = 2) -> str:
-        """Start a meeting in the space, as if people had dialled in; returns the call id."""
+    def add_call(self, space_id: str, participants: int = 2, *, ways: Sequence[str] = ()) -> str:
+        """Start a meeting in the space, as if people had dialled in (``participants`` video systems,
+        or one leg per way in ``ways``: ``video``, ``browser``, ``phone``); returns the call id."""
         if space_id not in self.spaces:
             raise KeyError(f"no coSpace {space_id}")
         call_id = str(uuid.uuid4())
@@ -174,13 +190,40 @@ class CmsSimulator:
             "name": self.spaces[space_id].get("name", ""),
             "coSpace": space_id,
             "callCorrelator": str(uuid.uuid4()),
-            "participants": participants,
+            "legs": {},
             "started": time.monotonic(),
         }
+        for way in ways or ["video"] * participants:
+            self._add_leg(call_id, way)
         return call_id
+
+    def join(self, space_id: str, way: str, name: str = "") -> str:
+        """One more participant joins the space's meeting by ``way`` (a call starts with the first);
+        returns the call leg's id. ``name`` is the display name the CMS shows (maybe a patient's)."""
+        call_id = next((cid for cid, call in self.calls.items() if call["coSpace"] == space_id), None)
+        if call_id is None:
+            call_id = self.add_call(space_id, 0)
+        return self._add_leg(call_id, way, name)
+
+    def leave(self, leg_id: str) -> None:
+        for call_id, call in list(self.calls.items()):
+            if call["legs"].pop(leg_id, None) is not None and not call["legs"]:
+                del self.calls[call_id]  # the last one left: the meeting is over
 
     def end_call(self, call_id: str) -> None:
         self.calls.pop(call_id, None)
+
+    def _add_leg(self, call_id: str, way: str, name: str = "") -> str:
+        """A call leg as the CMS shows it (``LEG_SHAPES``)."""
+        if way not in LEG_SHAPES:
+            raise ValueError(f"no such way: {way}")
+        leg_id = str(uuid.uuid4())
+        self._legs_made += 1
+        number = self._legs_made
+        remote, leg_type = LEG_SHAPES[way]
+        self.calls[call_id]["legs"][leg_id] = {"name": name or f"Deltagare {number}",
+                                               "remoteParty": remote.format(n=number), "type": leg_type}
+        return leg_id
 
     def snapshot(self) -> list[dict[str, str | None]]:
         return [
@@ -375,7 +418,7 @@ class CmsSimulator:
         call_id = self._call_id(request)
         call = self.calls[call_id]
         root = ET.Element("call", id=call_id)
-        legs = str(call["participants"])
+        legs = str(len(call["legs"]))
         for key, value in (
             ("name", call["name"]), ("callType", "coSpace"), ("coSpace", call["coSpace"]),
             ("callCorrelator", call["callCorrelator"]),
@@ -389,6 +432,41 @@ class CmsSimulator:
     async def _delete_call(self, request: web.Request) -> web.StreamResponse:
         del self.calls[self._call_id(request)]
         return web.Response()
+
+    async def _list_call_legs(self, request: web.Request) -> web.StreamResponse:
+        legs = list(self.calls[self._call_id(request)]["legs"].items())
+        root = ET.Element("callLegs", total=str(len(legs)))
+        for leg_id, leg in self._page(legs, request.query):
+            item = ET.SubElement(root, "callLeg", id=leg_id)
+            _add(item, "name", leg["name"])
+            _add(item, "remoteParty", leg["remoteParty"])
+            _add(item, "call", request.match_info["id"])
+        return _xml(root)
+
+    async def _get_call_leg(self, request: web.Request) -> web.StreamResponse:
+        leg_id = request.match_info["id"]
+        found = next(((call_id, call["legs"][leg_id]) for call_id, call in self.calls.items()
+                      if leg_id in call["legs"]), None)
+        if found is None:
+            raise _Refused(404, "callLegDoesNotExist")
+        call_id, leg = found
+        root = ET.Element("callLeg", id=leg_id)
+        for key, value in (("name", leg["name"]), ("remoteParty", leg["remoteParty"]), ("call", call_id),
+                           ("direction", "incoming"), ("type", leg["type"])):
+            _add(root, key, value)
+        status = ET.SubElement(root, "status")
+        _add(status, "state", "connected")
+        return _xml(root)
+
+    async def _list_participants(self, request: web.Request) -> web.StreamResponse:
+        call_id = self._call_id(request)
+        legs = list(self.calls[call_id]["legs"].items())
+        root = ET.Element("participants", total=str(len(legs)))
+        for leg_id, leg in self._page(legs, request.query):
+            item = ET.SubElement(root, "participant", id=leg_id)
+            _add(item, "name", leg["name"])
+            _add(item, "call", call_id)
+        return _xml(root)
 
     def _call_id(self, request: web.Request) -> str:
         call_id = request.match_info["id"]

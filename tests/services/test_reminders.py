@@ -107,6 +107,9 @@ class Rig:
 async def open_rig(cms: RunningCms, database_url: str, clock: ManualClock, outbox: Any = None,
                    **settings: object) -> Rig:
     outbox = outbox or Outbox()
+    # These tests follow the messages about recipients, the start and the cleanup; "har alla
+    # anslutit?" asks the CMS, and has its own (tests/services/test_join_check.py).
+    settings.setdefault("join_check_minutes", 0)
     services = await open_services(make_settings(cms, database_url, **settings), clock=clock, cms=fast_cms(cms),
                                    adapters=[outbox])
     return Rig(services, outbox, clock, cms)
