@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     event,
     func,
     literal_column,
@@ -287,6 +289,33 @@ class ConversationReference(Base):
     person_key: Mapped[str] = mapped_column(String(255), primary_key=True)
     reference: Mapped[str] = mapped_column(String(4000), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class Notice(Base):
+    """A message the bot sends on its own outside the reminders: to a person (``admin`` false:
+    ``recipient`` is a person key) or to an admin (``recipient`` as listed in DISTANSMOTE_ADMINS,
+    tried on ``platforms`` in turn). Stored before the first attempt, retried until delivered,
+    once per recipient and ``cause`` (0012; bot.services.notice_outbox)."""
+
+    __tablename__ = "notice"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(255), nullable=False)
+    admin: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    platforms: Mapped[str] = mapped_column(String(200), nullable=False)  # comma-separated
+    cause: Mapped[str] = mapped_column(String(200), nullable=False)
+    replies: Mapped[str] = mapped_column(Text, nullable=False)  # JSON: [{"text", "card"}]
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("recipient", "cause", name="uq_notice_recipient_cause"),
+        Index("ix_notice_due", "due_at", postgresql_where=text("state = 'pending'"),
+              sqlite_where=text("state = 'pending'")),
+    )
 
 
 class Preference(Base):

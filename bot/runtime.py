@@ -28,6 +28,7 @@ from bot.services.cms import CmsClient
 from bot.services.events import InboundEvents
 from bot.services.joins import Joins
 from bot.services.meetings import MeetingService, Person
+from bot.services.notice_outbox import NoticeOutbox
 from bot.services.once import DailyOnce
 from bot.services.references import ConversationReferences
 from bot.services.reminder_rows import ReminderPlanner, Sends
@@ -73,10 +74,11 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, cms: 
     cms = cms or CmsClient.from_settings(settings, workers=registry.cms_workers(settings))
     alarm = Alarm()
     planner = ReminderPlanner(settings, alarm)
-    sends = Sends(engine, clock, settings, Outbox(adapters), render_notice)
-    announce = functools.partial(announce_creation, settings=settings, tell=sends.tell)
+    sends = Sends(engine, clock, settings, Outbox(adapters))
+    outbox = NoticeOutbox(sessions, clock, sends, render_notice)
+    announce = functools.partial(announce_creation, settings=settings, tell=outbox.tell)
     meetings = MeetingService(sessions, cms, clock, settings, planner, announce)
-    alerts = AdminAlerts(sends, settings, render_notice)
+    alerts = AdminAlerts(outbox, settings, sends.platforms)
     auto_delete = AutoDeletion(meetings, clock, settings, sends, alerts, render_notice)
     events = InboundEvents(engine, clock)
     joins = Joins(cms, settings)
@@ -94,7 +96,8 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, cms: 
         alerts=alerts, alarm=alarm, adapters=tuple(adapters),
         passes=(
             Pass("creations", every, functools.partial(passes.finish_creations, meetings, announce)),
-            Pass("deletions", every, functools.partial(passes.finish_deletions, meetings, sends)),
+            Pass("deletions", every, functools.partial(passes.finish_deletions, meetings, outbox)),
+            Pass("notices", every, outbox.retry_due),
             Pass("sweep", passes.SWEEP_AT, functools.partial(
                 passes.daily_sweep, daily=daily, events=events, cms=cms, sessions=sessions, clock=clock,
                 alerts=alerts)),

@@ -6,32 +6,21 @@ import logging
 
 from bot import notices
 from bot.config import Settings
-from bot.services.reminder_rows import Sends
+from bot.services.notice_outbox import NoticeOutbox
 
 log = logging.getLogger(__name__)
 
 
 class AdminAlerts:
-    def __init__(self, sends: Sends, settings: Settings, render: notices.Render) -> None:
-        self._sends = sends
+    def __init__(self, outbox: NoticeOutbox, settings: Settings, platforms: tuple[str, ...]) -> None:
+        self._outbox = outbox
         self._settings = settings
-        self._render = render
+        self._platforms = platforms
 
     async def send(self, notice: notices.Notice, *platforms: str) -> None:
-        """Tell each admin through the first of ``platforms`` (default: all) that reaches them.
-
-        Best effort: an alert is not stored, so a failure is logged (by code) and dropped.
-        """
-        reply = self._render(notice)
-        platforms = platforms or self._sends.platforms
+        """Tell each admin through the first of ``platforms`` (default: all) that reaches them:
+        stored first and tried again until delivered (``bot.services.notice_outbox``)."""
         if not self._settings.admins:
             log.warning("no admins configured (DISTANSMOTE_ADMINS); an admin alert was dropped")
-        for admin in self._settings.admins:
-            problems = []
-            for platform in platforms:
-                problem = await self._sends.to_identity(platform, admin, reply)
-                if problem is None:
-                    break
-                problems.append(problem.code)
-            else:
-                log.warning("admin alert not delivered (%s)", ",".join(problems))
+            return
+        await self._outbox.alert(self._settings.admins, platforms or self._platforms, notice)

@@ -4,6 +4,7 @@
   of creates the CMS did not answer (``MeetingService.finish_interrupted``), and tells each creator.
 - deletions, likewise: finishes room deletions whose process died after recording them as intended
   (``MeetingService.finish_interrupted_deletions``) and tells the person who asked.
+- notices, likewise: tries again the admin alerts and notices not delivered yet (``NoticeOutbox``).
 - sweep, daily and once per cluster: deletes the bot's rooms that nothing has claimed for an hour
   (``bot.services.reconciler``) and reports them, and younger ones, to the admins.
 - purge, daily and once per cluster: forgets the people of meetings deleted more than
@@ -27,9 +28,9 @@ from bot.services.admin_alerts import AdminAlerts
 from bot.services.cms import CmsClient
 from bot.services.events import InboundEvents
 from bot.services.meetings import DeletionFinished, Finished, MeetingService
+from bot.services.notice_outbox import NoticeOutbox
 from bot.services.once import DailyOnce
 from bot.services.reconciler import reconcile
-from bot.services.reminder_rows import Sends
 from bot.services.retention import purge
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,12 @@ async def finish_creations(meetings: MeetingService, announce: Callable[[Finishe
     return await _finish("creations", meetings.finish_interrupted, announce)
 
 
-async def finish_deletions(meetings: MeetingService, sends: Sends) -> int:
+async def finish_deletions(meetings: MeetingService, outbox: NoticeOutbox) -> int:
     """Finish interrupted room deletions and tell whoever asked; returns how many."""
 
     async def tell(deletion: DeletionFinished) -> None:
         if deletion.person_key is not None:
-            await sends.tell(PersonKey.parse(deletion.person_key), notices.DeletionFinished(deletion.room_name))
+            await outbox.tell(PersonKey.parse(deletion.person_key), notices.DeletionFinished(deletion.room_name))
 
     return await _finish("deletions", meetings.finish_interrupted_deletions, tell)
 
@@ -92,7 +93,8 @@ async def daily_purge(*, daily: DailyOnce, sessions: async_sessionmaker, clock: 
                 purged = await purge(sessions, clock.now(), settings.retention_days,
                                      lambda key: settings.is_admin(key, PersonKey.parse(key).id))
                 log.info("retention purge: %d meeting(s), %d room creation(s), %d conversation reference(s), "
-                         "%d preference(s) older than %d days", purged.meetings, purged.room_creations,
-                         purged.conversation_references, purged.preferences, settings.retention_days)
+                         "%d preference(s), %d notice(s) older than %d days", purged.meetings,
+                         purged.room_creations, purged.conversation_references, purged.preferences, purged.notices,
+                         settings.retention_days)
     except Exception:
         log.exception("retention purge failed")

@@ -144,13 +144,11 @@ class Sends:
     """What the bot sends on its own: the attempts logged first, then each message through its
     platform's gate (``bot.services.pacing``) to the outbox, within ``SEND_TIMEOUT`` in all."""
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, settings: Settings, outbox: Outbox,
-                 render: notices.Render) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock, settings: Settings, outbox: Outbox) -> None:
         self._engine = engine
         self._clock = clock
         self._settings = settings
         self._outbox = outbox
-        self._render = render
         self._gates: dict[str, PlatformGate] = {}
 
     @property
@@ -188,15 +186,6 @@ class Sends:
             bind_request(request)
         replies = [reply] if isinstance(reply, Reply) else list(reply)
         return await self._paced(person.platform, lambda: self._outbox.send(person, replies), priority)
-
-    async def tell(self, person: PersonKey, notice: notices.Notice | Sequence[Reply]) -> bool:
-        """Say ``notice`` (or these replies) 1:1 to a person once; False (logged by code) if it did not
-        get through."""
-        replies = notice if isinstance(notice, Sequence) else self._render(notice)
-        problem = await self.to_person(person, replies)
-        if problem is not None:
-            log.warning("message to a person not delivered (%s)", problem.code)
-        return problem is None
 
     async def to_identity(self, platform: str, identity: str, reply: Reply) -> DeliveryError | None:
         """One message to an admin listed by id or e-mail address, on ``platform``."""

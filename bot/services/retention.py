@@ -22,6 +22,7 @@ from bot.db import (
     InboundJob,
     Meeting,
     MeetingState,
+    Notice,
     Preference,
     Recipient,
     Reminder,
@@ -41,6 +42,7 @@ class Purged:
     room_creations: int
     conversation_references: int
     preferences: int
+    notices: int = 0
 
 
 def _forget_people(cutoff_meetings: ColumnElement[bool]) -> list[Any]:
@@ -81,7 +83,8 @@ async def purge(sessions: async_sessionmaker, now: datetime, days: int,
             ConversationReference.person_key.in_(unused)))
         recent_creators = select(Meeting.creator_id).where(Meeting.created_at >= cutoff)
         preferences = await session.execute(delete(Preference).where(Preference.actor_key.not_in(recent_creators)))
-    return Purged(meetings, creations.rowcount, references.rowcount, preferences.rowcount)
+        told = await session.execute(delete(Notice).where(Notice.state != "pending", Notice.created_at < cutoff))
+    return Purged(meetings, creations.rowcount, references.rowcount, preferences.rowcount, told.rowcount)
 
 
 # -- one person's data (`distansmote privacy export|erase`) -----------------------------------------
@@ -116,6 +119,7 @@ async def export_person(sessions: async_sessionmaker, person_key: str) -> dict[s
             "conversation_reference": await _rows(session, ConversationReference,
                                                   ConversationReference.person_key == person_key),
             "preference": await _rows(session, Preference, Preference.actor_key == person_key),
+            "notice": await _rows(session, Notice, Notice.recipient == person_key),
             "inbound_job": await _rows(session, InboundJob, _mentions(person_key)),
             "audit": await _rows(session, AuditRecord, AuditRecord.actor == person_key),
         }
@@ -145,6 +149,7 @@ async def erase_person(sessions: async_sessionmaker, person_key: str) -> dict[st
             ("conversation_reference", delete(ConversationReference).where(
                 ConversationReference.person_key == person_key)),
             ("preference", delete(Preference).where(Preference.actor_key == person_key)),
+            ("notice", delete(Notice).where(Notice.recipient == person_key)),
             ("inbound_job", delete(InboundJob).where(_mentions(person_key))),
         ):
             counts[name] = (await session.execute(statement)).rowcount
