@@ -299,14 +299,17 @@ class CmsClient:
 
     # -- coSpaces ------------------------------------------------------------------------------
 
-    async def create_space(self, *, name: str, uri: str, call_id: str, cdr_tag: str) -> str:
+    async def create_space(self, *, name: str, uri: str, call_id: str, cdr_tag: str, owner_jid: str | None = None,
+                           ) -> str:
         """Create a coSpace and return its id. Raises DuplicateUri/DuplicateCallId on a clash.
 
+        ``owner_jid``: the CMS user whose Cisco Meeting app shows the room (and can delete it there).
         After a timeout CmsUnavailable does not say whether the space exists; look it up by uri.
         """
-        response = await self._request(
-            "POST", "coSpaces", data={"name": name, "uri": uri, "callId": call_id, "cdrTag": cdr_tag}
-        )
+        data = {"name": name, "uri": uri, "callId": call_id, "cdrTag": cdr_tag}
+        if owner_jid:
+            data["ownerJid"] = owner_jid
+        response = await self._request("POST", "coSpaces", data=data)
         location = response.headers.get("Location", "")
         space_id = URL(location).path.rstrip("/").rsplit("/", 1)[-1]
         if "/coSpaces/" not in location or not _OBJECT_ID.fullmatch(space_id):
@@ -349,6 +352,22 @@ class CmsClient:
         """How many calls the space has on this Call Bridge (0 = no meeting in progress)."""
         root = await self._get_xml("calls", "calls", {"coSpaceFilter": _object_id(space_id), "limit": "1"})
         return _total(root)
+
+    async def user_jid(self, email: str) -> str | None:
+        """The JID of the CMS user (imported from the directory) whose e-mail address or JID is
+        ``email``, or None. Users are read-only over the API: the bot never creates one."""
+        wanted = email.strip().casefold()
+        # Which fields the CMS's filter searches is not documented: the address, then its local part.
+        for term in dict.fromkeys([wanted, wanted.split("@", 1)[0]]):
+            if not term:
+                continue
+            ids = [item.get("id", "") async for item in self._pages("users", "user", {"filter": term})]
+            for user_id in ids:
+                user = await self._get_xml(f"users/{_object_id(user_id)}", "user")
+                jid = _text(user, "userJid") or ""
+                if wanted in (jid.casefold(), (_text(user, "email") or "").casefold()):
+                    return jid
+        return None
 
     async def ways_joined(self, space_id: str) -> Counter[str]:
         """How many are in the space's meeting now, by way (``video``, ``browser``, ``phone``).

@@ -107,6 +107,7 @@ class CmsSimulator:
         self.spaces: dict[str, dict[str, str]] = {}
         self.calls: dict[str, dict[str, Any]] = {}
         self._legs_made = 0
+        self.users: dict[str, dict[str, str]] = {}  # id -> userJid, name, email (imported from LDAP)
         self.requests: list[str] = []  # "METHOD /path" of every request, without query values
         self.slowness = 0.0
         self._slow: tuple[float, float] | None = None
@@ -133,6 +134,8 @@ class CmsSimulator:
         route("GET", f"{API}/calls/{{id}}/callLegs", self._list_call_legs)
         route("GET", f"{API}/callLegs/{{id}}", self._get_call_leg)
         route("GET", f"{API}/calls/{{id}}/participants", self._list_participants)
+        route("GET", f"{API}/users", self._list_users)
+        route("GET", f"{API}/users/{{id}}", self._get_user)
         route("*", f"{API}/{{tail:.*}}", self._unknown_node)
 
     # -- test hooks ----------------------------------------------------------------------------
@@ -209,6 +212,16 @@ class CmsSimulator:
         for call_id, call in list(self.calls.items()):
             if call["legs"].pop(leg_id, None) is not None and not call["legs"]:
                 del self.calls[call_id]  # the last one left: the meeting is over
+
+    def add_user(self, jid: str, email: str, name: str = "") -> str:
+        """A CMS user, as the LDAP import makes them (read-only over the API); returns its id."""
+        user_id = str(uuid.uuid4())
+        self.users[user_id] = {"userJid": jid, "email": email, "name": name or jid}
+        return user_id
+
+    def delete_as_owner(self, space_id: str) -> None:
+        """The owner deletes the space in their Cisco Meeting app."""
+        self.spaces.pop(space_id)
 
     def end_call(self, call_id: str) -> None:
         self.calls.pop(call_id, None)
@@ -466,6 +479,24 @@ class CmsSimulator:
             item = ET.SubElement(root, "participant", id=leg_id)
             _add(item, "name", leg["name"])
             _add(item, "call", call_id)
+        return _xml(root)
+
+    async def _list_users(self, request: web.Request) -> web.StreamResponse:
+        wanted = (request.query.get("filter") or "").casefold()
+        matches = [(user_id, user) for user_id, user in self.users.items()
+                   if wanted in user["userJid"].casefold() or wanted in user["name"].casefold()]
+        root = ET.Element("users", total=str(len(matches)))
+        for user_id, user in self._page(matches, request.query):
+            _add(ET.SubElement(root, "user", id=user_id), "userJid", user["userJid"])
+        return _xml(root)
+
+    async def _get_user(self, request: web.Request) -> web.StreamResponse:
+        user = self.users.get(request.match_info["id"])
+        if user is None:
+            raise _Refused(404, "userDoesNotExist")
+        root = ET.Element("user", id=request.match_info["id"])
+        for key in ("userJid", "name", "email"):
+            _add(root, key, user[key])
         return _xml(root)
 
     def _call_id(self, request: web.Request) -> str:

@@ -312,3 +312,31 @@ def test_credentials_in_the_url_are_refused_without_echoing_them() -> None:
     with pytest.raises(ValueError) as raised:
         CmsClient("https://api:s3cret@cms.example.se/api/v1/", "api", "s3cret")
     assert "s3cret" not in str(raised.value)
+
+
+async def test_a_staff_members_cms_user_is_found_by_address_and_owns_the_space(
+        client: CmsClient, simulator: CmsSimulator) -> None:
+    for n in range(12):  # more than a page
+        simulator.add_user(f"user{n}@region.example", f"user{n}@region.example", f"Användare {n}")
+    simulator.add_user("nina.sjukskoterska@region.example", "Nina.Sjukskoterska@Region.example", "Nina S")
+    assert await client.user_jid("nina.sjukskoterska@region.example") == "nina.sjukskoterska@region.example"
+    assert await client.user_jid("NINA.SJUKSKOTERSKA@region.example") == "nina.sjukskoterska@region.example"
+    assert await client.user_jid("nobody@region.example") is None
+    # A directory whose JIDs are not the e-mail address: found through the address's local part.
+    simulator.add_user("kalle@cms.region.example", "kalle@region.example", "Kalle K")
+    assert await client.user_jid("kalle@region.example") == "kalle@cms.region.example"
+
+    space_id = await client.create_space(name="HC Torsås 1", uri="hc.torsas.1", call_id="785699524",
+                                         cdr_tag="t", owner_jid="nina.sjukskoterska@region.example")
+    assert simulator.spaces[space_id]["ownerJid"] == "nina.sjukskoterska@region.example"
+
+
+async def test_who_has_joined_is_counted_by_way_from_the_call_legs(client: CmsClient, simulator: CmsSimulator) -> None:
+    space_id = await client.create_space(name="HC Torsås 1", uri="hc.torsas.1", call_id="785699524", cdr_tag="t")
+    assert await client.ways_joined(space_id) == {}
+    for way in ("video", "video", "browser", "phone"):
+        simulator.join(space_id, way, name="Patient Patientsson")
+    assert await client.ways_joined(space_id) == {"video": 2, "browser": 1, "phone": 1}
+    leg = simulator.join(space_id, "phone")
+    simulator.leave(leg)
+    assert sum((await client.ways_joined(space_id)).values()) == 4

@@ -253,7 +253,7 @@ async def test_deleting_a_space_in_use_is_configurable(
     assert len(simulator.calls) == (0 if ends_calls else 1)
 
 
-@pytest.mark.parametrize("path", ["users", "coSpaces/x/y/z", "coSpaces/x/nonsense"])
+@pytest.mark.parametrize("path", ["coSpaceTemplates", "coSpaces/x/y/z", "coSpaces/x/nonsense"])
 async def test_unknown_node_is_unrecognized_object(http: Client, path: str) -> None:
     assert await refusal(await http.get(f"{API}/{path}")) == (400, fd("unrecognizedObject"))
 
