@@ -120,6 +120,36 @@ class DeletionFinished:
     room_name: str
 
 
+@dataclass(frozen=True)
+class DeletedByAdmin:
+    """To the creator: an admin deleted their room."""
+
+    room: Room
+    deleted_at: datetime
+
+
+@dataclass(frozen=True)
+class DeletionWaitsOnCall:
+    """To the creator: the automatic deletion's deadline passed during a call; it is tried again."""
+
+    room: Room
+    deadline: datetime
+    retry_at: datetime
+
+
+@dataclass(frozen=True)
+class DeletedInCiscoMeeting:
+    """To the creator: the room is gone from the CMS (deleted in Cisco Meeting); reminders stopped."""
+
+    room: Room
+
+
+@dataclass(frozen=True)
+class NoCmsUser:
+    """To a creator, once: no Cisco Meeting user has their address, so their rooms have no owner."""
+
+
 Notice = (Unconfirmed | StartCheck | JoinCheck | CleanupPrompt | AutoDeleted | CallActiveAtDeadline | RecipientGone
-          | ReminderFailed | DeletionFailing | Orphans | CreationFailed | DeletionFinished)
+          | ReminderFailed | DeletionFailing | Orphans | CreationFailed | DeletionFinished | DeletedByAdmin
+          | DeletionWaitsOnCall | DeletedInCiscoMeeting | NoCmsUser)
 Render = Callable[[Notice], Reply]

@@ -464,6 +464,19 @@ SNOOZED = "Okej, jag påminner dig igen kl. {time}."
 ALREADY_SNOOZED = "Jag påminner dig redan kl. {time}."
 
 AUTO_DELETED_TITLE = "{room} är borttaget"
+DELETED_BY_ADMIN_TITLE = "{room} har tagits bort av en administratör"
+DELETED_BY_ADMIN_TEXT = ("En administratör tog bort mötesrummet {when}. Det kan inte användas igen. Ska mötet "
+                         "hållas ändå: skapa ett nytt rum med /distansmöte ny och skicka den nya inbjudan.")
+DELETION_WAITS_TITLE = "{room} tas bort när samtalet är slut"
+DELETION_WAITS_TEXT = ("Tidsgränsen för att ta bort mötesrummet var {deadline}, men ett samtal pågår fortfarande "
+                       "i rummet. Jag försöker igen kl. {retry}. Avsluta samtalet när ni är klara.")
+DELETED_IN_CISCO_MEETING_TITLE = "{room} är borttaget i Cisco Meeting"
+DELETED_IN_CISCO_MEETING_TEXT = ("Mötesrummet finns inte längre i mötestjänsten: det har tagits bort i Cisco Meeting. "
+                                 "Jag påminner inte mer om det.")
+NO_CMS_USER_TITLE = "Dina mötesrum syns inte i din Cisco Meeting-app"
+NO_CMS_USER_TEXT = ("Jag hittade inget konto i Cisco Meeting med din e-postadress, så rummen skapas utan ägare. De "
+                    "fungerar som vanligt, men ta bort dem här: med knappen på kortet eller /distansmöte ta bort. "
+                    "Kontakta IT-förvaltningen om du vill att rummen ska synas i Cisco Meeting.")
 AUTO_DELETED_TEXT = (
     "Mötesrummet fanns fortfarande kvar efter mötet. Rutinen kräver att rummet tas bort, så jag tog bort "
     "det {when}. Det kan inte användas igen. Nästa gång: ta bort rummet när mötet är slut – enligt "
