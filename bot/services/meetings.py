@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -24,7 +24,6 @@ from bot.config import Settings
 from bot.core.problems import Refused
 from bot.db import (
     LIVE_STATES,
-    AuditRecord,
     Channel,
     Meeting,
     MeetingState,
@@ -33,10 +32,13 @@ from bot.db import (
     Recipient,
     Reminder,
     RoomCreation,
+    RoomDeletion,
     UnitCounter,
     UsedCallId,
     insert_on_conflict,
 )
+from bot.services import leases
+from bot.services.changes import made, record
 from bot.services.cms import (
     CmsClient,
     CmsCrowded,
@@ -68,10 +70,12 @@ CREATION_GRACE = timedelta(minutes=1)
 # 15 s) this long before it asks again with the same URI, which a late first create then clashes with.
 DOUBT_BOUND = timedelta(minutes=2)
 CREATING, CREATED, ABANDONED = "creating", "created", "abandoned"
-# A deletion is recorded as intended (an audit record) before the CMS is asked; one still open after
-# this long had its process die, and the deletions pass finishes it.
+# A deletion is recorded as intended (``RoomDeletion``) before the CMS is asked; one still open
+# after this long had its process die, and the deletions pass finishes it.
 DELETION_GRACE = timedelta(minutes=2)
+# The audit actions of a deletion's steps; the intent row's states are DELETING, WITHDRAWN, DELETED.
 DELETING, DELETE_WITHDRAWN = "deleting", "delete_withdrawn"
+WITHDRAWN, DELETED = "withdrawn", "deleted"
 # FOR NO KEY UPDATE on PostgreSQL: enough to serialise edits of one meeting, and it does not
 # block the reminder claim, which takes a key-share lock on the meeting.
 _ROW_LOCK = {"key_share": True}
@@ -145,25 +149,6 @@ def meeting_id_from_cdr_tag(tag: str | None) -> str | None:
     if tag and tag.startswith(CDR_TAG_PREFIX):
         return tag[len(CDR_TAG_PREFIX):]
     return None
-
-
-def _audit(session: AsyncSession, at: datetime, actor: str, action: str, meeting: Meeting | None = None,
-           *, space_id: str | None = None, detail: str | None = None, operation: str | None = None) -> None:
-    if action in ("created", "deleted"):  # one line per room for the operators; never who
-        room = meeting.room_name if meeting else f"with CMS id {space_id}"
-        log.info("room %s %s%s", room, action, f" ({detail})" if detail else "")
-    session.add(AuditRecord(
-        at=at, actor=actor, action=action, detail=detail, operation=operation,
-        meeting_id=meeting.id if meeting else None,
-        space_id=meeting.space_id if meeting else space_id,
-    ))
-
-
-async def _made(session: AsyncSession, operation: str | None) -> set[str]:
-    """The changes (audit actions) ``operation``, an event's key, made before: it runs again."""
-    if operation is None:
-        return set()
-    return set(await session.scalars(select(AuditRecord.action).where(AuditRecord.operation == operation)))
 
 
 class MeetingService:
@@ -308,15 +293,13 @@ class MeetingService:
     async def _take_over(self, creation: RoomCreation) -> bool:
         """Lease a creation that nobody works on (given up, or its lease ran out)."""
         now = self._clock.now()
-        async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                update(RoomCreation).where(
-                    RoomCreation.meeting_id == creation.meeting_id,
-                    or_(RoomCreation.state == ABANDONED,
-                        and_(RoomCreation.state == CREATING, RoomCreation.lease_until < now)))
-                .values(state=CREATING, lease_until=now + CREATION_LEASE, finished_at=None))
+        taken = await leases.take(
+            self._sessions, RoomCreation, RoomCreation.meeting_id == creation.meeting_id,
+            free=or_(RoomCreation.state == ABANDONED,
+                     and_(RoomCreation.state == CREATING, RoomCreation.lease_until < now)),
+            until=now + CREATION_LEASE, state=CREATING, finished_at=None)
         creation.state = CREATING
-        return result.rowcount == 1
+        return taken
 
     async def _carry_out(self, creation: RoomCreation, *, resumed: bool) -> Meeting:
         try:
@@ -413,28 +396,10 @@ class MeetingService:
             await session.execute(update(RoomCreation).where(RoomCreation.meeting_id == creation.meeting_id)
                                   .values(number=creation.number, call_id=creation.call_id))
 
-    @contextlib.asynccontextmanager
-    async def _leased(self, creation: RoomCreation) -> AsyncIterator[None]:
+    def _leased(self, creation: RoomCreation) -> contextlib.AbstractAsyncContextManager[None]:
         """Renew the creation's lease while the work runs, so that no other pass takes it."""
-
-        async def renew() -> None:
-            while True:
-                await asyncio.sleep(CREATION_LEASE.total_seconds() / 3)
-                try:
-                    async with self._sessions() as session, session.begin():
-                        await session.execute(
-                            update(RoomCreation).where(RoomCreation.meeting_id == creation.meeting_id,
-                                                       RoomCreation.state == CREATING)
-                            .values(lease_until=self._clock.now() + CREATION_LEASE))
-                except Exception:
-                    log.exception("room creation lease could not be renewed")
-
-        renewing = asyncio.create_task(renew())
-        try:
-            yield
-        finally:
-            renewing.cancel()
-            await asyncio.gather(renewing, return_exceptions=True)
+        return leases.renewed(self._sessions, RoomCreation, RoomCreation.meeting_id == creation.meeting_id,
+                              held=RoomCreation.state == CREATING, now=self._clock.now, lease=CREATION_LEASE)
 
     async def _promise(self, creation: RoomCreation, *, release: bool) -> None:
         """Its creator is told it is being created, and gets a message when it is known how it ended.
@@ -476,7 +441,7 @@ class MeetingService:
         async with self._sessions() as session, session.begin():
             session.add(meeting)
             session.add_all(self.planner.reminders_for(meeting))
-            _audit(session, now, creation.creator_id, "created", meeting)
+            await record(session, now, creation.creator_id, "created", meeting)
             await self._remember_unit(session, creation.creator_id, creation.unit)
             await session.execute(update(RoomCreation).where(RoomCreation.meeting_id == creation.meeting_id)
                                   .values(state=CREATED, lease_until=None, finished_at=now))
@@ -491,8 +456,8 @@ class MeetingService:
             log.error("could not remove an unrecorded room from the CMS; a later pass or the sweep will")
             return False
         async with self._sessions() as session, session.begin():
-            _audit(session, self._clock.now(), "system", "deleted", space_id=space_id,
-                   detail="not_recorded")
+            await record(session, self._clock.now(), "system", "deleted", space_id=space_id,
+                         detail="not_recorded")
         return True
 
     async def _by_request(self, request_key: str) -> Meeting | None:
@@ -576,7 +541,7 @@ class MeetingService:
                             operation: str | None = None) -> Meeting:
         async with self._sessions() as session, session.begin():
             meeting = await self._editable(session, meeting_id, person)
-            if "recipient_added" in await _made(session, operation):
+            if "recipient_added" in await made(session, operation):
                 return meeting
             if any(r.label.casefold() == label.casefold() for r in meeting.recipients):
                 raise MeetingError("recipient_exists")
@@ -585,8 +550,8 @@ class MeetingService:
             meeting.recipients.append(Recipient(
                 id=str(uuid.uuid4()), position=len(meeting.recipients), label=label, channel=channel,
             ))
-            _audit(session, self._clock.now(), person.key, "recipient_added", meeting, detail=channel,
-                   operation=operation)
+            await record(session, self._clock.now(), person.key, "recipient_added", meeting, detail=channel,
+                         operation=operation)
         return meeting
 
     async def mark_sent(self, meeting_id: str, person: Person, recipient_id: str, *,
@@ -595,15 +560,15 @@ class MeetingService:
         async with self._sessions() as session, session.begin():
             meeting = await self._editable(session, meeting_id, person)
             recipient = _recipient(meeting, recipient_id)
-            if "recipient_sent" in await _made(session, operation):
+            if "recipient_sent" in await made(session, operation):
                 return meeting
             if recipient.sent_at is not None:
                 raise MeetingError("already_phoned" if recipient.channel == Channel.PHONE else "already_sent")
-            self._told(session, meeting, recipient, person, operation)
+            await self._told(session, meeting, recipient, person, operation)
         return meeting
 
-    def _told(self, session: AsyncSession, meeting: Meeting, recipient: Recipient, person: Person,
-              operation: str | None) -> None:
+    async def _told(self, session: AsyncSession, meeting: Meeting, recipient: Recipient, person: Person,
+                    operation: str | None) -> None:
         now = self._clock.now()
         recipient.sent_at = now
         if recipient.channel == Channel.PHONE:
@@ -611,25 +576,25 @@ class MeetingService:
             recipient.confirmed_at = now
         if meeting.state == MeetingState.CREATED:
             meeting.state = MeetingState.INVITED
-        _audit(session, now, person.key, "recipient_sent", meeting, detail=recipient.channel, operation=operation)
+        await record(session, now, person.key, "recipient_sent", meeting, detail=recipient.channel, operation=operation)
 
     async def mark_confirmed(self, meeting_id: str, person: Person, recipient_id: str, *,
                              operation: str | None = None) -> Meeting:
         async with self._sessions() as session, session.begin():
             meeting = await self._editable(session, meeting_id, person)
             recipient = _recipient(meeting, recipient_id)
-            if await _made(session, operation) & {"recipient_confirmed", "recipient_sent"}:
+            if await made(session, operation) & {"recipient_confirmed", "recipient_sent"}:
                 return meeting
             if recipient.channel == Channel.PHONE and recipient.sent_at is None:
                 # One step for a phone call, either button.
-                self._told(session, meeting, recipient, person, operation)
+                await self._told(session, meeting, recipient, person, operation)
                 return meeting
             if recipient.sent_at is None:
                 raise MeetingError("not_sent_yet")
             if recipient.confirmed_at is not None:
                 raise MeetingError("already_phoned" if recipient.channel == Channel.PHONE else "already_confirmed")
             recipient.confirmed_at = self._clock.now()
-            _audit(session, self._clock.now(), person.key, "recipient_confirmed", meeting, operation=operation)
+            await record(session, self._clock.now(), person.key, "recipient_confirmed", meeting, operation=operation)
         return meeting
 
     async def _editable(self, session: AsyncSession, meeting_id: str, person: Person) -> Meeting:
@@ -663,12 +628,12 @@ class MeetingService:
         """
         meeting = await self.get(meeting_id, person)
         async with self._sessions() as session:
-            made = await _made(session, operation)
+            done = await made(session, operation)
         if meeting.state == MeetingState.DELETED:
-            if "deleted" in made:
+            if "deleted" in done:
                 return meeting
             raise MeetingError("already_deleted")
-        began = DELETING in made and DELETE_WITHDRAWN not in made
+        began = DELETING in done and DELETE_WITHDRAWN not in done
         detail = rule or ("calls_ended" if end_calls else None)
         try:
             if not began:  # run again, the calls were seen to before the CMS was asked to delete
@@ -676,25 +641,40 @@ class MeetingService:
                     if not end_calls:
                         raise MeetingError("call_active")
                     await self._cms.end_calls(meeting.space_id)
-                await self._audit_now(meeting, person.key, DELETING, detail, operation)
+                await self._deletion_step(meeting, person.key, DELETING, detail, operation)
             try:
                 await self._cms.delete_space(meeting.space_id)
             except CmsNotAsked:
-                await self._audit_now(meeting, person.key, DELETE_WITHDRAWN, detail, operation)  # never sent
+                await self._deletion_step(meeting, person.key, DELETE_WITHDRAWN, detail, operation)  # never sent
                 raise
             except (CmsUnavailable, CmsProtocolError):
                 raise  # busy, or no answer: the room may be gone; the intent stays and the pass finishes it
             except CmsError:
-                await self._audit_now(meeting, person.key, DELETE_WITHDRAWN, detail, operation)  # refused
+                await self._deletion_step(meeting, person.key, DELETE_WITHDRAWN, detail, operation)  # refused
                 raise
         except CmsError as exc:
             raise MeetingError("room_service_unavailable") from exc
         return await self._record_deleted(meeting_id, person.key, rule, detail, operation)
 
-    async def _audit_now(self, meeting: Meeting, actor: str, action: str, detail: str | None,
-                         operation: str | None) -> None:
+    async def _deletion_step(self, meeting: Meeting, actor: str, action: str, detail: str | None,
+                             operation: str | None) -> None:
+        """The deletion intended (its lease taken) or withdrawn, with its audit record: one transaction."""
+        now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            _audit(session, self._clock.now(), actor, action, meeting, detail=detail, operation=operation)
+            await record(session, now, actor, action, meeting, detail=detail, operation=operation)
+            if action == DELETING:
+                intent = {"actor": actor, "detail": detail, "operation": operation, "state": DELETING,
+                          "requested_at": now, "lease_until": now + DELETION_GRACE, "finished_at": None}
+                await session.execute(
+                    insert_on_conflict(session, RoomDeletion).values(meeting_id=meeting.id, **intent)
+                    .on_conflict_do_update(index_elements=[RoomDeletion.meeting_id], set_=intent))
+            else:
+                await self._close_deletion(session, meeting.id, WITHDRAWN, now)
+
+    @staticmethod
+    async def _close_deletion(session: AsyncSession, meeting_id: str, state: str, now: datetime) -> None:
+        await session.execute(update(RoomDeletion).where(RoomDeletion.meeting_id == meeting_id)
+                              .values(state=state, lease_until=None, finished_at=now))
 
     async def _record_deleted(self, meeting_id: str, actor: str, rule: str | None, detail: str | None,
                               operation: str | None) -> Meeting:
@@ -703,7 +683,7 @@ class MeetingService:
             meeting = await session.get(Meeting, meeting_id, with_for_update=_ROW_LOCK)
             assert meeting is not None
             if meeting.state == MeetingState.DELETED:
-                if "deleted" in await _made(session, operation):
+                if "deleted" in await made(session, operation):
                     return meeting  # the deletions pass finished what this operation began
                 raise MeetingError("already_deleted")
             meeting.state = MeetingState.DELETED
@@ -713,37 +693,40 @@ class MeetingService:
                 update(Reminder).where(Reminder.meeting_id == meeting_id, Reminder.state == "pending")
                 .values(state="cancelled")
             )
-            _audit(session, now, actor, "deleted", meeting, detail=detail, operation=operation)
+            await record(session, now, actor, "deleted", meeting, detail=detail, operation=operation)
+            await self._close_deletion(session, meeting_id, DELETED, now)
         return meeting
 
     async def finish_interrupted_deletions(self, limit: int = 20) -> list[DeletionFinished]:
         """Finish deletions recorded as intended whose process died before recording them done.
 
-        The room is deleted on the CMS (already gone is fine) and the meeting recorded deleted
-        with its audit record, in the name of whoever asked. One the CMS cannot answer for is
-        left for the next pass.
+        An intent whose lease ran out (``DELETION_GRACE`` after it was recorded) is leased by this
+        pass, the room deleted on the CMS (already gone is fine) and the meeting recorded deleted
+        with its audit record, in the name of whoever asked. One the CMS cannot answer for is given
+        back, for the next pass.
         """
-        marks = (DELETING, DELETE_WITHDRAWN, "deleted")
+        now = self._clock.now()
         async with self._sessions() as session:
-            # Of live meetings only: the marks of deleted ones grow with every deletion ever made.
-            live = select(Meeting.id).where(Meeting.state.in_(LIVE_STATES))
-            newest = (select(AuditRecord.meeting_id, func.max(AuditRecord.id).label("id"))
-                      .where(AuditRecord.action.in_(marks), AuditRecord.meeting_id.in_(live))
-                      .group_by(AuditRecord.meeting_id).subquery())
             rows = (await session.execute(
-                select(Meeting, AuditRecord).join(newest, newest.c.meeting_id == Meeting.id)
-                .join(AuditRecord, AuditRecord.id == newest.c.id)
-                .where(Meeting.state.in_(LIVE_STATES), AuditRecord.action == DELETING,
-                       AuditRecord.at < self._clock.now() - DELETION_GRACE)
-                .order_by(AuditRecord.at).limit(limit))).all()
+                select(RoomDeletion, Meeting).join(Meeting, Meeting.id == RoomDeletion.meeting_id)
+                .where(RoomDeletion.state == DELETING, RoomDeletion.lease_until < now,
+                       Meeting.state.in_(LIVE_STATES))
+                .order_by(RoomDeletion.requested_at).limit(limit))).all()
         finished = []
-        for meeting, intent in rows:
+        for intent, meeting in rows:
+            this = RoomDeletion.meeting_id == meeting.id
+            until = now + DELETION_GRACE
+            if not await leases.take(self._sessions, RoomDeletion, this, until=until,
+                                     free=and_(RoomDeletion.state == DELETING, RoomDeletion.lease_until < now)):
+                continue  # another instance took it, or its person asked again
             try:
                 await self._cms.delete_space(meeting.space_id)
                 rule = intent.detail if intent.actor == "system" else None
                 await self._record_deleted(meeting.id, intent.actor, rule, intent.detail, intent.operation)
             except CmsError as exc:
                 log.warning("interrupted deletion of meeting %s not finished: %s", meeting.id, type(exc).__name__)
+                await leases.give_back(self._sessions, RoomDeletion, this, until=intent.lease_until,
+                                       held=and_(RoomDeletion.state == DELETING, RoomDeletion.lease_until == until))
                 continue
             except MeetingError:
                 continue  # another instance finished it
@@ -756,7 +739,7 @@ class MeetingService:
             meeting = await session.get(Meeting, meeting_id, with_for_update=_ROW_LOCK)
             if meeting is not None and meeting.state in (MeetingState.CREATED, MeetingState.INVITED):
                 meeting.state = MeetingState.ENDED
-                _audit(session, self._clock.now(), "system", "ended", meeting)
+                await record(session, self._clock.now(), "system", "ended", meeting)
 
 
 async def _unannounced(finished: Finished) -> None:

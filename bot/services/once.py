@@ -2,11 +2,12 @@
 
 On PostgreSQL an instance takes a session advisory lock for the job (``pg_try_advisory_lock``, on an
 autocommit connection of its own, so no transaction stays open while the job runs); an instance that
-does not get it skips. The one that gets it looks for today's record in the audit trail (actor
-``system``, action ``daily:<job>``, detail the local date) and runs the job only if there is none,
-recording it once the job has finished without an error: a later timer (another instance's clock, a
-restart) finds the record, and a failed run leaves none, so the next day's run is not blocked.
-SQLite is a single instance: the record alone keeps a restart from repeating the job.
+does not get it skips. The one that gets it looks for today's row in the daily-run ledger
+(``daily_run``: the job and the local date) and runs the job only if there is none, recording it
+once the job has finished without an error (with an audit record ``daily:<job>``, as history): a
+later timer (another instance's clock, a restart) finds the row, and a failed run leaves none, so
+the next day's run is not blocked. SQLite is a single instance: the row alone keeps a restart from
+repeating the job.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.clock import Clock
-from bot.db import AuditRecord
+from bot.db import AuditRecord, DailyRun
 
 
 def lock_key(job: str) -> int:
@@ -58,9 +59,10 @@ class DailyOnce:
     async def _record_unless_done(self, job: str) -> AsyncIterator[bool]:
         action, day = f"daily:{job}", self._clock.now().astimezone(self._zone).date().isoformat()
         async with self._sessions() as session:
-            done = await session.scalar(select(func.count()).select_from(AuditRecord).where(
-                AuditRecord.actor == "system", AuditRecord.action == action, AuditRecord.detail == day))
+            done = await session.get(DailyRun, (job, day)) is not None
         yield not done
         if not done:
+            now = self._clock.now()
             async with self._sessions() as session, session.begin():
-                session.add(AuditRecord(at=self._clock.now(), actor="system", action=action, detail=day))
+                session.add(DailyRun(job=job, day=day, ran_at=now))
+                session.add(AuditRecord(at=now, actor="system", action=action, detail=day))
