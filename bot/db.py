@@ -186,7 +186,10 @@ class Recipient(Base):
 
 
 class AuditRecord(Base):
-    """Who did what to which room, when. Codes only: never free text from chat."""
+    """Who did what to which room, when. Codes only: never free text from chat.
+
+    History only, written only by appends: no routine reads it to decide what to do
+    (``tests/services/test_ledger.py``)."""
 
     __tablename__ = "audit"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -196,10 +199,9 @@ class AuditRecord(Base):
     actor: Mapped[str] = mapped_column(String(255), nullable=False)
     action: Mapped[str] = mapped_column(String(40), nullable=False)
     detail: Mapped[str | None] = mapped_column(String(255))
-    # The key of the event that made the change (0008): run again, the event finds it done.
+    # The key of the event that made the change (0008), as history; ``OperationChange`` is the ledger.
     operation: Mapped[str | None] = mapped_column(String(255), index=True)
 
-    # The deletions pass looks up the last deletion mark of each meeting every 15 s (0008).
     __table_args__ = (Index("ix_audit_action", "action", "meeting_id"),)
 
 
@@ -230,6 +232,52 @@ class RoomCreation(AskedFor, Base):
     doubt_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_room_creation_state", "state", "lease_until"),)
+
+
+class RoomDeletion(Base):
+    """A room the bot is about to delete on the CMS, recorded before it asks (0011): the mirror of
+    ``RoomCreation``.
+
+    One row per meeting, holding its newest deletion: ``deleting`` (intended; the CMS may or may
+    not have deleted the room), ``withdrawn`` (the CMS refused or was never asked: the meeting stays
+    live) or ``deleted``. A ``deleting`` row is a lease: one whose lease ran out had its process die
+    or its CMS not answer, and the deletions pass finishes it in the name of ``actor``
+    (``MeetingService.finish_interrupted_deletions``). The audit trail keeps each step as history.
+    """
+
+    __tablename__ = "room_deletion"
+    meeting_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(255), nullable=False)  # who asked, or "system" for a rule
+    detail: Mapped[str | None] = mapped_column(String(255))  # the rule, or "calls_ended"
+    operation: Mapped[str | None] = mapped_column(String(255))  # the event that asked for it
+    state: Mapped[str] = mapped_column(String(16), nullable=False)  # deleting, withdrawn, deleted
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_room_deletion_state", "state", "lease_until"),)
+
+
+class OperationChange(Base):
+    """Each change an event made, under the event's key (0011): the event run again finds it made.
+
+    ``operation`` is the event's key (``bot.core.inbound.event_key``), ``change`` the audit action
+    it made; one row per pair, so a change is recorded once however often its event runs.
+    """
+
+    __tablename__ = "operation_change"
+    operation: Mapped[str] = mapped_column(String(255), primary_key=True)
+    change: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class DailyRun(Base):
+    """A once-per-cluster job that ran on a local day (0011; ``bot.services.once``)."""
+
+    __tablename__ = "daily_run"
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # the local date, ISO
+    ran_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class InboundEvent(Base):
@@ -461,6 +509,24 @@ async def sqlite_run(connection: AsyncConnection, work: Callable[[sqlite3.Connec
     driver = await sqlite_driver(connection)
     return cast(T, await driver._execute(work, driver._conn))
 
+
+
+async def sqlite_transaction(connection: AsyncConnection, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]],
+                             query: tuple[str, Sequence[Any]] | None = None) -> list[Any]:
+    """A whole transaction in one hop (:func:`sqlite_run`): each statement with each of its parameter
+    sets, then ``query``, whose rows are returned; committed, or rolled back on any error."""
+    def work(database: sqlite3.Connection) -> list[Any]:
+        try:  # the driver begins the transaction at the first statement
+            for sql, parameter_sets in statements:
+                database.executemany(sql, parameter_sets)
+            rows = database.execute(*query).fetchall() if query else []
+            database.commit()
+        except BaseException:
+            database.rollback()
+            raise
+        return rows
+
+    return await sqlite_run(connection, work)
 
 
 def sqlite_statement(statement: ClauseElement, dialect: Dialect) -> tuple[str, Parameters]:

@@ -28,7 +28,17 @@ from sqlalchemy import func, select
 from bot.clock import Alarm, ManualClock
 from bot.config import Settings
 from bot.core import PersonKey
-from bot.db import AuditRecord, InboundJob, Meeting, Recipient, Reminder, RoomCreation, create_engine, sessionmaker
+from bot.db import (
+    AuditRecord,
+    InboundJob,
+    Meeting,
+    Recipient,
+    Reminder,
+    RoomCreation,
+    RoomDeletion,
+    create_engine,
+    sessionmaker,
+)
 from bot.services.cms import CmsClient
 from bot.services.meetings import CDR_TAG_PREFIX, DELETE_WITHDRAWN, DELETING, LIVE_STATES
 from bot.services.reconciler import reconcile
@@ -215,6 +225,7 @@ async def _check_invariants(database_url: str, cms: Any, at: datetime) -> None:
         async with sessions() as session:
             meetings = list(await session.scalars(select(Meeting)))
             creations = set(await session.scalars(select(RoomCreation.state)))
+            deletions = set(await session.scalars(select(RoomDeletion.state)))
             pending = Counter(await session.scalars(select(Reminder.meeting_id).where(Reminder.state == "pending")))
             recipients = Counter(await session.scalars(select(Recipient.meeting_id)))
             changes = Counter((await session.execute(
@@ -229,6 +240,7 @@ async def _check_invariants(database_url: str, cms: Any, at: datetime) -> None:
         assert ours == {m.space_id for m in live}, "no orphan room, no live meeting without its room"
         assert creations <= {"created", "abandoned"}, "no creation left half-done"
         assert DELETING not in marks.values(), "no deletion left half-done"
+        assert deletions <= {"withdrawn", "deleted"}, "no deletion left intended"
         assert set(recipients.values()) <= {1}, "no recipient added twice"
         assert max(changes.values(), default=1) == 1, f"no change made twice: {changes.most_common(1)}"
         settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]

@@ -62,9 +62,11 @@ class Problem(enum.StrEnum):
 class Refused(Exception):
     """A refusal of a step, for a reason staff are told."""
 
-    def __init__(self, problem: Problem | str) -> None:
-        self.problem = Problem(problem)
-        super().__init__(self.problem.value)
+    def __init__(self, problem: Problem) -> None:
+        if not isinstance(problem, Problem):  # a string code would skip the one list of reasons
+            raise TypeError(f"a refusal is a Problem member, not {problem!r}")
+        self.problem = problem
+        super().__init__(problem.value)
 
     @property
     def code(self) -> str:

@@ -10,25 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import contextvars
 import logging
-import re
-import time
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aiohttp
-import defusedxml
-import defusedxml.ElementTree
 from yarl import URL
 
 from bot.config import DEFAULT_WORKERS, ENV_PREFIX, ConfigError
 from bot.metrics import CMS_SECONDS, status_class, timed
 from bot.outbound import client_session
+from bot.services.cms_errors import CmsAuthError as CmsAuthError
+from bot.services.cms_errors import CmsCrowded as CmsCrowded
+from bot.services.cms_errors import CmsError as CmsError
+from bot.services.cms_errors import CmsErrorStatus as CmsErrorStatus
+from bot.services.cms_errors import CmsFailure as CmsFailure
+from bot.services.cms_errors import CmsNotAsked as CmsNotAsked
+from bot.services.cms_errors import CmsProtocolError as CmsProtocolError
+from bot.services.cms_errors import CmsUnanswered as CmsUnanswered
+from bot.services.cms_errors import CmsUnavailable as CmsUnavailable
+from bot.services.cms_errors import DuplicateCallId as DuplicateCallId
+from bot.services.cms_errors import DuplicateUri as DuplicateUri
+from bot.services.cms_errors import SpaceNotFound as SpaceNotFound
+from bot.services.cms_guard import CmsGuard
+from bot.services.cms_xml import OBJECT_ID, failure_of, object_id, parse_xml, way_of, xml_text, xml_total
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -36,7 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # CMS ids are lowercase GUIDs; anything else must never be pasted into a URL path.
-_OBJECT_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 # CMS pages are small; a much larger answer is not CMS and must not fill memory.
 _MAX_BODY = 4 * 1024 * 1024
 
@@ -57,174 +64,6 @@ class SpaceSummary:
     name: str
     uri: str | None
     call_id: str | None
-
-
-class CmsError(Exception):
-    """Any failure talking to CMS; ``str()`` is a sentence fit for an operator."""
-
-
-class CmsAuthError(CmsError):
-    """CMS answered 401: the API username or password is wrong."""
-
-
-class CmsUnavailable(CmsError):
-    """CMS is busy (503), unreachable or too slow, also after retrying."""
-
-
-class CmsUnanswered(CmsUnavailable):
-    """A request that changes something went out and no answer came: it may or may not have happened."""
-
-
-class CmsNotAsked(CmsUnavailable):
-    """Refused here, without asking CMS: it has been failing (the circuit is open), or as many
-    requests as allowed are already waiting for it (the bulkhead is full). Nothing was carried out."""
-
-
-class CmsCrowded(CmsNotAsked):
-    """Refused by the bulkhead alone: as many requests as allowed are at CMS and waiting for it."""
-
-
-class CmsProtocolError(CmsError):
-    """The answer is not what a CMS API gives: malformed or unsafe XML, a redirect, an odd status."""
-
-
-class CmsErrorStatus(CmsProtocolError):
-    """An error status (4xx, 5xx) without ``<failureDetails>``: refused, without saying why."""
-
-
-class CmsFailure(CmsError):
-    """CMS refused the request with ``<failureDetails>``; ``reason`` is the child's tag name."""
-
-    def __init__(self, reason: str, parameter: str | None = None, *, status: int | None = None) -> None:
-        self.reason = reason
-        self.parameter = parameter
-        self.status = status
-        detail = f" (parameter {parameter})" if parameter else ""
-        super().__init__(f"CMS refused the request: {reason}{detail}.")
-
-
-class DuplicateUri(CmsFailure):
-    """Another coSpace already has this uri or secondaryUri."""
-
-
-class DuplicateCallId(CmsFailure):
-    """Another coSpace already has this callId."""
-
-
-class SpaceNotFound(CmsFailure):
-    """No coSpace has this id (``coSpaceDoesNotExist``)."""
-
-
-_FAILURE_TYPES: dict[str, type[CmsFailure]] = {
-    "duplicateCoSpaceUri": DuplicateUri,
-    "duplicateCoSpaceId": DuplicateCallId,
-    "coSpaceDoesNotExist": SpaceNotFound,
-}
-# The API guide spells "unrecognized", Mividas matches "unrecognised": accept both as one reason.
-_REASON_ALIASES = {"unrecognisedObject": "unrecognizedObject"}
-# Set in work that runs beside the webhook workers (queued creates, the passes): it waits its turn.
-_QUEUED: contextvars.ContextVar[bool] = contextvars.ContextVar("cms_queued", default=False)
-
-
-class CmsGuard:
-    """A bulkhead and a circuit breaker in front of CMS, so that a CMS that hangs cannot take every
-    worker of the bot, and a CMS that is down is answered for at once.
-
-    At most ``concurrency`` requests go to CMS at once, and ``waiting`` more wait for their turn;
-    any more wait at most ``slow_after`` seconds (a burst on a CMS that answers at once) and are
-    refused at once while CMS is slow (a request has been out longer than ``slow_after``) with
-    CmsCrowded, so that a webhook worker is never held long. Work that runs beside the workers
-    (:meth:`queued`) is never refused so: it waits its turn, however slow CMS is. After
-    ``failures`` requests in a row found CMS unavailable (no answer in time, no connection, busy
-    after retries) the circuit opens: requests are refused at
-    once for ``cool_down`` seconds; then one request tries (half-open), and its answer closes the
-    circuit while its failure opens it again. ``now`` is a monotonic clock in seconds.
-    """
-
-    def __init__(self, *, concurrency: int = 4, waiting: int | None = None, slow_after: float = 1.0,
-                 failures: int = 3, cool_down: float = 30.0, now: Callable[[], float] = time.monotonic) -> None:
-        self._slots = asyncio.Semaphore(max(1, concurrency))
-        self._waiting_allowed = waiting
-        self._slow_after = slow_after
-        self._waiting = 0
-        self._out: dict[object, float] = {}  # requests at CMS now -> when they were sent
-        self._threshold = max(1, failures)
-        self._cool_down = cool_down
-        self._now = now
-        self._failures = 0
-        self._opened_at: float | None = None
-        self._probing = False
-
-    @classmethod
-    def for_workers(cls, workers: int) -> CmsGuard:
-        """With ``workers`` workers: half may be at CMS and a quarter more wait for it while it is slow,
-        so that a quarter stays free for everything that does not need CMS."""
-        return cls(concurrency=max(1, workers // 2), waiting=workers // 4)
-
-    @staticmethod
-    @contextlib.contextmanager
-    def queued() -> Iterator[None]:
-        """Within this block (in this task) requests wait their turn instead of being refused as crowded."""
-        token = _QUEUED.set(True)
-        try:
-            yield
-        finally:
-            _QUEUED.reset(token)
-
-    @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        """Hold one of the places for a request to CMS; raises CmsNotAsked when refused."""
-        self._refuse_if_open()
-        over = (not _QUEUED.get() and self._waiting_allowed is not None and self._slots.locked()
-                and self._waiting >= self._waiting_allowed)
-        if over and any(self._now() - sent > self._slow_after for sent in self._out.values()):
-            raise CmsCrowded("CMS is slow and as many requests as allowed are waiting for it; not sent.")
-        self._waiting += 1
-        try:
-            # Beyond the places to wait in, wait only as long as a CMS that is not slow takes.
-            async with asyncio.timeout(self._slow_after if over else None):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise CmsCrowded("CMS is slow and as many requests as allowed are waiting for it; not sent.") from None
-        finally:
-            self._waiting -= 1
-        probe, key = False, object()
-        try:
-            self._refuse_if_open()  # the circuit may have opened while this one waited
-            probe = self._probing = self._opened_at is not None  # half-open: this one tries
-            self._out[key] = self._now()
-            yield
-        finally:
-            self._out.pop(key, None)
-            if probe:
-                self._probing = False
-            self._slots.release()
-
-    def succeeded(self) -> None:
-        if self._opened_at is not None:
-            log.info("CMS answers again; requests to it go through")
-        self._failures, self._opened_at = 0, None
-
-    def failed(self) -> None:
-        self._failures += 1
-        if self._failures >= self._threshold:
-            if self._opened_at is None:
-                log.warning("CMS unavailable %d times in a row; requests fail at once for %.0f s",
-                            self._failures, self._cool_down)
-            self._opened_at = self._now()
-
-    @property
-    def circuit(self) -> str:
-        """``closed`` (requests go through), ``open`` (refused at once) or ``half_open`` (the cool-down
-        is over: the next request tries); the ``distansmote_cms_circuit`` gauge."""
-        if self._opened_at is None:
-            return "closed"
-        return "open" if self._probing or self._now() - self._opened_at < self._cool_down else "half_open"
-
-    def _refuse_if_open(self) -> None:
-        """While the circuit is open, refuse; after the cool-down let one request try at a time."""
-        if self._opened_at is not None and (self._probing or self._now() - self._opened_at < self._cool_down):
-            raise CmsNotAsked("CMS has not been answering; not sent (circuit open).")
 
 
 def missing_settings(settings: Settings) -> list[str]:
@@ -312,24 +151,24 @@ class CmsClient:
         response = await self._request("POST", "coSpaces", data=data)
         location = response.headers.get("Location", "")
         space_id = URL(location).path.rstrip("/").rsplit("/", 1)[-1]
-        if "/coSpaces/" not in location or not _OBJECT_ID.fullmatch(space_id):
+        if "/coSpaces/" not in location or not OBJECT_ID.fullmatch(space_id):
             raise CmsProtocolError("CMS created the coSpace but did not say its id in the Location header.")
         return space_id
 
     async def get_space(self, space_id: str) -> Space:
-        root = await self._get_xml(f"coSpaces/{_object_id(space_id)}", "coSpace")
+        root = await self._get_xml(f"coSpaces/{object_id(space_id)}", "coSpace")
         return Space(
             id=root.get("id", space_id),
-            name=_text(root, "name") or "",
-            uri=_text(root, "uri") or "",
-            call_id=_text(root, "callId"),
-            secret=_text(root, "secret"),
-            cdr_tag=_text(root, "cdrTag"),
+            name=xml_text(root, "name") or "",
+            uri=xml_text(root, "uri") or "",
+            call_id=xml_text(root, "callId"),
+            secret=xml_text(root, "secret"),
+            cdr_tag=xml_text(root, "cdrTag"),
         )
 
     async def delete_space(self, space_id: str) -> None:
         try:
-            await self._request("DELETE", f"coSpaces/{_object_id(space_id)}")
+            await self._request("DELETE", f"coSpaces/{object_id(space_id)}")
         except SpaceNotFound:
             log.info("CMS coSpace %s was already deleted", space_id)
 
@@ -339,9 +178,9 @@ class CmsClient:
         return [
             SpaceSummary(
                 id=item.get("id", ""),
-                name=_text(item, "name") or "",
-                uri=_text(item, "uri"),
-                call_id=_text(item, "callId"),
+                name=xml_text(item, "name") or "",
+                uri=xml_text(item, "uri"),
+                call_id=xml_text(item, "callId"),
             )
             async for item in self._pages("coSpaces", "coSpace", params)
         ]
@@ -350,8 +189,8 @@ class CmsClient:
 
     async def active_calls(self, space_id: str) -> int:
         """How many calls the space has on this Call Bridge (0 = no meeting in progress)."""
-        root = await self._get_xml("calls", "calls", {"coSpaceFilter": _object_id(space_id), "limit": "1"})
-        return _total(root)
+        root = await self._get_xml("calls", "calls", {"coSpaceFilter": object_id(space_id), "limit": "1"})
+        return xml_total(root)
 
     async def user_jid(self, email: str) -> str | None:
         """The JID of the CMS user (imported from the directory) whose e-mail address or JID is
@@ -363,9 +202,9 @@ class CmsClient:
                 continue
             ids = [item.get("id", "") async for item in self._pages("users", "user", {"filter": term})]
             for user_id in ids:
-                user = await self._get_xml(f"users/{_object_id(user_id)}", "user")
-                jid = _text(user, "userJid") or ""
-                if wanted in (jid.casefold(), (_text(user, "email") or "").casefold()):
+                user = await self._get_xml(f"users/{object_id(user_id)}", "user")
+                jid = xml_text(user, "userJid") or ""
+                if wanted in (jid.casefold(), (xml_text(user, "email") or "").casefold()):
                     return jid
         return None
 
@@ -376,13 +215,13 @@ class CmsClient:
         name and address (maybe a patient's) are read only to tell the way, never kept."""
         ways: Counter[str] = Counter()
         calls = [item.get("id", "") async for item in self._pages("calls", "call",
-                                                                   {"coSpaceFilter": _object_id(space_id)})]
+                                                                   {"coSpaceFilter": object_id(space_id)})]
         for call_id in calls:
             try:
                 legs = [item.get("id", "") async for item in self._pages(
-                    f"calls/{_object_id(call_id)}/callLegs", "callLeg", {})]
+                    f"calls/{object_id(call_id)}/callLegs", "callLeg", {})]
                 for leg_id in legs:
-                    ways[way_of(await self._get_xml(f"callLegs/{_object_id(leg_id)}", "callLeg"))] += 1
+                    ways[way_of(await self._get_xml(f"callLegs/{object_id(leg_id)}", "callLeg"))] += 1
             except CmsFailure as exc:
                 if exc.reason not in ("callDoesNotExist", "callLegDoesNotExist"):
                     raise  # ended or left meanwhile: not in the meeting any more
@@ -390,12 +229,12 @@ class CmsClient:
 
     async def end_calls(self, space_id: str) -> int:
         """End every active call of the space (before a forced delete); returns how many were ended."""
-        params = {"coSpaceFilter": _object_id(space_id)}
+        params = {"coSpaceFilter": object_id(space_id)}
         call_ids = [item.get("id", "") async for item in self._pages("calls", "call", params)]
         ended = 0
         for call_id in call_ids:
             try:
-                await self._request("DELETE", f"calls/{_object_id(call_id)}")
+                await self._request("DELETE", f"calls/{object_id(call_id)}")
             except CmsFailure as exc:
                 if exc.reason != "callDoesNotExist":
                     raise
@@ -423,7 +262,7 @@ class CmsClient:
                     seen.add(item.get("id", ""))
                     yield item
             offset += len(items)
-            if not items or offset >= _total(root):
+            if not items or offset >= xml_total(root):
                 return
 
     async def _get_xml(self, path: str, root_tag: str, params: Mapping[str, str] | None = None) -> ET.Element:
@@ -451,7 +290,7 @@ class CmsClient:
                 self.guard.failed()
                 raise
             self.guard.succeeded()
-        return answer.raise_for_failure(method, path)
+        return answer.raise_forfailure_of(method, path)
 
     async def _answered(
         self, method: str, path: str, params: Mapping[str, str] | None, data: Mapping[str, str] | None
@@ -514,7 +353,7 @@ class _Answer:
     body: bytes
     root: ET.Element | None = None
 
-    def raise_for_failure(self, method: str, path: str) -> _Answer:
+    def raise_forfailure_of(self, method: str, path: str) -> _Answer:
         """Return the answer with its parsed body, or raise the error it carries."""
         if 300 <= self.status < 400:
             raise CmsProtocolError(
@@ -523,66 +362,11 @@ class _Answer:
             )
         if self.status == 401:
             raise CmsAuthError("CMS refused the login (HTTP 401): the API username or password is wrong.")
-        root = _parse(self.body, method, path) if self.body.strip() else None
+        root = parse_xml(self.body, method, path) if self.body.strip() else None
         # Some CMS answers carry failureDetails with status 200, so look whatever the status.
         failure = root if root is None or root.tag == "failureDetails" else root.find(".//failureDetails")
         if failure is not None:
-            raise _failure(failure, self.status)
+            raise failure_of(failure, self.status)
         if not 200 <= self.status < 300:
             raise CmsErrorStatus(f"CMS answered {method} {path} with an unexpected HTTP {self.status}.")
         return _Answer(self.status, self.headers, self.body, root)
-
-
-def way_of(leg: ET.Element) -> str:
-    """``phone``, ``browser`` or ``video``: how a call leg joined.
-
-    A telephone comes through the gateway with a number as its address; Cisco Meeting's web app
-    through the web bridge, which CMS marks by the leg's ``type`` (``acano``, the CMS's own client
-    protocol, in 2.x–3.x) or, in some versions, only in the address: both are read.
-    """
-    remote = (_text(leg, "remoteParty") or "").lower()
-    address = remote.removeprefix("sip:").removeprefix("tel:").split("@", 1)[0]
-    if address.lstrip("+").isdigit():
-        return "phone"
-    if (_text(leg, "type") or "").lower() in ("acano", "webrtc") or "webrtc" in remote or "webbridge" in remote:
-        return "browser"
-    return "video"
-
-
-def _parse(body: bytes, method: str, path: str) -> ET.Element:
-    try:
-        # forbid_dtd refuses every DOCTYPE: entity expansion and external entities never start.
-        root: ET.Element = defusedxml.ElementTree.fromstring(body, forbid_dtd=True)
-    except defusedxml.DefusedXmlException as exc:
-        raise CmsProtocolError(
-            f"CMS answered {method} {path} with unsafe XML ({type(exc).__name__}); refused."
-        ) from None
-    except ET.ParseError:
-        raise CmsProtocolError(f"CMS answered {method} {path} with malformed XML.") from None
-    return root
-
-
-def _failure(element: ET.Element, status: int) -> CmsFailure:
-    child = next(iter(element), None)
-    if child is None:
-        return CmsFailure("unknown", status=status)
-    reason = _REASON_ALIASES.get(child.tag, child.tag)
-    return _FAILURE_TYPES.get(reason, CmsFailure)(reason, child.get("parameter"), status=status)
-
-
-def _object_id(value: str) -> str:
-    if not _OBJECT_ID.fullmatch(value):
-        raise ValueError("not a CMS object id")
-    return value
-
-
-def _text(element: ET.Element, tag: str) -> str | None:
-    child = element.find(tag)
-    return child.text if child is not None and child.text else None
-
-
-def _total(root: ET.Element) -> int:
-    try:
-        return int(root.get("total", ""))
-    except ValueError:
-        raise CmsProtocolError(f"CMS answered a <{root.tag}> list without a valid total.") from None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -18,7 +17,7 @@ from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db import bind_processors, driver_values, is_transient, sqlite_run
+from bot.db import bind_processors, driver_values, is_transient, sqlite_transaction
 
 log = logging.getLogger(__name__)
 
@@ -126,20 +125,8 @@ class GroupInsert:
     async def _insert_sqlite(self, rows: list[dict[str, Any]], also: Statements) -> set[Any]:
         columns, values = self._values(rows)
         sql = self._sql(columns, len(rows), lambda n: "?")
-
-        def write(database: sqlite3.Connection) -> list[Any]:
-            try:
-                found = database.execute(sql, values).fetchall()  # the driver begins the transaction
-                for statement, parameters in also:
-                    database.executemany(statement, parameters)
-                database.commit()
-            except BaseException:
-                database.rollback()
-                raise
-            return found
-
         async with self._engine.connect() as connection:
-            return {row[0] for row in await sqlite_run(connection, write)}
+            return {row[0] for row in await sqlite_transaction(connection, also, (sql, values))}
 
     async def _insert_postgresql(self, rows: list[dict[str, Any]], also: Statements) -> set[Any]:
         columns, values = self._values(rows)

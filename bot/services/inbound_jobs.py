@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
 from bot.core.adapter import FIRST_RUN, GiveUp, Guard, HoldsPersonalNumber, RetryLater
-from bot.db import InboundJob, in_open_states, is_transient, sqlite_run, sqlite_statement
+from bot.db import InboundJob, in_open_states, is_transient, sqlite_statement, sqlite_transaction
 from bot.logs import bind_request
 from bot.services.events import KEEP_EVENT_IDS
 from bot.services.group_insert import GroupInsert, Pending, Statements
@@ -200,21 +199,9 @@ class InboundJobs:
             statements.append((sql, [parameters({"b_key": key, "b_not_before": now + timedelta(seconds=seconds)})
                                      for key, seconds in retry]))
         claim_sql, claim_parameters = self._claim_sqlite
-        claim = claim_parameters({"b_now": now, "b_limit": limit, "b_lease": now + self._lease})
-
-        def work(database: sqlite3.Connection) -> list[Any]:
-            try:
-                for sql, parameter_sets in statements:
-                    database.executemany(sql, parameter_sets)
-                rows = database.execute(claim_sql, claim).fetchall() if limit else []
-                database.commit()
-            except BaseException:
-                database.rollback()
-                raise
-            return rows
-
+        claim = (claim_sql, claim_parameters({"b_now": now, "b_limit": limit, "b_lease": now + self._lease}))
         async with self._engine.connect() as connection:
-            return await sqlite_run(connection, work)
+            return await sqlite_transaction(connection, statements, claim if limit else None)
 
     async def renew(self, keys: Sequence[str]) -> None:
         """Extend the leases of jobs this process is still running."""

@@ -1,8 +1,9 @@
 """Work that runs once per cluster a day, whichever instance's timer fires first (the daily sweep).
 
 On PostgreSQL an advisory lock picks one instance (on an autocommit connection of its own: no transaction stays open
-while the job runs); the day's record in the audit trail, written only after a run without an error, keeps later
-timers and restarts from running it again, and a failed run from blocking the next day's (docs/reminders.md).
+while the job runs); the day's row in the daily-run ledger (``daily_run``), written only after a run without an
+error, keeps later timers and restarts from running it again, and a failed run from blocking the next day's
+(docs/reminders.md).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.clock import Clock
-from bot.db import AuditRecord
+from bot.db import AuditRecord, DailyRun
 
 
 def lock_key(job: str) -> int:
@@ -54,9 +55,10 @@ class DailyOnce:
     async def _record_unless_done(self, job: str) -> AsyncIterator[bool]:
         action, day = f"daily:{job}", self._clock.now().astimezone(self._zone).date().isoformat()
         async with self._sessions() as session:
-            done = await session.scalar(select(func.count()).select_from(AuditRecord).where(
-                AuditRecord.actor == "system", AuditRecord.action == action, AuditRecord.detail == day))
+            done = await session.get(DailyRun, (job, day)) is not None
         yield not done
         if not done:
+            now = self._clock.now()
             async with self._sessions() as session, session.begin():
-                session.add(AuditRecord(at=self._clock.now(), actor="system", action=action, detail=day))
+                session.add(DailyRun(job=job, day=day, ran_at=now))
+                session.add(AuditRecord(at=now, actor="system", action=action, detail=day))

@@ -92,9 +92,9 @@ async def daily_purge(*, daily: DailyOnce, sessions: async_sessionmaker, clock: 
             if mine:
                 purged = await purge(sessions, clock.now(), settings.retention_days,
                                      lambda key: settings.is_admin(key, PersonKey.parse(key).id))
-                log.info("retention purge: %d meeting(s), %d room creation(s), %d conversation reference(s), "
-                         "%d preference(s), %d notice(s) older than %d days", purged.meetings,
-                         purged.room_creations, purged.conversation_references, purged.preferences, purged.notices,
-                         settings.retention_days)
+                log.info("retention purge: %d meeting(s), %d room creation(s), %d room deletion(s), "
+                         "%d conversation reference(s), %d preference(s), %d notice(s) older than %d days",
+                         purged.meetings, purged.room_creations, purged.room_deletions,
+                         purged.conversation_references, purged.preferences, purged.notices, settings.retention_days)
     except Exception:
         log.exception("retention purge failed")

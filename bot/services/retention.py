@@ -28,6 +28,7 @@ from bot.db import (
     Reminder,
     ReminderAttempt,
     RoomCreation,
+    RoomDeletion,
 )
 
 # A person no longer named: a creator, and someone else who deleted the room (an admin; the colon
@@ -42,6 +43,7 @@ class Purged:
     room_creations: int
     conversation_references: int
     preferences: int
+    room_deletions: int = 0
     notices: int = 0
 
 
@@ -74,6 +76,9 @@ async def purge(sessions: async_sessionmaker, now: datetime, days: int,
             await session.execute(statement)
         creations = await session.execute(delete(RoomCreation).where(
             RoomCreation.state != "creating", RoomCreation.created_at < cutoff))
+        # Who asked for a deletion is kept until it is done, and as long as the meeting's people.
+        deletions = await session.execute(delete(RoomDeletion).where(
+            RoomDeletion.state != "deleting", RoomDeletion.finished_at < cutoff))
         # Someone with a live room may be written to: their address stays until the room is gone.
         live_creators = select(Meeting.creator_id).where(Meeting.state.in_(LIVE_STATES))
         unused = [key for key in await session.scalars(select(ConversationReference.person_key).where(
@@ -84,7 +89,8 @@ async def purge(sessions: async_sessionmaker, now: datetime, days: int,
         recent_creators = select(Meeting.creator_id).where(Meeting.created_at >= cutoff)
         preferences = await session.execute(delete(Preference).where(Preference.actor_key.not_in(recent_creators)))
         told = await session.execute(delete(Notice).where(Notice.state != "pending", Notice.created_at < cutoff))
-    return Purged(meetings, creations.rowcount, references.rowcount, preferences.rowcount, told.rowcount)
+    return Purged(meetings, creations.rowcount, references.rowcount, preferences.rowcount, deletions.rowcount,
+                  told.rowcount)
 
 
 # -- one person's data (`distansmote privacy export|erase`) -----------------------------------------
@@ -116,6 +122,7 @@ async def export_person(sessions: async_sessionmaker, person_key: str) -> dict[s
             "meeting": [_row(m) for m in meetings],
             "recipient": [_row(r) for m in meetings for r in m.recipients],
             "room_creation": await _rows(session, RoomCreation, RoomCreation.creator_id == person_key),
+            "room_deletion": await _rows(session, RoomDeletion, RoomDeletion.actor == person_key),
             "conversation_reference": await _rows(session, ConversationReference,
                                                   ConversationReference.person_key == person_key),
             "preference": await _rows(session, Preference, Preference.actor_key == person_key),
@@ -146,6 +153,9 @@ async def erase_person(sessions: async_sessionmaker, person_key: str) -> dict[st
             await session.execute(statement)
         for name, statement in (
             ("room_creation", delete(RoomCreation).where(RoomCreation.creator_id == person_key)),
+            # An open deletion (of someone else's room) stays, for the pass to finish it.
+            ("room_deletion", delete(RoomDeletion).where(RoomDeletion.actor == person_key,
+                                                         RoomDeletion.state != "deleting")),
             ("conversation_reference", delete(ConversationReference).where(
                 ConversationReference.person_key == person_key)),
             ("preference", delete(Preference).where(Preference.actor_key == person_key)),

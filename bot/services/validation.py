@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.problems import Refused
+from bot.core.problems import Problem, Refused
 from bot.services.naming import uri_slug, without_room_number
 
 UNIT_MAX = 40
@@ -37,7 +37,7 @@ class InvalidInput(Refused):
 
 def _clean(text: str) -> str:
     if _INVISIBLE.search(text):
-        raise InvalidInput("invisible_characters")
+        raise InvalidInput(Problem.INVISIBLE_CHARACTERS)
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
@@ -48,13 +48,13 @@ def _digits(text: str) -> int:
 def clean_unit(text: str) -> str:
     unit = _clean(text)
     if not unit:
-        raise InvalidInput("unit_missing")
+        raise InvalidInput(Problem.UNIT_MISSING)
     if len(unit) > UNIT_MAX:
-        raise InvalidInput("unit_too_long")
+        raise InvalidInput(Problem.UNIT_TOO_LONG)
     if _digits(unit) > DIGITS_MAX:
-        raise InvalidInput("unit_digits")
+        raise InvalidInput(Problem.UNIT_DIGITS)
     if not _UNIT_ALLOWED.match(unit) or not uri_slug(unit):
-        raise InvalidInput("unit_characters")
+        raise InvalidInput(Problem.UNIT_CHARACTERS)
     return unit
 
 
@@ -70,7 +70,7 @@ def chosen_unit(text: str, listed: tuple[str, ...]) -> ChosenUnit:
     list, a typed one under the rules of :func:`clean_unit`, without a room number typed after it."""
     if listed:
         if text not in listed:
-            raise InvalidInput("unit_not_listed")
+            raise InvalidInput(Problem.UNIT_NOT_LISTED)
         return ChosenUnit(text, text, None)
     typed = clean_unit(text)
     unit, number = without_room_number(typed)
@@ -80,15 +80,15 @@ def chosen_unit(text: str, listed: tuple[str, ...]) -> ChosenUnit:
 def clean_label(text: str) -> str:
     label = _clean(text)
     if not label:
-        raise InvalidInput("label_missing")
+        raise InvalidInput(Problem.LABEL_MISSING)
     if _EMAIL.search(label):
-        raise InvalidInput("label_email")
+        raise InvalidInput(Problem.LABEL_EMAIL)
     if len(label) > LABEL_MAX:
-        raise InvalidInput("label_too_long")
+        raise InvalidInput(Problem.LABEL_TOO_LONG)
     if _digits(label) > DIGITS_MAX:
-        raise InvalidInput("label_digits")
+        raise InvalidInput(Problem.LABEL_DIGITS)
     if not _LABEL_ALLOWED.match(label):
-        raise InvalidInput("label_characters")
+        raise InvalidInput(Problem.LABEL_CHARACTERS)
     return label
 
 
@@ -107,7 +107,7 @@ def _local(day: date, start: time, zone: ZoneInfo) -> datetime:
     local = datetime.combine(day, start, tzinfo=zone).replace(fold=0)
     round_trip = local.astimezone(UTC).astimezone(zone)
     if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise InvalidInput("time_does_not_exist")
+        raise InvalidInput(Problem.TIME_DOES_NOT_EXIST)
     return local.astimezone(UTC)
 
 
@@ -117,20 +117,20 @@ def meeting_times(
     try:
         day = date.fromisoformat(day_text.strip())
     except ValueError:
-        raise InvalidInput("date_invalid") from None
+        raise InvalidInput(Problem.DATE_INVALID) from None
     try:
         start = time.fromisoformat(start_text.strip())
     except ValueError:
-        raise InvalidInput("time_invalid") from None
+        raise InvalidInput(Problem.TIME_INVALID) from None
     try:
         minutes = int(length_text.strip())
     except ValueError:
-        raise InvalidInput("length_invalid") from None
+        raise InvalidInput(Problem.LENGTH_INVALID) from None
     if not LENGTH_MIN_MINUTES <= minutes <= LENGTH_MAX_MINUTES:
-        raise InvalidInput("length_out_of_range")
+        raise InvalidInput(Problem.LENGTH_OUT_OF_RANGE)
     starts_at = _local(day, start.replace(second=0, microsecond=0), zone)
     if day < now.astimezone(zone).date() or starts_at < now - timedelta(minutes=5):
-        raise InvalidInput("in_the_past")
+        raise InvalidInput(Problem.IN_THE_PAST)
     if starts_at > now + timedelta(days=366):
-        raise InvalidInput("too_far_ahead")
+        raise InvalidInput(Problem.TOO_FAR_AHEAD)
     return MeetingTimes(starts_at, starts_at + timedelta(minutes=minutes))

@@ -86,7 +86,7 @@ def _step_of(request: web.Request) -> str:
 # How each way of joining shows in a call leg (``remoteParty``, ``type``): a video system calls from
 # its SIP address, a telephone through the gateway from its number, a browser (Cisco Meeting's web
 # app) through the web bridge. Which field tells the web app apart differs by version (UNVERIFIED):
-# the web app's legs here carry both signs the client reads (``bot.services.cms.way_of``).
+# the web app's legs here carry both signs the client reads (``bot.services.cms_xml.way_of``).
 LEG_SHAPES = {
     "video": ("sip:videosystem-{n}@region.example.se", "sip"),
     "phone": ("sip:+4648012{n:04d}@gateway.region.example.se", "sip"),

@@ -20,7 +20,8 @@ from bot.core import PersonKey
 from bot.platforms.webex.route import WebexAdapter
 from bot.runtime import Services, open_services
 from bot.scheduler import POLL_SECONDS
-from bot.services.cms import CmsClient, CmsGuard
+from bot.services.cms import CmsClient
+from bot.services.cms_guard import CmsGuard
 from bot.services.meetings import Person
 from cards import texts
 from cards.meeting import grouped

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from bot.db import AuditRecord, Meeting
 from bot.runtime import open_services
-from bot.services.cms import CmsClient, CmsGuard
+from bot.services.cms import CmsClient
+from bot.services.cms_guard import CmsGuard
 from bot.services.meetings import MeetingError, Person
 from bot.services.naming import room_uri, uri_slug
 from bot.services.validation import MeetingTimes

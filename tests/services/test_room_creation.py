@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from bot.db import Meeting, RoomCreation
 from bot.scheduler import POLL_SECONDS
-from bot.services.cms import CmsCrowded, CmsGuard
+from bot.services.cms import CmsCrowded
+from bot.services.cms_guard import CmsGuard
 from bot.services.meetings import DOUBT_BOUND, MeetingError, MeetingService
 from bot.services.validation import MeetingTimes
 from tests.services.test_meetings import NURSE, TIMES, _open
