@@ -79,7 +79,7 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, cms: 
     announce = functools.partial(announce_creation, settings=settings, tell=outbox.tell)
     meetings = MeetingService(sessions, cms, clock, settings, planner, announce)
     alerts = AdminAlerts(outbox, settings, sends.platforms)
-    auto_delete = AutoDeletion(meetings, clock, settings, sends, alerts, render_notice)
+    auto_delete = AutoDeletion(meetings, clock, settings, sends, alerts, render_notice, outbox)
     events = InboundEvents(engine, clock)
     joins = Joins(cms, settings)
     daily = DailyOnce(engine, sessions, clock, settings.zone)

@@ -20,6 +20,7 @@ from bot.core.delivery import DeliveryGone
 from bot.db import AUTO_DELETE_RULE, Meeting, MeetingState, Reminder
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.meetings import MeetingError, MeetingService
+from bot.services.notice_outbox import NoticeOutbox
 from bot.services.reminder_rows import (
     CANCELLED,
     FAILED,
@@ -43,8 +44,9 @@ CALL_ACTIVE = Problem.CALL_ACTIVE.value
 
 class AutoDeletion:
     def __init__(self, meetings: MeetingService, clock: Clock, settings: Settings, sends: Sends,
-                 alerts: AdminAlerts, render: notices.Render) -> None:
+                 alerts: AdminAlerts, render: notices.Render, outbox: NoticeOutbox) -> None:
         self._meetings = meetings
+        self._outbox = outbox
         self._clock = clock
         self._settings = settings
         self._sends = sends
@@ -83,7 +85,7 @@ class AutoDeletion:
             await self._alerts.send(notices.DeletionFailing(room(meeting, self._settings)), meeting.platform)
 
     async def _postpone(self, session: AsyncSession, reminder: Reminder, meeting: Meeting) -> None:
-        """A call is active at the deadline: wait, and tell an admin the first time."""
+        """A call is active at the deadline: wait, and tell the creator and an admin the first time."""
         now = self._clock.now()
         first = reminder.last_error != CALL_ACTIVE
         reminder.state, reminder.due_at, reminder.last_error = PENDING, now + CALL_ACTIVE_RETRY, CALL_ACTIVE
@@ -92,9 +94,12 @@ class AutoDeletion:
         log.info("automatic deletion of meeting %s waits: a call is active", meeting.id)
         if first:
             zone = self._settings.zone
-            await self._alerts.send(notices.CallActiveAtDeadline(
-                room(meeting, self._settings), deadline=reminder.planned_at.astimezone(zone),
-                retry_at=reminder.due_at.astimezone(zone)), meeting.platform)
+            place, deadline, retry_at = (room(meeting, self._settings), reminder.planned_at.astimezone(zone),
+                                         reminder.due_at.astimezone(zone))
+            await self._outbox.tell(PersonKey.parse(meeting.creator_id),
+                                    notices.DeletionWaitsOnCall(place, deadline=deadline, retry_at=retry_at))
+            await self._alerts.send(notices.CallActiveAtDeadline(place, deadline=deadline, retry_at=retry_at),
+                                    meeting.platform)
 
     async def _announce(self, session: AsyncSession, reminder: Reminder, meeting: Meeting) -> None:
         """Tell the creator; a temporary failure keeps the lease and retries."""

@@ -337,7 +337,7 @@ async def test_the_room_is_deleted_at_the_deadline_and_the_creator_told(rig):
     assert await rig.reminders.next_due() is None
 
 
-async def test_at_the_deadline_an_active_call_is_waited_for_and_an_admin_told_once(rig):
+async def test_at_the_deadline_an_active_call_is_waited_for_and_the_creator_and_an_admin_told_once(rig):
     meeting = await rig.meeting()
     call = rig.cms.simulator.add_call(meeting.space_id)
     rig.clock.set(START + timedelta(hours=25))
@@ -345,6 +345,10 @@ async def test_at_the_deadline_an_active_call_is_waited_for_and_an_admin_told_on
     assert meeting.space_id in rig.cms.simulator.spaces
     [alert] = rig.outbox.texts("admin-1")
     assert alert == wording.ADMIN_CALL_ACTIVE.format(room="HC Torsås 1", deadline="den 26/11 kl. 14.00", retry="14.30")
+    waits = wording.DELETION_WAITS_TITLE.format(room="HC Torsås 1")
+    assert rig.outbox.texts().count(waits) == 1
+    assert wording.DELETION_WAITS_TEXT.format(deadline="den 26/11 kl. 14.00", retry="14.30") in str(
+        rig.outbox.cards()[rig.outbox.texts().index(waits)])
     assert [a for a in await rig.trail(meeting.id) if a[1] == "auto_delete_postponed"] == [
         ("system", "auto_delete_postponed", "call_active")] * 3
 
