@@ -53,6 +53,7 @@ class Services:
     alerts: AdminAlerts
     reports: ReportService
     joins: Joins
+    notices: NoticeOutbox
     alarm: Alarm
     adapters: tuple[Adapter, ...] = ()
     passes: tuple[Pass, ...] = ()  # what the timer runs beside the reminders
@@ -91,7 +92,7 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, cms: 
         references=ConversationReferences(sessions, clock),
         reminders=ReminderService(sessions, clock, settings, meetings, planner, alarm, sends, auto_delete, alerts,
                                   joins, render=render_notice),
-        joins=joins,
+        joins=joins, notices=outbox,
         reports=ReportService(sessions, clock, settings),
         alerts=alerts, alarm=alarm, adapters=tuple(adapters),
         passes=(

@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.services.joins import Joins
 from bot.services.meetings import MeetingService, Person
+from bot.services.notice_outbox import NoticeOutbox
 from bot.services.reminders import ReminderService
 from bot.services.report import ReportService
 
@@ -27,6 +28,9 @@ class Services(Protocol):
 
     @property
     def joins(self) -> Joins: ...
+
+    @property
+    def notices(self) -> NoticeOutbox: ...
 
 
 class Context(Protocol):

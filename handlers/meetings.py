@@ -11,6 +11,7 @@ from bot import notices
 from bot.config import Settings
 from bot.core import CardSubmit, Command, PersonKey, Problem, Refused, Reply, Router, changes_nothing
 from bot.services.meetings import Channel, Finished, Meeting, MeetingError, MeetingState, PatientJoins, Person
+from bot.services.reminder_rows import room
 from bot.services.validation import chosen_unit, clean_label, meeting_times
 from cards import texts
 from cards.actions import (
@@ -175,6 +176,9 @@ async def confirm_delete(submit: CardSubmit[ConfirmDelete], ctx: Context) -> lis
         if refused.problem != Problem.CALL_ACTIVE:
             raise
         return await _ask_delete(form.meeting_id, ctx)  # a call began meanwhile: ask again, showing it
+    if meeting.creator_id != ctx.person.key and meeting.deleted_at is not None:  # an admin deleted it
+        await ctx.services.notices.tell(PersonKey.parse(meeting.creator_id), notices.DeletedByAdmin(
+            room(meeting, ctx.settings), deleted_at=meeting.deleted_at.astimezone(ctx.settings.zone)))
     view = meeting_view(meeting, ctx.settings)
     return [Reply(texts.DELETED_TEXT.format(room=view.room_name), deleted_card(view), direct=True,
                   replaces_card=True)]

@@ -73,6 +73,10 @@ async def test_admin_may_delete_someone_elses_room_and_see_status(chat, cms):
     question = last_card(await chat.say(ADMIN, "/distansmöte ta bort HC Torsås 1"))
     await chat.click(ADMIN, question, texts.DELETE_YES)
     assert cms.simulator.snapshot() == []
+    [told] = [sent for sent in chat.pushed if sent.to == NURSE.id]  # the creator learns of it, once
+    assert told.reply.text == texts.DELETED_BY_ADMIN_TITLE.format(room="HC Torsås 1")
+    await chat.click(ADMIN, question, texts.DELETE_YES)  # clicked twice: already gone, not said again
+    assert len([sent for sent in chat.pushed if sent.to == NURSE.id]) == 1
     status = last_card(await chat.say(ADMIN, "/distansmöte status"))
     assert status["body"][0]["text"] == texts.STATUS_TITLE
     refused = await chat.say(NURSE, "/distansmöte status")
