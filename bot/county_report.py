@@ -27,7 +27,8 @@ def render(report: Report, fmt: str) -> str:
 
 
 ROOM_FIELDS = ("room", "unit", "created", "meeting_end", "deleted", "deleted_by")
-_ROLES = {"creator": "creator", "admin": "admin", "automatically": "automatic rule"}
+_ROLES = {"creator": "creator", "cisco_meeting": "creator in Cisco Meeting", "admin": "admin",
+          "automatically": "automatic rule"}
 # Excel opens a CSV by double-click as UTF-8 only with a byte order mark, and splits it at the
 # list separator of the machine's region: ";" in Sweden.
 EXCEL_CSV_BOM = "\ufeff"

@@ -134,6 +134,8 @@ class UsedCallId(Base):
 
 # ``Meeting.deleted_by`` (and the audit record's detail) when the deadline rule deleted the room.
 AUTO_DELETE_RULE = "auto_delete_deadline"
+# ... when the room was found gone from the CMS: its owner deleted it in Cisco Meeting.
+CISCO_MEETING_RULE = "deleted_in_cisco_meeting"
 
 
 class AskedFor:

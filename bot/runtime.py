@@ -101,7 +101,7 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, cms: 
             Pass("notices", every, outbox.retry_due),
             Pass("sweep", passes.SWEEP_AT, functools.partial(
                 passes.daily_sweep, daily=daily, events=events, cms=cms, sessions=sessions, clock=clock,
-                alerts=alerts)),
+                alerts=alerts, meetings=meetings, outbox=outbox, settings=settings)),
             Pass("purge", passes.PURGE_AT, functools.partial(
                 passes.daily_purge, daily=daily, sessions=sessions, clock=clock, settings=settings)),
         ),

@@ -276,6 +276,7 @@ ROOMS_REPORT_DELETED_BY = "Borttaget av"
 ROOMS_REPORT_NOT_DELETED = "Läge"
 ROOMS_REPORT_STATES = {
     "creator": "Den som skapade rummet",
+    "cisco_meeting": "Den som skapade rummet, i Cisco Meeting",
     "admin": "Administratör",
     "automatically": "Automatiskt, efter tidsgränsen",
     "live": "Finns kvar (inom tidsgränsen)",

@@ -30,7 +30,8 @@ from bot.services.events import InboundEvents
 from bot.services.meetings import DeletionFinished, Finished, MeetingService
 from bot.services.notice_outbox import NoticeOutbox
 from bot.services.once import DailyOnce
-from bot.services.reconciler import reconcile
+from bot.services.reconciler import reconcile, rooms_gone
+from bot.services.reminder_rows import room
 from bot.services.retention import purge
 
 log = logging.getLogger(__name__)
@@ -68,14 +69,19 @@ async def _finish(what: str, work: Callable[[], Awaitable[Sequence[_T]]],
 
 
 async def daily_sweep(*, daily: DailyOnce, events: InboundEvents, cms: CmsClient, sessions: async_sessionmaker,
-                      clock: Clock, alerts: AdminAlerts) -> None:
-    """The reconciler and its report to the admins, once per cluster a day (``bot.services.once``)."""
+                      clock: Clock, alerts: AdminAlerts, meetings: MeetingService, outbox: NoticeOutbox,
+                      settings: Settings) -> None:
+    """The reconciler and its report to the admins, and the rooms deleted in Cisco Meeting (their
+    creators told), once per cluster a day (``bot.services.once``)."""
     await events.purge()
     try:
         async with daily.claim("sweep") as mine:
             if not mine:
                 log.info("daily sweep: done by another instance")
                 return
+            for meeting in await rooms_gone(cms, sessions, meetings):
+                await outbox.tell(PersonKey.parse(meeting.creator_id),
+                                  notices.DeletedInCiscoMeeting(room(meeting, settings)))
             orphans = await reconcile(cms, sessions, clock)
             if orphans:
                 await alerts.send(notices.Orphans(

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
-from bot.db import Meeting, RoomCreation
-from bot.services.cms import CmsClient, CmsError
-from bot.services.meetings import CREATING, cdr_tag
+from bot.db import CISCO_MEETING_RULE, LIVE_STATES, Meeting, RoomCreation
+from bot.services.cms import CmsClient, CmsError, SpaceNotFound
+from bot.services.meetings import CREATING, MeetingService, cdr_tag
+from bot.services.reminder_rows import SYSTEM
 from bot.services.sweep import Orphan, remove_orphan, sweep
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,25 @@ async def reconcile(cms: CmsClient, sessions: async_sessionmaker, clock: Clock, 
                             orphan.space_id, cdr_tag(orphan.meeting_id))
         found.append(orphan)
     return found
+
+
+async def rooms_gone(cms: CmsClient, sessions: async_sessionmaker, meetings: MeetingService) -> list[Meeting]:
+    """Live meetings whose room is no longer on the CMS (its owner deleted it in Cisco Meeting):
+    recorded deleted by ``CISCO_MEETING_RULE``, which stops their reminders."""
+    on_cms = {space.id for space in await cms.list_spaces()}
+    async with sessions() as session:
+        live = list(await session.scalars(select(Meeting).where(Meeting.state.in_(LIVE_STATES),
+                                                                Meeting.space_id.not_in(on_cms))))
+    gone = []
+    for meeting in live:
+        try:
+            await cms.get_space(meeting.space_id)
+            continue  # made since the listing
+        except SpaceNotFound:
+            pass
+        gone.append(await meetings.delete(meeting.id, SYSTEM, rule=CISCO_MEETING_RULE))
+        log.info("meeting %s: its room was deleted in Cisco Meeting", meeting.id)
+    return gone
 
 
 async def _born(sessions: async_sessionmaker, meeting_id: str) -> tuple[datetime | None, bool]:

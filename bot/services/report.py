@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db import LIVE_STATES, AuditRecord, Meeting
+from bot.db import CISCO_MEETING_RULE, LIVE_STATES, AuditRecord, Meeting
 from bot.services.naming import uri_slug
 
 # What the sweep leaves in the audit trail each time it runs (actor "sweep"): one row for the run
@@ -97,6 +97,7 @@ _COLUMNS = (Meeting.unit, Meeting.state, Meeting.creator_id, Meeting.ends_at, Me
 _ROOM_COLUMNS = (*_COLUMNS, Meeting.room_name, Meeting.created_at)
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 LIVE, OVERDUE = "live", "overdue"  # a room's state in the per-room report when it is not deleted
+IN_CISCO_MEETING = "cisco_meeting"  # ... when its creator deleted it in Cisco Meeting
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,12 @@ class RoomRow:
     created_at: datetime  # local time
     ends_at: datetime  # the meeting's end, local time
     deleted_at: datetime | None  # local time
-    state: str  # ``creator``, ``admin`` or ``automatically`` (deleted by that role), ``live`` or ``overdue``
+    state: str  # ``creator``, ``cisco_meeting``, ``admin`` or ``automatically`` (who deleted it), ``live``, ``overdue``
 
 
 def deleted_how(meeting: Row[Any] | Meeting) -> str:
     """``creator``, ``admin`` or ``automatically`` (``deleted_by`` is a person key or a rule)."""
-    if meeting.deleted_by == meeting.creator_id:
+    if meeting.deleted_by in (meeting.creator_id, CISCO_MEETING_RULE):  # the owner, in Cisco Meeting
         return "creator"
     if meeting.deleted_by and ":" in meeting.deleted_by:
         return "admin"  # "<platform>:<id>" of someone else: only an admin may delete another's room
@@ -187,7 +188,8 @@ class ReportService:
 
         return [RoomRow(m.room_name, m.unit, m.created_at.astimezone(zone), m.ends_at.astimezone(zone),
                         local(m.deleted_at),
-                        deleted_how(m) if m.deleted_at is not None and m.state not in LIVE_STATES
+                        IN_CISCO_MEETING if m.deleted_by == CISCO_MEETING_RULE
+                        else deleted_how(m) if m.deleted_at is not None and m.state not in LIVE_STATES
                         else OVERDUE if m.ends_at < overdue_from else LIVE)
                 for m in meetings]
 
