@@ -131,6 +131,9 @@ class Settings(_Sourced):
     # Reminders (minutes unless named otherwise).
     reminder_unconfirmed_minutes: int = Field(default=60, ge=1, le=24 * 60)
     reminder_start_minutes: int = Field(default=5, ge=0, le=120)
+    # Whose Cisco Meeting a room appears in: the CMS user with the creator's e-mail address or UPN
+    # ("email"), or nobody's ("none").
+    cms_room_owner: Literal["email", "none"] = "email"
     # "Har alla anslutit?" this long after the start; 0: not asked.
     join_check_minutes: int = Field(default=5, ge=0, le=120)
     reminder_end_grace_minutes: int = Field(default=10, ge=0, le=240)

@@ -151,6 +151,8 @@ class AskedFor:
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     patient_joins: Mapped[str | None] = mapped_column(String(16))
+    # The creator's Cisco Meeting user, the room's owner (its ``ownerJid``), when the CMS has one (0013).
+    owner_jid: Mapped[str | None] = mapped_column(String(255))
 
 
 class Meeting(AskedFor, Base):

@@ -34,6 +34,7 @@ from bot.services.references import ConversationReferences
 from bot.services.reminder_rows import ReminderPlanner, Sends
 from bot.services.reminders import ReminderService
 from bot.services.report import ReportService
+from bot.services.room_owners import RoomOwners
 from cards.reminders import render as render_notice
 from handlers import Context
 from handlers.meetings import announce_creation
@@ -54,6 +55,7 @@ class Services:
     reports: ReportService
     joins: Joins
     notices: NoticeOutbox
+    owners: RoomOwners
     alarm: Alarm
     adapters: tuple[Adapter, ...] = ()
     passes: tuple[Pass, ...] = ()  # what the timer runs beside the reminders
@@ -92,7 +94,7 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, cms: 
         references=ConversationReferences(sessions, clock),
         reminders=ReminderService(sessions, clock, settings, meetings, planner, alarm, sends, auto_delete, alerts,
                                   joins, render=render_notice),
-        joins=joins, notices=outbox,
+        joins=joins, notices=outbox, owners=RoomOwners(cms, settings),
         reports=ReportService(sessions, clock, settings),
         alerts=alerts, alarm=alarm, adapters=tuple(adapters),
         passes=(

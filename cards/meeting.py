@@ -135,6 +135,8 @@ def meeting_card(view: MeetingView, *, just_created: bool = False, note: str | N
         body.append(text(note, attention=True))
     if just_created:
         body.append(text(texts.INVITATION_FOLLOWS, subtle=True))
+    if view.owned:
+        body.append(text(texts.ROOM_IN_CISCO_MEETING, subtle=True))
     body += [heading(texts.FORWARDING_TITLE), text(texts.MUNICIPALITY_NEEDS)]
     body += [text(rule) for rule in texts.FORWARDING_RULES]
     body += [heading(texts.READ_ALOUD_TITLE), text(read_aloud(view))]

@@ -34,6 +34,7 @@ class MeetingView(View):
     patient_joins: str | None = None  # "video_room", "browser" or "phone" when chosen
     recipient_roles: tuple[str, ...] = ()  # offered on the card beside a short free text
     joined_now: int | None = None  # in the room now, for a meeting in progress (``lista``)
+    owned: bool = False  # the room is in its creator's Cisco Meeting app
 
 
 class NewMeetingForm(View):

@@ -474,6 +474,7 @@ DELETION_WAITS_TEXT = ("Tidsgränsen för att ta bort mötesrummet var {deadline
 DELETED_IN_CISCO_MEETING_TITLE = "{room} är borttaget i Cisco Meeting"
 DELETED_IN_CISCO_MEETING_TEXT = ("Mötesrummet finns inte längre i mötestjänsten: det har tagits bort i Cisco Meeting. "
                                  "Jag påminner inte mer om det.")
+ROOM_IN_CISCO_MEETING = "Rummet finns också i din Cisco Meeting-app, där du kan ta bort det när mötet är slut."
 NO_CMS_USER_TITLE = "Dina mötesrum syns inte i din Cisco Meeting-app"
 NO_CMS_USER_TEXT = ("Jag hittade inget konto i Cisco Meeting med din e-postadress, så rummen skapas utan ägare. De "
                     "fungerar som vanligt, men ta bort dem här: med knappen på kortet eller /distansmöte ta bort. "

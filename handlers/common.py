@@ -31,6 +31,7 @@ def meeting_view(meeting: Meeting, settings: Settings) -> MeetingView:
         ends_at=meeting.ends_at.astimezone(zone),
         state=meeting.state,
         patient_joins=meeting.patient_joins,
+        owned=meeting.owner_jid is not None,
         recipient_roles=recipient_roles(settings),
         recipients=tuple(
             RecipientView(

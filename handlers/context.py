@@ -12,6 +12,7 @@ from bot.services.meetings import MeetingService, Person
 from bot.services.notice_outbox import NoticeOutbox
 from bot.services.reminders import ReminderService
 from bot.services.report import ReportService
+from bot.services.room_owners import RoomOwners
 
 
 class Services(Protocol):
@@ -31,6 +32,9 @@ class Services(Protocol):
 
     @property
     def notices(self) -> NoticeOutbox: ...
+
+    @property
+    def owners(self) -> RoomOwners: ...
 
 
 class Context(Protocol):

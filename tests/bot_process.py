@@ -34,6 +34,7 @@ async def main(database_url: str, cms_url: str, webex_url: str, now: str) -> Non
         _env_file=None, database_url=database_url, cms_url=cms_url, cms_username="api", cms_password="simulator",
         cms_timeout_seconds=5.0, video_domain="video.region.example", webex_token=TOKEN,
         webex_webhook_secret=SECRET, webex_api_url=webex_url, allowed_email_domains=(DOMAIN,), admins=("admin-1",),
+        cms_room_owner="none",  # as tests.conftest.make_settings
     )
     services = await open_services(settings, clock=ManualClock(datetime.fromisoformat(now)),
                                    adapters=[WebexAdapter(settings, workers=4)])

@@ -10,7 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import (
@@ -80,9 +80,12 @@ async def test_0011_moves_the_deletion_operation_and_daily_marks_out_of_the_audi
     ]
     try:
         await upgrade(engine, "0010")
+        # The columns 0010 has: later migrations add more to the model.
+        columns = ("id", "request_key", "platform", "creator_id", "creator_name", "unit", "starts_at", "ends_at",
+                   "room_name", "uri", "call_id", "space_id", "state", "created_at")
         async with sessions() as session, session.begin():
-            session.add_all([open_, withdrawn, deleted])
-            await session.flush()
+            await session.execute(insert(Meeting.__table__), [{c: getattr(m, c) for c in columns}
+                                                               for m in (open_, withdrawn, deleted)])
             session.add_all(trail)
         await upgrade(engine, "0011")
         async with sessions() as session:

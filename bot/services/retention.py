@@ -59,7 +59,7 @@ def _forget_people(cutoff_meetings: ColumnElement[bool]) -> list[Any]:
         update(Meeting).where(cutoff_meetings, Meeting.deleted_by == Meeting.creator_id).values(deleted_by=GONE),
         update(Meeting).where(cutoff_meetings, Meeting.deleted_by.contains(":")).values(deleted_by=GONE_ADMIN),
         update(Meeting).where(cutoff_meetings).values(
-            creator_id=GONE, creator_name="", secret=None, request_key="removed:" + Meeting.id),
+            creator_id=GONE, creator_name="", secret=None, owner_jid=None, request_key="removed:" + Meeting.id),
     ]
 
 

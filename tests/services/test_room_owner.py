@@ -1,5 +1,6 @@
-"""The room in the staff member's own Cisco Meeting: a room its owner deleted there is noticed by the
-daily sweep, recorded so, its reminders stopped and its creator told once."""
+"""The room in the staff member's own Cisco Meeting: created with the creator's CMS user as its
+owner (found by their address), or without one and the creator told once; a room its owner deleted
+there is noticed by the daily sweep, recorded so, its reminders stopped and its creator told once."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from sqlalchemy import select
 
 from bot.db import CISCO_MEETING_RULE, Meeting, Reminder
 from cards import texts
-from tests.conftest import run_pass
-from tests.handlers.test_routine import NURSE, create_room
+from tests.conftest import make_settings, open_with_chat, run_pass
+from tests.handlers.test_routine import COLLEAGUE, NURSE, create_room
 from tests.store import audit_trail
 
 
@@ -37,3 +38,25 @@ async def test_a_room_deleted_in_cisco_meeting_is_noticed_by_the_sweep_and_its_r
     assert rooms == {"HC Torsås 1": "cisco_meeting", "Avd 12 1": "live"}
     [torsas_unit] = [u for u in (await services.reports.report()).units if u.unit == "HC Torsås"]
     assert torsas_unit.deleted_by_creator == 1
+
+
+async def test_a_room_is_owned_by_the_creators_cms_user_and_one_without_a_user_is_told_once(cms, database_url,
+                                                                                           clock):
+    cms.simulator.add_user("nina.s@region.example", "nina@region.example", "Nina Sjuksköterska")
+    services, chat = await open_with_chat(make_settings(cms, database_url, cms_room_owner="email"), clock)
+    try:
+        room_card = (await create_room(chat))[0].card
+        assert texts.ROOM_IN_CISCO_MEETING in str(room_card)
+        [space] = cms.simulator.snapshot()
+        assert cms.simulator.spaces[space["id"]]["ownerJid"] == "nina.s@region.example"
+        async with services.sessions() as session:
+            assert await session.scalar(select(Meeting.owner_jid)) == "nina.s@region.example"
+        assert [sent for sent in chat.pushed if sent.to == NURSE.id] == []  # nothing to say
+
+        for unit in ("HC Torsås", "Avd 12"):  # Kalle has no Cisco Meeting user: rooms as before, told once
+            assert texts.ROOM_IN_CISCO_MEETING not in str((await create_room(chat, COLLEAGUE, unit=unit))[0].card)
+        kalles = [s for s in cms.simulator.spaces.values() if s["name"] != "HC Torsås 1"]
+        assert len(kalles) == 2 and all("ownerJid" not in space for space in kalles)
+        assert [sent.reply.text for sent in chat.pushed if sent.to == COLLEAGUE.id] == [texts.NO_CMS_USER_TITLE]
+    finally:
+        await services.close()

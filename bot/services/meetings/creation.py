@@ -75,7 +75,7 @@ class RoomCreations:
 
     async def create(self, *, platform: str, creator: Person, unit: str, times: MeetingTimes,
                      request_id: str, patient_joins: PatientJoins | None = None,
-                     operation: str | None = None) -> Meeting:
+                     operation: str | None = None, owner_jid: str | None = None) -> Meeting:
         """Create a unique room on the CMS and record the meeting; all or nothing.
 
         ``request_id`` is the new-meeting card's id: the same card submitted again makes no
@@ -96,7 +96,7 @@ class RoomCreations:
                 return meeting  # its own run, which died before it could answer
             raise MeetingError(Problem.ALREADY_CREATED)
         creation, resumed = await self._rows.intend(request_key, platform, creator, unit, times, patient_joins,
-                                                    operation)
+                                                    operation, owner_jid)
         try:
             return await self._carry_out(creation, resumed=resumed)
         except Queued as queued:

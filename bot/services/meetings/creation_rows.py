@@ -40,7 +40,8 @@ class CreationRows:
         self.planner = planner
 
     async def intend(self, request_key: str, platform: str, creator: Person, unit: str, times: MeetingTimes,
-                     patient_joins: PatientJoins | None, operation: str | None) -> tuple[RoomCreation, bool]:
+                     patient_joins: PatientJoins | None, operation: str | None,
+                     owner_jid: str | None = None) -> tuple[RoomCreation, bool]:
         """The creation to carry out: recorded now, or (``True``) an earlier one for the same card."""
         async with self._sessions() as session:
             earlier = await session.scalar(select(RoomCreation).where(RoomCreation.request_key == request_key))
@@ -66,7 +67,7 @@ class CreationRows:
             creator_name=creator.name, unit=unit, number=await self.next_number(uri_slug(unit)),
             call_id=await self.reserve_call_id(), starts_at=times.starts_at, ends_at=times.ends_at,
             patient_joins=patient_joins, state=CREATING, created_at=now, lease_until=now + CREATION_LEASE,
-            operation=operation,
+            operation=operation, owner_jid=owner_jid,
         )
         async with self._sessions() as session:
             session.add(creation)
@@ -140,7 +141,7 @@ class CreationRows:
             room_name=room_name(creation.unit, creation.number), uri=room_uri(creation.unit, creation.number),
             call_id=creation.call_id, space_id=space_id, secret=secret, starts_at=creation.starts_at,
             ends_at=creation.ends_at, state=MeetingState.CREATED, created_at=now, recipients=[],
-            patient_joins=creation.patient_joins,
+            patient_joins=creation.patient_joins, owner_jid=creation.owner_jid,
         )
         async with self._sessions() as session, session.begin():
             session.add(meeting)

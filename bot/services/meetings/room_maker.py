@@ -72,7 +72,7 @@ class RoomMaker:
                 try:
                     return await self._cms.create_space(
                         name=room_name(creation.unit, creation.number), uri=room_uri(creation.unit, creation.number),
-                        call_id=creation.call_id, cdr_tag=tag)
+                        call_id=creation.call_id, cdr_tag=tag, owner_jid=creation.owner_jid)
                 except DuplicateUri:
                     if found := await self._find(creation, tag):
                         return found  # ours, from a try that answered too late
