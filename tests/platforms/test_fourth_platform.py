@@ -62,6 +62,12 @@ def test_its_settings_are_its_own_variables_with_the_same_rules(monkeypatch, tmp
     assert registry.cms_workers(settings) == 12  # the largest set of workers of a configured platform
     assert registry.variables()["intranet_token"] == (IntranetSettings, "token")
     assert TOKEN not in repr(own) + own.model_dump_json()
+    monkeypatch.delenv("DISTANSMOTE_INTRANET_TOKEN_FILE")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "DISTANSMOTE_INTRANET_TOKEN").write_text("from-the-secrets-directory")
+    monkeypatch.setenv("DISTANSMOTE_SECRETS_DIR", str(tmp_path / "secrets"))
+    token = IntranetSettings.of(registry.load_settings()).token
+    assert token is not None and token.get_secret_value() == "from-the-secrets-directory"
     # Given by its variable's name, as the core's settings are.
     assert IntranetSettings.of(Settings(_env_file=None, intranet_workers=3)).workers == 3
 
