@@ -5,7 +5,6 @@ its share of the CMS bulkhead with no other change to the bot."""
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +31,6 @@ AUTHORIZED = {"Authorization": f"Bearer {TOKEN}"}
 def registered(monkeypatch: pytest.MonkeyPatch) -> None:
     """The registry line, as it would be added to bot/platforms/registry.py."""
     monkeypatch.setattr(registry, "PLATFORMS", (*registry.PLATFORMS, intranet.PLATFORM))
-
-
-@pytest.fixture
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)  # no .env
-    for name in list(os.environ):
-        if name.startswith("DISTANSMOTE_"):
-            monkeypatch.delenv(name)
 
 
 def test_the_platform_needs_only_the_public_contract():
