@@ -9,6 +9,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import SECRET_SETTINGS, Settings
+from bot.platforms import registry
 
 PASSWORD = "simulator"
 
@@ -16,7 +17,7 @@ PASSWORD = "simulator"
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no .env
-    for name in [*Settings.model_fields, *(f"{secret}_file" for secret in SECRET_SETTINGS), "secrets_dir"]:
+    for name in [*registry.variables(), *(f"{variable}_file" for variable in registry.variables()), "secrets_dir"]:
         monkeypatch.delenv(f"DISTANSMOTE_{name.upper()}", raising=False)
 
 

@@ -5,7 +5,6 @@ its share of the CMS bulkhead with no other change to the bot."""
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +33,6 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "PLATFORMS", (*registry.PLATFORMS, intranet.PLATFORM))
 
 
-@pytest.fixture
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)  # no .env
-    for name in list(os.environ):
-        if name.startswith("DISTANSMOTE_"):
-            monkeypatch.delenv(name)
-
-
 def test_the_platform_needs_only_the_public_contract():
     tree = ast.parse(Path(intranet.__file__).read_text(encoding="utf-8"))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
@@ -62,6 +53,12 @@ def test_its_settings_are_its_own_variables_with_the_same_rules(monkeypatch, tmp
     assert registry.cms_workers(settings) == 12  # the largest set of workers of a configured platform
     assert registry.variables()["intranet_token"] == (IntranetSettings, "token")
     assert TOKEN not in repr(own) + own.model_dump_json()
+    monkeypatch.delenv("DISTANSMOTE_INTRANET_TOKEN_FILE")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "DISTANSMOTE_INTRANET_TOKEN").write_text("from-the-secrets-directory")
+    monkeypatch.setenv("DISTANSMOTE_SECRETS_DIR", str(tmp_path / "secrets"))
+    token = IntranetSettings.of(registry.load_settings()).token
+    assert token is not None and token.get_secret_value() == "from-the-secrets-directory"
     # Given by its variable's name, as the core's settings are.
     assert IntranetSettings.of(Settings(_env_file=None, intranet_workers=3)).workers == 3
 
