@@ -21,6 +21,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch copy would drop ``meeting``, which the
+    # recipients' and reminders' foreign keys refuse.
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("owner_jid")
+        op.drop_column(table, "owner_jid")
