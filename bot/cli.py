@@ -129,8 +129,8 @@ def _port(value: str) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
-    from bot.platforms.demo import DemoSetupError
+    from bot.demo.adapter import DemoSetupError
+    from bot.demo.runner import run_demo
 
     try:
         asyncio.run(run_demo(args.port, args.data_dir))

@@ -32,7 +32,7 @@ def test_no_platform_code_outside_the_adapters(path):
     for name in _imports(path):
         top = name.split(".")[0]
         assert top not in PLATFORM_SDKS, f"{path} imports {name}"
-        assert not name.startswith("bot.platforms"), f"{path} imports {name}"
+        assert not name.startswith(("bot.platforms", "bot.demo")), f"{path} imports {name}"
 
 
 @pytest.mark.parametrize("path", _modules("cards"), ids=lambda p: str(p.relative_to(ROOT)))
@@ -60,14 +60,26 @@ def _imports_of(folder: str) -> list[tuple[Path, str]]:
 
 def test_adapters_import_no_service_and_not_the_app():
     """An adapter is a guest: what it may call is given to it when it is installed (bot/core/adapter.py)."""
-    for path, name in _imports_of("bot/platforms"):
+    adapters = [(path, name) for path in _modules("bot/platforms") + [ROOT / "bot" / "demo" / "adapter.py"]
+                for name in _imports(path)]
+    for path, name in adapters:
         assert not name.startswith(("bot.services", "bot.app", "bot.runtime", "bot.dispatcher", "handlers")), \
             f"{path} imports {name}"
 
 
+def test_only_the_demo_command_and_the_registry_import_the_demo():
+    """The demo is an application of its own beside ``serve`` (docs/architecture.md: layout)."""
+    allowed = {ROOT / "bot" / "cli.py", ROOT / "bot" / "platforms" / "registry.py"}
+    for path in _modules("bot", "handlers", "cards"):
+        if path.is_relative_to(ROOT / "bot" / "demo") or path in allowed:
+            continue
+        for name in _imports(path):
+            assert not name.startswith("bot.demo"), f"{path} imports {name}"
+
+
 def test_the_dispatcher_imports_no_service():
     for name in _imports(ROOT / "bot" / "dispatcher.py"):
-        assert not name.startswith(("bot.services", "bot.db", "bot.runtime", "bot.platforms")), name
+        assert not name.startswith(("bot.services", "bot.db", "bot.runtime", "bot.platforms", "bot.demo")), name
 
 
 def test_the_core_imports_nothing_of_the_bot_but_itself_and_the_clock():
@@ -89,13 +101,13 @@ def test_handlers_do_not_import_the_composition_root():
 
 def test_services_import_no_platform_and_no_app():
     for path, name in _imports_of("bot/services"):
-        assert not name.startswith(("bot.platforms", "bot.app", "bot.runtime", "bot.scheduler")), \
+        assert not name.startswith(("bot.platforms", "bot.demo", "bot.app", "bot.runtime", "bot.scheduler")), \
             f"{path} imports {name}"
 
 
 def test_the_scheduler_knows_no_adapter():
     for name in _imports(ROOT / "bot" / "scheduler.py"):
-        assert not name.startswith(("bot.platforms", "bot.core.adapter")), name
+        assert not name.startswith(("bot.platforms", "bot.demo", "bot.core.adapter")), name
 
 
 def test_the_scheduler_is_handed_its_passes():

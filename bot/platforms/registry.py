@@ -10,7 +10,8 @@ from pydantic_settings import BaseSettings
 from bot.config import DEFAULT_WORKERS, ENV_PREFIX, ConfigError, Settings
 from bot.config import load_settings as load_core_settings
 from bot.core.adapter import Adapter
-from bot.platforms import PlatformEntry, demo, teams, webex
+from bot.demo import adapter as demo
+from bot.platforms import PlatformEntry, teams, webex
 
 PLATFORMS: tuple[PlatformEntry, ...] = (
     webex.PLATFORM,

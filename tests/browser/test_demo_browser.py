@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from bot.clock import ManualClock
-from bot.demo import UNITS, start_demo
-from bot.platforms.demo import DEMO_USERS
+from bot.demo.adapter import DEMO_USERS
+from bot.demo.runner import UNITS, start_demo
 from cards import texts
-from tests.platforms.test_demo import break_the_store
+from tests.demo.conftest import break_the_store
 
 if TYPE_CHECKING:  # imported lazily below, so that a missing playwright skips instead of erroring
     from playwright.async_api import ConsoleMessage, Locator, Page, Request, Response

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core import Actor, Conversation, Event, PersonKey, Platform
-from bot.platforms.demo import NAME as DEMO
+from bot.demo.adapter import NAME as DEMO
 from bot.platforms.registry import PLATFORMS
 from bot.platforms.teams import NAME as TEAMS
 from bot.platforms.webex import NAME as WEBEX

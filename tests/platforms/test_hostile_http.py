@@ -21,7 +21,7 @@ from yarl import URL
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.demo import demo_parts, start_demo
+from bot.demo.runner import demo_parts, start_demo
 from bot.platforms.webex.route import WebexAdapter
 from cards import texts
 from cards.actions import ShowInvitation

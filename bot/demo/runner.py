@@ -23,9 +23,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from bot.app import create_app
 from bot.clock import OffsetClock
 from bot.config import P, Settings
-from bot.demo_calls import install_demo_calls, rooms_with_calls
-from bot.demo_clock import MovableClock, install_demo_clock
-from bot.platforms.demo import DEMO_EMAIL_DOMAIN, DEMO_USERS, DemoAdapter, DemoSetupError, admin_ids
+from bot.demo.adapter import DEMO_EMAIL_DOMAIN, DEMO_USERS, DemoAdapter, DemoSetupError, admin_ids
+from bot.demo.calls import install_demo_calls, rooms_with_calls
+from bot.demo.clock import MovableClock, install_demo_clock
 from bot.runtime import open_services
 from bot.scheduler import SCHEDULER
 from bot.simulators.cms import CmsSimulator

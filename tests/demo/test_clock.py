@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import SERVICES
-from bot.demo import demo_parts
+from bot.demo.runner import demo_parts
 from bot.services.meetings import Person
 from bot.services.validation import MeetingTimes
 from cards import texts as wording

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import re
 import signal
-import sqlite3
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,8 +21,7 @@ from bot.cli import build_parser
 from bot.clock import ManualClock
 from bot.core import PersonKey, Reply
 from bot.core.delivery import DeliveryGone
-from bot.demo import HOST, DemoHandle, demo_parts, start_demo
-from bot.platforms.demo import (
+from bot.demo.adapter import (
     DEMO_USERS,
     MAX_BODY_BYTES,
     MAX_INPUTS,
@@ -34,9 +31,11 @@ from bot.platforms.demo import (
     DemoSetupError,
     find_adaptivecards_js,
 )
+from bot.demo.runner import HOST, DemoHandle, demo_parts, start_demo
 from bot.platforms.teams import TeamsSettings
 from bot.platforms.webex import WebexSettings
 from cards import texts
+from tests.demo.conftest import break_the_store
 
 ANNA, ERIK, MARIA = (user.id for user in DEMO_USERS)
 # Skatteverket's published test personnummer: valid checksum, belongs to nobody.
@@ -307,15 +306,6 @@ async def test_bad_message_queries_get_a_json_error(client: TestClient, params: 
 # -- the database fails ----------------------------------------------------------------------
 
 
-def break_the_store(data_dir: Path, *, broken: bool) -> None:
-    """What a full disk does to the bot: its writes fail. Here the table every event is recorded
-    in goes away (and comes back), changed through a connection of its own as any tool would."""
-    names = ("inbound_event", "inbound_event_away") if broken else ("inbound_event_away", "inbound_event")
-    with contextlib.closing(sqlite3.connect(data_dir / "demo.db")) as connection:
-        connection.execute(f"ALTER TABLE {names[0]} RENAME TO {names[1]}")
-        connection.commit()
-
-
 async def test_when_its_database_fails_the_demo_answers_in_swedish_with_a_503(
         aiohttp_client: Any, tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
     async with demo_parts(tmp_path, clock=clock) as parts:
@@ -368,7 +358,7 @@ def test_without_npm_ci_start_up_stops_and_says_what_to_run(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("bot.platforms.demo.REPO_ROOT", tmp_path)
+    monkeypatch.setattr("bot.demo.adapter.REPO_ROOT", tmp_path)
 
     with pytest.raises(DemoSetupError, match="run `npm ci`"):
         DemoAdapter(rooms=list)

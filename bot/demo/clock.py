@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from bot.clock import Clock
 from bot.core import PersonKey
 from bot.db import Meeting
-from bot.platforms.demo import NAME as DEMO
+from bot.demo.adapter import NAME as DEMO
 from bot.runtime import Services
 from bot.scheduler import SCHEDULER
 from bot.services.meetings import Person
