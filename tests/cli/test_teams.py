@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.cli.conftest import SECRET, TOKEN, served_in_thread
 from tests.fakes.teams import FakeConnector
 from tests.fakes.webex import WebexFake
 from tests.processes import serving_address, stop
-from tests.test_cli_webex import SECRET, TOKEN, served_in_thread
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 APP_ID = "1f2e3d4c-0000-4000-8000-123456789abc"
 TENANT = "11111111-2222-3333-4444-555555555555"
 PASSWORD = "teams-password-for-tests"

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import IN_CI, POSTGRES_URL
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "database-password-for-tests"
 STOPS_WITHIN = 10.0  # seconds, the promise; the test allows for a busy machine on top
 BUSY_MACHINE = 10.0

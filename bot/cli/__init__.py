@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# What bot.county_report.render writes; kept here, not there, since every command builds the
+# What bot.cli.report.render writes; kept here, not there, since every command builds the
 # parser and that module loads SQLAlchemy.
 REPORT_FORMATS = ("table", "csv", "json")
 SWITCH_INTERVAL = 0.001  # seconds; see _serve
@@ -66,7 +66,7 @@ def _db_downgrade(args: argparse.Namespace) -> int:
 
 
 def _audit_export(args: argparse.Namespace) -> int:
-    from bot.audit_export import export_audit
+    from bot.cli.audit import export_audit
 
     zone = load_settings().zone
     since = args.since.replace(tzinfo=zone) if args.since and args.since.tzinfo is None else args.since
@@ -141,7 +141,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from bot.check import missing_sqlite_file
+    from bot.cli.check import missing_sqlite_file
     from bot.runtime import open_services
     from bot.services.cms import CmsError
     from bot.services.sweep import Orphan, sweep
@@ -172,8 +172,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from bot.cli.report import render, render_rooms
     from bot.clock import SystemClock
-    from bot.county_report import render, render_rooms
     from bot.db import open_engine, sessionmaker
     from bot.services.report import ReportService
 
@@ -410,7 +410,7 @@ def _https_url(value: str) -> str:
 def _serve(args: argparse.Namespace) -> int:
     import gc
 
-    from bot.serve import serve
+    from bot.cli.serve import serve
 
     # The modules just imported live as long as the process: keep the collector from scanning
     # them again and again under load.
@@ -456,7 +456,7 @@ _SIMULATOR_PASSWORD = "simulator"
 
 
 def _cms_check(args: argparse.Namespace) -> int:
-    from bot.check import cms_problem, shown_cms_url
+    from bot.cli.check import cms_problem, shown_cms_url
     from bot.services.cms import missing_settings
 
     settings = load_settings()
@@ -472,7 +472,7 @@ def _cms_check(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from bot.check import run_checks
+    from bot.cli.check import run_checks
 
     verdicts = asyncio.run(run_checks(load_settings()))
     for verdict in verdicts:
@@ -531,6 +531,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

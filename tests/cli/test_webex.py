@@ -2,53 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import threading
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from bot.cli import main
+from tests.cli.conftest import SECRET, TARGET, TOKEN
 from tests.fakes.webex import WebexFake
 from tests.processes import serving_address, stop
 
-REPO = Path(__file__).resolve().parents[1]
-TOKEN = "bot-token-for-tests"
-SECRET = "webhook-secret-for-tests"
-TARGET = "https://bot.region.example/webex/events"
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("clean_environment")
-
-
-@contextmanager
-def served_in_thread(app: web.Application) -> Iterator[str]:
-    """``app`` on 127.0.0.1 in a loop of its own: the CLI runs ``asyncio.run`` in this thread."""
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app, handler_cancellation=True)
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=5)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
-        loop.close()
-
-
-@pytest.fixture
-def fake() -> Iterator[tuple[WebexFake, str]]:
-    webex = WebexFake(token=TOKEN, webhook_secret=SECRET)
-    with served_in_thread(webex.app) as url:
-        yield webex, f"{url}/v1/"
 
 
 def _webex_environment(api_url: str, **extra: str) -> dict[str, str]:
@@ -90,9 +58,9 @@ def test_serve_refuses_without_a_video_domain(monkeypatch: pytest.MonkeyPatch, c
 
 def test_serve_with_a_wrong_token_stops_with_one_line(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
-        fake: tuple[WebexFake, str]) -> None:
+        webex_api: tuple[WebexFake, str]) -> None:
     environment = _webex_environment(
-        fake[1], DISTANSMOTE_WEBEX_TOKEN="expired-token", DISTANSMOTE_ALLOWED_EMAIL_DOMAINS="region.example",
+        webex_api[1], DISTANSMOTE_WEBEX_TOKEN="expired-token", DISTANSMOTE_ALLOWED_EMAIL_DOMAINS="region.example",
         DISTANSMOTE_CMS_URL="http://127.0.0.1:9/api/v1/", DISTANSMOTE_CMS_USERNAME="api",
         DISTANSMOTE_CMS_PASSWORD="simulator")
     for name, value in environment.items():
@@ -109,8 +77,8 @@ def test_serve_refuses_without_any_platform(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_webex_setup_creates_then_leaves_the_webhooks_alone(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fake: tuple[WebexFake, str]) -> None:
-    webex, api_url = fake
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], webex_api: tuple[WebexFake, str]) -> None:
+    webex, api_url = webex_api
     for name, value in _webex_environment(api_url).items():
         monkeypatch.setenv(name, value)
     assert main(["webex", "setup", "--url", TARGET]) == 0
@@ -125,19 +93,19 @@ def test_webex_setup_creates_then_leaves_the_webhooks_alone(
 
 
 def test_webex_setup_finds_its_address_at_the_public_url(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fake: tuple[WebexFake, str]) -> None:
-    for name, value in _webex_environment(fake[1]).items():
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], webex_api: tuple[WebexFake, str]) -> None:
+    for name, value in _webex_environment(webex_api[1]).items():
         monkeypatch.setenv(name, value)
     assert main(["webex", "setup"]) == 2
     assert capsys.readouterr().err.startswith("distansmote: configuration error: DISTANSMOTE_PUBLIC_URL: ")
     monkeypatch.setenv("DISTANSMOTE_PUBLIC_URL", "https://bot.region.example/")
     assert main(["webex", "setup"]) == 0
-    assert {hook["targetUrl"] for hook in fake[0].webhooks.values()} == {"https://bot.region.example/webex/events"}
+    assert {hook["targetUrl"] for hook in webex_api[0].webhooks.values()} == {"https://bot.region.example/webex/events"}
 
 
 def test_webex_setup_with_a_wrong_token_says_so(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fake: tuple[WebexFake, str]) -> None:
-    for name, value in _webex_environment(fake[1], DISTANSMOTE_WEBEX_TOKEN="expired-token").items():
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], webex_api: tuple[WebexFake, str]) -> None:
+    for name, value in _webex_environment(webex_api[1], DISTANSMOTE_WEBEX_TOKEN="expired-token").items():
         monkeypatch.setenv(name, value)
     assert main(["webex", "setup", "--url", TARGET]) == 1
     error = capsys.readouterr().err
@@ -151,8 +119,8 @@ def test_webex_setup_wants_a_public_https_url(capsys: pytest.CaptureFixture[str]
     assert "https://" in capsys.readouterr().err
 
 
-def test_serve_runs_until_sigterm(tmp_path: Path, fake: tuple[WebexFake, str]) -> None:
-    webex, api_url = fake
+def test_serve_runs_until_sigterm(tmp_path: Path, webex_api: tuple[WebexFake, str]) -> None:
+    webex, api_url = webex_api
     webex.add_webhook(name="old", target_url=TARGET, resource="messages", event="created", secret=SECRET,
                       status="inactive")
     environment = {

@@ -85,6 +85,6 @@ def test_downgrade_to_an_unknown_revision_is_one_line(tmp_path, capsys):
 
 
 def test_the_audit_record_fields_are_exported(capsys):
-    from bot.audit_export import FIELDS
+    from bot.cli.audit import FIELDS
 
     assert set(FIELDS) - {"room_name"} == {column.name for column in AuditRecord.__table__.columns}

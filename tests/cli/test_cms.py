@@ -16,7 +16,7 @@ from bot.simulators.cms import CmsSimulator
 from tests.processes import stop
 
 CMS_VARIABLES = ("DISTANSMOTE_CMS_URL", "DISTANSMOTE_CMS_USERNAME", "DISTANSMOTE_CMS_PASSWORD")
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,7 @@ import pytest
 
 from bot.cli import build_parser, main
 from bot.simulators.cms import CmsSimulator
-from tests.fakes.webex import WebexFake
-from tests.test_cli_webex import SECRET, TARGET, TOKEN, served_in_thread
+from tests.cli.conftest import SECRET, TARGET, TOKEN, served_in_thread
 
 CMS_PASSWORD = "Vinter-2026!"
 
@@ -23,13 +22,6 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("DISTANSMOTE_"):
             monkeypatch.delenv(name)
-
-
-@pytest.fixture
-def webex() -> Iterator[tuple[WebexFake, str]]:
-    fake = WebexFake(token=TOKEN, webhook_secret=SECRET)
-    with served_in_thread(fake.app) as url:
-        yield fake, f"{url}/v1/"
 
 
 @pytest.fixture
@@ -56,8 +48,8 @@ def _verdicts(output: str) -> dict[str, str]:
     return dict(zip(parts, lines, strict=True))
 
 
-def test_check_passes_when_everything_configured_works(monkeypatch, capsys, tmp_path, cms_url, webex):
-    configure(monkeypatch, tmp_path, cms_url, webex[1])
+def test_check_passes_when_everything_configured_works(monkeypatch, capsys, tmp_path, cms_url, webex_api):
+    configure(monkeypatch, tmp_path, cms_url, webex_api[1])
     assert main(["db", "upgrade"]) == 0
     assert main(["webex", "setup", "--url", TARGET]) == 0
     capsys.readouterr()
@@ -73,8 +65,8 @@ def test_check_passes_when_everything_configured_works(monkeypatch, capsys, tmp_
 
 
 def test_check_names_a_wrong_cms_password_and_a_bad_webex_token_each_on_its_own_line(
-        monkeypatch, capsys, tmp_path, cms_url, webex):
-    configure(monkeypatch, tmp_path, cms_url, webex[1], CMS_PASSWORD="Sommar-2025!", WEBEX_TOKEN="revoked-token")
+        monkeypatch, capsys, tmp_path, cms_url, webex_api):
+    configure(monkeypatch, tmp_path, cms_url, webex_api[1], CMS_PASSWORD="Sommar-2025!", WEBEX_TOKEN="revoked-token")
     assert main(["db", "upgrade"]) == 0
     capsys.readouterr()
 
@@ -89,8 +81,8 @@ def test_check_names_a_wrong_cms_password_and_a_bad_webex_token_each_on_its_own_
         assert secret not in output
 
 
-def test_check_finds_disabled_and_missing_webhooks_and_an_old_schema(monkeypatch, capsys, tmp_path, cms_url, webex):
-    fake, api_url = webex
+def test_check_finds_disabled_and_missing_webhooks_and_an_old_schema(monkeypatch, capsys, tmp_path, cms_url, webex_api):
+    fake, api_url = webex_api
     configure(monkeypatch, tmp_path, cms_url, api_url)
     fake.add_webhook(name="old", target_url=TARGET, resource="messages", event="created", secret=SECRET,
                      status="inactive")
@@ -110,8 +102,9 @@ def test_check_finds_disabled_and_missing_webhooks_and_an_old_schema(monkeypatch
         "run `distansmote webex setup")
 
 
-def test_commands_that_do_not_need_the_database_leave_no_database_file(monkeypatch, capsys, tmp_path, cms_url, webex):
-    configure(monkeypatch, tmp_path, cms_url, webex[1])
+def test_commands_that_do_not_need_the_database_leave_no_database_file(
+        monkeypatch, capsys, tmp_path, cms_url, webex_api):
+    configure(monkeypatch, tmp_path, cms_url, webex_api[1])
     assert main(["cms", "check"]) == 0
     assert main(["webex", "setup", "--url", TARGET]) == 0
     assert main(["check"]) == 1  # the database file is missing, and check says so

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import POSTGRES_URL
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "first-start-password"
 # What `serve` needs besides the database, so that the database is what stops it.
 PLATFORM = {
