@@ -6,14 +6,33 @@ are named by status and tracking id. Each configured platform of the registry ad
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
+from bot.cli.arguments import command
 from bot.config import Settings
 from bot.platforms import PART_TIMEOUT, Verdict, registry
+from bot.platforms.registry import load_settings
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    check = command(commands, "check", "try every configured part once and say what is wrong",
+                    details="Database and migrations, CMS credentials and API, each configured chat platform "
+                    "(Webex: token and webhooks; Teams: settings and a token from Microsoft Entra). One "
+                    "verdict line per part (OK, FAIL, SKIP when not "
+                    "configured); exit code 1 when any part fails. Prints no secrets and creates nothing.")
+    check.set_defaults(run=_check)
+
+
+def _check(args: argparse.Namespace) -> int:
+    verdicts = asyncio.run(run_checks(load_settings()))
+    for verdict in verdicts:
+        print(verdict.line())
+    failed = sum(verdict.ok is False for verdict in verdicts)
+    print(f"{failed} of {len(verdicts)} part(s) failed" if failed else "everything configured works")
+    return 1 if failed else 0
+
 
 # Query parameters whose value is not shown (``?password=``, ``?sslpassword=``, ``?api_key=``...).
 _SECRET_PARAMETERS = ("pass", "pwd", "secret", "token", "key")
@@ -38,6 +57,9 @@ def masked_url(url: str) -> str:
 
 def missing_sqlite_file(url: str) -> Path | None:
     """The SQLite file ``url`` names when it does not exist (opening it would create an empty one)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except ArgumentError:

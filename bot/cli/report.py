@@ -2,18 +2,71 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import csv
 import io
 import json
+import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from bot.services.report import FIGURES, Report, RoomRow, UnitFigures
+from bot.cli.arguments import command, day
+from bot.platforms.registry import load_settings
 
+if TYPE_CHECKING:
+    from bot.services.report import Report, RoomRow, UnitFigures
+
+FORMATS = ("table", "csv", "json")
 _HEADERS = ("unit", "created", "by creator", "by admin", "automatic", "median to deletion",
             "longest to deletion", "live now", "overdue now", "orphans (last sweep)")
 
 
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    report = command(commands, "report", "the county's figures per unit: rooms created, deleted by the creator, "
+                     "by an admin and automatically, median and longest time from meeting end to deletion, live "
+                     "and overdue now, orphans the last sweep found", details="No patient data, no recipients; "
+                     "see docs/reminders.md.")
+    report.add_argument("--from", dest="since", type=day, metavar="DATE",
+                        help="rooms created on or after this local date (YYYY-MM-DD)")
+    report.add_argument("--to", dest="until", type=day, metavar="DATE",
+                        help="rooms created on or before this local date (YYYY-MM-DD)")
+    report.add_argument("--rooms", action="store_true",
+                        help="one row per room instead: its name, unit, created, meeting end, deleted, and by "
+                             "which role (creator, admin, automatic rule); CSV as Excel opens it (UTF-8 with a "
+                             "byte order mark, ';')")
+    report.add_argument("--format", choices=FORMATS, default="table",
+                        help="output format (default table)")
+    report.set_defaults(run=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.db import open_engine, sessionmaker
+    from bot.services.report import ReportService
+
+    settings = load_settings()
+    if args.since and args.until and args.since > args.until:
+        print("distansmote report: --from is after --to", file=sys.stderr)
+        return 2
+
+    async def run() -> str:
+        engine = await open_engine(settings.database_url)
+        try:
+            reports = ReportService(sessionmaker(engine), SystemClock(), settings)
+            if args.rooms:
+                return render_rooms(await reports.rooms(args.since, args.until), args.format)
+            return render(await reports.report(args.since, args.until), args.format)
+        finally:
+            await engine.dispose()
+
+    print(asyncio.run(run()))
+    return 0
+
+
 def render(report: Report, fmt: str) -> str:
+    from bot.services.report import FIGURES
+
     if fmt == "json":
         return json.dumps(_json(report), ensure_ascii=False, indent=2)
     if fmt == "csv":
