@@ -60,8 +60,8 @@ def _imports_of(folder: str) -> list[tuple[Path, str]]:
 
 def test_adapters_import_no_service_and_not_the_app():
     """An adapter is a guest: what it may call is given to it when it is installed (bot/core/adapter.py)."""
-    adapters = [(path, name) for path in _modules("bot/platforms") + [ROOT / "bot" / "demo" / "adapter.py"]
-                for name in _imports(path)]
+    demo_page = [ROOT / "bot" / "demo" / module for module in ("adapter.py", "conversations.py", "users.py")]
+    adapters = [(path, name) for path in _modules("bot/platforms") + demo_page for name in _imports(path)]
     for path, name in adapters:
         assert not name.startswith(("bot.services", "bot.app", "bot.runtime", "bot.dispatcher", "handlers")), \
             f"{path} imports {name}"

@@ -8,23 +8,21 @@ replies are kept in an in-memory conversation that the page long-polls. The call
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import uuid
-from bisect import bisect_right
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from operator import attrgetter
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from bot.core import Actor, Conversation, Event, PersonKey, Platform, Reply
+from bot.core import Event, PersonKey, Platform, Reply
 from bot.core.adapter import AdapterHost
 from bot.core.delivery import DeliveryGone
+from bot.demo.conversations import Conversations
+from bot.demo.users import DEMO_USERS, DemoUser
 from bot.platforms import PlatformEntry
 from bot.platforms.http import BodyRefused, parse_json, read_body
 from cards import texts
@@ -74,40 +72,6 @@ class DemoSetupError(RuntimeError):
     """Something the demo needs is missing; the message says how to get it."""
 
 
-@dataclass(frozen=True)
-class DemoUser:
-    id: str
-    name: str
-    role: str
-    email: str
-    is_admin: bool = False
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(id=self.id, name=self.name, email=self.email)
-
-    @property
-    def conversation(self) -> Conversation:
-        return Conversation(id=f"demo-direct:{self.id}", is_direct=True)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "role": self.role, "isAdmin": self.is_admin}
-
-
-DEMO_EMAIL_DOMAIN = "demo.example"
-# Fictional staff; the admin may delete anyone's room, the others only their own.
-DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("demo-anna", "Anna Lind", "Sjuksköterska, HC Torsås", f"anna.lind@{DEMO_EMAIL_DOMAIN}"),
-    DemoUser("demo-erik", "Erik Holm", "Undersköterska, avdelning 12", f"erik.holm@{DEMO_EMAIL_DOMAIN}"),
-    DemoUser("demo-maria", "Maria Berg", "Administratör", f"maria.berg@{DEMO_EMAIL_DOMAIN}", is_admin=True),
-)
-
-
-def admin_ids(users: Iterable[DemoUser]) -> tuple[str, ...]:
-    """The ids to put in the demo settings' ``admins``."""
-    return tuple(user.id for user in users if user.is_admin)
-
-
 def find_adaptivecards_js(places: Sequence[Path] | None = None) -> Path:
     """Microsoft's card renderer from ``node_modules``, looked for here and at the repository root."""
     for base in places if places is not None else (Path.cwd(), REPO_ROOT):
@@ -119,66 +83,6 @@ def find_adaptivecards_js(places: Sequence[Path] | None = None) -> Path:
         "The demo page needs the npm package 'adaptivecards', which is not installed: "
         f"run `npm ci` in {REPO_ROOT} (or `make demo`)."
     )
-
-
-# -- the conversations ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    id: int
-    sender: Literal["user", "bot"]
-    text: str
-    card: dict[str, Any] | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "from": self.sender, "text": self.text, "card": self.card}
-
-
-class Conversations:
-    """Each demo user's 1:1 chat, in memory only, with a wake-up for waiting long-polls."""
-
-    def __init__(self, user_ids: Iterable[str]) -> None:
-        self._messages: dict[str, list[ChatMessage]] = {user_id: [] for user_id in user_ids}
-        self._last_id = 0
-        self._changed = asyncio.Condition()
-        self._closing = False
-
-    @property
-    def last_id(self) -> int:
-        return self._last_id
-
-    async def append(self, user_id: str, sender: Literal["user", "bot"], text: str,
-                     card: dict[str, Any] | None = None) -> ChatMessage:
-        async with self._changed:
-            self._last_id += 1
-            message = ChatMessage(self._last_id, sender, text, card)
-            self._messages[user_id].append(message)
-            self._changed.notify_all()
-        return message
-
-    def after(self, user_id: str, after: int) -> list[ChatMessage]:
-        # Ids only grow, so the new messages are a tail of the list.
-        messages = self._messages[user_id]
-        return messages[bisect_right(messages, after, key=attrgetter("id")):]
-
-    async def wait_after(self, user_id: str, after: int, seconds: float) -> list[ChatMessage]:
-        """Messages newer than ``after``; waits up to ``seconds`` for the first one."""
-        async with self._changed:
-            try:
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: self._closing or bool(self.after(user_id, after))),
-                    seconds,
-                )
-            except TimeoutError:
-                pass
-        return self.after(user_id, after)
-
-    async def close(self) -> None:
-        """Release waiting long-polls so the server can stop at once."""
-        async with self._changed:
-            self._closing = True
-            self._changed.notify_all()
 
 
 # -- request bodies ---------------------------------------------------------------------------

@@ -23,9 +23,10 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from bot.app import create_app
 from bot.clock import OffsetClock
 from bot.config import P, Settings
-from bot.demo.adapter import DEMO_EMAIL_DOMAIN, DEMO_USERS, DemoAdapter, DemoSetupError, admin_ids
+from bot.demo.adapter import DemoAdapter, DemoSetupError
 from bot.demo.calls import install_demo_calls, rooms_with_calls
 from bot.demo.clock import MovableClock, install_demo_clock
+from bot.demo.users import DEMO_EMAIL_DOMAIN, DEMO_USERS, admin_ids
 from bot.runtime import open_services
 from bot.scheduler import SCHEDULER
 from bot.simulators.cms import CmsSimulator

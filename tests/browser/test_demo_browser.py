@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from bot.clock import ManualClock
-from bot.demo.adapter import DEMO_USERS
 from bot.demo.runner import UNITS, start_demo
+from bot.demo.users import DEMO_USERS
 from cards import texts
 from tests.demo.conftest import break_the_store
 
