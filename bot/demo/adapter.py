@@ -65,7 +65,7 @@ STATIC_FILES = {
     "icon.svg": "image/svg+xml",
 }
 # What the side panel shows of a room; the rest of the simulator's record stays behind.
-ROOM_FIELDS = ("id", "name", "uri", "callId", "inCall")
+ROOM_FIELDS = ("id", "name", "uri", "callId", "inCall", "joined")
 
 
 class DemoSetupError(RuntimeError):

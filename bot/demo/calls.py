@@ -2,19 +2,26 @@
 
 ``POST /api/demo/call`` with ``{"room": <coSpace id>, "active": true | false}`` starts a call with
 two participants in that room of the CMS simulator (as if people had dialled in), or ends every call
-in it, through the simulator's public controls. ``rooms_with_calls`` lists the rooms for the side
-panel with ``inCall``. Demo only.
+in it; ``POST /api/demo/join`` with ``{"room", "way": "video" | "browser" | "phone"}`` lets one more
+participant in by that way, through the simulator's public controls. ``rooms_with_calls`` lists the
+rooms for the side panel with ``inCall`` and ``joined`` (how many, by way). Demo only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.simulators.cms import CmsSimulator
+
+
+class Join(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    room: str = Field(min_length=1, max_length=64)
+    way: Literal["video", "browser", "phone"]
 
 
 class CallSwitch(BaseModel):
@@ -28,7 +35,8 @@ def _calls_in(simulator: CmsSimulator, space_id: str) -> list[str]:
 
 
 def rooms_with_calls(simulator: CmsSimulator) -> list[Mapping[str, Any]]:
-    return [{**room, "inCall": bool(_calls_in(simulator, str(room["id"])))} for room in simulator.snapshot()]
+    return [{**room, "inCall": bool(_calls_in(simulator, str(room["id"]))),
+             "joined": simulator.ways_in(str(room["id"]))} for room in simulator.snapshot()]
 
 
 def install_demo_calls(app: web.Application, simulator: CmsSimulator) -> None:
@@ -47,4 +55,15 @@ def install_demo_calls(app: web.Application, simulator: CmsSimulator) -> None:
                 simulator.end_call(call_id)
         return web.json_response({"room": body.room, "inCall": body.active})
 
+    async def join(request: web.Request) -> web.Response:
+        try:
+            body = Join.model_validate(await request.json())
+        except (ValueError, ValidationError):
+            return web.json_response({"error": "invalid request"}, status=400)
+        if body.room not in simulator.spaces:
+            return web.json_response({"error": "no such room"}, status=404)
+        simulator.join(body.room, body.way)
+        return web.json_response({"room": body.room, "joined": simulator.ways_in(body.room)})
+
     app.router.add_post("/api/demo/call", switch)
+    app.router.add_post("/api/demo/join", join)

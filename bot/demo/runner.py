@@ -129,6 +129,8 @@ async def demo_parts(data_dir: Path = DEFAULT_DATA_DIR, *,
     _fresh_database(data_dir)
     username, password = "demo", secrets.token_urlsafe(16)
     simulator = CmsSimulator(username=username, password=password, domain=VIDEO_DOMAIN)
+    for user in DEMO_USERS:  # the demo's staff have Cisco Meeting users: their rooms are theirs there
+        simulator.add_user(user.email, user.email, user.name)
     async with _listening(simulator.app, 0) as cms_address:
         settings = demo_settings(data_dir, f"http://{HOST}:{cms_address[1]}/api/v1/", username, password)
         # Real time that the page's clock control can move ahead (tests pass a manual clock).

@@ -208,6 +208,15 @@ class CmsSimulator:
             call_id = self.add_call(space_id, 0)
         return self._add_leg(call_id, way, name)
 
+    def ways_in(self, space_id: str) -> dict[str, int]:
+        """How many are in the space's meeting now, by way (a test's and the demo's view)."""
+        ways = dict.fromkeys(LEG_SHAPES, 0)
+        for call in self.calls.values():
+            if call["coSpace"] == space_id:
+                for leg in call["legs"].values():
+                    ways[leg["way"]] += 1
+        return ways
+
     def leave(self, leg_id: str) -> None:
         for call_id, call in list(self.calls.items()):
             if call["legs"].pop(leg_id, None) is not None and not call["legs"]:
@@ -234,7 +243,7 @@ class CmsSimulator:
         self._legs_made += 1
         number = self._legs_made
         remote, leg_type = LEG_SHAPES[way]
-        self.calls[call_id]["legs"][leg_id] = {"name": name or f"Deltagare {number}",
+        self.calls[call_id]["legs"][leg_id] = {"name": name or f"Deltagare {number}", "way": way,
                                                "remoteParty": remote.format(n=number), "type": leg_type}
         return leg_id
 

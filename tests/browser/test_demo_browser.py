@@ -167,6 +167,7 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
     await expect(invitation).to_contain_text(texts.PATIENT_JOINS_LEAD["video_room"])
     await expect(invitation).not_to_contain_text(texts.MUNICIPALITY_NEEDS)
     await expect(rooms).to_have_text([ROOM])
+    await expect(meeting).to_contain_text(texts.ROOM_IN_CISCO_MEETING)  # Anna is a Cisco Meeting user: hers
     await _shot(page, "03-rummet-skapat.png")
 
     # 4. Add a recipient (no personal data: an organisation and a role).
@@ -202,6 +203,10 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
     await expect(_latest_card(page)).to_contain_text(texts.CONFIRMED_AT.format(time="2026-11-25"))
     await page.get_by_role("button", name="Starta ett samtal").click()
     await expect(page.locator("#rooms .room-in-call")).to_have_text("Samtal pågår i rummet")
+    for way in ("Anslut via webbläsare", "Ring in"):  # and one more by each of the other ways
+        await page.get_by_role("button", name=way).click()
+    await expect(page.locator("#rooms .room-joined")).to_have_text(
+        "4 anslutna: 2 via videosystem, 1 via webbläsare, 1 via telefon")
     await _latest_card(page).get_by_role("button", name=texts.DELETE_ROOM).click()
     question = _latest_card(page)
     await expect(question).to_contain_text(texts.DELETE_CONFIRM_TITLE.format(room=ROOM))

@@ -137,7 +137,7 @@ async def test_a_card_submission_creates_a_room_seen_in_the_side_panel(client: T
     assert any(m["card"] and texts.ROOM_CREATED_TITLE in str(m["card"]) for m in messages)
     assert await room_names(client) == ["HC Torsås 1"]
     rooms = (await (await client.get("/api/demo/rooms")).json())["rooms"]
-    assert set(rooms[0]) == {"id", "name", "uri", "callId", "inCall"}
+    assert set(rooms[0]) == {"id", "name", "uri", "callId", "inCall", "joined"}
     assert rooms[0]["uri"] == "hc.torsas.1"
 
 
@@ -173,6 +173,19 @@ async def test_a_call_started_in_the_side_panel_brings_the_active_call_warning(c
     assert texts.DELETE_CALL_ACTIVE not in str(question)
     assert (await client.post("/api/demo/call", json={"room": "no-such-room", "active": True})).status == 404
     assert (await client.post("/api/demo/call", json={"room": room["id"], "active": "yes"})).status == 400
+
+
+async def test_the_side_panel_lets_someone_join_by_each_way_and_the_join_check_counts_them(
+        client: TestClient) -> None:
+    await create_room(client, ANNA)
+    [room] = (await (await client.get("/api/demo/rooms")).json())["rooms"]
+    assert room["joined"] == {"video": 0, "browser": 0, "phone": 0}
+    for way in ("video", "browser", "phone", "phone"):
+        assert (await client.post("/api/demo/join", json={"room": room["id"], "way": way})).status == 200
+    [room] = (await (await client.get("/api/demo/rooms")).json())["rooms"]
+    assert room["joined"] == {"video": 1, "browser": 1, "phone": 2}
+    assert (await client.post("/api/demo/join", json={"room": room["id"], "way": "fax"})).status == 400
+    assert (await client.post("/api/demo/join", json={"room": "no-such-room", "way": "video"})).status == 404
 
 
 @pytest.mark.parametrize("number", [TEST_PERSONNUMMER, "12 12 12 - 1212", "121212\u20131212", "121212-1213",

@@ -269,8 +269,39 @@
     status.className = room.inCall ? "room-in-call" : "hint";
     status.textContent = room.inCall ? "Samtal pågår i rummet" : "Inget samtal i rummet";
     item.classList.toggle("in-call", Boolean(room.inCall));
-    item.append(name, facts, status, call);
+    // Let one more participant in, by each way the routine names: as "har alla anslutit?" counts them.
+    const joined = room.joined || {};
+    const count = document.createElement("p");
+    count.className = "room-joined";
+    const total = (joined.video || 0) + (joined.browser || 0) + (joined.phone || 0);
+    count.textContent = `${total} anslutna: ${joined.video || 0} via videosystem, ` +
+      `${joined.browser || 0} via webbläsare, ${joined.phone || 0} via telefon`;
+    const ways = document.createElement("div");
+    ways.className = "room-ways";
+    for (const [way, label] of [["video", "Anslut via videosystem"], ["browser", "Anslut via webbläsare"],
+                                ["phone", "Ring in"]]) {
+      const join = document.createElement("button");
+      join.type = "button";
+      join.className = "shortcut room-join";
+      join.textContent = label;
+      join.addEventListener("click", () => joinRoom(room.id, way));
+      ways.append(join);
+    }
+    item.append(name, facts, status, call, count, ways);
     return item;
+  }
+
+  async function joinRoom(roomId, way) {
+    try {
+      await api("/api/demo/join", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ room: roomId, way }),
+      });
+    } catch (error) {
+      console.error("could not join the room", error);
+    }
+    refreshRooms();
   }
 
   async function switchCall(roomId, active) {
