@@ -9,8 +9,8 @@ rooms for the side panel with ``inCall`` and ``joined`` (how many, by way). Demo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -18,15 +18,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.simulators.cms import CmsSimulator
 
 
-class Join(BaseModel):
+class _RoomRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     room: str = Field(min_length=1, max_length=64)
+
+
+_Request = TypeVar("_Request", bound=_RoomRequest)
+_Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+class Join(_RoomRequest):
     way: Literal["video", "browser", "phone"]
 
 
-class CallSwitch(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    room: str = Field(min_length=1, max_length=64)
+class CallSwitch(_RoomRequest):
     active: bool
 
 
@@ -40,30 +45,34 @@ def rooms_with_calls(simulator: CmsSimulator) -> list[Mapping[str, Any]]:
 
 
 def install_demo_calls(app: web.Application, simulator: CmsSimulator) -> None:
-    async def switch(request: web.Request) -> web.Response:
-        try:
-            body = CallSwitch.model_validate(await request.json())
-        except (ValueError, ValidationError):
-            return web.json_response({"error": "invalid request"}, status=400)
-        if body.room not in simulator.spaces:
-            return web.json_response({"error": "no such room"}, status=404)
+    def room_request(model: type[_Request]) -> Callable[[Callable[[_Request], dict[str, Any]]], _Handler]:
+        """A side-panel request about one room: 400 if it is not ``model``, 404 for no such room."""
+        def wrap(act: Callable[[_Request], dict[str, Any]]) -> _Handler:
+            async def handle(request: web.Request) -> web.Response:
+                try:
+                    body = model.model_validate(await request.json())
+                except (ValueError, ValidationError):
+                    return web.json_response({"error": "invalid request"}, status=400)
+                if body.room not in simulator.spaces:
+                    return web.json_response({"error": "no such room"}, status=404)
+                return web.json_response(act(body))
+            return handle
+        return wrap
+
+    @room_request(CallSwitch)
+    def switch(body: CallSwitch) -> dict[str, Any]:
         calls = _calls_in(simulator, body.room)
         if body.active and not calls:
             simulator.add_call(body.room)
         elif not body.active:
             for call_id in calls:
                 simulator.end_call(call_id)
-        return web.json_response({"room": body.room, "inCall": body.active})
+        return {"room": body.room, "inCall": body.active}
 
-    async def join(request: web.Request) -> web.Response:
-        try:
-            body = Join.model_validate(await request.json())
-        except (ValueError, ValidationError):
-            return web.json_response({"error": "invalid request"}, status=400)
-        if body.room not in simulator.spaces:
-            return web.json_response({"error": "no such room"}, status=404)
+    @room_request(Join)
+    def join(body: Join) -> dict[str, Any]:
         simulator.join(body.room, body.way)
-        return web.json_response({"room": body.room, "joined": simulator.ways_in(body.room)})
+        return {"room": body.room, "joined": simulator.ways_in(body.room)}
 
     app.router.add_post("/api/demo/call", switch)
     app.router.add_post("/api/demo/join", join)

@@ -291,31 +291,22 @@
     return item;
   }
 
-  async function joinRoom(roomId, way) {
+  // A side-panel button: tell the simulated meeting server, then show the rooms as they are now.
+  async function playInRoom(path, body) {
     try {
-      await api("/api/demo/join", {
+      await api(path, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ room: roomId, way }),
+        body: JSON.stringify(body),
       });
     } catch (error) {
-      console.error("could not join the room", error);
+      console.error(`${path} failed`, error);
     }
     refreshRooms();
   }
 
-  async function switchCall(roomId, active) {
-    try {
-      await api("/api/demo/call", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ room: roomId, active }),
-      });
-    } catch (error) {
-      console.error("the call could not be switched", error);
-    }
-    refreshRooms();
-  }
+  const joinRoom = (roomId, way) => playInRoom("/api/demo/join", { room: roomId, way });
+  const switchCall = (roomId, active) => playInRoom("/api/demo/call", { room: roomId, active });
 
   async function refreshRooms() {
     try {
