@@ -57,14 +57,13 @@ async def create_meeting(submit: CardSubmit[CreateMeeting], ctx: Context) -> lis
     form = submit.form
     chosen = chosen_unit(form.unit, ctx.settings.units)
     times = meeting_times(form.date, form.start, form.length, zone=ctx.settings.zone, now=ctx.clock.now())
-    owners = ctx.services.owners
-    owner = await owners.jid(submit.event.actor.email)
+    owner = await ctx.services.owners.owner(submit.event.actor.email)
     meeting = await ctx.services.meetings.create(
         platform=submit.event.platform, creator=ctx.person, unit=chosen.unit, times=times, request_id=form.request_id,
         patient_joins=PatientJoins(form.patient_joins) if form.patient_joins else None, operation=ctx.operation,
-        owner_jid=owner,
+        owner_jid=owner.jid,
     )
-    if owner is None and owners.looked_up:  # said once per person (the notice outbox)
+    if owner.no_user:  # said once per person (the notice outbox); not when the CMS could not be asked
         await ctx.services.notices.tell(PersonKey.parse(ctx.person.key), notices.NoCmsUser())
     note = (texts.UNIT_NUMBER_STRIPPED.format(unit=chosen.unit, typed=chosen.typed, room=meeting.room_name)
             if chosen.number else None)

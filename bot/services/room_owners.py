@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.services.cms import CmsClient, CmsError
@@ -10,23 +11,30 @@ from bot.services.cms import CmsClient, CmsError
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Owner:
+    """``jid`` None: the room is made without an owner; ``no_user`` says the CMS answered that it
+    has no user with the address (not merely that it could not be asked)."""
+
+    jid: str | None
+    no_user: bool = False
+
+
 class RoomOwners:
     def __init__(self, cms: CmsClient, settings: Settings) -> None:
         self._cms = cms
         self._on = settings.cms_room_owner == "email"
 
-    @property
-    def looked_up(self) -> bool:
-        """Whether rooms get an owner at all (``DISTANSMOTE_CMS_ROOM_OWNER``)."""
-        return self._on
-
-    async def jid(self, address: str | None) -> str | None:
-        """The CMS user with the staff member's e-mail address or UPN; None when there is none, or
-        the CMS could not say (the room is then made without an owner, as it is never worth failing for)."""
-        if not self._on or not address:
-            return None
+    async def owner(self, address: str | None) -> Owner:
+        """The CMS user with the staff member's e-mail address or UPN (``DISTANSMOTE_CMS_ROOM_OWNER``).
+        A CMS that cannot say is never worth failing the room for: it is then made without an owner."""
+        if not self._on:
+            return Owner(None)
+        if not address:
+            return Owner(None, no_user=True)
         try:
-            return await self._cms.user_jid(address)
+            jid = await self._cms.user_jid(address)
         except CmsError as exc:
             log.warning("a room owner could not be looked up on the CMS: %s", type(exc).__name__)
-            return None
+            return Owner(None)
+        return Owner(jid, no_user=jid is None)

@@ -60,3 +60,16 @@ async def test_a_room_is_owned_by_the_creators_cms_user_and_one_without_a_user_i
         assert [sent.reply.text for sent in chat.pushed if sent.to == COLLEAGUE.id] == [texts.NO_CMS_USER_TITLE]
     finally:
         await services.close()
+
+
+async def test_a_cms_that_cannot_say_who_the_owner_is_makes_the_room_without_one_and_says_nothing(
+        cms, database_url, clock):
+    services, chat = await open_with_chat(make_settings(cms, database_url, cms_room_owner="email"), clock)
+    try:
+        cms.simulator.fail_next(503, count=20, on="GET users")
+        assert (await create_room(chat))[0].card is not None  # the room all the same
+        [space] = cms.simulator.snapshot()
+        assert "ownerJid" not in cms.simulator.spaces[space["id"]]
+        assert [sent for sent in chat.pushed if sent.to == NURSE.id] == []  # not told "no user": unknown
+    finally:
+        await services.close()
