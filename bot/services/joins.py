@@ -6,7 +6,9 @@ read to tell the way and never kept, logged or shown (docs/privacy.md).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import Counter
 
 from bot import notices
 from bot.config import Settings
@@ -15,6 +17,10 @@ from bot.services.cms import CmsClient, CmsError
 from bot.services.reminder_rows import room
 
 log = logging.getLogger(__name__)
+
+# A reading runs inside the reminders' batch (and ``lista``): a CMS that is slow to answer gives
+# "kan inte se vilka som är anslutna" in time rather than holding the start reminders beside it.
+LOOK_SECONDS = 5.0
 
 
 def video_address(uri: str, settings: Settings) -> str:
@@ -29,20 +35,21 @@ class Joins:
 
     async def look(self, meeting: Meeting) -> notices.JoinCheck:
         """The meeting as the CMS sees it now; ``joined`` None when the CMS could not be asked."""
-        joined: tuple[tuple[str, int], ...] | None
-        try:
-            ways = await self._cms.ways_joined(meeting.space_id)
-            joined = tuple(sorted(ways.items()))
-        except CmsError as exc:
-            log.warning("who has joined meeting %s could not be read: %s", meeting.id, type(exc).__name__)
-            joined = None
+        ways = await self._ways(meeting)
+        joined = tuple(sorted(ways.items())) if ways is not None else None
         return notices.JoinCheck(room(meeting, self._settings), joined, expected=len(meeting.recipients) + 1,
                                  video_address=video_address(meeting.uri, self._settings),
                                  call_id=meeting.call_id, dial_in=self._settings.dial_in_number)
 
     async def count(self, meeting: Meeting) -> int | None:
         """How many are in the meeting now (for ``lista``); None when the CMS could not be asked."""
+        ways = await self._ways(meeting)
+        return sum(ways.values()) if ways is not None else None
+
+    async def _ways(self, meeting: Meeting) -> Counter[str] | None:
         try:
-            return sum((await self._cms.ways_joined(meeting.space_id)).values())
-        except CmsError:
+            async with asyncio.timeout(LOOK_SECONDS):
+                return await self._cms.ways_joined(meeting.space_id)
+        except (CmsError, TimeoutError) as exc:
+            log.warning("who has joined meeting %s could not be read: %s", meeting.id, type(exc).__name__)
             return None

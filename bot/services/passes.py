@@ -79,14 +79,15 @@ async def daily_sweep(*, daily: DailyOnce, events: InboundEvents, cms: CmsClient
             if not mine:
                 log.info("daily sweep: done by another instance")
                 return
-            for meeting in await rooms_gone(cms, sessions, meetings):
-                await outbox.tell(PersonKey.parse(meeting.creator_id),
-                                  notices.DeletedInCiscoMeeting(room(meeting, settings)))
             orphans = await reconcile(cms, sessions, clock)
             if orphans:
                 await alerts.send(notices.Orphans(
                     tuple(o.name for o in orphans if not o.deleted),
                     deleted=tuple(o.name for o in orphans if o.deleted)))
+            # After the reconciler, which a failure here must not keep from running.
+            for meeting in await rooms_gone(cms, sessions, meetings):
+                await outbox.tell(PersonKey.parse(meeting.creator_id),
+                                  notices.DeletedInCiscoMeeting(room(meeting, settings)))
     except Exception:
         log.exception("daily sweep failed")
 

@@ -128,3 +128,15 @@ async def test_lista_shows_how_many_are_in_a_meeting_in_progress(chat, services,
     clock.set(START + timedelta(minutes=10))
     listed = last_card(await chat.say(NURSE, "/distansmöte lista"))
     assert _facts(listed)[texts.JOINED_NOW] == "2"
+
+
+async def test_a_cms_that_hangs_gives_the_check_that_says_it_cannot_see(chat, services, clock, cms):
+    await create_room(chat)
+    clock.set(CHECK_AT)
+    cms.simulator.hang(on="GET calls")
+    try:
+        await services.reminders.run_due()  # within Joins.LOOK_SECONDS (5 s), not the CMS client's retries
+    finally:
+        cms.simulator.release()
+    [card] = _pushed_join_checks(chat)
+    assert texts.JOIN_CHECK_UNAVAILABLE in json.dumps(card, ensure_ascii=False)
