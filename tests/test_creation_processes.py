@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.db import Meeting, RoomCreation, create_engine, sessionmaker
+from bot.db import InboundJob, Meeting, RoomCreation, create_engine, sessionmaker
 from cards import texts
 from tests.bot_process import DOMAIN, SECRET, TOKEN
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
@@ -83,11 +83,26 @@ async def _webex_with_nina(aiohttp_server: Any) -> tuple[WebexFake, str, dict[st
     return fake, webex_url, fake.add_person("Nina Sjuksköterska", f"nina@{DOMAIN}")
 
 
-async def _new_card(bot: BotProcess, fake: WebexFake, person: dict[str, Any]) -> SentMessage:
+async def _new_card(bot: BotProcess, fake: WebexFake, person: dict[str, Any], database_url: str) -> SentMessage:
     await bot.post(fake.user_message(person, "/distansmöte ny"))
     await eventually(lambda: any(m.card for m in fake.sent))
     [form] = [m for m in fake.sent if m.card]
-    return form
+    # Its job recorded done (within RECORD_AFTER of the reply): a kill before that runs it again by
+    # design (docs/reliability.md), which is not what these tests kill.
+    for _ in range(300):
+        if await _open_jobs(database_url) == 0:
+            return form
+        await asyncio.sleep(0.01)
+    raise AssertionError("the new-meeting job was never recorded done")
+
+
+async def _open_jobs(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        async with sessionmaker(engine)() as session:
+            return len(list(await session.scalars(select(InboundJob.key).where(InboundJob.state != "done"))))
+    finally:
+        await engine.dispose()
 
 
 def _create(fake: WebexFake, person: dict[str, Any], form: SentMessage) -> Delivery:
@@ -105,7 +120,7 @@ async def test_kill_9_while_a_room_is_created_the_restart_finishes_it_and_tells_
 
     first = await BotProcess.start(database_url, cms.url, webex_url, NOW, log)
     try:
-        form = await _new_card(first, fake, nina)
+        form = await _new_card(first, fake, nina, database_url)
         cms.simulator.hang(on=step)  # the bot waits for the CMS here ...
         await first.post(_create(fake, nina, form))
         await eventually(lambda: cms.simulator.hanging == 1)
@@ -144,7 +159,7 @@ async def test_kill_9_before_the_replies_are_posted_the_rerun_posts_them(
 
     first = await BotProcess.start(database_url, cms.url, webex_url, NOW, log)
     try:
-        form = await _new_card(first, fake, nina)
+        form = await _new_card(first, fake, nina, database_url)
         fake.hang_next(method="POST", path="messages")  # Webex takes the room card and never answers ...
         await first.post(_create(fake, nina, form))
         await eventually(lambda: fake.hanging == 1)
