@@ -54,7 +54,7 @@ async def test_kill_9_while_the_cms_deletes_a_room_the_restart_records_it_delete
 
     first = await BotProcess.start(database_url, cms.url, webex_url, NOW, log)
     try:
-        form = await _new_card(first, fake, nina)
+        form = await _new_card(first, fake, nina, database_url)
         room_card, _invitation = await _ask(first, fake, nina, _create(fake, nina, form), 2)
         assert room_card.card is not None and len(cms.simulator.spaces) == 1
         [question] = await _ask(first, fake, nina, fake.submit_card(
