@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
     func,
     literal_column,
     select,
@@ -167,6 +168,7 @@ class Meeting(AskedFor, Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     deleted_by: Mapped[str | None] = mapped_column(String(255))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # "Ställ in mötet" (0014)
 
     recipients: Mapped[list[Recipient]] = relationship(
         back_populates="meeting", order_by="Recipient.position", lazy="selectin",
@@ -185,6 +187,8 @@ class Recipient(Base):
     channel: Mapped[str] = mapped_column(String(16), nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Told of the meeting before it was moved: needs a new word (0014).
+    retell: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
     meeting: Mapped[Meeting] = relationship(back_populates="recipients")
 
@@ -252,7 +256,7 @@ class RoomDeletion(Base):
     __tablename__ = "room_deletion"
     meeting_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     actor: Mapped[str] = mapped_column(String(255), nullable=False)  # who asked, or "system" for a rule
-    detail: Mapped[str | None] = mapped_column(String(255))  # the rule, or "calls_ended"
+    detail: Mapped[str | None] = mapped_column(String(255))  # the rule, or "cancelled" and/or "calls_ended"
     operation: Mapped[str | None] = mapped_column(String(255))  # the event that asked for it
     state: Mapped[str] = mapped_column(String(16), nullable=False)  # deleting, withdrawn, deleted
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
@@ -341,6 +345,11 @@ class ConversationReference(Base):
     person_key: Mapped[str] = mapped_column(String(255), primary_key=True)
     reference: Mapped[str] = mapped_column(String(4000), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # The person's display name and address as the platform gave them, to find a colleague by (0014).
+    name: Mapped[str | None] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (Index("ix_reference_address", "platform", "address"),)
 
 
 class Notice(Base):

@@ -75,7 +75,8 @@ class Bot:
             log.debug("duplicate event ignored (platform=%s)", event.platform)  # routine: Webex redelivers
             return []
         if event.reference is not None:
-            await self._references.remember(event.person_key, event.reference)
+            await self._references.remember(event.person_key, event.reference, name=event.actor.name,
+                                            address=event.actor.email)
 
         values = [event.text] if event.text is not None else [*event.inputs, *event.inputs.values()]
         if self._guard(values):

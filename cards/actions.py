@@ -54,11 +54,54 @@ class AskDelete(CardAction):
 
 
 class ConfirmDelete(CardAction):
+    """``cancel``: "Ställ in mötet", the meeting will not take place; the room goes the same way."""
+
     action: ClassVar[str] = "confirm_delete"
     meeting_id: str = MeetingId
     end_calls: Literal["true", "false"] = "false"
+    cancel: Literal["true", "false"] = "false"
 
 
 class CancelDelete(CardAction):
     action: ClassVar[str] = "cancel_delete"
+    meeting_id: str = MeetingId
+    cancel: Literal["true", "false"] = "false"
+
+
+class ShowMore(CardAction):
+    """Fler val: move, hand over, cancel, the invitation again."""
+
+    action: ClassVar[str] = "show_more"
+    meeting_id: str = MeetingId
+
+
+class MoveMeeting(CardAction):
+    action: ClassVar[str] = "move_meeting"
+    meeting_id: str = MeetingId
+    date: str = Field(default="", max_length=40)
+    start: str = Field(default="", max_length=40)
+    length: str = Field(default="", max_length=10)
+
+
+class FindColleague(CardAction):
+    action: ClassVar[str] = "find_colleague"
+    meeting_id: str = MeetingId
+    colleague: str = Field(default="", max_length=200)
+
+
+class HandOver(CardAction):
+    action: ClassVar[str] = "hand_over"
+    meeting_id: str = MeetingId
+    to: str = Field(default="", max_length=255)  # a person key offered by the card
+
+
+class KeepOwner(CardAction):
+    action: ClassVar[str] = "keep_owner"
+    meeting_id: str = MeetingId
+
+
+class AskCancel(CardAction):
+    """Ställ in mötet: asks the CMS for active calls, then asks for confirmation."""
+
+    action: ClassVar[str] = "ask_cancel"
     meeting_id: str = MeetingId

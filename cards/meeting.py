@@ -8,13 +8,19 @@ from typing import Any
 from cards import texts
 from cards.actions import (
     AddRecipient,
+    AskCancel,
     AskDelete,
     CancelDelete,
     ConfirmDelete,
     CreateMeeting,
+    FindColleague,
+    HandOver,
+    KeepOwner,
     MarkConfirmed,
     MarkSent,
+    MoveMeeting,
     ShowInvitation,
+    ShowMore,
 )
 from cards.elements import (
     Element,
@@ -29,7 +35,7 @@ from cards.elements import (
     time_input,
     title,
 )
-from cards.models import DeleteQuestion, MeetingView, NewMeetingForm, RecipientView
+from cards.models import DeleteQuestion, HandOverQuestion, MeetingView, NewMeetingForm, RecipientView
 
 # What a unit's or recipient's typed name may hold (UNIT_MAX, LABEL_MAX in bot/services/validation.py).
 TYPED_MAX = 40
@@ -37,7 +43,11 @@ TYPED_MAX = 40
 
 def when(view: MeetingView) -> str:
     """``onsdag 2026-11-25 kl. 13.30–14.30``"""
-    start, end = view.starts_at, view.ends_at
+    return span(view.starts_at, view.ends_at)
+
+
+def span(start: datetime, end: datetime) -> str:
+    """``onsdag 2026-11-25 kl. 13.30–14.30``, local times."""
     return f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d} kl. {clock(start)}–{clock(end)}"
 
 
@@ -92,12 +102,14 @@ def _room_facts(view: MeetingView) -> Element:
 
 def _status(recipient: RecipientView) -> str:
     if recipient.channel not in texts.CONFIRMING_CHANNELS:
-        return texts.PHONED_AT.format(time=_stamp(recipient.sent_at)) if recipient.sent_at else texts.NOT_PHONED
+        if recipient.sent_at:
+            return texts.PHONED_AT.format(time=_stamp(recipient.sent_at))
+        return texts.NEEDS_NEW_WORD if recipient.retell else texts.NOT_PHONED
     if recipient.confirmed_at:
         return texts.CONFIRMED_AT.format(time=_stamp(recipient.confirmed_at))
     if recipient.sent_at:
         return texts.SENT_AT.format(time=_stamp(recipient.sent_at))
-    return texts.NOT_SENT
+    return texts.NEEDS_NEW_WORD if recipient.retell else texts.NOT_SENT
 
 
 def _stamp(moment: datetime) -> str:
@@ -148,10 +160,45 @@ def meeting_card(view: MeetingView, *, just_created: bool = False, note: str | N
             submit(texts.MARK_CONFIRMED, MarkConfirmed, meeting_id=view.id),
         ]
     actions += [
-        submit(texts.SHOW_INVITATION, ShowInvitation, meeting_id=view.id),
+        submit(texts.MORE, ShowMore, meeting_id=view.id),
         submit(texts.DELETE_ROOM, AskDelete, style="destructive", meeting_id=view.id),
     ]
     return card(body, actions=actions, fallback=f"{view.room_name}: {when(view)}")
+
+
+def more_card(view: MeetingView, *, today: str) -> dict[str, Any]:
+    """Fler val: move the meeting, hand it over, cancel it, or see the invitation again.
+    ``today``: the earliest date to move it to (YYYY-MM-DD)."""
+    lengths = {str(minutes): label for minutes, label in texts.LENGTH_CHOICES}
+    minutes = str(round((view.ends_at - view.starts_at).total_seconds() / 60))
+    body = [
+        title(texts.MORE_TITLE.format(room=view.room_name)), _room_facts(view),
+        heading(texts.MOVE_TITLE), text(texts.MOVE_INTRO),
+        date_input("date", texts.DATE_LABEL, value=f"{view.starts_at:%Y-%m-%d}", min_value=today),
+        time_input("start", texts.START_LABEL, value=f"{view.starts_at:%H:%M}"),
+        choices("length", texts.LENGTH_LABEL, lengths, value=minutes if minutes in lengths else "60"),
+        heading(texts.HAND_OVER_TITLE), text(texts.HAND_OVER_INTRO),
+        text_input("colleague", texts.COLLEAGUE_LABEL, placeholder=texts.COLLEAGUE_PLACEHOLDER, max_length=TYPED_MAX),
+        heading(texts.CANCEL_TITLE), text(texts.CANCEL_INTRO),
+    ]
+    actions = [
+        submit(texts.MOVE, MoveMeeting, meeting_id=view.id),
+        submit(texts.FIND_COLLEAGUE, FindColleague, meeting_id=view.id),
+        submit(texts.CANCEL_MEETING, AskCancel, style="destructive", meeting_id=view.id),
+        submit(texts.SHOW_INVITATION, ShowInvitation, meeting_id=view.id),
+    ]
+    return card(body, actions=actions, fallback=texts.MORE_TITLE.format(room=view.room_name))
+
+
+def hand_over_card(question: HandOverQuestion) -> dict[str, Any]:
+    view = question.meeting
+    heading_text = texts.PICK_COLLEAGUE_TITLE.format(room=view.room_name)
+    body = [title(heading_text), _room_facts(view), text(texts.PICK_COLLEAGUE_INTRO),
+            choices("to", texts.PICK_COLLEAGUE, {c.key: c.name for c in question.colleagues},
+                    value=question.colleagues[0].key, compact=False)]
+    actions = [submit(texts.HAND_OVER, HandOver, style="positive", meeting_id=view.id),
+               submit(texts.HAND_OVER_NO, KeepOwner, meeting_id=view.id)]
+    return card(body, actions=actions, fallback=heading_text)
 
 
 def read_aloud(view: MeetingView) -> str:
@@ -181,13 +228,13 @@ def _join_lines(view: MeetingView) -> list[str]:
     return first + list(lines.values())
 
 
-def invitation_text(view: MeetingView) -> str:
-    """Plain text to paste into Cosmic Link or Cosmic Messenger: for the participants, nothing for staff."""
+def invitation_text(view: MeetingView, *, moved_from: str | None = None) -> str:
+    """Plain text to paste into Cosmic Link or Cosmic Messenger: for the participants, nothing for staff.
+    ``moved_from``: the meeting's time before it was moved, which this invitation replaces."""
     start, end = view.starts_at, view.ends_at
-    lines = [
-        texts.INVITATION_HEADER.format(date=f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d}",
-                                       start=clock(start), end=clock(end)),
-    ]
+    lines = [texts.MOVED_INVITATION_LEAD.format(was=moved_from)] if moved_from else []
+    lines.append(texts.INVITATION_HEADER.format(date=f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d}",
+                                                start=clock(start), end=clock(end)))
     if view.patient_joins in texts.PATIENT_JOINS_LEAD:
         lines.append(texts.PATIENT_JOINS_LEAD[view.patient_joins])
     lines += [
@@ -204,19 +251,55 @@ def invitation_text(view: MeetingView) -> str:
 
 
 def delete_question_card(question: DeleteQuestion) -> dict[str, Any]:
-    view = question.meeting
-    body = [title(texts.DELETE_CONFIRM_TITLE.format(room=view.room_name)), _room_facts(view),
-            text(texts.DELETE_CONFIRM_TEXT)]
+    """Ta bort mötesrummet?, or (``cancel``) Ställ in mötet?: the same step, worded for each."""
+    view, cancel = question.meeting, question.cancel
+    heading_text = (texts.CANCEL_CONFIRM_TITLE if cancel else texts.DELETE_CONFIRM_TITLE).format(room=view.room_name)
+    body = [title(heading_text), _room_facts(view),
+            text(texts.CANCEL_CONFIRM_TEXT if cancel else texts.DELETE_CONFIRM_TEXT)]
+    flag = "true" if cancel else "false"
     if question.active_calls:
         body.append(text(texts.DELETE_CALL_ACTIVE, attention=True))
-        yes = submit(texts.DELETE_YES_END_CALL, ConfirmDelete, style="destructive", meeting_id=view.id,
-                     end_calls="true")
+        yes = submit(texts.CANCEL_YES_END_CALL if cancel else texts.DELETE_YES_END_CALL, ConfirmDelete,
+                     style="destructive", meeting_id=view.id, end_calls="true", cancel=flag)
     else:
-        yes = submit(texts.DELETE_YES, ConfirmDelete, style="destructive", meeting_id=view.id, end_calls="false")
-    no = submit(texts.DELETE_NO, CancelDelete, meeting_id=view.id)
-    return card(body, actions=[yes, no], fallback=texts.DELETE_CONFIRM_TITLE.format(room=view.room_name))
+        yes = submit(texts.CANCEL_YES if cancel else texts.DELETE_YES, ConfirmDelete, style="destructive",
+                     meeting_id=view.id, end_calls="false", cancel=flag)
+    no = submit(texts.CANCEL_NO if cancel else texts.DELETE_NO, CancelDelete, meeting_id=view.id, cancel=flag)
+    return card(body, actions=[yes, no], fallback=heading_text)
 
 
 def deleted_card(view: MeetingView) -> dict[str, Any]:
     message = texts.DELETED_TEXT.format(room=view.room_name)
     return card([title(texts.DELETED_TITLE), text(message)], fallback=message)
+
+
+def told(view: MeetingView) -> tuple[RecipientView, ...]:
+    """The recipients who were told of the meeting (before a move, too)."""
+    return tuple(r for r in view.recipients if r.sent_at or r.retell)
+
+
+def cancelled_card(view: MeetingView) -> dict[str, Any]:
+    """The meeting is off: whom to tell, by which channel, and what to say."""
+    message = texts.CANCELLED_TEXT.format(when=when(view), room=view.room_name)
+    body = [title(texts.CANCELLED_TITLE), text(message)]
+    tell = told(view)
+    if not tell:
+        body.append(text(texts.CANCELLED_NOBODY))
+        return card(body, fallback=message)
+    body += [text(texts.CANCELLED_TELL),
+             facts((r.label, texts.CHANNELS.get(r.channel, r.channel)) for r in tell)]
+    if any(r.channel in texts.CONFIRMING_CHANNELS for r in tell):
+        body += [heading(texts.CANCELLED_MESSAGE_TITLE), text(cancelled_text(view), monospace=True)]
+    if any(r.channel not in texts.CONFIRMING_CHANNELS for r in tell):
+        start = view.starts_at
+        said = f"{texts.WEEKDAYS[start.weekday()]} {start.day} {texts.MONTHS[start.month - 1]} {start.year}"
+        body += [heading(texts.CANCELLED_PHONE_TITLE),
+                 text(texts.CANCELLED_READ_ALOUD.format(date=said, start=clock(start)))]
+    return card(body, fallback=message)
+
+
+def cancelled_text(view: MeetingView) -> str:
+    """Plain text to paste into Cosmic Link or Cosmic Messenger, in place of the invitation."""
+    start = view.starts_at
+    return texts.CANCELLED_MESSAGE.format(date=f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d}",
+                                          start=clock(start), end=clock(view.ends_at))

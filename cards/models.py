@@ -17,6 +17,7 @@ class RecipientView(View):
     channel: str
     sent_at: datetime | None = None  # local time
     confirmed_at: datetime | None = None  # local time
+    retell: bool = False  # told before the meeting was moved: needs a new word
 
 
 class MeetingView(View):
@@ -53,8 +54,21 @@ class HelpInfo(View):
 
 
 class DeleteQuestion(View):
+    """``cancel``: the question of "Ställ in mötet" (the meeting will not take place)."""
+
     meeting: MeetingView
     active_calls: int = 0
+    cancel: bool = False
+
+
+class ColleagueChoice(View):
+    key: str
+    name: str
+
+
+class HandOverQuestion(View):
+    meeting: MeetingView
+    colleagues: tuple[ColleagueChoice, ...]
 
 
 class OverdueRoom(View):
@@ -93,6 +107,8 @@ class RoomReportRow(View):
     ends_at: datetime  # local time
     deleted_at: datetime | None = None  # local time
     state: str
+    cancelled: bool = False
+    moved: int = 0
 
 
 class RoomsReportView(View):

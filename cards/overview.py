@@ -139,8 +139,11 @@ def _room_facts(room: RoomReportRow) -> Element:
     values = {"unit": room.unit, "created_at": _stamp(room.created_at), "ends_at": _stamp(room.ends_at),
               "deleted_at": _stamp(room.deleted_at)}
     how = texts.ROOMS_REPORT_DELETED_BY if room.deleted_at else texts.ROOMS_REPORT_NOT_DELETED
+    changes = [(texts.ROOMS_REPORT_MOVED, texts.ROOMS_REPORT_TIMES.format(n=room.moved))] if room.moved else []
+    if room.cancelled:
+        changes.append((texts.ROOMS_REPORT_CANCELLED, texts.YES))
     return facts([*((label, values[key]) for key, label in texts.ROOMS_REPORT_FACTS.items()),
-                  (how, texts.ROOMS_REPORT_STATES[room.state])])
+                  (how, texts.ROOMS_REPORT_STATES[room.state]), *changes])
 
 
 def rooms_report_card(report: RoomsReportView) -> dict[str, Any]:

@@ -136,6 +136,68 @@ SENT_AT = "skickat {time}"
 CONFIRMED_AT = "bekräftat {time}"
 PHONED_AT = "meddelad per telefon {time}"
 NOT_PHONED = "inte meddelad ännu"
+NEEDS_NEW_WORD = "behöver nytt besked (mötet är flyttat)"
+MORE = "Fler val…"
+
+# "Fler val": move, hand over, cancel.
+MORE_TITLE = "{room} – fler val"
+MOVE_TITLE = "Flytta mötet"
+MOVE_INTRO = (
+    "Välj ny dag och tid. Rummet, videoadressen och samtals-ID:t är desamma, men alla som har fått "
+    "inbjudan behöver nytt besked."
+)
+MOVE = "Flytta mötet"
+HAND_OVER_TITLE = "Lämna över"
+HAND_OVER_INTRO = (
+    "Ge mötet till en kollega, t.ex. om du blir sjuk. Kollegan får rumskortet och påminnelserna och ser "
+    "till att rummet tas bort."
+)
+COLLEAGUE_LABEL = "Kollegans namn eller e-postadress"
+COLLEAGUE_PLACEHOLDER = "t.ex. Karin Ek"
+FIND_COLLEAGUE = "Lämna över…"
+CANCEL_TITLE = "Ställ in mötet"
+CANCEL_INTRO = "Blir mötet inte av tas rummet bort direkt, och du får en lista över vilka som ska få besked."
+CANCEL_MEETING = "Ställ in mötet…"
+
+MOVED_NOTE = (
+    "Mötet är flyttat från {was}. Ge alla mottagare nytt besked: skicka den nya inbjudan (nästa meddelande) "
+    "i samma kanal som förut, ring dem som ska meddelas per telefon, och markera var och en igen."
+)
+MOVED_INVITATION_LEAD = "NY TID – ersätter inbjudan till mötet {was}."
+
+PICK_COLLEAGUE_TITLE = "Lämna över {room}"
+PICK_COLLEAGUE = "Till vem?"
+PICK_COLLEAGUE_INTRO = "Kollegan får rumskortet, påminnelserna och ansvaret för att rummet tas bort."
+HAND_OVER = "Lämna över"
+HAND_OVER_NO = "Avbryt"
+HAND_OVER_CANCELLED = "Okej, {room} är fortfarande ditt."
+HANDED_OVER_TITLE = "{room} är överlämnat"
+HANDED_OVER_TEXT = "{name} har nu mötesrummet {room}, med påminnelserna och ansvaret för att det tas bort."
+HANDED_TO_YOU_NOTE = (
+    "{name} har lämnat över mötesrummet till dig ({when}). Du får nu påminnelserna och ser till att rummet "
+    "tas bort efter mötet."
+)
+HANDED_AWAY_TITLE = "{room} har lämnats över"
+HANDED_AWAY_TEXT = "En administratör har lämnat över mötesrummet till {name}, som nu får påminnelserna."
+
+CANCEL_CONFIRM_TITLE = "Ställ in mötet i {room}?"
+CANCEL_CONFIRM_TEXT = (
+    "Mötet blir inte av. Rummet tas bort från Cisco Meeting Server direkt och kan aldrig användas igen."
+)
+CANCEL_YES = "Ja, ställ in mötet"
+CANCEL_YES_END_CALL = "Avsluta samtalet och ställ in"
+CANCEL_NO = "Nej, behåll mötet"
+CANCEL_KEPT = "Okej, mötet i {room} är kvar som förut."
+CANCELLED_TITLE = "Mötet är inställt"
+CANCELLED_TEXT = "Mötet {when} är inställt och {room} är borttaget."
+CANCELLED_TELL = "Ge besked till dessa mottagare, i samma kanal som inbjudan:"
+CANCELLED_NOBODY = "Ingen mottagare hade fått inbjudan, så ingen behöver besked."
+CANCELLED_MESSAGE_TITLE = "Text till Cosmic Link och Cosmic Messenger"
+CANCELLED_MESSAGE = (
+    "INSTÄLLT: Distansmötet {date} kl. {start}–{end} är inställt. Videoadressen går inte längre att använda."
+)
+CANCELLED_PHONE_TITLE = "Per telefon – läs upp"
+CANCELLED_READ_ALOUD = "Distansmötet {date} klockan {start} är inställt."
 
 DELETE_CONFIRM_TITLE = "Ta bort {room}?"
 DELETE_CONFIRM_TEXT = "Rummet tas bort från Cisco Meeting Server och kan aldrig användas igen."
@@ -282,6 +344,10 @@ ROOMS_REPORT_STATES = {
     "live": "Finns kvar (inom tidsgränsen)",
     "overdue": "Finns kvar efter tidsgränsen",
 }
+ROOMS_REPORT_MOVED = "Flyttat"
+ROOMS_REPORT_TIMES = "{n} gång(er)"
+ROOMS_REPORT_CANCELLED = "Inställt"
+YES = "Ja"
 DATE_AND_TIME = "{date} kl. {time}"
 DURATION = "{hours} tim {minutes} min"
 DURATION_MINUTES = "{minutes} min"
@@ -363,6 +429,13 @@ ERRORS = {
     "recipient_not_found": "Välj en mottagare i listan.",
     "not_sent_yet": "Markera först att inbjudan är skickad till mottagaren.",
     "call_active": "Det pågår ett samtal i rummet. Bekräfta att samtalet ska avslutas innan rummet tas bort.",
+    "same_time": "Mötet har redan den tiden. Välj en ny dag eller starttid för att flytta det.",
+    "deletion_under_way": "Mötesrummet håller på att tas bort automatiskt och kan inte flyttas.",
+    "colleague_missing": "Skriv kollegans namn eller e-postadress för att lämna över mötet.",
+    "no_colleague_found": (
+        "Jag hittar ingen kollega med det namnet eller den adressen. Kollegan behöver ha skrivit till "
+        "Distansmöte en gång (t.ex. /distansmöte hjälp) i samma app som du, så att jag kan nå hen."
+    ),
 }
 # Answers to a step that is already done: calm, not an error.
 ALREADY_DONE = {
@@ -372,6 +445,7 @@ ALREADY_DONE = {
     "already_confirmed": "Bekräftelsen är redan registrerad.",
     "already_phoned": "Det är redan markerat att mottagaren har meddelats per telefon.",
     "already_deleted": "Mötesrummet är redan borttaget.",
+    "already_theirs": "Mötet är redan kollegans.",
 }
 # A room creation finished after its request had gone (the bot restarted, or the CMS answered late),
 # with the room card and the invitation.

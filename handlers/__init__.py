@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core import Router
-from handlers import meetings, overview, reminders
+from handlers import meetings, overview, rebooking, reminders
 from handlers.context import Context
 
 
@@ -11,6 +11,7 @@ def build_router() -> Router:
     router = Router()
     router.include(meetings.router)
     router.include(overview.router)
+    router.include(rebooking.router)
     router.include(reminders.router)
     return router
 

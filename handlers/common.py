@@ -36,7 +36,7 @@ def meeting_view(meeting: Meeting, settings: Settings) -> MeetingView:
         recipients=tuple(
             RecipientView(
                 id=r.id, label=r.label, channel=r.channel,
-                sent_at=_local(r.sent_at, zone), confirmed_at=_local(r.confirmed_at, zone),
+                sent_at=_local(r.sent_at, zone), confirmed_at=_local(r.confirmed_at, zone), retell=r.retell,
             )
             for r in meeting.recipients
         ),

@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.services.joins import Joins
 from bot.services.meetings import MeetingService, Person
 from bot.services.notice_outbox import NoticeOutbox
+from bot.services.references import ConversationReferences
 from bot.services.reminders import ReminderService
 from bot.services.report import ReportService
 from bot.services.room_owners import RoomOwners
@@ -35,6 +36,10 @@ class Services(Protocol):
 
     @property
     def owners(self) -> RoomOwners: ...
+
+    @property
+    def references(self) -> ConversationReferences:
+        """Who has written to the bot: a colleague to hand a meeting over to is found here."""
 
 
 class Context(Protocol):

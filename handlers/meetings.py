@@ -16,6 +16,7 @@ from bot.services.validation import chosen_unit, clean_label, meeting_times
 from cards import texts
 from cards.actions import (
     AddRecipient,
+    AskCancel,
     AskDelete,
     CancelDelete,
     ConfirmDelete,
@@ -24,7 +25,16 @@ from cards.actions import (
     MarkSent,
     ShowInvitation,
 )
-from cards.meeting import delete_question_card, deleted_card, invitation_text, meeting_card, new_meeting_card
+from cards.meeting import (
+    cancelled_card,
+    cancelled_text,
+    delete_question_card,
+    deleted_card,
+    invitation_text,
+    meeting_card,
+    new_meeting_card,
+    told,
+)
 from cards.messages import in_private, info_card, no_email_card
 from cards.models import DeleteQuestion, NewMeetingForm
 from handlers.common import meeting_view, recipient_roles
@@ -147,19 +157,25 @@ async def mark_confirmed(submit: CardSubmit[MarkConfirmed], ctx: Context) -> lis
     return await _recipient_step(submit.form, ctx, ctx.services.meetings.mark_confirmed)
 
 
-async def _ask_delete(meeting_id: str, ctx: Context) -> list[Reply]:
+async def _ask_delete(meeting_id: str, ctx: Context, *, cancel: bool = False) -> list[Reply]:
     meeting = await ctx.services.meetings.get(meeting_id, ctx.person)
     if meeting.state == MeetingState.DELETED:
         raise Refused(Problem.ALREADY_DELETED)
     calls = await ctx.services.meetings.active_calls(meeting)
-    question = DeleteQuestion(meeting=meeting_view(meeting, ctx.settings), active_calls=calls)
-    return [Reply(texts.DELETE_CONFIRM_TITLE.format(room=meeting.room_name), delete_question_card(question),
-                  direct=True)]
+    question = DeleteQuestion(meeting=meeting_view(meeting, ctx.settings), active_calls=calls, cancel=cancel)
+    heading = texts.CANCEL_CONFIRM_TITLE if cancel else texts.DELETE_CONFIRM_TITLE
+    return [Reply(heading.format(room=meeting.room_name), delete_question_card(question), direct=True,
+                  replaces_card=cancel)]  # "Ställ in" is asked from the Fler val card, which it replaces
 
 
 @router.action(AskDelete)
 async def ask_delete(submit: CardSubmit[AskDelete], ctx: Context) -> list[Reply]:
     return await _ask_delete(submit.form.meeting_id, ctx)
+
+
+@router.action(AskCancel)
+async def ask_cancel(submit: CardSubmit[AskCancel], ctx: Context) -> list[Reply]:
+    return await _ask_delete(submit.form.meeting_id, ctx, cancel=True)
 
 
 @router.command("ta bort")
@@ -173,17 +189,22 @@ async def delete_by_name(command: Command, ctx: Context) -> list[Reply]:
 @router.action(ConfirmDelete)
 async def confirm_delete(submit: CardSubmit[ConfirmDelete], ctx: Context) -> list[Reply]:
     form = submit.form
+    cancel = form.cancel == "true"
     try:
         meeting = await ctx.services.meetings.delete(form.meeting_id, ctx.person, end_calls=form.end_calls == "true",
-                                                     operation=ctx.operation)
+                                                     cancel=cancel, operation=ctx.operation)
     except MeetingError as refused:
         if refused.problem != Problem.CALL_ACTIVE:
             raise
-        return await _ask_delete(form.meeting_id, ctx)  # a call began meanwhile: ask again, showing it
+        return await _ask_delete(form.meeting_id, ctx, cancel=cancel)  # a call began meanwhile: ask again
     if meeting.creator_id != ctx.person.key and meeting.deleted_at is not None:  # an admin deleted it
         await ctx.services.notices.tell(PersonKey.parse(meeting.creator_id), notices.DeletedByAdmin(
             room(meeting, ctx.settings), deleted_at=meeting.deleted_at.astimezone(ctx.settings.zone)))
     view = meeting_view(meeting, ctx.settings)
+    if cancel:  # whom to tell, and the text for those told in writing
+        written = any(r.channel in texts.CONFIRMING_CHANNELS for r in told(view))
+        return [Reply(texts.CANCELLED_TITLE, cancelled_card(view), direct=True, replaces_card=True),
+                *([Reply(cancelled_text(view), direct=True)] if written else [])]
     return [Reply(texts.DELETED_TEXT.format(room=view.room_name), deleted_card(view), direct=True,
                   replaces_card=True)]
 
@@ -191,5 +212,6 @@ async def confirm_delete(submit: CardSubmit[ConfirmDelete], ctx: Context) -> lis
 @router.action(CancelDelete)
 async def cancel_delete(submit: CardSubmit[CancelDelete], ctx: Context) -> list[Reply]:
     meeting = await ctx.services.meetings.get(submit.form.meeting_id, ctx.person)
-    message = texts.DELETE_CANCELLED.format(room=meeting.room_name)
+    kept = texts.CANCEL_KEPT if submit.form.cancel == "true" else texts.DELETE_CANCELLED
+    message = kept.format(room=meeting.room_name)
     return [Reply(message, info_card(meeting.room_name, message), direct=True, replaces_card=True)]

@@ -122,7 +122,8 @@ async def _rooms_report(ctx: Context, since: date | None, until: date | None) ->
     view = RoomsReportView(
         since=since.isoformat() if since else None, until=until.isoformat() if until else None,
         rooms=tuple(RoomReportRow(room_name=r.room_name, unit=r.unit, created_at=r.created_at, ends_at=r.ends_at,
-                                  deleted_at=r.deleted_at, state=r.state) for r in rooms[-ROOMS_SHOWN:]),
+                                  deleted_at=r.deleted_at, state=r.state, cancelled=r.cancelled, moved=r.moved)
+                     for r in rooms[-ROOMS_SHOWN:]),
         total=len(rooms),
     )
     return Reply(texts.ROOMS_REPORT_TITLE, rooms_report_card(view), direct=True)

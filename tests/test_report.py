@@ -198,10 +198,10 @@ def test_cli_rooms_report_as_excel_csv_json_and_table(seeded: Seeded, monkeypatc
     monkeypatch.setenv("DISTANSMOTE_DATABASE_URL", seeded.database_url)
     assert main(["report", "--rooms", "--format", "csv"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("\ufeffroom;unit;created;meeting_end;deleted;deleted_by\r\n")  # as Excel opens it
+    assert out.startswith("\ufeffroom;unit;created;meeting_end;deleted;deleted_by;cancelled;moved\r\n")  # Excel
     lines = out.lstrip("\ufeff").splitlines()
     assert len(lines) == 1 + 8
-    assert lines[1] == "HC Emmaboda 1;HC Emmaboda;2026-11-20 09:00;2026-11-20 11:00;2026-11-20 13:00;creator"
+    assert lines[1] == "HC Emmaboda 1;HC Emmaboda;2026-11-20 09:00;2026-11-20 11:00;2026-11-20 13:00;creator;no;0"
 
     assert main(["report", "--rooms", "--from", "2026-11-25", "--format", "json"]) == 0
     shown = json.loads(capsys.readouterr().out)
@@ -212,7 +212,8 @@ def test_cli_rooms_report_as_excel_csv_json_and_table(seeded: Seeded, monkeypatc
 
     assert main(["report", "--rooms"]) == 0
     table = capsys.readouterr().out
-    assert table.splitlines()[0].split() == ["room", "unit", "created", "meeting_end", "deleted", "deleted_by"]
+    assert table.splitlines()[0].split() == ["room", "unit", "created", "meeting_end", "deleted", "deleted_by",
+                                             "cancelled", "moved"]
     for private in ("Nina", "Kalle", "Ada", "memory:"):
         assert private not in table + out
 

@@ -79,7 +79,7 @@ def render(report: Report, fmt: str) -> str:
     return _table(report)
 
 
-ROOM_FIELDS = ("room", "unit", "created", "meeting_end", "deleted", "deleted_by")
+ROOM_FIELDS = ("room", "unit", "created", "meeting_end", "deleted", "deleted_by", "cancelled", "moved")
 _ROLES = {"creator": "creator", "cisco_meeting": "creator in Cisco Meeting", "admin": "admin",
           "automatically": "automatic rule"}
 # Excel opens a CSV by double-click as UTF-8 only with a byte order mark, and splits it at the
@@ -94,7 +94,8 @@ def render_rooms(rows: list[RoomRow], fmt: str) -> str:
         return json.dumps([dict(zip(ROOM_FIELDS, (row.room_name, row.unit, row.created_at.isoformat(),
                                                   row.ends_at.isoformat(),
                                                   row.deleted_at.isoformat() if row.deleted_at else None,
-                                                  _ROLES.get(row.state, row.state)), strict=True))
+                                                  _ROLES.get(row.state, row.state), row.cancelled, row.moved),
+                                      strict=True))
                            for row in rows], ensure_ascii=False, indent=2)
     if fmt == "csv":
         out = io.StringIO()
@@ -108,7 +109,8 @@ def render_rooms(rows: list[RoomRow], fmt: str) -> str:
 
 def _room_cells(row: RoomRow) -> list[str]:
     return [row.room_name, row.unit, _stamp(row.created_at), _stamp(row.ends_at),
-            _stamp(row.deleted_at) if row.deleted_at else "-", _ROLES.get(row.state, row.state)]
+            _stamp(row.deleted_at) if row.deleted_at else "-", _ROLES.get(row.state, row.state),
+            "yes" if row.cancelled else "no", str(row.moved)]
 
 
 def _json(report: Report) -> dict[str, object]:

@@ -35,8 +35,10 @@ class Dispatcher(Protocol):
 class References(Protocol):
     """Conversation references: the address a platform needs to write to a person first."""
 
-    async def remember(self, person: PersonKey, reference: str) -> None:
-        """Store (or update) the reference of ``person``; the dispatcher calls it per event."""
+    async def remember(self, person: PersonKey, reference: str, *, name: str | None = None,
+                       address: str | None = None) -> None:
+        """Store (or update) the reference of ``person``, with their display name and address where
+        known; the dispatcher calls it per event."""
         ...
 
     async def find(self, person: PersonKey) -> str | None:

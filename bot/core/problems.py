@@ -45,6 +45,10 @@ class Problem(enum.StrEnum):
     RECIPIENT_NOT_FOUND = "recipient_not_found"
     NOT_SENT_YET = "not_sent_yet"
     CALL_ACTIVE = "call_active"
+    SAME_TIME = "same_time"
+    DELETION_UNDER_WAY = "deletion_under_way"
+    COLLEAGUE_MISSING = "colleague_missing"
+    NO_COLLEAGUE_FOUND = "no_colleague_found"
     # a step already done: answered calmly
     ALREADY_CREATED = "already_created"
     CREATION_IN_PROGRESS = "creation_in_progress"
@@ -52,6 +56,7 @@ class Problem(enum.StrEnum):
     ALREADY_CONFIRMED = "already_confirmed"
     ALREADY_PHONED = "already_phoned"
     ALREADY_DELETED = "already_deleted"
+    ALREADY_THEIRS = "already_theirs"
     # a card submission the router cannot take
     UNKNOWN_ACTION = "unknown_action"
     STALE_CARD = "stale_card"

@@ -73,13 +73,15 @@ class ReminderPlanner:
         self.working_hours = WorkingHours.from_settings(settings)
         self._alarm = alarm
 
-    def reminders_for(self, meeting: Meeting) -> Sequence[Reminder]:
+    def reminders_for(self, meeting: Meeting, since: datetime | None = None) -> Sequence[Reminder]:
+        """Those still ahead of ``since``: when the meeting was created, or moved."""
         s = self.settings
+        since = since or meeting.created_at
         plan = [
             (UNCONFIRMED, meeting.starts_at - timedelta(minutes=s.reminder_unconfirmed_minutes),
-             meeting.created_at + UNCONFIRMED_MIN_LEAD),
-            (START, meeting.starts_at - timedelta(minutes=s.reminder_start_minutes), meeting.created_at),
-            *([(JOIN_CHECK, meeting.starts_at + timedelta(minutes=s.join_check_minutes), meeting.created_at)]
+             since + UNCONFIRMED_MIN_LEAD),
+            (START, meeting.starts_at - timedelta(minutes=s.reminder_start_minutes), since),
+            *([(JOIN_CHECK, meeting.starts_at + timedelta(minutes=s.join_check_minutes), since)]
               if s.join_check_minutes else []),
             (CLEANUP, meeting.ends_at + timedelta(minutes=s.reminder_end_grace_minutes), None),
             (AUTO_DELETE, self.deadline(meeting.ends_at), None),

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import CISCO_MEETING_RULE, LIVE_STATES, AuditRecord, Meeting
+from bot.services.meetings.rebooking import MOVED
 from bot.services.naming import uri_slug
 
 # What the sweep leaves in the audit trail each time it runs (actor "sweep"): one row for the run
@@ -94,7 +95,7 @@ class Overdue:
 _COLUMNS = (Meeting.unit, Meeting.state, Meeting.creator_id, Meeting.ends_at, Meeting.deleted_at, Meeting.deleted_by)
 # Per room also its name (the unit and a number, bot/services/naming.py) and when it was created;
 # who deleted it only as a role (``deleted_how``), never as a person.
-_ROOM_COLUMNS = (*_COLUMNS, Meeting.room_name, Meeting.created_at)
+_ROOM_COLUMNS = (*_COLUMNS, Meeting.room_name, Meeting.created_at, Meeting.cancelled_at)
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 LIVE, OVERDUE = "live", "overdue"  # a room's state in the per-room report when it is not deleted
 IN_CISCO_MEETING = "cisco_meeting"  # ... when its creator deleted it in Cisco Meeting
@@ -108,6 +109,8 @@ class RoomRow:
     ends_at: datetime  # the meeting's end, local time
     deleted_at: datetime | None  # local time
     state: str  # ``creator``, ``cisco_meeting``, ``admin`` or ``automatically`` (who deleted it), ``live``, ``overdue``
+    cancelled: bool = False  # "Ställ in mötet": deleted before the meeting, which did not take place
+    moved: int = 0  # times the meeting was moved ("Flytta mötet")
 
 
 def deleted_how(meeting: Row[Any] | Meeting) -> str:
@@ -180,8 +183,10 @@ class ReportService:
         """One row per room created in the period, oldest first: the proof that each was deleted."""
         zone = self._settings.zone
         overdue_from = self._settings.overdue_from(self._clock.now())
+        moves = (select(func.count()).where(AuditRecord.meeting_id == Meeting.id, AuditRecord.action == MOVED)
+                 .scalar_subquery().label("moves"))
         async with self._sessions() as session:
-            meetings = list(await session.execute(self._created_in(select(*_ROOM_COLUMNS), since, until)))
+            meetings = list(await session.execute(self._created_in(select(*_ROOM_COLUMNS, moves), since, until)))
 
         def local(moment: datetime | None) -> datetime | None:
             return moment.astimezone(zone) if moment is not None else None
@@ -190,7 +195,8 @@ class ReportService:
                         local(m.deleted_at),
                         IN_CISCO_MEETING if m.deleted_by == CISCO_MEETING_RULE
                         else deleted_how(m) if m.deleted_at is not None and m.state not in LIVE_STATES
-                        else OVERDUE if m.ends_at < overdue_from else LIVE)
+                        else OVERDUE if m.ends_at < overdue_from else LIVE,
+                        cancelled=m.cancelled_at is not None, moved=m.moves)
                 for m in meetings]
 
     def _created_in(self, query: _Query, since: date | None, until: date | None) -> _Query:

@@ -17,10 +17,21 @@ import jsonschema
 import pytest
 
 from cards import texts
-from cards.meeting import delete_question_card, deleted_card, invitation_text, meeting_card, new_meeting_card
+from cards.meeting import (
+    cancelled_card,
+    delete_question_card,
+    deleted_card,
+    hand_over_card,
+    invitation_text,
+    meeting_card,
+    more_card,
+    new_meeting_card,
+)
 from cards.messages import error_card, info_card, no_email_card
 from cards.models import (
+    ColleagueChoice,
     DeleteQuestion,
+    HandOverQuestion,
     HelpInfo,
     MeetingView,
     NewMeetingForm,
@@ -78,6 +89,17 @@ CARDS = {
     "delete_question": lambda: delete_question_card(DeleteQuestion(meeting=MEETING)),
     "delete_question_call_active": lambda: delete_question_card(DeleteQuestion(meeting=MEETING, active_calls=1)),
     "deleted": lambda: deleted_card(MEETING),
+    "more": lambda: more_card(MEETING, today="2026-11-25"),
+    "moved": lambda: meeting_card(MEETING.model_copy(update={"recipients": (
+        MEETING.recipients[0].model_copy(update={"sent_at": None, "confirmed_at": None, "retell": True}),
+        MEETING.recipients[1])}), note=texts.MOVED_NOTE.format(was="onsdag 2026-11-25 kl. 13.30–14.30")),
+    "hand_over_question": lambda: hand_over_card(HandOverQuestion(meeting=MEETING, colleagues=(
+        ColleagueChoice(key="webex:Y2lzY29zcGFyazovL3VzL1BFT1BMRS9rYXJpbg", name="Karin Ek"),
+        ColleagueChoice(key="webex:Y2lzY29zcGFyazovL3VzL1BFT1BMRS9rYWxsZQ", name="Kalle Kollega")))),
+    "cancel_question": lambda: delete_question_card(DeleteQuestion(meeting=MEETING, cancel=True)),
+    "cancelled": lambda: cancelled_card(MEETING.model_copy(update={"recipients": (
+        MEETING.recipients[0], MEETING.recipients[1].model_copy(update={"sent_at": _at(9, 40, 25)}))})),
+    "cancelled_nobody_told": lambda: cancelled_card(MEETING.model_copy(update={"recipients": ()})),
     "list": lambda: list_card([MEETING]),
     "list_empty": lambda: list_card([]),
     "help": lambda: help_card(HelpInfo(dial_in="0480 44 55 11", links={
@@ -99,7 +121,9 @@ CARDS = {
         RoomReportRow(room_name="HC Torsås 7", unit="HC Torsås", created_at=_at(8, 0, 24), ends_at=_at(11, 0, 25),
                       deleted_at=_at(11, 20, 25), state="creator"),
         RoomReportRow(room_name="HC Torsås 8", unit="HC Torsås", created_at=_at(9, 0, 25), ends_at=_at(11, 0, 26),
-                      state="overdue")))),
+                      state="overdue", moved=1),
+        RoomReportRow(room_name="HC Torsås 9", unit="HC Torsås", created_at=_at(9, 30, 25), ends_at=_at(15, 0, 26),
+                      deleted_at=_at(10, 0, 25), state="creator", cancelled=True)))),
     "error": lambda: error_card("Den tiden har redan varit. Välj en tid framåt."),
     "info": lambda: info_card("Distansmöte", "Det är redan markerat som skickat."),
     "no_email": no_email_card,

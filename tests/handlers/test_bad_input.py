@@ -189,7 +189,7 @@ async def test_buttons_clicked_twice_change_nothing(chat, services, cms):
     await chat.click(NURSE, question, texts.DELETE_YES)
     again = await chat.click(NURSE, question, texts.DELETE_YES)
     assert _answer(again) == texts.ALREADY_DONE["already_deleted"]
-    for button in (texts.SHOW_INVITATION, texts.DELETE_ROOM, texts.MARK_CONFIRMED):
+    for button in (texts.MORE, texts.DELETE_ROOM, texts.MARK_CONFIRMED):
         old_card = await chat.click(NURSE, room_card, button)
         assert _answer(old_card) == texts.ALREADY_DONE["already_deleted"], button
 

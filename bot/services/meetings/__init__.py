@@ -2,8 +2,8 @@
 
 Every change is one transaction with its audit record. ``MeetingService`` is what the handlers,
 the reminders and the passes use; each job is a module of its own: creation (``creation``, with
-``room_maker`` on the CMS and ``creation_rows`` in the store), ``recipients``, ``deletion`` and
-``reads``.
+``room_maker`` on the CMS and ``creation_rows`` in the store), ``recipients``, ``rebooking``
+(move, hand over), ``deletion`` (and cancelling) and ``reads``.
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ from bot.services.meetings.creation import CREATION_GRACE, Finished, RoomCreatio
 from bot.services.meetings.creation_rows import CREATING, CREATION_LEASE, CreationRows
 from bot.services.meetings.deletion import DELETE_WITHDRAWN, DELETING, DELETION_GRACE, DeletionFinished, RoomDeletions
 from bot.services.meetings.reads import MeetingReads
+from bot.services.meetings.rebooking import HandedOver, Moved, Rebooking
 from bot.services.meetings.recipients import Recipients
 from bot.services.meetings.room_maker import DOUBT_BOUND
 
 __all__ = [
     "CDR_TAG_PREFIX", "CREATING", "CREATION_GRACE", "CREATION_LEASE", "DELETE_WITHDRAWN", "DELETING",
-    "DELETION_GRACE", "DOUBT_BOUND", "LIVE_STATES", "Channel", "DeletionFinished", "Finished", "Meeting",
-    "MeetingError", "MeetingService", "MeetingState", "PatientJoins", "Person", "ReminderPlanner", "cdr_tag",
+    "DELETION_GRACE", "DOUBT_BOUND", "LIVE_STATES", "Channel", "DeletionFinished", "Finished", "HandedOver", "Meeting",
+    "MeetingError", "MeetingService", "MeetingState", "Moved", "PatientJoins", "Person", "ReminderPlanner", "cdr_tag",
     "meeting_id_from_cdr_tag",
 ]
 
@@ -50,6 +51,7 @@ class MeetingService:
         self._rows = CreationRows(sessions, clock, planner or NoReminders())
         self._creations = RoomCreations(sessions, cms, clock, self._rows, reads, announce)
         recipients, deletions = Recipients(sessions, clock), RoomDeletions(sessions, cms, clock, reads)
+        self._rebooking = Rebooking(sessions, clock, self._rows.planner)
         self.get, self.find_live_by_name, self.live_for, self.all_live, self.last_unit = (
             reads.get, reads.find_live_by_name, reads.live_for, reads.all_live, reads.last_unit)
         self.create, self.finish_interrupted, self.close = (
@@ -58,6 +60,7 @@ class MeetingService:
             recipients.add_recipient, recipients.mark_sent, recipients.mark_confirmed, recipients.mark_ended)
         self.active_calls, self.delete, self.finish_interrupted_deletions = (
             deletions.active_calls, deletions.delete, deletions.finish_interrupted_deletions)
+        self.move, self.hand_over = self._rebooking.move, self._rebooking.hand_over
 
     @property
     def planner(self) -> ReminderPlanner:
@@ -66,4 +69,4 @@ class MeetingService:
 
     @planner.setter
     def planner(self, planner: ReminderPlanner) -> None:
-        self._rows.planner = planner
+        self._rows.planner = self._rebooking.planner = planner

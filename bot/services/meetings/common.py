@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from bot.core.problems import Problem, Refused
@@ -30,12 +31,12 @@ class Person:
 
 
 class ReminderPlanner(Protocol):
-    def reminders_for(self, meeting: Meeting) -> Sequence[Reminder]:
-        """The reminder rows to store with a new meeting."""
+    def reminders_for(self, meeting: Meeting, since: datetime | None = None) -> Sequence[Reminder]:
+        """The reminder rows to store with a new (or moved, ``since`` then) meeting."""
 
 
 class NoReminders:
-    def reminders_for(self, meeting: Meeting) -> Sequence[Reminder]:
+    def reminders_for(self, meeting: Meeting, since: datetime | None = None) -> Sequence[Reminder]:
         return ()
 
 

@@ -27,6 +27,7 @@ DELETION_GRACE = timedelta(minutes=2)
 # The audit actions of a deletion's steps; the intent row's states are DELETING, WITHDRAWN, DELETED.
 DELETING, DELETE_WITHDRAWN = "deleting", "delete_withdrawn"
 WITHDRAWN, DELETED = "withdrawn", "deleted"
+CANCELLED = "cancelled"  # the audit detail of "Ställ in mötet": the meeting will not take place
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,13 @@ class RoomDeletions:
         except CmsError as exc:
             raise MeetingError(Problem.ROOM_SERVICE_UNAVAILABLE) from exc
 
-    async def delete(self, meeting_id: str, person: Person, *, end_calls: bool = False,
+    async def delete(self, meeting_id: str, person: Person, *, end_calls: bool = False, cancel: bool = False,
                      rule: str | None = None, operation: str | None = None) -> Meeting:
         """Delete the room on the CMS, then mark the meeting deleted and cancel its reminders.
 
         Refuses while a call is active unless ``end_calls``. ``rule`` names the policy when
-        the bot deletes on its own (the audit shows it instead of a person). The deletion is
+        the bot deletes on its own (the audit shows it instead of a person); ``cancel`` says the
+        meeting will not take place ("Ställ in mötet"). The deletion is
         recorded as intended before the CMS is asked, so that a process that dies meanwhile
         leaves it to :meth:`finish_interrupted_deletions`. The same ``operation`` run again
         finishes the deletion it began, or gets the meeting it deleted.
@@ -70,7 +72,7 @@ class RoomDeletions:
                 return meeting
             raise MeetingError(Problem.ALREADY_DELETED)
         began = DELETING in done and DELETE_WITHDRAWN not in done
-        detail = rule or ("calls_ended" if end_calls else None)
+        detail = rule or ",".join(part for part, on in ((CANCELLED, cancel), ("calls_ended", end_calls)) if on) or None
         try:
             if not began:  # run again, the calls were seen to before the CMS was asked to delete
                 if await self._cms.active_calls(meeting.space_id):
@@ -120,6 +122,8 @@ class RoomDeletions:
             meeting.state = MeetingState.DELETED
             meeting.deleted_at = now
             meeting.deleted_by = rule or actor
+            if detail and CANCELLED in detail.split(","):
+                meeting.cancelled_at = now
             await session.execute(
                 update(Reminder).where(Reminder.meeting_id == meeting_id, Reminder.state == "pending")
                 .values(state="cancelled")

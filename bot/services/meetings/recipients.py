@@ -23,7 +23,7 @@ class Recipients:
     async def add_recipient(self, meeting_id: str, person: Person, label: str, channel: Channel, *,
                             operation: str | None = None) -> Meeting:
         async with self._sessions() as session, session.begin():
-            meeting = await _editable(session, meeting_id, person)
+            meeting = await editable(session, meeting_id, person)
             if "recipient_added" in await made(session, operation):
                 return meeting
             if any(r.label.casefold() == label.casefold() for r in meeting.recipients):
@@ -41,7 +41,7 @@ class Recipients:
                         operation: str | None = None) -> Meeting:
         """Told through Link or Messenger; a telephone recipient is told and done in this one step."""
         async with self._sessions() as session, session.begin():
-            meeting = await _editable(session, meeting_id, person)
+            meeting = await editable(session, meeting_id, person)
             recipient = _recipient(meeting, recipient_id)
             if "recipient_sent" in await made(session, operation):
                 return meeting
@@ -55,6 +55,7 @@ class Recipients:
                     operation: str | None) -> None:
         now = self._clock.now()
         recipient.sent_at = now
+        recipient.retell = False
         if recipient.channel == Channel.PHONE:
             # The routine asks only Link and Messenger recipients to confirm: a phone call is the confirmation.
             recipient.confirmed_at = now
@@ -66,7 +67,7 @@ class Recipients:
     async def mark_confirmed(self, meeting_id: str, person: Person, recipient_id: str, *,
                              operation: str | None = None) -> Meeting:
         async with self._sessions() as session, session.begin():
-            meeting = await _editable(session, meeting_id, person)
+            meeting = await editable(session, meeting_id, person)
             recipient = _recipient(meeting, recipient_id)
             if await made(session, operation) & {"recipient_confirmed", "recipient_sent"}:
                 return meeting
@@ -91,7 +92,7 @@ class Recipients:
                 await record(session, self._clock.now(), "system", "ended", meeting)
 
 
-async def _editable(session: AsyncSession, meeting_id: str, person: Person) -> Meeting:
+async def editable(session: AsyncSession, meeting_id: str, person: Person) -> Meeting:
     meeting = allowed(await session.get(Meeting, meeting_id, with_for_update=ROW_LOCK)
                       if looks_like_id(meeting_id) else None, person)
     if meeting.state == MeetingState.DELETED:

@@ -1,0 +1,84 @@
+"""A meeting's plan changed after its room was made: moved to a new time, or handed over to a colleague."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.clock import Clock
+from bot.core.problems import Problem
+from bot.db import Meeting, MeetingState, Recipient, Reminder
+from bot.services.changes import made, record
+from bot.services.meetings.common import MeetingError, Person, ReminderPlanner
+from bot.services.meetings.recipients import editable
+from bot.services.references import Colleague
+from bot.services.validation import MeetingTimes
+
+MOVED, HANDED_OVER = "moved", "handed_over"  # their audit actions
+
+
+@dataclass(frozen=True)
+class Moved:
+    """The meeting at its new time, when it was before, and the recipients who need a new word."""
+
+    meeting: Meeting
+    was: MeetingTimes
+    retell: tuple[Recipient, ...]
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    meeting: Meeting
+    previous_key: str | None  # the creator before; None when the same event runs again
+
+
+class Rebooking:
+    def __init__(self, sessions: async_sessionmaker, clock: Clock, planner: ReminderPlanner) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self.planner = planner
+
+    async def move(self, meeting_id: str, person: Person, times: MeetingTimes, *,
+                   operation: str | None = None) -> Moved:
+        """The meeting at a new time: its reminders and automatic deletion planned again from now, and
+        every recipient told of the old time back to needing a new word. The room stays the same."""
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            meeting = await editable(session, meeting_id, person)
+            was = MeetingTimes(meeting.starts_at, meeting.ends_at)
+            if MOVED in await made(session, operation):
+                return Moved(meeting, was, tuple(r for r in meeting.recipients if r.retell))
+            if (times.starts_at, times.ends_at) == (was.starts_at, was.ends_at):
+                raise MeetingError(Problem.SAME_TIME)
+            if await session.scalar(select(Reminder.id).where(  # the automatic deletion is under way
+                    Reminder.meeting_id == meeting.id, Reminder.state == "running").limit(1)):
+                raise MeetingError(Problem.DELETION_UNDER_WAY)
+            await session.execute(update(Reminder).where(Reminder.meeting_id == meeting.id,
+                                                         Reminder.state == "pending").values(state="cancelled"))
+            meeting.starts_at, meeting.ends_at = times.starts_at, times.ends_at
+            meeting.state = MeetingState.CREATED
+            for recipient in meeting.recipients:
+                if recipient.sent_at is not None:
+                    recipient.retell = True
+                    recipient.sent_at = recipient.confirmed_at = None
+            session.add_all(self.planner.reminders_for(meeting, since=now))
+            await record(session, now, person.key, MOVED, meeting, operation=operation)
+        return Moved(meeting, was, tuple(r for r in meeting.recipients if r.retell))
+
+    async def hand_over(self, meeting_id: str, person: Person, to: Colleague, *,
+                        operation: str | None = None) -> HandedOver:
+        """The colleague becomes the meeting's creator: its card, reminders and deletion are theirs."""
+        async with self._sessions() as session, session.begin():
+            meeting = await editable(session, meeting_id, person)
+            previous = meeting.creator_id
+            if HANDED_OVER in await made(session, operation):
+                return HandedOver(meeting, None)
+            if to.key == meeting.creator_id:
+                raise MeetingError(Problem.ALREADY_THEIRS)
+            if to.key.partition(":")[0] != meeting.platform:
+                raise MeetingError(Problem.NOT_FOUND)
+            meeting.creator_id, meeting.creator_name = to.key, to.name
+            await record(session, self._clock.now(), person.key, HANDED_OVER, meeting, operation=operation)
+        return HandedOver(meeting, previous)
