@@ -25,6 +25,7 @@ from bot.services import passes
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.auto_delete import AutoDeletion
 from bot.services.cms import CmsClient
+from bot.services.colleagues import Colleagues
 from bot.services.events import InboundEvents
 from bot.services.joins import Joins
 from bot.services.meetings import MeetingService, Person
@@ -56,6 +57,7 @@ class Services:
     joins: Joins
     notices: NoticeOutbox
     owners: RoomOwners
+    colleagues: Colleagues
     alarm: Alarm
     adapters: tuple[Adapter, ...] = ()
     passes: tuple[Pass, ...] = ()  # what the timer runs beside the reminders
@@ -87,11 +89,12 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, cms: 
     joins = Joins(cms, settings)
     daily = DailyOnce(engine, sessions, clock, settings.zone)
     every = timedelta(seconds=POLL_SECONDS)
+    references = ConversationReferences(sessions, clock)
     return Services(
         settings=settings, clock=clock, engine=engine, sessions=sessions, cms=cms,
         meetings=meetings,
         events=events,
-        references=ConversationReferences(sessions, clock),
+        references=references, colleagues=Colleagues(references, adapters),
         reminders=ReminderService(sessions, clock, settings, meetings, planner, alarm, sends, auto_delete, alerts,
                                   joins, render=render_notice),
         joins=joins, notices=outbox, owners=RoomOwners(cms, settings),

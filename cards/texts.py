@@ -433,9 +433,11 @@ ERRORS = {
     "deletion_under_way": "Mötesrummet håller på att tas bort automatiskt och kan inte flyttas.",
     "colleague_missing": "Skriv kollegans namn eller e-postadress för att lämna över mötet.",
     "no_colleague_found": (
-        "Jag hittar ingen kollega med det namnet eller den adressen. Kollegan behöver ha skrivit till "
-        "Distansmöte en gång (t.ex. /distansmöte hjälp) i samma app som du, så att jag kan nå hen."
+        "Jag hittar ingen kollega med det namnet eller den adressen. Skriv början av namnet eller hela "
+        "e-postadressen. I Teams behöver kollegan ha skrivit till Distansmöte en gång (t.ex. /distansmöte hjälp), "
+        "så att jag kan nå hen."
     ),
+    "people_search_unavailable": "Jag kan inte söka efter kollegor just nu. Försök igen om en stund.",
 }
 # Answers to a step that is already done: calm, not an error.
 ALREADY_DONE = {

@@ -7,10 +7,10 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.colleagues import Colleagues
 from bot.services.joins import Joins
 from bot.services.meetings import MeetingService, Person
 from bot.services.notice_outbox import NoticeOutbox
-from bot.services.references import ConversationReferences
 from bot.services.reminders import ReminderService
 from bot.services.report import ReportService
 from bot.services.room_owners import RoomOwners
@@ -38,8 +38,8 @@ class Services(Protocol):
     def owners(self) -> RoomOwners: ...
 
     @property
-    def references(self) -> ConversationReferences:
-        """Who has written to the bot: a colleague to hand a meeting over to is found here."""
+    def colleagues(self) -> Colleagues:
+        """A colleague to hand a meeting over to."""
 
 
 class Context(Protocol):

@@ -50,7 +50,7 @@ async def find_colleague(submit: CardSubmit[FindColleague], ctx: Context) -> lis
     meeting = await ctx.services.meetings.get(form.meeting_id, ctx.person)
     if meeting.state == MeetingState.DELETED:
         raise Refused(Problem.ALREADY_DELETED)
-    found = [c for c in await ctx.services.references.colleagues(meeting.platform, form.colleague)
+    found = [c for c in await ctx.services.colleagues.find(meeting.platform, form.colleague)
              if c.key != meeting.creator_id]
     if not found:
         raise Refused(Problem.NO_COLLEAGUE_FOUND)
@@ -64,7 +64,7 @@ async def find_colleague(submit: CardSubmit[FindColleague], ctx: Context) -> lis
 async def hand_over(submit: CardSubmit[HandOver], ctx: Context) -> list[Reply]:
     """The colleague gets the room card; the creator is told when an admin handed it over."""
     form = submit.form
-    colleague = await ctx.services.references.colleague(form.to) if form.to else None
+    colleague = await ctx.services.colleagues.get(form.to) if form.to else None
     if colleague is None:
         raise Refused(Problem.NO_COLLEAGUE_FOUND)
     handed = await ctx.services.meetings.hand_over(form.meeting_id, ctx.person, colleague, operation=ctx.operation)

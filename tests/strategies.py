@@ -10,7 +10,8 @@ from cards import actions
 
 # Every card action the bot has.
 ACTIONS = [actions.CreateMeeting, actions.AddRecipient, actions.MarkSent, actions.MarkConfirmed,
-           actions.ShowInvitation, actions.AskDelete, actions.ConfirmDelete, actions.CancelDelete]
+           actions.ShowInvitation, actions.AskDelete, actions.ConfirmDelete, actions.CancelDelete, actions.ShowMore,
+           actions.MoveMeeting, actions.FindColleague, actions.HandOver, actions.KeepOwner, actions.AskCancel]
 
 # What people (and word processors, and copies from other systems) put between digits.
 SEPARATORS = [

@@ -85,11 +85,16 @@ def _valid_forms(card: dict[str, Any], new_card: dict[str, Any]) -> dict[str, di
                                               start="13:30")}
     for action, title in [(actions.AddRecipient, texts.ADD_RECIPIENT), (actions.MarkSent, texts.MARK_SENT),
                           (actions.MarkConfirmed, texts.MARK_CONFIRMED),
-                          (actions.ShowInvitation, texts.SHOW_INVITATION), (actions.AskDelete, texts.DELETE_ROOM)]:
+                          (actions.ShowMore, texts.MORE), (actions.AskDelete, texts.DELETE_ROOM)]:
         forms[action.action] = submission(card, title)
     meeting_id = forms[actions.AskDelete.action]["meeting_id"]
     forms[actions.ConfirmDelete.action] = actions.ConfirmDelete.submit_data(meeting_id=meeting_id, end_calls="false")
-    forms[actions.CancelDelete.action] = actions.CancelDelete.submit_data(meeting_id=meeting_id)
+    forms[actions.MoveMeeting.action] = actions.MoveMeeting.submit_data(meeting_id=meeting_id, date="2026-11-27",
+                                                                        start="10:00", length="60")
+    forms[actions.FindColleague.action] = actions.FindColleague.submit_data(meeting_id=meeting_id, colleague="Kalle")
+    for action in (actions.ShowInvitation, actions.CancelDelete, actions.HandOver, actions.KeepOwner,
+                   actions.AskCancel):
+        forms[action.action] = action.submit_data(meeting_id=meeting_id)
     return forms
 
 

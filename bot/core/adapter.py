@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -140,3 +140,23 @@ class Adapter(Protocol):
 
         A platform that cannot write to that person first raises ``DeliveryGone`` and logs why.
         """
+
+
+class PeopleSearchUnavailable(Exception):
+    """The platform's people search could not answer now (busy, or unreachable)."""
+
+
+@runtime_checkable
+class PeopleSearch(Protocol):
+    """An adapter whose platform finds people of the organisation by name or address (Webex's
+    people API). On a platform without one, a colleague is found among the people who have
+    written to the bot (``bot.services.colleagues``)."""
+
+    async def find_people(self, wanted: str) -> Sequence[tuple[str, str]]:
+        """``(platform id, display name)`` of the allowed people matching an address or a name's start;
+        raises :class:`PeopleSearchUnavailable`."""
+        ...
+
+    async def display_name(self, person_id: str) -> str | None:
+        """The display name of an allowed person; ``None`` if there is no such person."""
+        ...

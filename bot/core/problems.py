@@ -49,6 +49,7 @@ class Problem(enum.StrEnum):
     DELETION_UNDER_WAY = "deletion_under_way"
     COLLEAGUE_MISSING = "colleague_missing"
     NO_COLLEAGUE_FOUND = "no_colleague_found"
+    PEOPLE_SEARCH_UNAVAILABLE = "people_search_unavailable"
     # a step already done: answered calmly
     ALREADY_CREATED = "already_created"
     CREATION_IN_PROGRESS = "creation_in_progress"

@@ -10,7 +10,6 @@ row write per person and change, not per event.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -21,13 +20,6 @@ from bot.db import ConversationReference, insert_on_conflict
 
 KNOWN_SIZE = 10_000  # references this process remembers having stored
 FOUND_MAX = 10  # colleagues a search offers
-
-
-@dataclass(frozen=True)
-class Colleague:
-    key: str  # the person key, ``"<platform>:<id>"``
-    name: str
-
 
 class ConversationReferences:
     def __init__(self, sessions: async_sessionmaker, clock: Clock) -> None:
@@ -62,8 +54,9 @@ class ConversationReferences:
                     ConversationReference.platform == person.platform,
                     ConversationReference.person_key == str(person)[:255]))
 
-    async def colleagues(self, platform: str, wanted: str) -> list[Colleague]:
-        """The people on ``platform`` who have written to the bot, by address or by a part of their name."""
+    async def colleagues(self, platform: str, wanted: str) -> list[tuple[str, str]]:
+        """``(person key, name)`` of the people on ``platform`` who have written to the bot, by address
+        or by a part of their name."""
         wanted = " ".join(wanted.split()).casefold()
         if not wanted:
             return []
@@ -76,11 +69,11 @@ class ConversationReferences:
                 select(ConversationReference.person_key, ConversationReference.name)
                 .where(ConversationReference.platform == platform, named, by)
                 .order_by(ConversationReference.name).limit(FOUND_MAX))
-        return [Colleague(key, name) for key, name in rows]
+        return [(key, name) for key, name in rows]
 
-    async def colleague(self, key: str) -> Colleague | None:
+    async def colleague(self, key: str) -> str | None:
+        """The name of a person who has written to the bot."""
         async with self._sessions() as session:
-            name = await session.scalar(select(ConversationReference.name).where(
+            return await session.scalar(select(ConversationReference.name).where(
                 ConversationReference.platform == key.partition(":")[0], ConversationReference.person_key == key,
                 ConversationReference.name.is_not(None)))
-        return Colleague(key, name) if name else None

@@ -45,6 +45,19 @@ async def test_people_me_and_person(fake: tuple[WebexFake, str], client: WebexCl
     assert await _status(client, "x", lambda api: api.people.get("nobody")) == (404, "Person not found.")
 
 
+async def test_people_listed_by_address_in_the_org_or_by_a_names_start(fake: tuple[WebexFake, str],
+                                                                       client: WebexClient) -> None:
+    webex, _ = fake
+    karin = webex.add_person("Karin Ek", "Karin.Ek@region.example")
+    webex.add_person("Karl Annan", "karl@other.example", org_id="ORG-OTHER")
+    assert [p["id"] for p in await client.people(10, email="karin.ek@region.example")] == [karin["id"]]
+    assert await client.people(10, email="karl@other.example") == []  # by address: the caller's org only
+    assert sorted(p["displayName"] for p in await client.people(10, displayName="kar")) == ["Karin Ek", "Karl Annan"]
+    assert [p["displayName"] for p in await client.people(10, displayName="ek")] == ["Karin Ek"]  # a last name
+    assert await _status(client, "x", lambda api: list(api.people.list())) == (
+        400, "Email or displayName should be specified.")
+
+
 async def test_bearer_token_required(fake: tuple[WebexFake, str]) -> None:
     wrong = WebexClient("not-the-token", fake[1], workers=1, attempts=1)
     try:

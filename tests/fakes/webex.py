@@ -272,6 +272,7 @@ class WebexFake:
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
         routes = [
+            web.get("/v1/people", self._people_list),
             web.get("/v1/people/me", self._people_me),
             web.get("/v1/people/{id}", self._people_get),
             web.post("/v1/messages", self._messages_create),
@@ -336,6 +337,18 @@ class WebexFake:
 
     async def _people_me(self, request: web.Request) -> web.Response:
         return web.json_response(self.bot)
+
+    async def _people_list(self, request: web.Request) -> web.Response:
+        """``GET people?email=`` (exact, the caller's org only) or ``?displayName=`` (the start of a
+        display, first or last name); a non-admin must give one of them."""
+        email, name = request.query.get("email", "").casefold(), request.query.get("displayName", "").casefold()
+        if not email and not name:
+            raise ApiFailure(400, "Email or displayName should be specified.")
+        people = [p for p in self.people.values() if p["type"] == "person" and (
+            email in (e.casefold() for e in p["emails"]) and p["orgId"] == self.org_id if email
+            else any(str(p.get(part) or "").casefold().startswith(name)
+                     for part in ("displayName", "firstName", "lastName")))]
+        return self._page(request, people)
 
     async def _people_get(self, request: web.Request) -> web.Response:
         return web.json_response(self._find(self.people, request.match_info["id"], "Person"))

@@ -96,6 +96,43 @@ async def test_the_routine_in_a_personal_chat_from_new_to_deleted(
     assert all(p.authorization is None for p in teams.fake.posted)  # anonymous: no token sent
 
 
+async def test_move_hand_over_and_cancel_update_the_cards_in_place(
+        teams: Teams, nina: TeamsUser, fake: FakeConnector, cms: RunningCms) -> None:
+    kalle = fake.user("Kalle Kollega", TENANT)
+    kalles = fake.personal_chat(kalle)
+    await teams.say(kalle, kalles, "/distansmöte hjälp")  # he has written to the bot: it can reach him
+    chat = fake.personal_chat(nina)
+    await teams.say(nina, chat, "/distansmöte ny")
+    await teams.click(nina, _last_card(fake.in_conversation(chat)), texts.CREATE_ROOM, **NEW_ROOM)
+    room_card = _last_card(fake.in_conversation(chat))
+
+    await teams.click(nina, room_card, texts.MORE)
+    more = _last_card(fake.in_conversation(chat))
+    assert more.id != room_card.id  # Fler val comes below the room card, which stays
+    await teams.click(nina, more, texts.MOVE, date="2026-11-27", start="09:00")
+    moved, invitation = fake.in_conversation(chat)[-2:]
+    assert (moved.id, moved.edits) == (more.id, 1)  # the Fler val card became the room card at its new time
+    assert invitation.text.startswith("NY TID") and "fredag 2026-11-27 kl. 09.00–10.00" in invitation.text
+
+    await teams.click(nina, moved, texts.MORE)
+    more = _last_card(fake.in_conversation(chat))
+    await teams.click(nina, more, texts.FIND_COLLEAGUE, colleague="Kalle")
+    question = _last_card(fake.in_conversation(chat))
+    assert question.id == more.id
+    await teams.click(nina, question, texts.HAND_OVER)
+    done = fake.in_conversation(chat)[-1]
+    assert done.id == more.id and texts.HANDED_OVER_TEXT.format(name="Kalle Kollega", room="HC Torsås 1") in \
+        json.dumps(done.card, ensure_ascii=False)
+    given = _last_card(fake.in_conversation(kalles))
+    assert "Nina Sjuksköterska har lämnat över mötesrummet till dig" in json.dumps(given.card, ensure_ascii=False)
+
+    await teams.click(kalle, given, texts.MORE)
+    await teams.click(kalle, _last_card(fake.in_conversation(kalles)), texts.CANCEL_MEETING)
+    await teams.click(kalle, _last_card(fake.in_conversation(kalles)), texts.CANCEL_YES)
+    assert cms.simulator.snapshot() == []
+    assert texts.CANCELLED_TITLE in json.dumps(fake.in_conversation(kalles)[-1].card, ensure_ascii=False)
+
+
 @pytest.mark.parametrize("kind", ["channel", "group_chat"])
 async def test_the_routine_from_a_channel_continues_in_the_personal_chat(
         teams: Teams, nina: TeamsUser, cms: RunningCms, kind: str) -> None:

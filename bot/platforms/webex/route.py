@@ -19,7 +19,7 @@ from webexpythonsdk.exceptions import ApiError
 
 from bot.config import ConfigError, Settings
 from bot.core import Actor, Event, PersonKey, Reply
-from bot.core.adapter import AdapterHost, GiveUp, InboundQueue
+from bot.core.adapter import AdapterHost, GiveUp, InboundQueue, PeopleSearchUnavailable
 from bot.core.delivery import SEND_TIMEOUT
 from bot.core.inbound import Allowlist, TtlCache
 from bot.logs import bind_request
@@ -58,6 +58,7 @@ SIGNATURE_HEADER = "X-Spark-Signature"
 MAX_BODY_BYTES = 64 * 1024  # envelopes carry ids only; anything this big is not Webex
 PERSON_CACHE_TTL = timedelta(minutes=10)
 PERSON_CACHE_SIZE = 1000
+PEOPLE_FOUND = 10  # people a search offers to hand a meeting over to
 # A reply that Webex does not take after the client's retries is tried again after these waits,
 # while its job stays leased: handing the job back would run the handler again, and its effect
 # (a room created) is recorded already. Then the job fails, never done.
@@ -141,6 +142,28 @@ class WebexAdapter:
             await self._post_direct({"toPersonEmail": identity}, replies)
         else:
             await self.send_direct(PersonKey(NAME, identity), replies)
+
+    async def find_people(self, wanted: str) -> Sequence[tuple[str, str]]:
+        """Webex's people search (``bot.core.adapter.PeopleSearch``): by address, else by the start of
+        a display name; only people the allowlist lets in."""
+        try:
+            found = await self.client.people(PEOPLE_FOUND, **{"email" if "@" in wanted else "displayName": wanted})
+        except WEBEX_ERRORS as exc:
+            log.warning("Webex people search failed: %s", describe_error(exc))
+            raise PeopleSearchUnavailable from None
+        return [(person.id, person.name) for person in map(actor, found) if self._allowed(person)]
+
+    async def display_name(self, person_id: str) -> str | None:
+        try:
+            person = await self._actor(person_id)
+        except WEBEX_ERRORS as exc:
+            if isinstance(exc, ApiError) and exc.status_code in (400, 404):
+                return None
+            raise PeopleSearchUnavailable from None
+        return person.name or None if self._allowed(person) else None
+
+    def _allowed(self, person: Actor) -> bool:
+        return self._allowlist.allows(org_key(person.org) if person.org else None, person.email)
 
     async def _post_direct(self, to: Mapping[str, str], replies: Sequence[Reply]) -> None:
         try:
@@ -261,7 +284,7 @@ class WebexAdapter:
                 raise retry_later("people lookup", exc) from None
             log.error("Webex sender could not be looked up: %s", describe_error(exc))
             return
-        if not self._allowlist.allows(org_key(sender.org) if sender.org else None, sender.email):
+        if not self._allowed(sender):
             await self._refuse(inbound, sender)
             return
         try:

@@ -7,6 +7,7 @@ send means for the reminders is :func:`delivery_error` (``bot/core/delivery.py``
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import re
@@ -163,6 +164,11 @@ class WebexClient:
 
     async def person(self, person_id: str) -> dict[str, Any]:
         return await self.call("people/{id}", lambda api: self._request(api, "GET", f"people/{person_id}"))
+
+    async def people(self, limit: int, **query: str) -> list[dict[str, Any]]:
+        """``GET people`` by ``email`` or ``displayName`` (the start of a name): at most ``limit``."""
+        return await self.call("GET people", lambda api: [
+            person.to_dict() for person in itertools.islice(api.people.list(max=limit, **query), limit)])
 
     async def message(self, message_id: str) -> dict[str, Any]:
         return await self.call("GET messages/{id}", lambda api: self._request(api, "GET", f"messages/{message_id}"))

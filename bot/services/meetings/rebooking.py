@@ -11,9 +11,9 @@ from bot.clock import Clock
 from bot.core.problems import Problem
 from bot.db import Meeting, MeetingState, Recipient, Reminder
 from bot.services.changes import made, record
+from bot.services.colleagues import Colleague
 from bot.services.meetings.common import MeetingError, Person, ReminderPlanner
 from bot.services.meetings.recipients import editable
-from bot.services.references import Colleague
 from bot.services.validation import MeetingTimes
 
 MOVED, HANDED_OVER = "moved", "handed_over"  # their audit actions
