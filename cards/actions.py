@@ -68,6 +68,13 @@ class CancelDelete(CardAction):
     cancel: Literal["true", "false"] = "false"
 
 
+class LookAgain(CardAction):
+    """"Har alla anslutit?" read from the meeting service (again): Titta igen, or asked from Fler val."""
+
+    action: ClassVar[str] = "join_check"
+    meeting_id: str = MeetingId
+
+
 class ShowMore(CardAction):
     """Fler val: move, hand over, cancel, the invitation again."""
 

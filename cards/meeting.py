@@ -16,6 +16,7 @@ from cards.actions import (
     FindColleague,
     HandOver,
     KeepOwner,
+    LookAgain,
     MarkConfirmed,
     MarkSent,
     MoveMeeting,
@@ -185,6 +186,7 @@ def more_card(view: MeetingView, *, today: str) -> dict[str, Any]:
         submit(texts.MOVE, MoveMeeting, meeting_id=view.id),
         submit(texts.FIND_COLLEAGUE, FindColleague, meeting_id=view.id),
         submit(texts.CANCEL_MEETING, AskCancel, style="destructive", meeting_id=view.id),
+        submit(texts.JOIN_CHECK_ASK, LookAgain, meeting_id=view.id),
         submit(texts.SHOW_INVITATION, ShowInvitation, meeting_id=view.id),
     ]
     return card(body, actions=actions, fallback=texts.MORE_TITLE.format(room=view.room_name))

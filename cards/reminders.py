@@ -13,16 +13,9 @@ from typing import ClassVar, Literal
 from bot import notices
 from bot.core import CardAction, Reply
 from cards import texts
-from cards.actions import AskDelete, MeetingId, ShowInvitation
+from cards.actions import AskDelete, LookAgain, MeetingId, ShowInvitation
 from cards.elements import Element, card, facts, heading, submit, text, title
 from cards.meeting import clock, grouped
-
-
-class LookAgain(CardAction):
-    """Titta igen: "har alla anslutit?" read from the meeting service once more."""
-
-    action: ClassVar[str] = "join_check"
-    meeting_id: str = MeetingId
 
 
 class SnoozeCleanup(CardAction):

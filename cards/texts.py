@@ -158,6 +158,7 @@ FIND_COLLEAGUE = "Lämna över…"
 CANCEL_TITLE = "Ställ in mötet"
 CANCEL_INTRO = "Blir mötet inte av tas rummet bort direkt, och du får en lista över vilka som ska få besked."
 CANCEL_MEETING = "Ställ in mötet…"
+JOIN_CHECK_ASK = "Har alla anslutit?"
 
 MOVED_NOTE = (
     "Mötet är flyttat från {was}. Ge alla mottagare nytt besked: skicka den nya inbjudan (nästa meddelande) "

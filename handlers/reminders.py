@@ -6,6 +6,7 @@ import dataclasses
 
 from bot.core import CardSubmit, Reply, Router, changes_nothing
 from cards import reminders as cards
+from cards.actions import LookAgain
 from handlers.context import Context
 
 router = Router()
@@ -18,9 +19,9 @@ async def snooze_cleanup(submit: CardSubmit[cards.SnoozeCleanup], ctx: Context) 
     return [cards.snoozed(snoozed.due_at.astimezone(ctx.settings.zone), already=snoozed.already)]
 
 
-@router.action(cards.LookAgain)
+@router.action(LookAgain)
 @changes_nothing
-async def look_again(submit: CardSubmit[cards.LookAgain], ctx: Context) -> list[Reply]:
+async def look_again(submit: CardSubmit[LookAgain], ctx: Context) -> list[Reply]:
     """Who has joined now, in place of the card that asked (the creator or an admin)."""
     meeting = await ctx.services.meetings.get(submit.form.meeting_id, ctx.person)
     reply = cards.render(await ctx.services.joins.look(meeting))

@@ -22,7 +22,7 @@ from bot.core import Event, PersonKey, Platform, Reply
 from bot.core.adapter import AdapterHost
 from bot.core.delivery import DeliveryGone
 from bot.demo.conversations import Conversations
-from bot.demo.users import DEMO_USERS, DemoUser
+from bot.demo.users import DEMO_USERS, DemoUser, find_people
 from bot.platforms import PlatformEntry
 from bot.platforms.http import BodyRefused, parse_json, read_body
 from cards import texts
@@ -229,6 +229,14 @@ class DemoAdapter:
             raise DeliveryGone("not_a_demo_user")
         for reply in replies:
             await self._post_reply(user.id, reply)
+
+    async def find_people(self, wanted: str) -> Sequence[tuple[str, str]]:
+        """The demo's staff are its organisation (``bot.core.adapter.PeopleSearch``)."""
+        return find_people(self._users.values(), wanted)
+
+    async def display_name(self, person_id: str) -> str | None:
+        user = self._users.get(person_id)
+        return user.name if user else None
 
     # -- page and files -----------------------------------------------------------------------
 

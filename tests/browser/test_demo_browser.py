@@ -126,6 +126,12 @@ def _latest_card(page: Page) -> Locator:
     return page.locator(".message.from-bot .ac-adaptiveCard").last
 
 
+async def _this_card(page: Page) -> Locator:
+    """The latest card as it is now, still the same card after others arrive."""
+    cards = page.locator(".message.from-bot .ac-adaptiveCard")
+    return cards.nth(await cards.count() - 1)
+
+
 async def _say(page: Page, text: str) -> None:
     await page.get_by_label("Meddelande till Distansmöte").fill(text)
     await page.get_by_role("button", name="Skicka", exact=True).click()
@@ -221,6 +227,76 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
     await _shot(page, "09-rummet-borttaget.png")
 
 
+
+async def test_a_meeting_asked_about_moved_handed_over_and_cancelled(page: Page) -> None:
+    from playwright.async_api import expect
+
+    rooms = page.locator("#rooms .room-name")
+    await _say(page, "/distansmöte ny")
+    card = _latest_card(page)
+    await card.get_by_label(texts.UNIT_LABEL).select_option(label=UNIT)
+    await card.get_by_label(texts.DATE_LABEL).fill("2026-11-26")
+    await card.get_by_label(texts.START_LABEL).fill("10:00")
+    await card.get_by_role("button", name=texts.CREATE_ROOM).click()
+    await expect(rooms).to_have_text([ROOM])
+    await expect(_latest_card(page)).to_contain_text(texts.ROOM_CREATED_TITLE)
+    room_card = await _this_card(page)
+
+    # 10. Someone joins from a video system; "Har alla anslutit?" from Fler val counts them.
+    await page.get_by_role("button", name="Anslut via videosystem").click()
+    await expect(page.locator("#rooms .room-joined")).to_have_text(
+        "1 ansluten: 1 via videosystem, 0 via webbläsare, 0 via telefon")
+    await room_card.get_by_role("button", name=texts.MORE).click()
+    await expect(_latest_card(page)).to_contain_text(texts.MORE_TITLE.format(room=ROOM))
+    await _latest_card(page).get_by_role("button", name=texts.JOIN_CHECK_ASK).click()
+    await expect(_latest_card(page)).to_contain_text(texts.JOIN_CHECK_ALL.format(joined=1, expected=1))
+    await _shot(page, "10-har-alla-anslutit.png")
+
+    # 11. Move it to Friday at nine: the room card says from when, the new invitation follows.
+    await room_card.get_by_role("button", name=texts.MORE).click()
+    more = _latest_card(page)
+    await more.get_by_label(texts.DATE_LABEL).fill("2026-11-27")
+    await more.get_by_label(texts.START_LABEL).fill("09:00")
+    await more.get_by_role("button", name=texts.MOVE, exact=True).click()
+    await expect(page.locator(".message.from-bot").last).to_contain_text("NY TID")
+    moved = await _this_card(page)
+    await expect(moved).to_contain_text("fredag 2026-11-27 kl. 09.00–10.00")
+    await expect(moved).to_contain_text(texts.MOVED_NOTE.format(was="torsdag 2026-11-26 kl. 10.00–11.00"))
+    await _shot(page, "11-flyttat.png")
+
+    # 12. Hand it over to Erik, found by name.
+    await moved.get_by_role("button", name=texts.MORE).click()
+    more = _latest_card(page)
+    await more.get_by_label(texts.COLLEAGUE_LABEL).fill("Erik")
+    await more.get_by_role("button", name=texts.FIND_COLLEAGUE).click()
+    question = _latest_card(page)
+    await expect(question).to_contain_text(ERIK.name)
+    await question.get_by_role("button", name=texts.HAND_OVER, exact=True).click()
+    await expect(_latest_card(page)).to_contain_text(texts.HANDED_OVER_TEXT.format(name=ERIK.name, room=ROOM))
+    await _shot(page, "12-overlamnat.png")
+
+    # 13. Erik has the room card now; 14. he cancels the meeting, ending the call.
+    await page.get_by_label("Du är").select_option(ERIK.id)
+    await expect(_latest_card(page)).to_contain_text(f"{ANNA.name} har lämnat över mötesrummet till dig")
+    given = await _this_card(page)
+    await _shot(page, "13-eriks-rum.png")
+    await given.get_by_role("button", name=texts.MORE).click()
+    await _latest_card(page).get_by_role("button", name=texts.CANCEL_MEETING).click()
+    question = _latest_card(page)
+    await expect(question).to_contain_text(texts.CANCEL_CONFIRM_TITLE.format(room=ROOM))
+    await question.get_by_role("button", name=texts.CANCEL_YES_END_CALL).click()
+    await expect(_latest_card(page)).to_contain_text(texts.CANCELLED_TITLE)
+    await expect(rooms).to_have_count(0)
+    await _shot(page, "14-installt.png")
+
+    # 15. The admin's per-room report shows it moved and cancelled.
+    await page.get_by_label("Du är").select_option(_MARIA.id)
+    await _say(page, "/distansmöte rapport rum")
+    report = _latest_card(page)
+    await expect(report).to_contain_text(texts.ROOMS_REPORT_TITLE)
+    await expect(report).to_contain_text(texts.ROOMS_REPORT_CANCELLED)
+    await expect(report).to_contain_text(texts.ROOMS_REPORT_TIMES.format(n=1))
+    await _shot(page, "15-rapport-rum.png")
 
 async def test_when_the_database_fails_the_page_says_so_in_swedish(page: Page, tmp_path: Path,
                                                                     expected_statuses: set[int]) -> None:

@@ -464,3 +464,34 @@ async def test_distansmote_demo_prints_its_address_and_stops_on_ctrl_c(
             process.kill()
             await process.wait()
     assert b"Traceback" not in await process.stderr.read()  # type: ignore[union-attr]
+
+
+async def test_a_meeting_asked_about_moved_handed_over_to_the_other_person_and_cancelled(client: TestClient) -> None:
+    room_card = last_card(await create_room(client, ANNA))
+    [room] = (await (await client.get("/api/demo/rooms")).json())["rooms"]
+    assert (await client.post("/api/demo/join", json={"room": room["id"], "way": "video"})).status == 200
+
+    more = last_card(await submit(client, ANNA, submit_data(room_card, texts.MORE)))
+    joined = last_card(await submit(client, ANNA, submit_data(more, texts.JOIN_CHECK_ASK)))
+    assert texts.JOIN_CHECK_ALL.format(joined=1, expected=1) in str(joined)
+
+    moved = await submit(client, ANNA, {**submit_data(more, texts.MOVE), "date": "2026-11-27", "start": "10:00",
+                                        "length": "60"})
+    assert moved[-1]["text"].startswith("NY TID") and "fredag 2026-11-27 kl. 10.00–11.00" in moved[-1]["text"]
+
+    found = last_card(await submit(client, ANNA, {**submit_data(more, texts.FIND_COLLEAGUE), "colleague": "erik"}))
+    [erik] = next(e for e in found["body"] if e.get("id") == "to")["choices"]
+    assert erik == {"title": "Erik Holm", "value": f"{NAME}:{ERIK}"}
+    done = await submit(client, ANNA, {**submit_data(found, texts.HAND_OVER), "to": erik["value"]})
+    assert texts.HANDED_OVER_TEXT.format(name="Erik Holm", room="HC Torsås 1") in str(done[-1])
+    given = last_card((await (await client.get("/api/demo/messages", params={"user": ERIK})).json())["messages"])
+    assert "Anna Lind har lämnat över mötesrummet till dig" in str(given)
+
+    more = last_card(await submit(client, ERIK, submit_data(given, texts.MORE)))
+    question = last_card(await submit(client, ERIK, submit_data(more, texts.CANCEL_MEETING)))
+    assert texts.DELETE_CALL_ACTIVE in str(question)  # someone is still in the room from the side panel
+    cancelled = last_card(await submit(client, ERIK, submit_data(question, texts.CANCEL_YES_END_CALL)))
+    assert texts.CANCELLED_TITLE in str(cancelled)
+    assert await room_names(client) == []
+    report = last_card(await say(client, MARIA, "/distansmöte rapport rum"))
+    assert "Inställt" in str(report) and "Flyttat" in str(report)

@@ -274,7 +274,7 @@
     const count = document.createElement("p");
     count.className = "room-joined";
     const total = (joined.video || 0) + (joined.browser || 0) + (joined.phone || 0);
-    count.textContent = `${total} anslutna: ${joined.video || 0} via videosystem, ` +
+    count.textContent = `${total} ${total === 1 ? "ansluten" : "anslutna"}: ${joined.video || 0} via videosystem, ` +
       `${joined.browser || 0} via webbläsare, ${joined.phone || 0} via telefon`;
     const ways = document.createElement("div");
     ways.className = "room-ways";
