@@ -67,7 +67,11 @@ async def hand_over(submit: CardSubmit[HandOver], ctx: Context) -> list[Reply]:
     colleague = await ctx.services.colleagues.get(form.to) if form.to else None
     if colleague is None:
         raise Refused(Problem.NO_COLLEAGUE_FOUND)
-    handed = await ctx.services.meetings.hand_over(form.meeting_id, ctx.person, colleague, operation=ctx.operation)
+    owner = await ctx.services.owners.owner(colleague.address)  # the room moves to their Cisco Meeting too
+    if owner.unknown:
+        raise Refused(Problem.ROOM_SERVICE_UNAVAILABLE)
+    handed = await ctx.services.meetings.hand_over(form.meeting_id, ctx.person, colleague, owner_jid=owner.jid,
+                                                   operation=ctx.operation)
     view = meeting_view(handed.meeting, ctx.settings)
     at = f"{ctx.clock.now().astimezone(ctx.settings.zone):%Y-%m-%d %H.%M}"
     note = texts.HANDED_TO_YOU_NOTE.format(name=ctx.person.name, when=at)

@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 from aiohttp import web
 
 from bot.clock import Clock
-from bot.core.events import Event, PersonKey, Platform, Reply
+from bot.core.events import Actor, Event, PersonKey, Platform, Reply
 
 
 class Dispatcher(Protocol):
@@ -152,11 +152,10 @@ class PeopleSearch(Protocol):
     people API). On a platform without one, a colleague is found among the people who have
     written to the bot (``bot.services.colleagues``)."""
 
-    async def find_people(self, wanted: str) -> Sequence[tuple[str, str]]:
-        """``(platform id, display name)`` of the allowed people matching an address or a name's start;
-        raises :class:`PeopleSearchUnavailable`."""
+    async def find_people(self, wanted: str) -> Sequence[Actor]:
+        """The allowed people matching an address or a name's start; raises :class:`PeopleSearchUnavailable`."""
         ...
 
-    async def display_name(self, person_id: str) -> str | None:
-        """The display name of an allowed person; ``None`` if there is no such person."""
+    async def person(self, person_id: str) -> Actor | None:
+        """An allowed person; ``None`` if there is no such person. Raises :class:`PeopleSearchUnavailable`."""
         ...

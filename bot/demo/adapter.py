@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from bot.core import Event, PersonKey, Platform, Reply
+from bot.core import Actor, Event, PersonKey, Platform, Reply
 from bot.core.adapter import AdapterHost
 from bot.core.delivery import DeliveryGone
 from bot.demo.conversations import Conversations
@@ -230,13 +230,13 @@ class DemoAdapter:
         for reply in replies:
             await self._post_reply(user.id, reply)
 
-    async def find_people(self, wanted: str) -> Sequence[tuple[str, str]]:
+    async def find_people(self, wanted: str) -> Sequence[Actor]:
         """The demo's staff are its organisation (``bot.core.adapter.PeopleSearch``)."""
         return find_people(self._users.values(), wanted)
 
-    async def display_name(self, person_id: str) -> str | None:
+    async def person(self, person_id: str) -> Actor | None:
         user = self._users.get(person_id)
-        return user.name if user else None
+        return user.actor if user else None
 
     # -- page and files -----------------------------------------------------------------------
 

@@ -43,8 +43,8 @@ def admin_ids(users: Iterable[DemoUser]) -> tuple[str, ...]:
     return tuple(user.id for user in users if user.is_admin)
 
 
-def find_people(users: Iterable[DemoUser], wanted: str) -> list[tuple[str, str]]:
-    """``(id, name)`` of the demo staff with this address or a name holding ``wanted``: the demo's people search."""
+def find_people(users: Iterable[DemoUser], wanted: str) -> list[Actor]:
+    """The demo staff with this address or a name holding ``wanted``: the demo's people search."""
     wanted = wanted.casefold()
-    return [(user.id, user.name) for user in users if wanted in (user.email.casefold(), user.id)
+    return [user.actor for user in users if wanted in (user.email.casefold(), user.id)
             or wanted in user.name.casefold()]

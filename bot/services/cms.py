@@ -155,6 +155,10 @@ class CmsClient:
             raise CmsProtocolError("CMS created the coSpace but did not say its id in the Location header.")
         return space_id
 
+    async def set_owner(self, space_id: str, owner_jid: str | None) -> None:
+        """Give the coSpace to another CMS user (``None``: to nobody), as a room handed over."""
+        await self._request("PUT", f"coSpaces/{object_id(space_id)}", data={"ownerJid": owner_jid or ""})
+
     async def get_space(self, space_id: str) -> Space:
         root = await self._get_xml(f"coSpaces/{object_id(space_id)}", "coSpace")
         return Space(

@@ -15,6 +15,7 @@ from bot.services.references import FOUND_MAX, ConversationReferences
 class Colleague:
     key: str  # the person key, ``"<platform>:<id>"``
     name: str
+    address: str | None = None  # their e-mail address or UPN, where known: their Cisco Meeting user's
 
 
 class Colleagues:
@@ -27,20 +28,23 @@ class Colleagues:
         wanted = " ".join(wanted.split())
         search = self._search.get(platform)
         if search is None:
-            return [Colleague(key, name) for key, name in await self._references.colleagues(platform, wanted)]
+            return [Colleague(*row) for row in await self._references.colleagues(platform, wanted)]
         try:
             found = await search.find_people(wanted)
         except PeopleSearchUnavailable:
             raise Refused(Problem.PEOPLE_SEARCH_UNAVAILABLE) from None
-        return [Colleague(str(PersonKey(Platform(platform), person_id)), name) for person_id, name in found][:FOUND_MAX]
+        return [Colleague(str(PersonKey(Platform(platform), person.id)), person.name, person.email)
+                for person in found if person.name][:FOUND_MAX]
 
     async def get(self, key: str) -> Colleague | None:
         """The colleague a card offered, if there is such a person (a submission can say anything)."""
         person = PersonKey.parse(key)
         search = self._search.get(person.platform)
+        if search is None:
+            known = await self._references.colleague(key)
+            return Colleague(key, *known) if known else None
         try:
-            name = (await self._references.colleague(key) if search is None
-                    else await search.display_name(person.id) if person.id else None)
+            actor = await search.person(person.id) if person.id else None
         except PeopleSearchUnavailable:
             raise Refused(Problem.PEOPLE_SEARCH_UNAVAILABLE) from None
-        return Colleague(key, name) if name else None
+        return Colleague(key, actor.name, actor.email) if actor and actor.name else None

@@ -54,9 +54,9 @@ class ConversationReferences:
                     ConversationReference.platform == person.platform,
                     ConversationReference.person_key == str(person)[:255]))
 
-    async def colleagues(self, platform: str, wanted: str) -> list[tuple[str, str]]:
-        """``(person key, name)`` of the people on ``platform`` who have written to the bot, by address
-        or by a part of their name."""
+    async def colleagues(self, platform: str, wanted: str) -> list[tuple[str, str, str | None]]:
+        """``(person key, name, address)`` of the people on ``platform`` who have written to the bot, by
+        address or by a part of their name."""
         wanted = " ".join(wanted.split()).casefold()
         if not wanted:
             return []
@@ -66,14 +66,16 @@ class ConversationReferences:
                        ConversationReference.address.startswith(wanted + "@", autoescape=True)))
         async with self._sessions() as session:
             rows = await session.execute(
-                select(ConversationReference.person_key, ConversationReference.name)
+                select(ConversationReference.person_key, ConversationReference.name, ConversationReference.address)
                 .where(ConversationReference.platform == platform, named, by)
                 .order_by(ConversationReference.name).limit(FOUND_MAX))
-        return [(key, name) for key, name in rows]
+        return [(key, name, address) for key, name, address in rows]
 
-    async def colleague(self, key: str) -> str | None:
-        """The name of a person who has written to the bot."""
+    async def colleague(self, key: str) -> tuple[str, str | None] | None:
+        """The name and address of a person who has written to the bot."""
         async with self._sessions() as session:
-            return await session.scalar(select(ConversationReference.name).where(
-                ConversationReference.platform == key.partition(":")[0], ConversationReference.person_key == key,
-                ConversationReference.name.is_not(None)))
+            row = (await session.execute(
+                select(ConversationReference.name, ConversationReference.address).where(
+                    ConversationReference.platform == key.partition(":")[0], ConversationReference.person_key == key,
+                    ConversationReference.name.is_not(None)))).first()
+        return (row[0], row[1]) if row else None

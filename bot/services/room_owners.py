@@ -14,10 +14,11 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Owner:
     """``jid`` None: the room is made without an owner; ``no_user`` says the CMS answered that it
-    has no user with the address (not merely that it could not be asked)."""
+    has no user with the address, ``unknown`` that it could not be asked."""
 
     jid: str | None
     no_user: bool = False
+    unknown: bool = False
 
 
 class RoomOwners:
@@ -36,5 +37,5 @@ class RoomOwners:
             jid = await self._cms.user_jid(address)
         except CmsError as exc:
             log.warning("a room owner could not be looked up on the CMS: %s", type(exc).__name__)
-            return Owner(None)
+            return Owner(None, unknown=True)
         return Owner(jid, no_user=jid is None)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from bot.db import CISCO_MEETING_RULE, Meeting, Reminder
 from cards import texts
 from tests.conftest import make_settings, open_with_chat, run_pass
-from tests.handlers.test_routine import COLLEAGUE, NURSE, create_room
+from tests.handlers.test_routine import ADMIN, COLLEAGUE, NURSE, create_room
+from tests.harness import last_card
 from tests.store import audit_trail
 
 
@@ -71,5 +72,39 @@ async def test_a_cms_that_cannot_say_who_the_owner_is_makes_the_room_without_one
         [space] = cms.simulator.snapshot()
         assert "ownerJid" not in cms.simulator.spaces[space["id"]]
         assert [sent for sent in chat.pushed if sent.to == NURSE.id] == []  # not told "no user": unknown
+    finally:
+        await services.close()
+
+
+async def test_a_room_handed_over_moves_to_the_colleagues_cisco_meeting_or_to_nobody(cms, database_url, clock):
+    cms.simulator.add_user("nina.s@region.example", "nina@region.example", "Nina Sjuksköterska")
+    cms.simulator.add_user("kalle.k@region.example", "kalle@region.example", "Kalle Kollega")
+    services, chat = await open_with_chat(make_settings(cms, database_url, cms_room_owner="email"), clock)
+    try:
+        await chat.say(COLLEAGUE, "/distansmöte hjälp")
+        room_card = last_card(await create_room(chat))
+        [space] = cms.simulator.snapshot()
+
+        cms.simulator.fail_next(503, count=5, on="GET users")  # the CMS cannot say who he is: nothing changes
+        more = last_card(await chat.click(NURSE, room_card, texts.MORE))
+        question = last_card(await chat.click(NURSE, more, texts.FIND_COLLEAGUE, colleague="Kalle"))
+        [refused] = await chat.click(NURSE, question, texts.HAND_OVER)
+        assert refused.text == texts.ERRORS["room_service_unavailable"]
+        assert cms.simulator.spaces[space["id"]]["ownerJid"] == "nina.s@region.example"
+        cms.simulator.fail_next(503, count=5, on="PUT coSpaces/.*")  # nor can it give him the room
+        [refused] = await chat.click(NURSE, question, texts.HAND_OVER)
+        assert refused.text == texts.ERRORS["room_service_unavailable"]
+        assert [sent for sent in chat.pushed if sent.to == COLLEAGUE.id] == []  # still Nina's
+
+        await chat.click(NURSE, question, texts.HAND_OVER)
+        assert cms.simulator.spaces[space["id"]]["ownerJid"] == "kalle.k@region.example"
+        [given] = [sent.reply.card for sent in chat.pushed if sent.to == COLLEAGUE.id]
+        assert texts.ROOM_IN_CISCO_MEETING in str(given)  # his now
+
+        await chat.say(ADMIN, "/distansmöte hjälp")  # Ada has no Cisco Meeting user: the room goes to nobody
+        more = last_card(await chat.click(COLLEAGUE, given, texts.MORE))
+        found = last_card(await chat.click(COLLEAGUE, more, texts.FIND_COLLEAGUE, colleague="Ada"))
+        await chat.click(COLLEAGUE, found, texts.HAND_OVER)
+        assert "ownerJid" not in cms.simulator.spaces[space["id"]]
     finally:
         await services.close()

@@ -143,7 +143,7 @@ class WebexAdapter:
         else:
             await self.send_direct(PersonKey(NAME, identity), replies)
 
-    async def find_people(self, wanted: str) -> Sequence[tuple[str, str]]:
+    async def find_people(self, wanted: str) -> Sequence[Actor]:
         """Webex's people search (``bot.core.adapter.PeopleSearch``): by address, else by the start of
         a display name; only people the allowlist lets in."""
         try:
@@ -151,16 +151,16 @@ class WebexAdapter:
         except WEBEX_ERRORS as exc:
             log.warning("Webex people search failed: %s", describe_error(exc))
             raise PeopleSearchUnavailable from None
-        return [(person.id, person.name) for person in map(actor, found) if self._allowed(person)]
+        return [person for person in map(actor, found) if self._allowed(person)]
 
-    async def display_name(self, person_id: str) -> str | None:
+    async def person(self, person_id: str) -> Actor | None:
         try:
             person = await self._actor(person_id)
         except WEBEX_ERRORS as exc:
             if isinstance(exc, ApiError) and exc.status_code in (400, 404):
                 return None
             raise PeopleSearchUnavailable from None
-        return person.name or None if self._allowed(person) else None
+        return person if self._allowed(person) else None
 
     def _allowed(self, person: Actor) -> bool:
         return self._allowlist.allows(org_key(person.org) if person.org else None, person.email)

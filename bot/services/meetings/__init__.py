@@ -51,7 +51,7 @@ class MeetingService:
         self._rows = CreationRows(sessions, clock, planner or NoReminders())
         self._creations = RoomCreations(sessions, cms, clock, self._rows, reads, announce)
         recipients, deletions = Recipients(sessions, clock), RoomDeletions(sessions, cms, clock, reads)
-        self._rebooking = Rebooking(sessions, clock, self._rows.planner)
+        self._rebooking = Rebooking(sessions, cms, clock, self._rows.planner)
         self.get, self.find_live_by_name, self.live_for, self.all_live, self.last_unit = (
             reads.get, reads.find_live_by_name, reads.live_for, reads.all_live, reads.last_unit)
         self.create, self.finish_interrupted, self.close = (

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.core.problems import Problem
 from bot.db import Meeting, MeetingState, Recipient, Reminder
 from bot.services.changes import made, record
+from bot.services.cms import CmsClient, CmsError
 from bot.services.colleagues import Colleague
 from bot.services.meetings.common import MeetingError, Person, ReminderPlanner
 from bot.services.meetings.recipients import editable
@@ -35,8 +36,9 @@ class HandedOver:
 
 
 class Rebooking:
-    def __init__(self, sessions: async_sessionmaker, clock: Clock, planner: ReminderPlanner) -> None:
+    def __init__(self, sessions: async_sessionmaker, cms: CmsClient, clock: Clock, planner: ReminderPlanner) -> None:
         self._sessions = sessions
+        self._cms = cms
         self._clock = clock
         self.planner = planner
 
@@ -67,9 +69,22 @@ class Rebooking:
             await record(session, now, person.key, MOVED, meeting, operation=operation)
         return Moved(meeting, was, tuple(r for r in meeting.recipients if r.retell))
 
-    async def hand_over(self, meeting_id: str, person: Person, to: Colleague, *,
+    async def hand_over(self, meeting_id: str, person: Person, to: Colleague, *, owner_jid: str | None = None,
                         operation: str | None = None) -> HandedOver:
-        """The colleague becomes the meeting's creator: its card, reminders and deletion are theirs."""
+        """The colleague becomes the meeting's creator: its card, reminders and deletion are theirs.
+
+        ``owner_jid``, the colleague's Cisco Meeting user (``None``: none), becomes the room's owner on
+        the CMS first; a CMS that cannot be asked leaves everything as it was. Run again after a crash
+        between the two, the CMS is asked again (the same answer) and the meeting changed then.
+        """
+        async with self._sessions() as session:
+            current = await editable(session, meeting_id, person)
+            again = HANDED_OVER in await made(session, operation)
+        if not again and to.key != current.creator_id and current.owner_jid != owner_jid:
+            try:
+                await self._cms.set_owner(current.space_id, owner_jid)
+            except CmsError as exc:
+                raise MeetingError(Problem.ROOM_SERVICE_UNAVAILABLE) from exc
         async with self._sessions() as session, session.begin():
             meeting = await editable(session, meeting_id, person)
             previous = meeting.creator_id
@@ -79,6 +94,6 @@ class Rebooking:
                 raise MeetingError(Problem.ALREADY_THEIRS)
             if to.key.partition(":")[0] != meeting.platform:
                 raise MeetingError(Problem.NOT_FOUND)
-            meeting.creator_id, meeting.creator_name = to.key, to.name
+            meeting.creator_id, meeting.creator_name, meeting.owner_jid = to.key, to.name, owner_jid
             await record(session, self._clock.now(), person.key, HANDED_OVER, meeting, operation=operation)
         return HandedOver(meeting, previous)
