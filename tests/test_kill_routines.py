@@ -1,7 +1,8 @@
 """50 routines against real bot processes, each step a signed webhook, killed with SIGKILL at
 points of the whole routine: wherever the bot waits for Webex (the sender's lookup, a reply, the
 old card's deletion) or for the CMS (making the room, reading it back, the active calls, the
-deletion), each step at each of its points once, in routines drawn at random; and at last while
+deletion), each step at each of its points once, in routines drawn at random (a routine may end by
+deleting the room, by moving the meeting, or by cancelling it); and at last while
 it sends the start reminders. Each kill is followed by a
 restart, the answer the killed step would have had, and the invariants, checked against the
 database, the CMS and a sweep: no orphan room, no half-recorded meeting or deletion, no lost
@@ -93,7 +94,14 @@ KILL_POINTS: dict[str, tuple[KillPoint, ...]] = {
     "confirmed": (REPLY, OLD_CARD),
     "ask delete": (CALLS, REPLY),
     "delete": (CALLS, KillPoint("cms", "DELETE", "coSpaces/.+"), REPLY, OLD_CARD),
+    "more": (REPLY,),
+    "move": (REPLY, OLD_CARD),
+    "ask cancel": (CALLS, REPLY),
+    "cancel": (CALLS, KillPoint("cms", "DELETE", "coSpaces/.+"), REPLY, OLD_CARD),
 }
+# After the recipient has confirmed: nothing more, delete the room, move the meeting (and maybe then
+# delete), or cancel it.
+ENDINGS = {"ask delete": "delete", "delete": "delete", "move": "move", "ask cancel": "cancel", "cancel": "cancel"}
 
 
 def _last(messages: list[SentMessage], test: Callable[[SentMessage], bool]) -> SentMessage | None:
@@ -175,13 +183,14 @@ class Round:
         return message
 
     async def routine(self, n: int) -> None:
-        """One person's routine: new card, create, add a recipient, sent, confirmed, maybe delete."""
+        """One person's routine: new card, create, add a recipient, sent, confirmed; then maybe delete,
+        move (and maybe delete), or cancel."""
         fake, room = self.fake, f"HC Torsås {n}"
         person = fake.add_person(f"Person {n}", f"p{n}@{DOMAIN}")
         killed, at = self.plan.get(n, (None, None))
-        steps = ["new", "create", "add", "sent", "confirmed"]
-        if killed in ("ask delete", "delete") or (killed is None and self.chance.random() < 0.5):
-            steps += ["ask delete", "delete"]
+        ending = ENDINGS.get(killed or "") or ("move" if killed == "more" else None) or self.chance.choice(
+            [None, "delete", "move", "cancel"])
+        deletes = ending == "delete" or (ending == "move" and self.chance.random() < 0.5)
 
         async def step(name: str, delivery: Delivery, answer: Callable[[list[SentMessage]], SentMessage | None]
                        ) -> SentMessage:
@@ -207,7 +216,18 @@ class Round:
                                        channel="messenger"), room_card)
         card = await step("sent", click(card, texts.MARK_SENT), room_card)
         card = await step("confirmed", click(card, texts.MARK_CONFIRMED), room_card)
-        if "delete" in steps:
+        if ending in ("move", "cancel"):
+            more = await step("more", click(card, texts.MORE), lambda ms: _last(
+                ms, lambda m: m.markdown == texts.MORE_TITLE.format(room=room)))
+        if ending == "move":
+            # A quarter later: every start reminder falls due while every meeting is still on.
+            card = await step("move", click(more, texts.MOVE, start="13:45"), room_card)
+        if ending == "cancel":
+            question = await step("ask cancel", click(more, texts.CANCEL_MEETING), lambda ms: _last(
+                ms, lambda m: m.markdown == texts.CANCEL_CONFIRM_TITLE.format(room=room)))
+            await step("cancel", click(question, texts.CANCEL_YES), lambda ms: _last(
+                ms, lambda m: m.markdown == texts.CANCELLED_TITLE))
+        if deletes:
             question = await step("ask delete", click(card, texts.DELETE_ROOM), lambda ms: _last(
                 ms, lambda m: m.markdown == texts.DELETE_CONFIRM_TITLE.format(room=room)))
             await step("delete", click(question, texts.DELETE_YES), lambda ms: _last(
