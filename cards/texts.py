@@ -232,6 +232,8 @@ HELP_COMMANDS = (
     "**/distansmöte ny** – skapa ett nytt mötesrum",
     "**/distansmöte lista** – dina mötesrum",
     "**/distansmöte ta bort HC Torsås 9** – ta bort ett mötesrum",
+    "**Fler val…** på rumskortet – flytta mötet, lämna över det till en kollega, ställ in det eller se "
+    "om alla har anslutit",
     "**/distansmöte hjälp** – den här hjälpen",
     "**/distansmöte status**, **/distansmöte rapport** och **/distansmöte rapport rum** – läget, rapporten "
     "per enhet och per mötesrum (för administratörer)",
