@@ -22,6 +22,7 @@ from cards.actions import (
     MoveMeeting,
     ShowInvitation,
     ShowMore,
+    start_stamp,
 )
 from cards.elements import (
     Element,
@@ -157,8 +158,8 @@ def meeting_card(view: MeetingView, *, just_created: bool = False, note: str | N
     actions = [submit(texts.ADD_RECIPIENT, AddRecipient, meeting_id=view.id)]
     if view.recipients:
         actions += [
-            submit(texts.MARK_SENT, MarkSent, meeting_id=view.id),
-            submit(texts.MARK_CONFIRMED, MarkConfirmed, meeting_id=view.id),
+            submit(texts.MARK_SENT, MarkSent, meeting_id=view.id, starts=start_stamp(view.starts_at)),
+            submit(texts.MARK_CONFIRMED, MarkConfirmed, meeting_id=view.id, starts=start_stamp(view.starts_at)),
         ]
     actions += [
         submit(texts.MORE, ShowMore, meeting_id=view.id),
@@ -230,11 +231,12 @@ def _join_lines(view: MeetingView) -> list[str]:
     return first + list(lines.values())
 
 
-def invitation_text(view: MeetingView, *, moved_from: str | None = None) -> str:
+def invitation_text(view: MeetingView, *, moved: bool = False, was: str | None = None) -> str:
     """Plain text to paste into Cosmic Link or Cosmic Messenger: for the participants, nothing for staff.
-    ``moved_from``: the meeting's time before it was moved, which this invitation replaces."""
+    ``moved``: it replaces the invitation to the meeting's time before (``was``, where known)."""
     start, end = view.starts_at, view.ends_at
-    lines = [texts.MOVED_INVITATION_LEAD.format(was=moved_from)] if moved_from else []
+    lead = texts.MOVED_INVITATION_LEAD.format(was=was) if was else texts.MOVED_INVITATION_LEAD_AGAIN
+    lines = [lead] if moved else []
     lines.append(texts.INVITATION_HEADER.format(date=f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d}",
                                                 start=clock(start), end=clock(end)))
     if view.patient_joins in texts.PATIENT_JOINS_LEAD:

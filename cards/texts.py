@@ -165,6 +165,11 @@ MOVED_NOTE = (
     "i samma kanal som förut, ring dem som ska meddelas per telefon, och markera var och en igen."
 )
 MOVED_INVITATION_LEAD = "NY TID – ersätter inbjudan till mötet {was}."
+MOVED_INVITATION_LEAD_AGAIN = "NY TID – ersätter den tidigare inbjudan."
+MOVED_NOTE_AGAIN = (
+    "Mötet är flyttat. Ge alla mottagare nytt besked: skicka den nya inbjudan (nästa meddelande) i samma "
+    "kanal som förut, ring dem som ska meddelas per telefon, och markera var och en igen."
+)
 
 PICK_COLLEAGUE_TITLE = "Lämna över {room}"
 PICK_COLLEAGUE = "Till vem?"
@@ -412,7 +417,10 @@ ERRORS = {
     ),
     # meetings
     "not_found": "Jag hittar inget sådant mötesrum. Skriv /distansmöte lista för att se dina rum.",
-    "not_allowed": "Bara den som skapade mötesrummet (eller en administratör) kan ändra eller ta bort det.",
+    "not_allowed": (
+        "Bara den som har mötesrummet – den som skapade det eller har fått det överlämnat – eller en "
+        "administratör kan ändra eller ta bort det."
+    ),
     "already_deleted": "Mötesrummet är redan borttaget.",
     "room_service_unavailable": (
         "Mötestjänsten (Cisco Meeting Server) svarar inte just nu. Försök igen om en stund; skriv "
@@ -433,12 +441,16 @@ ERRORS = {
     "not_sent_yet": "Markera först att inbjudan är skickad till mottagaren.",
     "call_active": "Det pågår ett samtal i rummet. Bekräfta att samtalet ska avslutas innan rummet tas bort.",
     "same_time": "Mötet har redan den tiden. Välj en ny dag eller starttid för att flytta det.",
+    "card_out_of_date": (
+        "Det här kortet visar mötets gamla tid: mötet har flyttats sedan dess. Använd det senaste rumskortet, "
+        "eller skriv /distansmöte lista."
+    ),
     "deletion_under_way": "Mötesrummet håller på att tas bort automatiskt och kan inte flyttas.",
     "colleague_missing": "Skriv kollegans namn eller e-postadress för att lämna över mötet.",
     "no_colleague_found": (
-        "Jag hittar ingen kollega med det namnet eller den adressen. Skriv början av namnet eller hela "
-        "e-postadressen. I Teams behöver kollegan ha skrivit till Distansmöte en gång (t.ex. /distansmöte hjälp), "
-        "så att jag kan nå hen."
+        "Jag hittar ingen kollega med det namnet eller den adressen. Skriv en del av kollegans namn (i Webex "
+        "går även hela e-postadressen). I Teams behöver kollegan ha skrivit till Distansmöte en gång "
+        "(t.ex. /distansmöte hjälp), så att jag kan nå hen."
     ),
     "people_search_unavailable": "Jag kan inte söka efter kollegor just nu. Försök igen om en stund.",
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot import notices
@@ -24,6 +24,7 @@ from cards.actions import (
     MarkConfirmed,
     MarkSent,
     ShowInvitation,
+    stamped_start,
 )
 from cards.meeting import (
     cancelled_card,
@@ -137,14 +138,16 @@ def _recipient_label(form: AddRecipient, ctx: Context) -> str:
 
 
 class _RecipientStep(Protocol):
-    def __call__(self, meeting_id: str, person: Person, recipient_id: str, *, operation: str) -> Awaitable[Meeting]:
+    def __call__(self, meeting_id: str, person: Person, recipient_id: str, *, shown_start: datetime | None,
+                 operation: str) -> Awaitable[Meeting]:
         ...
 
 
 async def _recipient_step(form: MarkSent | MarkConfirmed, ctx: Context, step: _RecipientStep) -> list[Reply]:
     if not form.recipient_id:
         raise Refused(Problem.RECIPIENT_MISSING)
-    return _updated(await step(form.meeting_id, ctx.person, form.recipient_id, operation=ctx.operation), ctx)
+    return _updated(await step(form.meeting_id, ctx.person, form.recipient_id, shown_start=stamped_start(form.starts),
+                               operation=ctx.operation), ctx)
 
 
 @router.action(MarkSent)

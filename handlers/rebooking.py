@@ -34,10 +34,10 @@ async def move_meeting(submit: CardSubmit[MoveMeeting], ctx: Context) -> list[Re
     times = meeting_times(form.date, form.start, form.length, zone=zone, now=ctx.clock.now())
     moved = await ctx.services.meetings.move(form.meeting_id, ctx.person, times, operation=ctx.operation)
     view = meeting_view(moved.meeting, ctx.settings)
-    was = span(moved.was.starts_at.astimezone(zone), moved.was.ends_at.astimezone(zone))
-    return [Reply(view.room_name, meeting_card(view, note=texts.MOVED_NOTE.format(was=was)), direct=True,
-                  replaces_card=True),
-            Reply(invitation_text(view, moved_from=was), direct=True)]
+    was = span(moved.was.starts_at.astimezone(zone), moved.was.ends_at.astimezone(zone)) if moved.was else None
+    note = texts.MOVED_NOTE.format(was=was) if was else texts.MOVED_NOTE_AGAIN
+    return [Reply(view.room_name, meeting_card(view, note=note), direct=True, replaces_card=True),
+            Reply(invitation_text(view, moved=True, was=was), direct=True)]
 
 
 @router.action(FindColleague)

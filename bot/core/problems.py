@@ -46,6 +46,7 @@ class Problem(enum.StrEnum):
     NOT_SENT_YET = "not_sent_yet"
     CALL_ACTIVE = "call_active"
     SAME_TIME = "same_time"
+    CARD_OUT_OF_DATE = "card_out_of_date"
     DELETION_UNDER_WAY = "deletion_under_way"
     COLLEAGUE_MISSING = "colleague_missing"
     NO_COLLEAGUE_FOUND = "no_colleague_found"

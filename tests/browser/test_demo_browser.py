@@ -199,7 +199,7 @@ async def test_the_routine_from_new_meeting_to_deleted_room(page: Page) -> None:
     await page.get_by_label("Du är").select_option(ERIK.id)
     await expect(page.locator("#messages .message")).to_have_count(0)
     await _say(page, f"/distansmöte ta bort {ROOM}")
-    await expect(page.locator(".message.from-bot").last).to_contain_text("Bara den som skapade mötesrummet")
+    await expect(page.locator(".message.from-bot").last).to_contain_text(texts.ERRORS["not_allowed"])
     await expect(rooms).to_have_text([ROOM])
     await _shot(page, "07-annan-anvandare-nekas.png")
 

@@ -177,3 +177,13 @@ async def test_an_admin_hands_over_a_room_whose_creator_is_away_and_the_creator_
     [again] = await chat.click(ADMIN, last_card(await chat.click(ADMIN, card, texts.MORE)), texts.FIND_COLLEAGUE,
                                colleague="Kalle")
     assert again.text == texts.ERRORS["no_colleague_found"]  # he holds it already: nobody else is called Kalle
+
+
+async def test_a_room_card_from_before_a_move_cannot_mark_anyone_told(chat):
+    card = await _with_recipients(chat)
+    more = last_card(await chat.click(NURSE, card, texts.MORE))
+    moved, _ = await chat.click(NURSE, more, texts.MOVE, date="2026-11-27")
+    [stale] = await chat.click(NURSE, card, texts.MARK_SENT)  # the old card still shows Thursday
+    assert stale.text == texts.ERRORS["card_out_of_date"]
+    assert _statuses(last_card(await chat.click(NURSE, moved.card, texts.MARK_SENT)))[
+        "Kommunen – hemtjänsten"].startswith("Cosmic Messenger – skickat")

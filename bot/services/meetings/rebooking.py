@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
 from bot.core.problems import Problem
-from bot.db import Meeting, MeetingState, Recipient, Reminder
+from bot.db import Meeting, MeetingState, Reminder
 from bot.services.changes import made, record
 from bot.services.cms import CmsClient, CmsError
 from bot.services.colleagues import Colleague
@@ -22,11 +22,11 @@ MOVED, HANDED_OVER = "moved", "handed_over"  # their audit actions
 
 @dataclass(frozen=True)
 class Moved:
-    """The meeting at its new time, when it was before, and the recipients who need a new word."""
+    """The meeting at its new time, and when it was before (``None`` when the same event runs again:
+    the move was made, and its time before it is not kept)."""
 
     meeting: Meeting
-    was: MeetingTimes
-    retell: tuple[Recipient, ...]
+    was: MeetingTimes | None
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Rebooking:
             meeting = await editable(session, meeting_id, person)
             was = MeetingTimes(meeting.starts_at, meeting.ends_at)
             if MOVED in await made(session, operation):
-                return Moved(meeting, was, tuple(r for r in meeting.recipients if r.retell))
+                return Moved(meeting, None)
             if (times.starts_at, times.ends_at) == (was.starts_at, was.ends_at):
                 raise MeetingError(Problem.SAME_TIME)
             if await session.scalar(select(Reminder.id).where(  # the automatic deletion is under way
@@ -67,7 +67,7 @@ class Rebooking:
                     recipient.sent_at = recipient.confirmed_at = None
             session.add_all(self.planner.reminders_for(meeting, since=now))
             await record(session, now, person.key, MOVED, meeting, operation=operation)
-        return Moved(meeting, was, tuple(r for r in meeting.recipients if r.retell))
+        return Moved(meeting, was)
 
     async def hand_over(self, meeting_id: str, person: Person, to: Colleague, *, owner_jid: str | None = None,
                         operation: str | None = None) -> HandedOver:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,10 +39,11 @@ class Recipients:
         return meeting
 
     async def mark_sent(self, meeting_id: str, person: Person, recipient_id: str, *,
-                        operation: str | None = None) -> Meeting:
-        """Told through Link or Messenger; a telephone recipient is told and done in this one step."""
+                        shown_start: datetime | None = None, operation: str | None = None) -> Meeting:
+        """Told through Link or Messenger; a telephone recipient is told and done in this one step.
+        ``shown_start``: the start on the card clicked; a card from before a move is refused."""
         async with self._sessions() as session, session.begin():
-            meeting = await editable(session, meeting_id, person)
+            meeting = await editable(session, meeting_id, person, shown_start)
             recipient = _recipient(meeting, recipient_id)
             if "recipient_sent" in await made(session, operation):
                 return meeting
@@ -65,9 +67,9 @@ class Recipients:
                      operation=operation)
 
     async def mark_confirmed(self, meeting_id: str, person: Person, recipient_id: str, *,
-                             operation: str | None = None) -> Meeting:
+                             shown_start: datetime | None = None, operation: str | None = None) -> Meeting:
         async with self._sessions() as session, session.begin():
-            meeting = await editable(session, meeting_id, person)
+            meeting = await editable(session, meeting_id, person, shown_start)
             recipient = _recipient(meeting, recipient_id)
             if await made(session, operation) & {"recipient_confirmed", "recipient_sent"}:
                 return meeting
@@ -92,11 +94,16 @@ class Recipients:
                 await record(session, self._clock.now(), "system", "ended", meeting)
 
 
-async def editable(session: AsyncSession, meeting_id: str, person: Person) -> Meeting:
+async def editable(session: AsyncSession, meeting_id: str, person: Person,
+                   shown_start: datetime | None = None) -> Meeting:
+    """The meeting, locked, if ``person`` may change it now (and, with ``shown_start``, if the card
+    clicked still shows its time)."""
     meeting = allowed(await session.get(Meeting, meeting_id, with_for_update=ROW_LOCK)
                       if looks_like_id(meeting_id) else None, person)
     if meeting.state == MeetingState.DELETED:
         raise MeetingError(Problem.ALREADY_DELETED)
+    if shown_start is not None and shown_start != meeting.starts_at:
+        raise MeetingError(Problem.CARD_OUT_OF_DATE)
     return meeting
 
 
