@@ -124,7 +124,8 @@ async def seed(url: str, pending: int, due: int, due_at: datetime) -> None:
     """``pending`` reminders on ``pending // 4`` meetings; the first ``due`` fall due at ``due_at``."""
     import asyncpg
 
-    from bot.db import create_engine, upgrade
+    from bot.store.engine import create_engine
+    from bot.store.migrations import upgrade
 
     engine = create_engine(url)
     await upgrade(engine)

@@ -1,9 +1,9 @@
 """From a neutral event to replies: dedupe, the conversation reference, the privacy guard, command parsing, routing,
 and the Swedish answer to every refusal (handlers raise :class:`~bot.core.problems.Refused`; it is worded here, once).
 
-It never raises for a person's input, only when the store fails in a way a retry may cure (``bot.db.is_transient``):
-the adapter runs the event again. How an event is recorded handled, and its replies kept until they are posted:
-docs/reliability.md, "What the bot promises".
+It never raises for a person's input, only when the store fails in a way a retry may cure
+(``bot.store.transient.is_transient``): the adapter runs the event again. How an event is recorded handled, and its
+replies kept until they are posted: docs/reliability.md, "What the bot promises".
 """
 
 from __future__ import annotations

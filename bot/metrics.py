@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import installed_version
 from bot.config import Settings
-from bot.db import AUTO_DELETE_RULE, LIVE_STATES, AuditRecord, InboundJob, Meeting, MeetingState, Reminder
+from bot.store.queues import InboundJob
+from bot.store.schema import AUTO_DELETE_RULE, LIVE_STATES, AuditRecord, Meeting, MeetingState, Reminder
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

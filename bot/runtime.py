@@ -18,7 +18,6 @@ from bot.config import Settings
 from bot.core import Event
 from bot.core.adapter import Adapter
 from bot.core.delivery import Outbox
-from bot.db import open_engine, sessionmaker
 from bot.platforms import registry
 from bot.scheduler import POLL_SECONDS, Pass, ReminderScheduler
 from bot.services import passes
@@ -36,6 +35,8 @@ from bot.services.reminder_rows import ReminderPlanner, Sends
 from bot.services.reminders import ReminderService
 from bot.services.report import ReportService
 from bot.services.room_owners import RoomOwners
+from bot.store.engine import sessionmaker
+from bot.store.migrations import open_engine
 from cards.reminders import render as render_notice
 from handlers import Context
 from handlers.meetings import announce_creation

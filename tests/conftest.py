@@ -19,9 +19,10 @@ from bot.app import create_app
 from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.db import create_engine, upgrade
 from bot.runtime import Services, open_services
 from bot.simulators.cms import CmsSimulator
+from bot.store.engine import create_engine
+from bot.store.migrations import upgrade
 from tests.harness import Chat
 
 POSTGRES_URL = os.environ.get(

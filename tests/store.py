@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.db import AuditRecord, Base
 from bot.runtime import Services
+from bot.store.schema import AuditRecord, Base
 
 
 async def audit_trail(services: Services, meeting_id: str) -> list[AuditRecord]:

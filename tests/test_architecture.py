@@ -79,7 +79,7 @@ def test_only_the_demo_command_and_the_registry_import_the_demo():
 
 def test_the_dispatcher_imports_no_service():
     for name in _imports(ROOT / "bot" / "dispatcher.py"):
-        assert not name.startswith(("bot.services", "bot.db", "bot.runtime", "bot.platforms", "bot.demo")), name
+        assert not name.startswith(("bot.services", "bot.store", "bot.runtime", "bot.platforms", "bot.demo")), name
 
 
 def test_the_core_imports_nothing_of_the_bot_but_itself_and_the_clock():
@@ -88,9 +88,16 @@ def test_the_core_imports_nothing_of_the_bot_but_itself_and_the_clock():
             assert name.startswith("bot.core") or name == "bot.clock", f"{path} imports {name}"
 
 
+def test_the_store_imports_nothing_of_the_bot_but_itself_and_the_settings():
+    """``bot/store/`` is the bottom layer: the schema, engine, migrations and transient-error rules."""
+    for path, name in _imports_of("bot/store"):
+        if name.startswith(("bot", "handlers", "cards")):
+            assert name.startswith("bot.store") or name == "bot.config", f"{path} imports {name}"
+
+
 def test_handlers_do_not_import_the_store():
     for path, name in _imports_of("handlers"):
-        assert not name.startswith("bot.db"), f"{path} imports {name}"
+        assert not name.startswith("bot.store"), f"{path} imports {name}"
 
 
 def test_handlers_do_not_import_the_composition_root():
@@ -113,7 +120,7 @@ def test_the_scheduler_knows_no_adapter():
 def test_the_scheduler_is_handed_its_passes():
     """``bot/runtime.py`` hands the timer its passes; it takes no service and no ``Services`` of its own."""
     for name in _imports(ROOT / "bot" / "scheduler.py"):
-        assert not name.startswith(("bot.runtime", "bot.services", "bot.db")), name
+        assert not name.startswith(("bot.runtime", "bot.services", "bot.store")), name
 
 
 def test_the_in_memory_platform_is_written_against_the_public_adapter_contract_only():

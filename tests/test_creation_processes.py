@@ -15,7 +15,9 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.db import InboundJob, Meeting, RoomCreation, create_engine, sessionmaker
+from bot.store.engine import create_engine, sessionmaker
+from bot.store.queues import InboundJob
+from bot.store.schema import Meeting, RoomCreation
 from cards import texts
 from tests.bot_process import DOMAIN, SECRET, TOKEN
 from tests.fakes.webex import Delivery, SentMessage, WebexFake

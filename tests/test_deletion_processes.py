@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.db import AuditRecord, Meeting, create_engine, sessionmaker
 from bot.services.meetings import DELETION_GRACE
+from bot.store.engine import create_engine, sessionmaker
+from bot.store.schema import AuditRecord, Meeting
 from cards import texts
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission

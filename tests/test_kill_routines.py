@@ -29,21 +29,13 @@ from sqlalchemy import func, select
 from bot.clock import Alarm, ManualClock
 from bot.config import Settings
 from bot.core import PersonKey
-from bot.db import (
-    AuditRecord,
-    InboundJob,
-    Meeting,
-    Recipient,
-    Reminder,
-    RoomCreation,
-    RoomDeletion,
-    create_engine,
-    sessionmaker,
-)
 from bot.services.cms import CmsClient
 from bot.services.meetings import CDR_TAG_PREFIX, DELETE_WITHDRAWN, DELETING, LIVE_STATES
 from bot.services.reconciler import reconcile
 from bot.services.reminder_rows import START, ReminderPlanner
+from bot.store.engine import create_engine, sessionmaker
+from bot.store.queues import InboundJob
+from bot.store.schema import AuditRecord, Meeting, Recipient, Reminder, RoomCreation, RoomDeletion
 from cards import texts
 from tests.bot_process import DOMAIN, SECRET, TOKEN
 from tests.fakes.webex import Delivery, SentMessage, WebexFake

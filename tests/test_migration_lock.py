@@ -1,5 +1,5 @@
 """Two replicas starting at once on one PostgreSQL database migrate once: each takes the migration
-advisory lock (bot.db.MIGRATION_LOCK) before Alembic looks at the schema, so the second finds the
+advisory lock (bot.store.migrations.MIGRATION_LOCK) before Alembic looks at the schema, so the second finds the
 first's work done instead of running the same migrations into "relation already exists"."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bot.db import MIGRATION_LOCK, head_revision
+from bot.store.migrations import MIGRATION_LOCK, head_revision
 
 REPO = Path(__file__).resolve().parents[1]
 HEAD = head_revision()

@@ -13,20 +13,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import (
-    AUTO_DELETE_RULE,
-    MIGRATIONS,
-    AuditRecord,
-    Base,
-    DailyRun,
-    Meeting,
-    OperationChange,
-    RoomDeletion,
-    create_engine,
-    downgrade,
-    sessionmaker,
-    upgrade,
-)
+from bot.store.engine import create_engine, sessionmaker
+from bot.store.migrations import MIGRATIONS, downgrade, upgrade
+from bot.store.queues import DailyRun, OperationChange
+from bot.store.schema import AUTO_DELETE_RULE, AuditRecord, Base, Meeting, RoomDeletion
 
 
 async def test_the_migrations_make_the_schema_the_models_describe(engine: AsyncEngine) -> None:

@@ -17,7 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import main
-from bot.db import MIGRATIONS, InboundEvent, InboundJob, Meeting, Preference, Recipient, sessionmaker
+from bot.store.engine import sessionmaker
+from bot.store.migrations import MIGRATIONS
+from bot.store.queues import InboundEvent, InboundJob
+from bot.store.schema import Meeting, Preference, Recipient
 from cards import texts
 from tests.reading import shows_number
 from tests.store import everything_stored

@@ -31,9 +31,9 @@ from sqlalchemy import select
 from bot.app import SERVICES
 from bot.clock import ManualClock
 from bot.core import CARD_VERSION
-from bot.db import Meeting, MeetingState, Recipient
 from bot.demo.runner import DemoParts, demo_parts
 from bot.demo.users import DEMO_USERS
+from bot.store.schema import Meeting, MeetingState, Recipient
 from cards import texts
 from tests.reading import log_lines_into, numbers_shown_anyhow, shows_number_anyhow, strings_in
 from tests.store import everything_stored

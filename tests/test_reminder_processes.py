@@ -11,9 +11,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.db import Meeting, Reminder, ReminderAttempt, create_engine, sessionmaker, upgrade
 from bot.services.reminder_rows import START, new_reminder
 from bot.services.reminders import BATCH, CLAIM_LOOPS
+from bot.store.engine import create_engine, sessionmaker
+from bot.store.migrations import upgrade
+from bot.store.schema import Meeting, Reminder, ReminderAttempt
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = ROOT / "tests" / "reminder_worker.py"

@@ -16,11 +16,11 @@ from bot.app import create_app
 from bot.clock import Alarm
 from bot.core import PersonKey, Platform, Reply
 from bot.core.delivery import DeliveryFailed, Outbox
-from bot.db import AuditRecord, Meeting
 from bot.runtime import open_services, scheduler_for
 from bot.scheduler import SCHEDULER, Pass, ReminderScheduler
 from bot.services.meetings import Person
 from bot.services.validation import MeetingTimes
+from bot.store.schema import AuditRecord, Meeting
 from cards import texts as wording
 from tests.conftest import make_settings, run_pass
 

@@ -1,6 +1,7 @@
 from sqlalchemy import select
 
-from bot.db import UnitCounter, sessionmaker
+from bot.store.engine import sessionmaker
+from bot.store.schema import UnitCounter
 
 
 async def test_schema_is_applied(engine):

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.cli import build_parser
-from bot.db import AuditRecord, Meeting
 from bot.runtime import open_services
 from bot.services.meetings import Person
 from bot.services.sweep import sweep
 from bot.services.validation import MeetingTimes
+from bot.store.schema import AuditRecord, Meeting
 from cards import texts
 from tests.conftest import make_settings, run_pass
 from tests.services.test_meetings import fast_cms

@@ -55,7 +55,7 @@ async def export_audit(sessions: async_sessionmaker, out: TextIO, *, since: date
     """Write the records at or after ``since`` to ``out`` as JSON lines or CSV; the number written."""
     from sqlalchemy import select
 
-    from bot.db import AuditRecord, Meeting
+    from bot.store.schema import AuditRecord, Meeting
 
     query = (select(AuditRecord, Meeting.room_name).outerjoin(Meeting, Meeting.id == AuditRecord.meeting_id)
              .order_by(AuditRecord.id).execution_options(yield_per=BATCH))

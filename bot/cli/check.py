@@ -71,7 +71,8 @@ def missing_sqlite_file(url: str) -> Path | None:
 
 
 async def check_database(settings: Settings) -> Verdict:
-    from bot.db import create_engine, schema_revisions
+    from bot.store.engine import create_engine
+    from bot.store.migrations import schema_revisions
 
     shown = masked_url(settings.database_url)
     engine = create_engine(settings.database_url)  # a URL it cannot use stops `check` with one line

@@ -34,7 +34,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from bot.db import open_engine
+    from bot.store.migrations import open_engine
 
     settings = load_settings()
 
@@ -50,7 +50,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _db_downgrade(args: argparse.Namespace) -> int:
     from alembic.util.exc import CommandError
 
-    from bot.db import downgrade, reach
+    from bot.store.engine import reach
+    from bot.store.migrations import downgrade
 
     settings = load_settings()
 
@@ -72,7 +73,8 @@ def _db_downgrade(args: argparse.Namespace) -> int:
 
 async def with_store(work: Callable[[async_sessionmaker], Awaitable[T]]) -> T:
     """``work`` on the configured database, migrated, closed after."""
-    from bot.db import open_engine, sessionmaker
+    from bot.store.engine import sessionmaker
+    from bot.store.migrations import open_engine
 
     engine = await open_engine(load_settings().database_url)
     try:

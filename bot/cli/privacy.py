@@ -50,9 +50,9 @@ def _person_commands(privacy_commands: argparse._SubParsersAction) -> None:
 
 def _privacy_scan(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
-    from bot.db import open_engine
     from bot.services.privacy import PersonalNumberGuard
     from bot.services.privacy_scan import Neutral, scan
+    from bot.store.migrations import open_engine
     from cards import texts
 
     settings = load_settings()

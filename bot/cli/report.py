@@ -42,8 +42,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def _report(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
-    from bot.db import open_engine, sessionmaker
     from bot.services.report import ReportService
+    from bot.store.engine import sessionmaker
+    from bot.store.migrations import open_engine
 
     settings = load_settings()
     if args.since and args.until and args.since > args.until:

@@ -16,11 +16,11 @@ from pydantic import BaseModel, ValidationError
 
 from bot.clock import Clock
 from bot.core import PersonKey
-from bot.db import Meeting
 from bot.demo.adapter import NAME as DEMO
 from bot.runtime import Services
 from bot.scheduler import SCHEDULER
 from bot.services.meetings import Person
+from bot.store.schema import Meeting
 
 
 class MovableClock(Clock, Protocol):

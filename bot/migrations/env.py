@@ -1,6 +1,6 @@
 from alembic import context
 
-from bot.db import Base
+from bot.store.schema import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)

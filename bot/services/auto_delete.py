@@ -17,7 +17,6 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.core import PersonKey, Problem
 from bot.core.delivery import DeliveryGone
-from bot.db import AUTO_DELETE_RULE, Meeting, MeetingState, Reminder
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.meetings import MeetingError, MeetingService
 from bot.services.notice_outbox import NoticeOutbox
@@ -34,6 +33,7 @@ from bot.services.reminder_rows import (
     backoff,
     room,
 )
+from bot.store.schema import AUTO_DELETE_RULE, Meeting, MeetingState, Reminder
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import AuditRecord, Meeting, OperationChange, insert_on_conflict
+from bot.store.engine import insert_on_conflict
+from bot.store.queues import OperationChange
+from bot.store.schema import AuditRecord, Meeting
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
-from bot.db import InboundEvent, bind_processors, driver_values, sqlite_driver
+from bot.store.driver import bind_processors, driver_values, sqlite_driver
+from bot.store.queues import InboundEvent
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ KEEP_EVENT_IDS = timedelta(days=30)
 NOTES_AFTER = 1.0  # seconds a note waits for a job record to take it before it is written alone
 
 _event = InboundEvent.__table__.c
-# On the driver's own connection: one round trip (asyncpg), one hop (aiosqlite, ``bot.db.sqlite_driver``),
+# On the driver's own connection: one round trip (asyncpg), one hop (aiosqlite, ``bot.store.driver.sqlite_driver``),
 # where SQLAlchemy's execution costs more CPU than the statement.
 _FIND_SQLITE = "SELECT handled_at, replies FROM inbound_event WHERE key = ?"
 _FIND_PG = "SELECT handled_at, replies FROM inbound_event WHERE key = $1"

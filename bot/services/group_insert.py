@@ -17,7 +17,8 @@ from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db import bind_processors, driver_values, is_transient, sqlite_transaction
+from bot.store.driver import bind_processors, driver_values, sqlite_transaction
+from bot.store.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ class GroupInsert:
         raise AssertionError("unreachable")
 
     async def _connect(self) -> AsyncConnection:
-        """A pool connection that works. The pool does not ping (see ``bot.db.create_engine``), so
+        """A pool connection that works. The pool does not ping (see ``bot.store.engine.create_engine``), so
         one the server dropped fails its first statement; SQLAlchemy then renews the whole pool,
         and the second try gets a new connection."""
         for attempt in (1, 2):

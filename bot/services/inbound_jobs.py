@@ -19,10 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
 from bot.core.adapter import FIRST_RUN, GiveUp, Guard, HoldsPersonalNumber, RetryLater
-from bot.db import InboundJob, in_open_states, is_transient, sqlite_statement, sqlite_transaction
 from bot.logs import bind_request
 from bot.services.events import KEEP_EVENT_IDS
 from bot.services.group_insert import GroupInsert, Pending, Statements
+from bot.store.driver import sqlite_statement, sqlite_transaction
+from bot.store.queues import InboundJob
+from bot.store.schema import in_open_states
+from bot.store.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ _FINISH = (update(InboundJob)
            .where(_job.key.in_(bindparam("b_keys", expanding=True)), _job.state == RUNNING)
            .values(state=bindparam("b_state"), lease_until=None, finished_at=bindparam("b_now"), payload=EMPTY))
 # On the driver's own connection, one job a parameter set: written with the next insert
-# (``GroupInsert.pending``) or, on SQLite, with the next record (in one hop, ``bot.db.sqlite_run``).
+# (``GroupInsert.pending``) or, on SQLite, with the next record (in one hop, ``bot.store.driver.sqlite_run``).
 _FINISH_PG = ("UPDATE inbound_job SET state = d.state, lease_until = NULL, finished_at = $1, payload = '" + EMPTY
               + "' FROM unnest($2::varchar[], $3::varchar[]) AS d(key, state) "
               "WHERE inbound_job.key = d.key AND inbound_job.state = '" + RUNNING + "'")
@@ -234,7 +237,7 @@ class JobWorkers:
     per job; the route may also hand a job over directly (:meth:`reserve`, :meth:`run`). A task
     that ends wakes the loop, which records it with the next claim or within ``record_after``.
     ``process`` raises :class:`RetryLater` for a transient failure, and a database error that
-    :func:`bot.db.is_transient` calls transient counts as one: the job is handed back with a
+    :func:`bot.store.transient.is_transient` calls transient counts as one: the job is handed back with a
     backoff. :class:`GiveUp` ends the job as failed; any other error is logged with its traceback
     and does the same.
     """

@@ -12,9 +12,9 @@ from collections import Counter
 
 from bot import notices
 from bot.config import Settings
-from bot.db import Meeting
 from bot.services.cms import CmsClient, CmsError
 from bot.services.reminder_rows import room
+from bot.store.schema import Meeting
 
 log = logging.getLogger(__name__)
 

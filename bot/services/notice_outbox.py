@@ -23,8 +23,9 @@ from bot import notices
 from bot.clock import Clock
 from bot.core import PersonKey, Reply
 from bot.core.delivery import DeliveryError, DeliveryGone
-from bot.db import Notice, insert_on_conflict
 from bot.services.reminder_rows import Sends, backoff
+from bot.store.engine import insert_on_conflict
+from bot.store.queues import Notice
 
 log = logging.getLogger(__name__)
 

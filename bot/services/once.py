@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.clock import Clock
-from bot.db import AuditRecord, DailyRun
+from bot.store.queues import DailyRun
+from bot.store.schema import AuditRecord
 
 
 def lock_key(job: str) -> int:

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
 from bot.core import PersonKey
-from bot.db import ConversationReference, insert_on_conflict
+from bot.store.engine import insert_on_conflict
+from bot.store.queues import ConversationReference
 
 KNOWN_SIZE = 10_000  # references this process remembers having stored
 FOUND_MAX = 10  # colleagues a search offers

@@ -20,12 +20,12 @@ from bot.clock import Alarm, Clock
 from bot.config import Settings
 from bot.core import PersonKey, Reply
 from bot.core.delivery import SEND_TIMEOUT, DeliveryError, DeliveryFailed, DeliveryRefused, Outbox
-from bot.db import AuditRecord, Meeting, Reminder, ReminderAttempt, in_open_states
 from bot.logs import bind_request
 from bot.metrics import REMINDER_LATENESS, REMINDERS_FAILED, REMINDERS_LATE, REMINDERS_SENT
 from bot.services.meetings import Person
 from bot.services.pacing import PlatformGate
 from bot.services.working_hours import WorkingHours
+from bot.store.schema import AuditRecord, Meeting, Reminder, ReminderAttempt, in_open_states
 
 log = logging.getLogger(__name__)
 

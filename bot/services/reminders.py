@@ -22,7 +22,6 @@ from bot.clock import Alarm, Clock
 from bot.config import Settings
 from bot.core import PersonKey, Problem, Reply
 from bot.core.delivery import DeliveryError, DeliveryGone
-from bot.db import Channel, Meeting, MeetingState, Reminder, in_open_states
 from bot.logs import bind_request
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.auto_delete import AutoDeletion
@@ -55,6 +54,7 @@ from bot.services.reminder_rows import (
     new_reminder,
     room,
 )
+from bot.store.schema import Channel, Meeting, MeetingState, Reminder, in_open_states
 
 log = logging.getLogger(__name__)
 

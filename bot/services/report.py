@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db import CISCO_MEETING_RULE, LIVE_STATES, AuditRecord, Meeting
 from bot.services.meetings.rebooking import MOVED
 from bot.services.naming import uri_slug
+from bot.store.schema import CISCO_MEETING_RULE, LIVE_STATES, AuditRecord, Meeting
 
 # What the sweep leaves in the audit trail each time it runs (actor "sweep"): one row for the run
 # (detail: how many orphans) and one per orphan found (its meeting id and CMS space id), same time.

@@ -15,14 +15,12 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import PersonKey
-from bot.db import (
+from bot.store.queues import ConversationReference, InboundJob, Notice
+from bot.store.schema import (
     LIVE_STATES,
     AuditRecord,
-    ConversationReference,
-    InboundJob,
     Meeting,
     MeetingState,
-    Notice,
     Preference,
     Recipient,
     Reminder,

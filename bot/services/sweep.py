@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.db import LIVE_STATES, AuditRecord, Meeting
 from bot.services.cms import CmsClient, SpaceNotFound
 from bot.services.meetings import meeting_id_from_cdr_tag
 from bot.services.report import record_sweep
+from bot.store.schema import LIVE_STATES, AuditRecord, Meeting
 
 log = logging.getLogger(__name__)
 

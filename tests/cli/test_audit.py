@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.db import AuditRecord, head_revision
+from bot.store.migrations import head_revision
+from bot.store.schema import AuditRecord
 from tests.conftest import cli
 from tests.services.test_meetings import NURSE, _create, _open
 

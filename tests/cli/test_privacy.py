@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bot.core import PersonKey
-from bot.db import Channel
+from bot.store.schema import Channel
 from tests.conftest import cli
 from tests.services.test_meetings import NURSE, _create, _open
 from tests.services.test_retention import OTHER, _holding, _stored_rows

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core import CARD_VERSION
-from bot.db import Meeting, Recipient
+from bot.store.schema import Meeting, Recipient
 from cards import texts
 from cards.actions import ConfirmDelete, CreateMeeting, MarkSent
 from cards.meeting import grouped

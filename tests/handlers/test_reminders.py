@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.db import Reminder
+from bot.store.schema import Reminder
 from cards import texts
 from cards import texts as wording
 from tests.handlers.test_routine import ADMIN, COLLEAGUE, NURSE, create_room

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.db import Meeting, Recipient
 from bot.runtime import Services
+from bot.store.schema import Meeting, Recipient
 from cards import texts
 from tests.conftest import RunningCms, make_settings, open_with_chat
 from tests.handlers.test_routine import ADMIN, NURSE, create_room

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.db import InboundJob
 from bot.platforms.webex.route import WebexAdapter
 from bot.runtime import open_services
 from bot.services.inbound_jobs import BACKOFF_SECONDS
+from bot.store.queues import InboundJob
 from cards import texts
 from tests.conftest import RunningCms, make_settings
 from tests.database_faults import PostgresFaults

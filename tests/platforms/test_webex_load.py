@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.clock import ManualClock
-from bot.db import InboundJob
 from bot.platforms.webex.route import WebexAdapter
 from bot.platforms.webex.translate import job_key, parse_envelope
 from bot.runtime import Services
 from bot.services.inbound_jobs import LEASE, InboundJobs
+from bot.store.queues import InboundJob
 from tests.fakes.webex import Delivery, WebexFake
 from tests.platforms.webex_harness import REGION_DOMAIN, Harness
 

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.db import Meeting, RoomCreation
 from bot.runtime import Services
 from bot.services.meetings import (
     CDR_TAG_PREFIX,
@@ -25,6 +24,7 @@ from bot.services.meetings import (
     Person,
 )
 from bot.services.reconciler import GRACE, reconcile
+from bot.store.schema import Meeting, RoomCreation
 from tests.services.test_meetings import NURSE, TIMES, _open
 
 TIMEOUT = 0.2

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import ManualClock
-from bot.db import InboundJob, create_engine, upgrade
 from bot.services.inbound_jobs import InboundJobs
+from bot.store.engine import create_engine
+from bot.store.migrations import upgrade
+from bot.store.queues import InboundJob
 from tests.database_faults import PostgresFaults
 
 

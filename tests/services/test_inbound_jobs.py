@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import ManualClock
 from bot.core.adapter import GiveUp, HoldsPersonalNumber, RetryLater
-from bot.db import InboundJob
 from bot.services.inbound_jobs import (
     DONE,
     FAILED,
@@ -27,6 +26,7 @@ from bot.services.inbound_jobs import (
     backoff,
 )
 from bot.services.privacy import PersonalNumberGuard
+from bot.store.queues import InboundJob
 
 
 @pytest.fixture

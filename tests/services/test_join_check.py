@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.db import Reminder
+from bot.store.schema import Reminder
 from cards import texts
 from tests.handlers.test_routine import ADMIN, COLLEAGUE, NURSE, create_room
 from tests.harness import Chat, last_card

@@ -2,7 +2,7 @@
 select their intents from ``room_creation`` and ``room_deletion`` by an index.
 
 Statements are recorded as SQLAlchemy sends them (``before_cursor_execute``). The few that go to
-aiosqlite's connection directly (``bot.db.sqlite_run``: inbound events and jobs) touch no audit row.
+aiosqlite's connection directly (``bot.store.driver.sqlite_run``: inbound events and jobs) touch no audit row.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import AUTO_DELETE_RULE, AuditRecord, Channel, DailyRun, OperationChange, RoomDeletion
 from bot.services.meetings import DELETION_GRACE, MeetingError, Person
 from bot.services.reminder_rows import SYSTEM
 from bot.services.retention import erase_person
+from bot.store.queues import DailyRun, OperationChange
+from bot.store.schema import AUTO_DELETE_RULE, AuditRecord, Channel, RoomDeletion
 from tests.conftest import run_pass
 from tests.handlers.test_routine import test_full_routine_from_new_to_deleted_room
 from tests.services.test_meetings import NURSE, TIMES, _open

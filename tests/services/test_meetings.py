@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.db import AuditRecord, Meeting
 from bot.runtime import open_services
 from bot.services.cms import CmsClient
 from bot.services.cms_guard import CmsGuard
 from bot.services.meetings import MeetingError, Person
 from bot.services.naming import room_uri, uri_slug
 from bot.services.validation import MeetingTimes
+from bot.store.schema import AuditRecord, Meeting
 from tests.conftest import make_settings
 
 NURSE = Person(key="memory:nurse-1", name="Nina")

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from bot import notices
 from bot.core import PersonKey, delivery
-from bot.db import Notice
 from bot.services import notice_outbox
 from bot.services import reminder_rows as kinds
+from bot.store.queues import Notice
 from tests.conftest import run_pass
 from tests.services.test_reminders import START, Rig
 

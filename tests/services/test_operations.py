@@ -10,8 +10,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from bot.db import AuditRecord, Channel, MeetingState
 from bot.services.meetings import MeetingError
+from bot.store.schema import AuditRecord, Channel, MeetingState
 from tests.services.test_meetings import NURSE, TIMES, _open
 
 

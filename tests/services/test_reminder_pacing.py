@@ -99,7 +99,7 @@ async def test_a_429_slows_every_send_to_the_platform_and_the_refused_one_still_
 async def _start_rows(rig: Rig):
     from sqlalchemy import select
 
-    from bot.db import Reminder
+    from bot.store.schema import Reminder
 
     async with rig.services.sessions() as session:
         return list(await session.scalars(select(Reminder).where(Reminder.kind == kinds.START)))

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from bot.core import PersonKey, Platform, Reply, delivery
 from bot.core.adapter import AdapterHost
-from bot.db import Channel, Meeting, Reminder, ReminderAttempt
 from bot.runtime import Services, open_services
 from bot.services import auto_delete, reminders
 from bot.services import reminder_rows as kinds
 from bot.services.meetings import MeetingError, Person
 from bot.services.validation import MeetingTimes
+from bot.store.schema import Channel, Meeting, Reminder, ReminderAttempt
 from cards import texts as wording
 from tests.conftest import RunningCms, make_settings
 from tests.services.test_meetings import fast_cms

@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.db import Meeting, RoomCreation
 from bot.scheduler import POLL_SECONDS
 from bot.services.cms import CmsCrowded
 from bot.services.cms_guard import CmsGuard
 from bot.services.meetings import DOUBT_BOUND, MeetingError, MeetingService
 from bot.services.validation import MeetingTimes
+from bot.store.schema import Meeting, RoomCreation
 from tests.services.test_meetings import NURSE, TIMES, _open
 from tests.store import audit_trail
 from tests.waiting import eventually

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.db import CISCO_MEETING_RULE, Meeting, Reminder
+from bot.store.schema import CISCO_MEETING_RULE, Meeting, Reminder
 from cards import texts
 from tests.conftest import make_settings, open_with_chat, run_pass
 from tests.handlers.test_routine import ADMIN, COLLEAGUE, NURSE, create_room

@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import bot.store.schema
 
 revision = '0001'
 down_revision = None
@@ -18,7 +18,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('audit',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('at', bot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', bot.store.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('meeting_id', sa.String(length=36), nullable=True),
     sa.Column('space_id', sa.String(length=64), nullable=True),
     sa.Column('actor', sa.String(length=255), nullable=False),
@@ -31,7 +31,7 @@ def upgrade() -> None:
 
     op.create_table('inbound_event',
     sa.Column('key', sa.String(length=255), nullable=False),
-    sa.Column('received_at', bot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', bot.store.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
     op.create_table('meeting',
@@ -46,11 +46,11 @@ def upgrade() -> None:
     sa.Column('call_id', sa.String(length=16), nullable=False),
     sa.Column('space_id', sa.String(length=64), nullable=False),
     sa.Column('secret', sa.String(length=64), nullable=True),
-    sa.Column('starts_at', bot.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', bot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', bot.store.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', bot.store.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('created_at', bot.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('deleted_at', bot.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.store.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('deleted_at', bot.store.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('deleted_by', sa.String(length=255), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('call_id'),
@@ -74,7 +74,7 @@ def upgrade() -> None:
     )
     op.create_table('used_call_id',
     sa.Column('call_id', sa.String(length=16), nullable=False),
-    sa.Column('reserved_at', bot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('reserved_at', bot.store.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('call_id')
     )
     op.create_table('recipient',
@@ -83,8 +83,8 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('label', sa.String(length=60), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('sent_at', bot.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('confirmed_at', bot.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', bot.store.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('confirmed_at', bot.store.schema.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -95,10 +95,10 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('meeting_id', sa.String(length=36), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('due_at', bot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', bot.store.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('sent_at', bot.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', bot.store.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=255), nullable=True),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ),
     sa.PrimaryKeyConstraint('id')

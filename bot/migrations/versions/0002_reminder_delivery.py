@@ -7,7 +7,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import bot.store.schema
 
 revision = "0002"
 down_revision = "0001"
@@ -20,10 +20,10 @@ CLAIMABLE = sa.text("state IN ('pending', 'running')")
 
 def upgrade() -> None:
     with op.batch_alter_table("reminder", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("planned_at", bot.db.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("planned_at", bot.store.schema.UtcDateTime(timezone=True), nullable=True))
     op.execute("UPDATE reminder SET planned_at = due_at")
     with op.batch_alter_table("reminder", schema=None) as batch_op:
-        batch_op.alter_column("planned_at", existing_type=bot.db.UtcDateTime(timezone=True), nullable=False)
+        batch_op.alter_column("planned_at", existing_type=bot.store.schema.UtcDateTime(timezone=True), nullable=False)
         batch_op.drop_index("ix_reminder_pending_due", postgresql_where=PENDING, sqlite_where=PENDING)
         batch_op.create_index("ix_reminder_due", ["due_at"], unique=False,
                               postgresql_where=CLAIMABLE, sqlite_where=CLAIMABLE)
@@ -32,7 +32,7 @@ def upgrade() -> None:
         "reminder_attempt",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("reminder_id", sa.String(length=36), nullable=False),
-        sa.Column("started_at", bot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", bot.store.schema.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["reminder_id"], ["reminder.id"]),
         sa.PrimaryKeyConstraint("id"),
     )

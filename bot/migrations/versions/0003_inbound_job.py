@@ -7,7 +7,7 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import bot.store.schema
 
 revision = "0003"
 down_revision = "0002"
@@ -24,10 +24,10 @@ def upgrade() -> None:
         sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("payload", sa.String(length=2000), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("received_at", bot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", bot.store.schema.UtcDateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("lease_until", bot.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("lease_until", bot.store.schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", bot.store.schema.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key"),
     )
     with op.batch_alter_table("inbound_job", schema=None) as batch_op:

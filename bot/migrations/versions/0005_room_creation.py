@@ -7,7 +7,7 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import bot.store.schema
 
 revision = "0005"
 down_revision = "0004"
@@ -26,13 +26,13 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=80), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("call_id", sa.String(length=16), nullable=False),
-        sa.Column("starts_at", bot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", bot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", bot.store.schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", bot.store.schema.UtcDateTime(timezone=True), nullable=False),
         sa.Column("patient_joins", sa.String(length=16), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("created_at", bot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("lease_until", bot.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", bot.store.schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", bot.store.schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", bot.store.schema.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("meeting_id"),
         sa.UniqueConstraint("request_key"),
     )

@@ -7,7 +7,7 @@ Revises: 0005
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import bot.store.schema
 
 revision = "0006"
 down_revision = "0005"
@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("person_key", sa.String(length=255), nullable=False),
         sa.Column("reference", sa.String(length=4000), nullable=False),
-        sa.Column("updated_at", bot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bot.store.schema.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("platform", "person_key"),
     )
 

@@ -13,7 +13,7 @@ Revises: 0007
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import bot.store.schema
 
 revision = "0008"
 down_revision = "0007"
@@ -22,7 +22,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("inbound_event", sa.Column("handled_at", bot.db.UtcDateTime(timezone=True), nullable=True))
+    op.add_column("inbound_event", sa.Column("handled_at", bot.store.schema.UtcDateTime(timezone=True), nullable=True))
     op.execute("UPDATE inbound_event SET handled_at = received_at")  # recorded before: handled
     op.add_column("audit", sa.Column("operation", sa.String(length=255), nullable=True))
     op.create_index("ix_audit_operation", "audit", ["operation"])

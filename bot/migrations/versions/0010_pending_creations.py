@@ -12,7 +12,7 @@ Revises: 0009
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import bot.store.schema
 
 revision = "0010"
 down_revision = "0009"
@@ -21,8 +21,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("room_creation", sa.Column("promised_at", bot.db.UtcDateTime(timezone=True), nullable=True))
-    op.add_column("room_creation", sa.Column("doubt_since", bot.db.UtcDateTime(timezone=True), nullable=True))
+    op.add_column("room_creation", sa.Column("promised_at", bot.store.schema.UtcDateTime(timezone=True), nullable=True))
+    op.add_column("room_creation", sa.Column("doubt_since", bot.store.schema.UtcDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

@@ -17,7 +17,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import bot.store.schema
 
 revision = "0011"
 down_revision = "0010"
@@ -29,7 +29,7 @@ MARKS = {"deleting": "deleting", "delete_withdrawn": "withdrawn", "deleted": "de
 DELETION_GRACE = timedelta(minutes=2)
 
 audit = sa.table(
-    "audit", sa.column("id", sa.Integer()), sa.column("at", bot.db.UtcDateTime()),
+    "audit", sa.column("id", sa.Integer()), sa.column("at", bot.store.schema.UtcDateTime()),
     sa.column("meeting_id", sa.String()), sa.column("actor", sa.String()), sa.column("action", sa.String()),
     sa.column("detail", sa.String()), sa.column("operation", sa.String()),
 )
@@ -44,9 +44,9 @@ def upgrade() -> None:
         sa.Column("detail", sa.String(length=255), nullable=True),
         sa.Column("operation", sa.String(length=255), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("requested_at", bot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("lease_until", bot.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("requested_at", bot.store.schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", bot.store.schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", bot.store.schema.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("meeting_id"),
     )
     op.create_index("ix_room_deletion_state", "room_deletion", ["state", "lease_until"])
@@ -54,14 +54,14 @@ def upgrade() -> None:
         "operation_change",
         sa.Column("operation", sa.String(length=255), nullable=False),
         sa.Column("change", sa.String(length=40), nullable=False),
-        sa.Column("at", bot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", bot.store.schema.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("operation", "change"),
     )
     daily_run = op.create_table(
         "daily_run",
         sa.Column("job", sa.String(length=40), nullable=False),
         sa.Column("day", sa.String(length=10), nullable=False),
-        sa.Column("ran_at", bot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ran_at", bot.store.schema.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("job", "day"),
     )
     connection = op.get_bind()

@@ -10,7 +10,7 @@ Revises: 0011
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import bot.store.schema
 
 revision = "0012"
 down_revision = "0011"
@@ -31,9 +31,9 @@ def upgrade() -> None:
         sa.Column("replies", sa.Text(), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("due_at", bot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", bot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("due_at", bot.store.schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", bot.store.schema.UtcDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.String(64), nullable=True),
         sa.UniqueConstraint("recipient", "cause", name="uq_notice_recipient_cause"),
     )

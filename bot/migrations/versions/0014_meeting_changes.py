@@ -8,7 +8,7 @@ Revises: 0013
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import bot.store.schema
 
 revision = "0014"
 down_revision = "0013"
@@ -18,7 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("recipient", sa.Column("retell", sa.Boolean(), nullable=False, server_default=sa.false()))
-    op.add_column("meeting", sa.Column("cancelled_at", bot.db.UtcDateTime(timezone=True), nullable=True))
+    op.add_column("meeting", sa.Column("cancelled_at", bot.store.schema.UtcDateTime(timezone=True), nullable=True))
     op.add_column("conversation_reference", sa.Column("name", sa.String(255), nullable=True))
     op.add_column("conversation_reference", sa.Column("address", sa.String(255), nullable=True))
     op.create_index("ix_reference_address", "conversation_reference", ["platform", "address"])

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db import LIVE_STATES, Channel, Meeting, MeetingState, PatientJoins
 from bot.services.cms import CmsClient
 from bot.services.meetings.common import (
     CDR_TAG_PREFIX,
@@ -32,6 +31,7 @@ from bot.services.meetings.reads import MeetingReads
 from bot.services.meetings.rebooking import HandedOver, Moved, Rebooking
 from bot.services.meetings.recipients import Recipients
 from bot.services.meetings.room_maker import DOUBT_BOUND
+from bot.store.schema import LIVE_STATES, Channel, Meeting, MeetingState, PatientJoins
 
 __all__ = [
     "CDR_TAG_PREFIX", "CREATING", "CREATION_GRACE", "CREATION_LEASE", "DELETE_WITHDRAWN", "DELETING",

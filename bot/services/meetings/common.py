@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.problems import Problem, Refused
-from bot.db import Meeting, Reminder
+from bot.store.schema import Meeting, Reminder
 
 CDR_TAG_PREFIX = "distansmote:"
 # FOR NO KEY UPDATE on PostgreSQL: enough to serialise edits of one meeting, and it does not

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
 from bot.core.problems import Problem
-from bot.db import Meeting, PatientJoins, RoomCreation
 from bot.services.cms import CmsClient, CmsError
 from bot.services.cms_guard import CmsGuard
 from bot.services.meetings.common import MeetingError, Person
@@ -28,6 +27,7 @@ from bot.services.meetings.reads import MeetingReads
 from bot.services.meetings.room_maker import Queued, RoomMaker
 from bot.services.naming import room_name
 from bot.services.validation import MeetingTimes
+from bot.store.schema import Meeting, PatientJoins, RoomCreation
 
 log = logging.getLogger(__name__)
 

@@ -12,21 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.core.problems import Problem
-from bot.db import (
-    Meeting,
-    MeetingState,
-    PatientJoins,
-    Preference,
-    RoomCreation,
-    UnitCounter,
-    UsedCallId,
-    insert_on_conflict,
-)
 from bot.services import leases
 from bot.services.changes import record
 from bot.services.meetings.common import MeetingError, Person, ReminderPlanner
 from bot.services.naming import new_call_id, room_name, room_uri, uri_slug
 from bot.services.validation import MeetingTimes
+from bot.store.engine import insert_on_conflict
+from bot.store.schema import Meeting, MeetingState, PatientJoins, Preference, RoomCreation, UnitCounter, UsedCallId
 
 # A room creation's lease: renewed while it runs; one that ran out is finished by the next pass.
 CREATION_LEASE = timedelta(seconds=30)

@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.core.problems import Problem
-from bot.db import LIVE_STATES, Meeting, MeetingState, Reminder, RoomDeletion, insert_on_conflict
 from bot.services import leases
 from bot.services.changes import made, record
 from bot.services.cms import CmsClient, CmsError, CmsNotAsked, CmsProtocolError, CmsUnavailable
 from bot.services.meetings.common import ROW_LOCK, MeetingError, Person
 from bot.services.meetings.reads import MeetingReads
+from bot.store.engine import insert_on_conflict
+from bot.store.schema import LIVE_STATES, Meeting, MeetingState, Reminder, RoomDeletion
 
 log = logging.getLogger(__name__)
 

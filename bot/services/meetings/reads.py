@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.core.problems import Problem
-from bot.db import LIVE_STATES, Meeting, Preference
 from bot.services.meetings.common import MeetingError, Person, allowed, looks_like_id
+from bot.store.schema import LIVE_STATES, Meeting, Preference
 
 
 class MeetingReads:

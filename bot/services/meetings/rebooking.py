@@ -9,13 +9,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
 from bot.core.problems import Problem
-from bot.db import Meeting, MeetingState, Reminder
 from bot.services.changes import made, record
 from bot.services.cms import CmsClient, CmsError
 from bot.services.colleagues import Colleague
 from bot.services.meetings.common import MeetingError, Person, ReminderPlanner
 from bot.services.meetings.recipients import editable
 from bot.services.validation import MeetingTimes
+from bot.store.schema import Meeting, MeetingState, Reminder
 
 MOVED, HANDED_OVER = "moved", "handed_over"  # their audit actions
 

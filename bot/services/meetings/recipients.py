@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.core.problems import Problem
-from bot.db import Channel, Meeting, MeetingState, Recipient
 from bot.services.changes import made, record
 from bot.services.meetings.common import ROW_LOCK, MeetingError, Person, allowed, looks_like_id
+from bot.store.schema import Channel, Meeting, MeetingState, Recipient
 
 MAX_RECIPIENTS = 20
 

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
 from bot.core.problems import Problem
-from bot.db import RoomCreation
 from bot.services.changes import record
 from bot.services.cms import (
     CmsClient,
@@ -26,6 +25,7 @@ from bot.services.cms import (
 from bot.services.meetings.common import MeetingError, cdr_tag
 from bot.services.meetings.creation_rows import CreationRows
 from bot.services.naming import room_name, room_uri, uri_slug
+from bot.store.schema import RoomCreation
 
 log = logging.getLogger(__name__)
 
