@@ -15,8 +15,8 @@ from bot.dispatcher import Bot
 from bot.metrics import CONTENT_TYPE, circuit_family, exposition, store_families
 from bot.runtime import Services, context_for, scheduler_for
 from bot.scheduler import install_scheduler
-from bot.services.inbound_jobs import StoredQueue
 from bot.services.privacy import PersonalNumberGuard
+from bot.services.stored_queue import StoredQueue
 from bot.store.transient import is_transient
 from cards.pages import privacy_page, terms_page
 from handlers import build_router

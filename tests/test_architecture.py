@@ -132,7 +132,7 @@ def test_the_in_memory_platform_is_written_against_the_public_adapter_contract_o
 
 # Modules of bot/services/ still over the limit, at most as long as they are now: each may only
 # shrink (issue #20 splits them; the meeting service is split already).
-SERVICES_OVER_THE_LIMIT = {"bot/services/cms.py": 380, "bot/services/inbound_jobs.py": 526,
+SERVICES_OVER_THE_LIMIT = {"bot/services/cms.py": 380,
                            "bot/services/reminders.py": 363}
 SERVICE_LINES = 300
 

@@ -13,18 +13,17 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from bot.core import Actor, Event, PersonKey, Platform, Reply
 from bot.core.adapter import AdapterHost
 from bot.core.delivery import DeliveryGone
 from bot.demo.conversations import Conversations
+from bot.demo.requests import BadRequest, CardSubmission, MessagesQuery, TypedMessage, read_json, validated
 from bot.demo.users import DEMO_USERS, DemoUser, find_people
 from bot.platforms import PlatformEntry
-from bot.platforms.http import BodyRefused, parse_json, read_body
 from cards import texts
 
 log = logging.getLogger(__name__)
@@ -36,14 +35,6 @@ PLATFORM = PlatformEntry(NAME, "Demo")
 STATIC_DIR = Path(__file__).with_name("static")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ADAPTIVECARDS_DIST = Path("node_modules", "adaptivecards", "dist")
-
-# Bounds on what a page may send: a chat line, a card's inputs, and the whole body.
-MAX_BODY_BYTES = 64 * 1024
-MAX_TEXT = 2000
-MAX_INPUTS = 50
-MAX_INPUT_KEY = 100
-MAX_INPUT_VALUE = 2000
-MAX_WAIT_SECONDS = 25.0
 
 # The page's own policy: everything from this server, nothing from anywhere else. The card
 # renderer sets inline styles, hence 'unsafe-inline' for styles only.
@@ -83,66 +74,6 @@ def find_adaptivecards_js(places: Sequence[Path] | None = None) -> Path:
         "The demo page needs the npm package 'adaptivecards', which is not installed: "
         f"run `npm ci` in {REPO_ROOT} (or `make demo`)."
     )
-
-
-# -- request bodies ---------------------------------------------------------------------------
-
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-InputKey = Annotated[str, StringConstraints(min_length=1, max_length=MAX_INPUT_KEY)]
-InputValue = Annotated[str, StringConstraints(max_length=MAX_INPUT_VALUE)]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-    user: UserId
-
-
-class TypedMessage(_Body):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
-
-
-class CardSubmission(_Body):
-    """Like a Webex attachment action: the inputs with the Action.Submit data merged in."""
-
-    inputs: dict[InputKey, InputValue] = Field(max_length=MAX_INPUTS)
-
-
-class MessagesQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    user: UserId
-    after: int = Field(default=0, ge=0)
-    wait: float = Field(default=0.0, ge=0.0, le=MAX_WAIT_SECONDS)
-
-
-class BadRequest(Exception):
-    def __init__(self, status: int, error: str, details: list[dict[str, Any]] | None = None,
-                 messages: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.details = details
-        self.messages = messages  # chat messages to show beside the error
-
-
-B = TypeVar("B", bound=BaseModel)
-
-
-def _validated(model: type[B], value: object) -> B:
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        # Never echo the input back: it may hold something that must not be repeated.
-        details = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_input=False)]
-        raise BadRequest(400, "invalid request", details) from None
-
-
-async def _read_json(request: web.Request) -> object:
-    if request.content_type != "application/json":
-        raise BadRequest(400, "expected application/json")
-    try:
-        return parse_json(await read_body(request, limit=MAX_BODY_BYTES))
-    except BodyRefused as refused:
-        raise BadRequest(refused.status, refused.error) from None
 
 
 # The names the demo answers to, with or without a port. Any other Host is a page elsewhere
@@ -274,13 +205,13 @@ class DemoAdapter:
         return {"rooms": sorted(rooms, key=lambda room: str(room["name"]).casefold())}
 
     async def _messages(self, request: web.Request) -> dict[str, Any]:
-        query = _validated(MessagesQuery, dict(request.query))
+        query = validated(MessagesQuery, dict(request.query))
         user = self._user(query.user)
         messages = await self.conversations.wait_after(user.id, query.after, query.wait)
         return {"messages": [m.as_json() for m in messages]}
 
     async def _message(self, request: web.Request) -> dict[str, Any]:
-        body = _validated(TypedMessage, await _read_json(request))
+        body = validated(TypedMessage, await read_json(request))
         user = self._user(body.user)
         mark = self.conversations.last_id
         assert self._host is not None
@@ -289,7 +220,7 @@ class DemoAdapter:
         return await self._handle(user, mark, text=body.text)
 
     async def _submit(self, request: web.Request) -> dict[str, Any]:
-        body = _validated(CardSubmission, await _read_json(request))
+        body = validated(CardSubmission, await read_json(request))
         user = self._user(body.user)
         return await self._handle(user, self.conversations.last_id, inputs=body.inputs)
 

@@ -27,6 +27,7 @@ from bot.services.admin_alerts import AdminAlerts
 from bot.services.auto_delete import AutoDeletion
 from bot.services.joins import Joins
 from bot.services.meetings import MeetingError, MeetingService, Person
+from bot.services.reminder_notices import ReminderNotices, final_without_sending
 from bot.services.reminder_rows import (
     AUTO_DELETE,
     CANCELLED,
@@ -34,27 +35,22 @@ from bot.services.reminder_rows import (
     CLEANUP,
     FAILED,
     FOLLOWUP,
-    JOIN_CHECK,
     LAST,
     MAX_ATTEMPTS,
     PENDING,
     PROMPTS,
     RANK,
     SENT,
-    SKIPPED,
-    START,
     SYSTEM,
-    UNCONFIRMED,
     ReminderPlanner,
     Sends,
     audit,
     backoff,
     deadline,
-    late,
     new_reminder,
     room,
 )
-from bot.store.schema import Channel, Meeting, MeetingState, Reminder, in_open_states
+from bot.store.schema import Meeting, MeetingState, Reminder, in_open_states
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +62,6 @@ BATCH = 16
 IDLE_IN_TRANSACTION_TIMEOUT = "30s"
 MAX_PER_RUN = 10_000
 _Claim = TypeVar("_Claim", bound=Select[Any])
-# Settings with the routine's documents shown with the start reminder.
-TIP_LINKS = ("link_meeting_tips", "link_film_picture_sound")
 
 
 @dataclass(frozen=True)
@@ -83,7 +77,6 @@ class ReminderService:
                  planner: ReminderPlanner, alarm: Alarm, sends: Sends, auto_delete: AutoDeletion, alerts: AdminAlerts,
                  joins: Joins, *, render: notices.Render, workers: int | None = None) -> None:
         self._sessions = sessions
-        self._joins = joins
         self._clock = clock
         self._settings = settings
         self._meetings = meetings
@@ -92,7 +85,7 @@ class ReminderService:
         self._sends = sends
         self._auto_delete = auto_delete
         self._alerts = alerts
-        self._render = render
+        self._notices = ReminderNotices(settings, joins, render)
         # SKIP LOCKED lets several claim loops share the queue; SQLite has one writer anyway.
         self._workers = workers or (CLAIM_LOOPS if self.many_instances_safe else 1)
         self._batch = BATCH
@@ -202,11 +195,11 @@ class ReminderService:
         for reminder in batch:
             meeting = await session.get(Meeting, reminder.meeting_id)
             assert meeting is not None  # a foreign key
-            final = _final_without_sending(reminder, meeting, now)
+            final = final_without_sending(reminder, meeting, now)
             if final is not None:
                 reminder.state = final
             else:
-                outgoing.append((reminder, meeting, await self._message(session, reminder, meeting, now)))
+                outgoing.append((reminder, meeting, await self._notices.message(session, reminder, meeting, now)))
         if outgoing:
             await self._sends.log_attempts(session, [reminder for reminder, _, _ in outgoing])
         problems = await asyncio.gather(*(
@@ -228,27 +221,6 @@ class ReminderService:
                 await self._meetings.mark_ended(meeting.id)
             if alert is not None:
                 await self._alerts.send(alert, meeting.platform)
-
-    async def _message(self, session: AsyncSession, reminder: Reminder, meeting: Meeting, now: datetime) -> Reply:
-        is_late = late(reminder, now, self._settings)
-        place = room(meeting, self._settings)
-        if reminder.kind == UNCONFIRMED:
-            # A telephone recipient confirms nothing (the routine): named only while not yet phoned.
-            confirming = [r for r in meeting.recipients if r.channel != Channel.PHONE]
-            return self._render(notices.Unconfirmed(
-                place, late=is_late,
-                unconfirmed=tuple(r.label for r in confirming if r.sent_at and not r.confirmed_at),
-                not_sent=tuple(r.label for r in confirming if not r.sent_at),
-                not_phoned=tuple(r.label for r in meeting.recipients if r.channel == Channel.PHONE and not r.sent_at),
-            ))
-        if reminder.kind == JOIN_CHECK:
-            return self._render(await self._joins.look(meeting))
-        if reminder.kind == START:
-            return self._render(notices.StartCheck(place, links=self._tip_links(), late=is_late,
-                                                   patient_joins=meeting.patient_joins))
-        return self._render(notices.CleanupPrompt(place, deadline=await self._local_deadline(session, meeting.id),
-                                                  followup=reminder.kind == FOLLOWUP, late=is_late,
-                                                  film_link=self._settings.link_film_delete_room))
 
     async def _outcome(self, session: AsyncSession, reminder: Reminder, meeting: Meeting,
                        problem: DeliveryError | None) -> tuple[datetime | None, notices.Notice | None]:
@@ -275,7 +247,7 @@ class ReminderService:
         audit(session, now, SYSTEM.key, "reminders_stopped", meeting, detail=problem.code)
         log.warning("reminders for meeting %s stopped: recipient gone (%s)", meeting.id, problem.code)
         return notices.RecipientGone(room(meeting, self._settings),
-                                     deadline=await self._local_deadline(session, meeting.id))
+                                     deadline=await self._notices.local_deadline(session, meeting.id))
 
     async def _plan_followup(self, session: AsyncSession, meeting_id: str, prompted_at: datetime) -> datetime | None:
         due = self._planner.followup_after(prompted_at)
@@ -300,27 +272,6 @@ class ReminderService:
             if reminder.attempts >= MAX_ATTEMPTS:
                 reminder.state = FAILED
             reminder.due_at = now + backoff(reminder.attempts)
-
-    async def _local_deadline(self, session: AsyncSession, meeting_id: str) -> datetime | None:
-        moment = await deadline(session, meeting_id)
-        return moment.astimezone(self._settings.zone) if moment else None
-
-    def _tip_links(self) -> tuple[tuple[str, str], ...]:
-        return tuple((key, value) for key in TIP_LINKS if (value := getattr(self._settings, key)))
-
-
-def _final_without_sending(reminder: Reminder, meeting: Meeting, now: datetime) -> str | None:
-    """A reminder that can no longer help is closed without a message."""
-    if meeting.state == MeetingState.DELETED:
-        return CANCELLED
-    if reminder.kind in (UNCONFIRMED, START, JOIN_CHECK) and now >= meeting.ends_at:
-        return SKIPPED
-    recipients = meeting.recipients
-    if reminder.kind == UNCONFIRMED and recipients and all(
-            r.sent_at if r.channel == Channel.PHONE else r.confirmed_at for r in recipients):
-        return SKIPPED  # everyone has confirmed, or been phoned (telephone recipients confirm nothing)
-    return None
-
 
 # Start-of-meeting reminders go first when many are due at once.
 _FIRST_KINDS_FIRST = case(RANK, value=Reminder.kind, else_=len(RANK))

@@ -21,8 +21,9 @@ from bot.cli import build_parser
 from bot.clock import ManualClock
 from bot.core import PersonKey, Reply
 from bot.core.delivery import DeliveryGone
-from bot.demo.adapter import MAX_BODY_BYTES, MAX_INPUTS, NAME, DemoAdapter, DemoSetupError, find_adaptivecards_js
+from bot.demo.adapter import NAME, DemoAdapter, DemoSetupError, find_adaptivecards_js
 from bot.demo.conversations import Conversations
+from bot.demo.requests import MAX_BODY_BYTES, MAX_INPUTS
 from bot.demo.runner import HOST, DemoHandle, demo_parts, start_demo
 from bot.demo.users import DEMO_USERS
 from bot.platforms.teams import TeamsSettings

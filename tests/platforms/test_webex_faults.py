@@ -21,7 +21,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.platforms.webex.route import WebexAdapter
 from bot.runtime import open_services
-from bot.services.inbound_jobs import BACKOFF_SECONDS
+from bot.services.job_workers import BACKOFF_SECONDS
 from bot.store.queues import InboundJob
 from cards import texts
 from tests.conftest import RunningCms, make_settings

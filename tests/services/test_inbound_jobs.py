@@ -12,20 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import ManualClock
 from bot.core.adapter import GiveUp, HoldsPersonalNumber, RetryLater
-from bot.services.inbound_jobs import (
-    DONE,
-    FAILED,
-    KEEP_FINISHED,
-    LEASE,
-    MAX_ATTEMPTS,
-    MAX_BACKOFF_SECONDS,
-    InboundJobs,
-    Job,
-    JobWorkers,
-    StoredQueue,
-    backoff,
-)
+from bot.services.inbound_jobs import DONE, FAILED, KEEP_FINISHED, LEASE, InboundJobs, Job
+from bot.services.job_workers import MAX_ATTEMPTS, MAX_BACKOFF_SECONDS, JobWorkers, backoff
 from bot.services.privacy import PersonalNumberGuard
+from bot.services.stored_queue import StoredQueue
 from bot.store.queues import InboundJob
 
 

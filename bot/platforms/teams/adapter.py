@@ -10,30 +10,29 @@ import asyncio
 import logging
 from collections.abc import Coroutine, Mapping, Sequence
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from aiohttp import web
-from microsoft_agents.activity import Activity, ChannelAccount, ConversationParameters
+from microsoft_agents.activity import Activity
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.core import ClaimsIdentity
-from microsoft_agents.hosting.core.connector import ConnectorClientBase
 from pydantic import ValidationError
 from yarl import URL
 
 from bot.config import Settings
 from bot.core import Actor, Conversation, Event, PersonKey, Reply
-from bot.core.adapter import AdapterHost, GiveUp, HoldsPersonalNumber, InboundQueue
-from bot.core.delivery import DeliveryError, DeliveryFailed, DeliveryGone
+from bot.core.adapter import AdapterHost, HoldsPersonalNumber, InboundQueue
+from bot.core.delivery import DeliveryError, DeliveryGone
 from bot.core.inbound import TtlCache
 from bot.logs import bind_request
 from bot.metrics import INBOUND_REQUESTS
 from bot.platforms.http import BodyRefused, read_body
 from bot.platforms.teams import NAME, TeamsSettings
-from bot.platforms.teams.activities import Address, Inbound, inbound, outgoing, personal_address
+from bot.platforms.teams.activities import Address, Inbound, inbound
 from bot.platforms.teams.auth import authenticate
 from bot.platforms.teams.config import CONNECTION, teams_config
 from bot.platforms.teams.connector import Connector, Sleep
+from bot.platforms.teams.replies import TeamsReplies
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +56,13 @@ class TeamsAdapter:
         self._workers = workers or TeamsSettings.of(settings).workers
         self._shutdown_grace = shutdown_grace
         self._host: AdapterHost | None = None
+        self._replies: TeamsReplies | None = None
         self._queue: InboundQueue | None = None
         self._background: set[asyncio.Task[None]] = set()
 
     def install(self, app: web.Application, host: AdapterHost) -> None:
         self._host = host
+        self._replies = TeamsReplies(self._connector, self._config.app_id, host.references)
         app.router.add_post(MESSAGES_PATH, self._receive)
         app.on_startup.append(self._start)
         app.on_cleanup.append(self._stop)
@@ -76,6 +77,12 @@ class TeamsAdapter:
         if self._host is None:
             raise RuntimeError("the Teams adapter is not installed")
         return self._host
+
+    @property
+    def replies(self) -> TeamsReplies:
+        if self._replies is None:
+            raise RuntimeError("the Teams adapter is not installed")
+        return self._replies
 
     async def drain(self) -> None:
         """Wait until no accepted activity is pending or being handled (tests)."""
@@ -97,7 +104,7 @@ class TeamsAdapter:
             await self._queue.stop(self._shutdown_grace)
         await asyncio.gather(*self._background, return_exceptions=True)
 
-    # -- inbound --------------------------------------------------------------------------
+    # -- inbound (the replies go out through ``replies.py``) --------------------------------
 
     async def _receive(self, request: web.Request) -> web.Response:
         """Verify and queue; the answer never waits for the CMS or for Teams."""
@@ -131,7 +138,7 @@ class TeamsAdapter:
             payload = {"installed": item.payload()}
         elif self.host.guard(item.content()):
             # Never into the queue: the dispatcher refuses it at once, without storing it.
-            self._in_background(self._deliver(item, await self.host.dispatcher.handle(self._event(item, None))))
+            self._in_background(self.replies.deliver(item, await self.host.dispatcher.handle(self._event(item, None))))
             return "accepted", web.json_response({})
         else:
             payload, content = {"handle": item.payload()}, item.content()
@@ -174,7 +181,7 @@ class TeamsAdapter:
     async def _refuse(self, item: Inbound) -> None:
         replies = await self.host.dispatcher.refuse_stranger(NAME, item.event_id)
         if replies:
-            await self._deliver(item, replies, to_group=True)
+            await self.replies.deliver(item, replies, to_group=True)
 
     async def _handle(self, item: Inbound) -> None:
         upn = await self._upn(item)
@@ -182,7 +189,7 @@ class TeamsAdapter:
         replies = await self.host.dispatcher.handle(event)
         if item.is_direct:
             await self._remember_admin(upn, item.address)
-        await self._deliver(item, replies)
+        await self.replies.deliver(item, replies)
         await self.host.dispatcher.delivered(event)
 
     @staticmethod
@@ -214,7 +221,7 @@ class TeamsAdapter:
             return cached or None
         address = item.address
         try:
-            async with self._client(address) as client:
+            async with self.replies.client(address) as client:
                 member = await self._connector.retrying("member lookup", lambda: client.get_conversation_member(
                     address.conversation_id, address.user_id))
         except DeliveryError as failure:
@@ -224,87 +231,11 @@ class TeamsAdapter:
         self._upns.put(item.actor_id, upn, now)  # "" for a member without one: known, and not asked again
         return upn or None
 
-    # -- outbound -------------------------------------------------------------------------
-
-    def _client(self, address: Address) -> Any:
-        return self._connector.client(address.service_url, anonymous=address.anonymous, app_id=self._config.app_id)
-
-    async def _deliver(self, item: Inbound, replies: Sequence[Reply], *, to_group: bool = False) -> None:
-        """Send the replies in order; a failure is logged (never the text) and ends the delivery."""
-        try:
-            async with self._client(item.address) as client:
-                personal = item.address if item.is_direct else None
-                card_id = item.card_id
-                for reply in replies:
-                    if (reply.direct or item.is_direct) and not to_group:
-                        personal = personal or await self._personal_chat(client, item)
-                        target = personal
-                    else:
-                        target = item.address
-                    activity = outgoing(reply, target)
-                    if reply.replaces_card and card_id and target.conversation_id == item.address.conversation_id:
-                        replaced, card_id = await self._replace(client, target, card_id, activity), None
-                        if replaced:
-                            continue
-                    reply_to = item.activity_id if target is item.address else None
-                    await self._send(client, target, activity, reply_to=reply_to)
-        except DeliveryGone as gone:
-            log.error("Teams reply not delivered: %s", gone.code)
-        except DeliveryFailed as failure:
-            log.error("Teams reply not delivered, Teams kept failing: %s; the activity failed", failure.code)
-            raise GiveUp from None
-
-    async def _send(self, client: ConnectorClientBase, target: Address, activity: Activity, *,
-                    reply_to: str | None) -> None:
-        conversations = client.conversations
-        if reply_to:  # in a channel, the answer goes into the thread of the command
-            await self._connector.retrying("reply", lambda: conversations.reply_to_activity(
-                target.conversation_id, reply_to, activity))
-        else:
-            await self._connector.retrying("send", lambda: conversations.send_to_conversation(
-                target.conversation_id, activity))
-
-    async def _replace(self, client: ConnectorClientBase, target: Address, card_id: str, activity: Activity) -> bool:
-        """Edit the submitted card in place; ``False`` if it is gone (then the new one is posted)."""
-        activity.id = card_id
-        try:
-            await self._connector.retrying("card update", lambda: client.conversations.update_activity(
-                target.conversation_id, card_id, activity))
-        except DeliveryGone:
-            return False
-        finally:
-            activity.id = None
-        return True
-
-    async def _personal_chat(self, client: ConnectorClientBase, item: Inbound) -> Address:
-        """The sender's 1:1 chat: the stored one, or a new one (Teams returns the existing chat)."""
-        key = PersonKey(NAME, item.actor_id)
-        stored = await self.host.references.find(key)
-        if stored is not None:
-            return personal_address(item.address, Address.loads(stored).conversation_id)
-        address = item.address
-        parameters = ConversationParameters(
-            is_group=False, agent=ChannelAccount(id=address.bot_id), members=[ChannelAccount(id=address.user_id)],
-            tenant_id=address.tenant_id, channel_data={"tenant": {"id": address.tenant_id}},
-        )
-        created = await self._connector.retrying("1:1 conversation", lambda: client.conversations.create_conversation(
-            parameters))
-        personal = personal_address(address, created.id)
-        await self.host.references.remember(key, personal.dumps())
-        return personal
-
-    # -- messages the bot starts itself ---------------------------------------------------
+    # -- messages the bot starts itself (through ``replies.py``) ----------------------------
 
     async def send_direct(self, person: PersonKey, replies: Sequence[Reply]) -> None:
         """1:1 through the stored conversation reference; one attempt (the caller retries)."""
-        stored = await self.host.references.find(person)
-        if stored is None:
-            raise DeliveryGone("teams_no_reference")  # Teams lets a bot write first only where it was installed
-        address = Address.loads(stored)
-        async with self._client(address) as client:
-            for reply in replies:
-                await self._connector.call("proactive send", partial(
-                    client.conversations.send_to_conversation, address.conversation_id, outgoing(reply, address)))
+        await self.replies.send_direct(person, replies)
 
     async def send_to_identity(self, identity: str, replies: Sequence[Reply]) -> None:
         """An admin listed by Entra object id, or by user principal name, who has added the app or written 1:1."""

@@ -1,7 +1,8 @@
 """Webex: signed webhooks in, the Webex SDK out (https://developer.webex.com/docs/webhooks).
 
-``POST /webex/events`` answers 200 once the job is stored, however busy the bot is; workers do the rest. The SDK is
-synchronous, so its calls run in a pool of threads (``DISTANSMOTE_WEBEX_WORKERS``), never on the event loop.
+``POST /webex/events`` answers 200 once the job is stored, however busy the bot is; workers run it (``jobs.py``).
+The SDK is synchronous, so its calls run in a pool of threads (``DISTANSMOTE_WEBEX_WORKERS``), never on the event
+loop.
 """
 
 from __future__ import annotations
@@ -11,32 +12,27 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
-from typing import Any
 
 from aiohttp import web
-from webexpythonsdk.exceptions import ApiError
 
 from bot.config import ConfigError, Settings
-from bot.core import Actor, Event, PersonKey, Reply
-from bot.core.adapter import AdapterHost, GiveUp, InboundQueue, PeopleSearchUnavailable
+from bot.core import Actor, PersonKey, Reply
+from bot.core.adapter import AdapterHost, InboundQueue
 from bot.core.delivery import SEND_TIMEOUT
-from bot.core.inbound import Allowlist, TtlCache
+from bot.core.inbound import Allowlist
 from bot.logs import bind_request
 from bot.metrics import INBOUND_REQUESTS, child
 from bot.platforms.http import BODY_TIMEOUT_SECONDS, BodyRefused, parse_json, read_body
 from bot.platforms.webex import NAME, WebexSettings
+from bot.platforms.webex.jobs import WebexJobs
+from bot.platforms.webex.people import WebexPeople
 from bot.platforms.webex.translate import (
     BotIdentity,
     Inbound,
-    actor,
     content,
     job_key,
-    message_event,
     org_key,
     parse_envelope,
-    submit_event,
-    target,
 )
 from bot.platforms.webex.transport import (
     WEBEX_ERRORS,
@@ -44,25 +40,14 @@ from bot.platforms.webex.transport import (
     WebexClient,
     delivery_error,
     describe_error,
-    retry_later,
-    server_wait,
-    transient,
 )
 from bot.platforms.webex.webhooks import reactivate_webhooks, webex_credentials
-from cards import texts
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webex/events"
 SIGNATURE_HEADER = "X-Spark-Signature"
 MAX_BODY_BYTES = 64 * 1024  # envelopes carry ids only; anything this big is not Webex
-PERSON_CACHE_TTL = timedelta(minutes=10)
-PERSON_CACHE_SIZE = 1000
-PEOPLE_FOUND = 10  # people a search offers to hand a meeting over to
-# A reply that Webex does not take after the client's retries is tried again after these waits,
-# while its job stays leased: handing the job back would run the handler again, and its effect
-# (a room created) is recorded already. Then the job fails, never done.
-REPLY_RETRY_WAITS = (15.0, 60.0)
 # About half of a command's time is spent off its SDK thread (the store, the dispatcher, the loop):
 # with two jobs per thread the threads stay busy under load (measured: 186 → 264 replies a second
 # offered 300, bench/webhooks.py). Each job still waits at most one thread's turn for its calls.
@@ -118,12 +103,13 @@ class WebexAdapter:
         self._body_timeout = body_timeout
         self._watcher: asyncio.Task[None] | None = None
         self._queue: InboundQueue | None = None
-        self._people: TtlCache[str, Actor] = TtlCache(PERSON_CACHE_TTL, PERSON_CACHE_SIZE)
         self._me: BotIdentity | None = None
         self._host: AdapterHost | None = None
+        self._people: WebexPeople | None = None
 
     def install(self, app: web.Application, host: AdapterHost) -> None:
         self._host = host
+        self._people = WebexPeople(self.client, self._allowlist, host.clock)
         app.router.add_post(WEBHOOK_PATH, self._receive)
         app.on_startup.append(self._start)
         app.on_cleanup.append(self._stop)
@@ -146,24 +132,10 @@ class WebexAdapter:
     async def find_people(self, wanted: str) -> Sequence[Actor]:
         """Webex's people search (``bot.core.adapter.PeopleSearch``): by address, else by the start of
         a display name; only people the allowlist lets in."""
-        try:
-            found = await self.client.people(PEOPLE_FOUND, **{"email" if "@" in wanted else "displayName": wanted})
-        except WEBEX_ERRORS as exc:
-            log.warning("Webex people search failed: %s", describe_error(exc))
-            raise PeopleSearchUnavailable from None
-        return [person for person in map(actor, found) if self._allowed(person)]
+        return await self.people.find(wanted)
 
     async def person(self, person_id: str) -> Actor | None:
-        try:
-            person = await self._actor(person_id)
-        except WEBEX_ERRORS as exc:
-            if isinstance(exc, ApiError) and exc.status_code in (400, 404):
-                return None
-            raise PeopleSearchUnavailable from None
-        return person if self._allowed(person) else None
-
-    def _allowed(self, person: Actor) -> bool:
-        return self._allowlist.allows(org_key(person.org) if person.org else None, person.email)
+        return await self.people.person(person_id)
 
     async def _post_direct(self, to: Mapping[str, str], replies: Sequence[Reply]) -> None:
         try:
@@ -188,6 +160,12 @@ class WebexAdapter:
         return self._host
 
     @property
+    def people(self) -> WebexPeople:
+        if self._people is None:
+            raise RuntimeError("the Webex adapter is not installed")
+        return self._people
+
+    @property
     def me(self) -> BotIdentity:
         if self._me is None:
             raise RuntimeError("the Webex adapter has not started")
@@ -205,7 +183,8 @@ class WebexAdapter:
         self._me = BotIdentity(me["id"], tuple(dict.fromkeys(n.strip() for n in names if n and n.strip())))
         log.info("Webex bot identity read; webhook endpoint %s", WEBHOOK_PATH)
         # Started before anything else can fail: jobs left by a previous run are picked up now.
-        self._queue = self.host.inbound(NAME, self._process, self._jobs_at_once)
+        jobs = WebexJobs(self.client, self.host, self._me, self.people, sleep=self._sleep)
+        self._queue = self.host.inbound(NAME, jobs.process, self._jobs_at_once)
         self._queue.start()
         if self._webhook_check_seconds:
             await self.check_webhooks()
@@ -270,127 +249,3 @@ class WebexAdapter:
         if accepted:
             log.debug("Webex %s delivery accepted", inbound.resource)
         return accepted
-
-    async def _process(self, payload: Mapping[str, Any]) -> None:
-        """One event. Transient failures raise :class:`RetryLater`, so the job runs again later;
-        the workers record it as failed for anything else that escapes."""
-        await self._handle(Inbound(**payload))
-
-    async def _handle(self, inbound: Inbound) -> None:
-        try:
-            sender = self._by_signed_email(inbound) or await self._actor(inbound.person_id)
-        except WEBEX_ERRORS as exc:
-            if transient(exc):
-                raise retry_later("people lookup", exc) from None
-            log.error("Webex sender could not be looked up: %s", describe_error(exc))
-            return
-        if not self._allowed(sender):
-            await self._refuse(inbound, sender)
-            return
-        try:
-            found = await self._event(inbound, sender)
-        except WEBEX_ERRORS as exc:
-            if transient(exc):
-                raise retry_later(f"{inbound.resource} fetch", exc) from None
-            log.error("Webex %s could not be fetched: %s", inbound.resource, describe_error(exc))
-            await self._send({"toPersonId": sender.id}, Reply(texts.INTERNAL_ERROR))
-            return
-        if found is not None:
-            event, submitted_card = found
-            await self._deliver(event, await self.host.dispatcher.handle(event), submitted_card)
-            await self.host.dispatcher.delivered(event)
-
-    def _by_signed_email(self, inbound: Inbound) -> Actor | None:
-        """The sender of a typed message whose signed ``personEmail`` is in an allowed domain.
-
-        Saves a ``people/{id}`` call (a round trip to Webex, and its rate limit) for every new
-        sender. Typed commands never need the display name: meetings, which record it, are only
-        created from card submissions, and those carry no e-mail, so their sender is looked up.
-        """
-        email = inbound.person_email
-        if inbound.resource != "messages" or email is None:
-            return None
-        if not self._allowlist.allows_email(email):
-            return None
-        return Actor(id=inbound.person_id, name="", email=email)
-
-    async def _actor(self, person_id: str) -> Actor:
-        """The sender as Webex knows them, cached for a while (``people/{id}`` is rate-limited)."""
-        now = self.host.clock.now()
-        cached = self._people.get(person_id, now)
-        if cached is not None:
-            return cached
-        sender = actor(await self.client.person(person_id))
-        self._people.put(person_id, sender, now)
-        return sender
-
-    async def _refuse(self, inbound: Inbound, sender: Actor) -> None:
-        log.info("Webex person outside the allowed organisations refused")
-        for reply in await self.host.dispatcher.refuse_stranger(NAME, inbound.data_id):
-            await self._send({"toPersonId": sender.id}, reply)
-
-    async def _event(self, inbound: Inbound, sender: Actor) -> tuple[Event, str | None] | None:
-        """The neutral event, and the id of the card message that was submitted (if any)."""
-        if inbound.resource == "messages":
-            return await self._message_event(inbound, sender)
-        return await self._submit_event(inbound, sender)
-
-    async def _message_event(self, inbound: Inbound, sender: Actor) -> tuple[Event, None] | None:
-        event = message_event(inbound, sender, await self.client.message(inbound.data_id), self.me)
-        return None if event is None else (event, None)
-
-    async def _submit_event(self, inbound: Inbound, sender: Actor) -> tuple[Event, str | None] | None:
-        action = await self.client.attachment_action(inbound.data_id)
-        if action.get("personId") != sender.id or not isinstance(action.get("messageId"), str):
-            return None
-        try:
-            card_message: dict[str, Any] | None = await self.client.message(action["messageId"])
-        except ApiError as exc:
-            if exc.status_code != 404:
-                raise
-            card_message = None  # the card was replaced meanwhile; the handlers judge the submit
-        if card_message is not None and card_message.get("personId") != self.me.id:
-            log.warning("Webex card submission ignored: the card is not the bot's")
-            return None
-        event = submit_event(inbound, sender, action, card_message)
-        # Only a card in the person's 1:1 space is theirs to replace; one in a group space is everyone's.
-        return event, action["messageId"] if event.conversation.is_direct else None
-
-    # -- outbound -------------------------------------------------------------------------
-
-    async def _deliver(self, event: Event, replies: Sequence[Reply], submitted_card: str | None) -> None:
-        """Post the replies in order. Webex cannot edit a message that has a card, so a reply
-        that replaces the submitted card deletes the old one once the new one is there."""
-        for reply in replies:
-            posted = await self._send(target(event, reply), reply)
-            if posted and reply.replaces_card and submitted_card is not None:
-                await self._delete(submitted_card)
-                submitted_card = None
-
-    async def _send(self, to: Mapping[str, str], reply: Reply) -> str | None:
-        """Post one reply. Refused for good: logged (never its text), the others still go. A transient
-        failure is tried again after each of ``REPLY_RETRY_WAITS``, then the job fails (:class:`GiveUp`)."""
-        for wait in (*REPLY_RETRY_WAITS, None):
-            try:
-                message = await self.client.post_message(**to, **content(reply))
-            except WEBEX_ERRORS as exc:
-                if not transient(exc):
-                    log.error("Webex reply not delivered: %s", describe_error(exc))
-                    return None
-                if wait is None:
-                    log.error("Webex reply not delivered, Webex kept failing: %s; the event failed",
-                              describe_error(exc))
-                    raise GiveUp from None
-                wait = max(wait, server_wait(exc, cap=3600.0) or 0.0)
-                log.warning("Webex reply not delivered yet: %s; again in %.0f s", describe_error(exc), wait)
-                await self._sleep(wait)
-            else:
-                log.debug("Webex reply posted")
-                return message.get("id")
-        raise AssertionError("unreachable")
-
-    async def _delete(self, message_id: str) -> None:
-        try:
-            await self.client.delete_message(message_id)
-        except WEBEX_ERRORS as exc:
-            log.warning("replaced Webex card could not be deleted: %s", describe_error(exc))
