@@ -13,7 +13,7 @@ import pytest
 
 from bot.cli import main
 from bot.simulators.cms import CmsSimulator
-from tests.processes import stop
+from tests.cli.processes import stop
 
 CMS_VARIABLES = ("DISTANSMOTE_CMS_URL", "DISTANSMOTE_CMS_USERNAME", "DISTANSMOTE_CMS_PASSWORD")
 REPO = Path(__file__).resolve().parents[2]

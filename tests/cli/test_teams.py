@@ -15,9 +15,9 @@ import pytest
 
 from bot.cli import main
 from tests.cli.conftest import SECRET, TOKEN, served_in_thread
+from tests.cli.processes import serving_address, stop
 from tests.fakes.teams import FakeConnector
 from tests.fakes.webex import WebexFake
-from tests.processes import serving_address, stop
 
 REPO = Path(__file__).resolve().parents[2]
 APP_ID = "1f2e3d4c-0000-4000-8000-123456789abc"

@@ -12,8 +12,8 @@ import pytest
 
 from bot.cli import main
 from tests.cli.conftest import SECRET, TARGET, TOKEN
+from tests.cli.processes import serving_address, stop
 from tests.fakes.webex import WebexFake
-from tests.processes import serving_address, stop
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("clean_environment")

@@ -19,7 +19,7 @@ from bot.services.meetings import Person
 from bot.services.validation import MeetingTimes
 from tests.conftest import make_settings, open_with_chat, run_pass
 from tests.handlers.test_routine import NURSE, create_room
-from tests.store import audit_trail
+from tests.store.rows import audit_trail
 
 PROMPT_AT = datetime(2026, 11, 26, 13, 40, tzinfo=UTC)  # ten minutes after create_room's meeting ends
 

@@ -16,7 +16,7 @@ from cards.meeting import grouped
 from tests.handlers.test_routine import COLLEAGUE, NURSE, create_room
 from tests.harness import last_card, submission
 from tests.reading import shows_number
-from tests.store import everything_stored
+from tests.store.rows import everything_stored
 
 
 async def _counts(services) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from bot.store.schema import Reminder
 from cards import texts
 from tests.handlers.test_routine import ADMIN, COLLEAGUE, NURSE, create_room
 from tests.harness import Chat, last_card, submission
-from tests.store import audit_trail
+from tests.store.rows import audit_trail
 
 # create_room books 2026-11-26 13:30–14:30 in Stockholm (12:30–13:30 UTC); the clock is at 2026-11-25 09:00.
 WAS = "torsdag 2026-11-26 kl. 13.30–14.30"

@@ -6,7 +6,7 @@ from bot.core import Actor
 from cards import texts
 from cards.meeting import grouped
 from tests.harness import Chat, last_card, submission
-from tests.store import audit_trail
+from tests.store.rows import audit_trail
 
 NURSE = Actor(id="nurse-1", name="Nina Sjuksköterska", email="nina@region.example")
 COLLEAGUE = Actor(id="nurse-2", name="Kalle Kollega", email="kalle@region.example")

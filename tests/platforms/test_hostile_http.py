@@ -29,7 +29,7 @@ from tests.conftest import RunningCms, make_settings
 from tests.fakes.webex import Delivery, WebexFake, sign
 from tests.platforms.webex_harness import REGION_DOMAIN, SECRET, TOKEN, Harness, create_room, latest_card
 from tests.sleeps import Sleeps
-from tests.store import everything_stored
+from tests.store.rows import everything_stored
 
 
 @pytest.fixture

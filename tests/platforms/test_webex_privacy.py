@@ -11,7 +11,7 @@ from cards import texts
 from tests.conftest import RunningCms
 from tests.platforms.webex_harness import Harness, click, latest_card
 from tests.reading import shows_number
-from tests.store import everything_stored
+from tests.store.rows import everything_stored
 
 NUMBER = "8507099805"
 SPELLINGS = ["850709 - 9805", "85 07 09-9805", "850709\u20139805", "850709\u00a09805",

@@ -14,7 +14,7 @@ from bot.store.schema import Reminder
 from cards import texts
 from tests.handlers.test_routine import ADMIN, COLLEAGUE, NURSE, create_room
 from tests.harness import Chat, last_card
-from tests.store import everything_stored
+from tests.store.rows import everything_stored
 
 # create_room books 2026-11-26 13:30–14:30 in Stockholm (12:30 UTC); the check comes 5 minutes in.
 START = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)

@@ -22,7 +22,7 @@ from tests.strategies import SEPARATORS, embedded_identity_numbers, identity_num
 TODAY = date(2026, 12, 7)
 DIAL_IN = "0480 44 55 11"
 guard = PersonalNumberGuard(lambda: TODAY, own_numbers=[DIAL_IN])
-# The guard alone; tests/test_property_round.py sends over ten thousand through every platform.
+# The guard alone; tests/processes/test_property_round.py sends over ten thousand through every platform.
 MANY = settings(max_examples=3_000, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 

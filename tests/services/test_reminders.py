@@ -26,7 +26,7 @@ from bot.store.schema import Channel, Meeting, Reminder, ReminderAttempt
 from cards import texts as wording
 from tests.conftest import RunningCms, make_settings
 from tests.services.test_meetings import fast_cms
-from tests.store import audit_trail
+from tests.store.rows import audit_trail
 
 NURSE = Person(key="memory:nurse-1", name="Nina")
 COLLEAGUE = Person(key="memory:nurse-2", name="Kalle")
@@ -409,7 +409,7 @@ async def test_an_unfinished_earlier_attempt_is_sent_again_with_a_warning(rig, c
 
 
 async def test_two_instances_against_one_postgresql_send_each_reminder_once(cms, postgres_url, clock):
-    """The in-process version; tests/test_reminder_processes.py does it with two real processes."""
+    """The in-process version; tests/processes/test_reminder_processes.py does it with two real processes."""
     first = await open_rig(cms, postgres_url, clock)
     second = await open_rig(cms, postgres_url, clock, first.outbox)
     try:

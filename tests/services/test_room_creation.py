@@ -17,7 +17,7 @@ from bot.services.meetings import DOUBT_BOUND, MeetingError, MeetingService
 from bot.services.validation import MeetingTimes
 from bot.store.schema import Meeting, RoomCreation
 from tests.services.test_meetings import NURSE, TIMES, _open
-from tests.store import audit_trail
+from tests.store.rows import audit_trail
 from tests.waiting import eventually
 
 POLL = timedelta(seconds=POLL_SECONDS)  # the pass's cadence

@@ -11,7 +11,7 @@ from cards import texts
 from tests.conftest import make_settings, open_with_chat, run_pass
 from tests.handlers.test_routine import ADMIN, COLLEAGUE, NURSE, create_room
 from tests.harness import last_card
-from tests.store import audit_trail
+from tests.store.rows import audit_trail
 
 
 async def test_a_room_deleted_in_cisco_meeting_is_noticed_by_the_sweep_and_its_reminders_stop(chat, services,

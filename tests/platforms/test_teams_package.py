@@ -20,7 +20,7 @@ from PIL import Image
 from bot.cli import main
 from bot.platforms.teams.package import manifest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "node_modules" / "@microsoft" / "app-manifest" / "build" / "json-schemas" / "teams"
 APP_ID = "1f2e3d4c-0000-4000-8000-123456789abc"
 

@@ -37,10 +37,10 @@ from bot.store.engine import create_engine, sessionmaker
 from bot.store.queues import InboundJob
 from bot.store.schema import AuditRecord, Meeting, Recipient, Reminder, RoomCreation, RoomDeletion
 from cards import texts
-from tests.bot_process import DOMAIN, SECRET, TOKEN
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
-from tests.test_creation_processes import NOW, RESTART_WITHIN, BotProcess
+from tests.processes.bot_process import DOMAIN, SECRET, TOKEN
+from tests.processes.test_creation_processes import NOW, RESTART_WITHIN, BotProcess
 from tests.waiting import eventually
 
 ROUTINES = 50

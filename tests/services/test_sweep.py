@@ -18,7 +18,7 @@ from bot.store.schema import AuditRecord, Meeting
 from cards import texts
 from tests.conftest import make_settings, run_pass
 from tests.services.test_meetings import fast_cms
-from tests.store import audit_trail
+from tests.store.rows import audit_trail
 
 NURSE = Person(key="memory:nurse-1", name="Nina")
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -69,7 +69,7 @@ def test_the_sweep_command_parses():
 async def test_the_daily_sweep_deletes_the_bots_unclaimed_rooms_after_an_hour_and_reports_them(
         cms, database_url, clock, caplog):
     from bot.services.meetings import MeetingError
-    from tests.test_scheduler import RecordingAdapter
+    from tests.app.test_scheduler import RecordingAdapter
 
     adapter = RecordingAdapter()
     services = await open_services(make_settings(cms, database_url), clock=clock, cms=fast_cms(cms, timeout=0.2),

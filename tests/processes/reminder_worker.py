@@ -1,6 +1,6 @@
 """A bot process for the process tests: the services on a database, with a platform that writes to a file.
 
-    python tests/reminder_worker.py DATABASE_URL NOW MODE OUTFILE [LATENCY]
+    python tests/processes/reminder_worker.py DATABASE_URL NOW MODE OUTFILE [LATENCY]
 
 MODE ``record`` appends each reminder's text to OUTFILE; ``block`` says "sending" and hangs
 before sending (killed between claim and send); ``send-then-block`` records, says "sending" and

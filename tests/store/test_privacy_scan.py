@@ -23,7 +23,7 @@ from bot.store.queues import InboundEvent, InboundJob
 from bot.store.schema import Meeting, Preference, Recipient
 from cards import texts
 from tests.reading import shows_number
-from tests.store import everything_stored
+from tests.store.rows import everything_stored
 
 NUMBER = "8507099805"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

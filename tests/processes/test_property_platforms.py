@@ -5,7 +5,7 @@ Teams activities into the real app (the real SDKs against the fakes, the CMS sim
 
 Each case is refused with the Swedish answer and makes no CMS request; after the round nothing of any
 number shows in the chat messages, the log lines (text and JSON), or the database dump (SQLite's own,
-``pg_dump`` on PostgreSQL). The demo's round is tests/test_property_round.py; the figures of the latest
+``pg_dump`` on PostgreSQL). The demo's round is tests/processes/test_property_round.py; the figures of the latest
 run are in docs/reliability.md.
 """
 

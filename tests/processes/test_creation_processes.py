@@ -19,19 +19,19 @@ from bot.store.engine import create_engine, sessionmaker
 from bot.store.queues import InboundJob
 from bot.store.schema import Meeting, RoomCreation
 from cards import texts
-from tests.bot_process import DOMAIN, SECRET, TOKEN
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
+from tests.processes.bot_process import DOMAIN, SECRET, TOKEN
 from tests.waiting import eventually
 
-ROOT = Path(__file__).resolve().parent.parent
-BOT = ROOT / "tests" / "bot_process.py"
+ROOT = Path(__file__).resolve().parents[2]
+BOT = ROOT / "tests" / "processes" / "bot_process.py"
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 RESTART_WITHIN = 60.0  # seconds from the restart until the person has an answer
 
 
 class BotProcess:
-    """``tests/bot_process.py`` as a child process, driven from the test's event loop."""
+    """``tests/processes/bot_process.py`` as a child process, driven from the test's event loop."""
 
     def __init__(self, process: asyncio.subprocess.Process, port: int) -> None:
         self.process = process

@@ -36,7 +36,7 @@ from bot.demo.users import DEMO_USERS
 from bot.store.schema import Meeting, MeetingState, Recipient
 from cards import texts
 from tests.reading import log_lines_into, numbers_shown_anyhow, shows_number_anyhow, strings_in
-from tests.store import everything_stored
+from tests.store.rows import everything_stored
 from tests.strategies import ACTIONS, embedded_identity_numbers
 
 # A fixed profile: the same cases on every run and machine, no time limit per case (the machine

@@ -17,8 +17,8 @@ from bot.store.engine import create_engine, sessionmaker
 from bot.store.migrations import upgrade
 from bot.store.schema import Meeting, Reminder, ReminderAttempt
 
-ROOT = Path(__file__).resolve().parent.parent
-WORKER = ROOT / "tests" / "reminder_worker.py"
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = ROOT / "tests" / "processes" / "reminder_worker.py"
 NOW = datetime(2026, 11, 25, 11, 55, tzinfo=UTC)
 
 

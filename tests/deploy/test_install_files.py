@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 from bot.config import ENV_PREFIX, Settings
 from bot.platforms import registry
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _locked(name: str) -> dict[str, str]:

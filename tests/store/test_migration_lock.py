@@ -13,7 +13,7 @@ import asyncpg
 
 from bot.store.migrations import MIGRATION_LOCK, head_revision
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 HEAD = head_revision()
 
 

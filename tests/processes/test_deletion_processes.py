@@ -16,7 +16,7 @@ from bot.store.schema import AuditRecord, Meeting
 from cards import texts
 from tests.fakes.webex import Delivery, SentMessage, WebexFake
 from tests.harness import submission
-from tests.test_creation_processes import (
+from tests.processes.test_creation_processes import (
     NOW,
     RESTART_WITHIN,
     BotProcess,

@@ -1,6 +1,6 @@
 """A whole bot process for the process tests: the real app with the Webex adapter and the timer.
 
-    python tests/bot_process.py DATABASE_URL CMS_URL WEBEX_URL NOW
+    python tests/processes/bot_process.py DATABASE_URL CMS_URL WEBEX_URL NOW
 
 Serves on a free 127.0.0.1 port and prints "ready <port>"; runs until SIGTERM (or is killed).
 The services' clock is a ManualClock standing at NOW (ISO 8601), so that a restart can be made

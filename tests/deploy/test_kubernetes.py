@@ -14,7 +14,7 @@ import yaml
 from bot.config import ENV_PREFIX
 from bot.platforms import registry
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "deploy" / "kubernetes"
 # The oldest Kubernetes still supported upstream when this was written, and the newest the validator knows.
 VERSIONS = ("1.32.0", kubernetes_validate.latest_version())
