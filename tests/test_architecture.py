@@ -130,18 +130,18 @@ def test_the_in_memory_platform_is_written_against_the_public_adapter_contract_o
             assert name in {"bot.core", "bot.core.adapter", "bot.core.delivery"}, name
 
 
-# Modules of bot/services/ still over the limit, at most as long as they are now: each may only
-# shrink (issue #20 splits them; the meeting service is split already).
-SERVICES_OVER_THE_LIMIT = {"bot/services/cms.py": 380,
-                           "bot/services/reminders.py": 363}
-SERVICE_LINES = 300
+# One job per module: none in bot/ is over 300 lines but the CMS simulator, a fake of a whole API.
+MODULE_LINES = 300
+LONGER_MODULES = {"bot/simulators/cms.py"}
 
 
-@pytest.mark.parametrize("path", _modules("bot/services"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_no_module_in_the_services_is_over_300_lines(path):
+@pytest.mark.parametrize("path", [p for p in _modules("bot") if str(p.relative_to(ROOT)) not in LONGER_MODULES],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_in_the_bot_is_over_300_lines(path):
+    """bot/services/ among them (issue #20); docs/architecture.md draws the modules."""
     lines = len(path.read_text(encoding="utf-8").splitlines())
-    limit = SERVICES_OVER_THE_LIMIT.get(str(path.relative_to(ROOT)), SERVICE_LINES)
-    assert lines <= limit, f"{path.relative_to(ROOT)} has {lines} lines (at most {limit}): split it by its jobs"
+    assert lines <= MODULE_LINES, \
+        f"{path.relative_to(ROOT)} has {lines} lines (at most {MODULE_LINES}): split it by its jobs"
 
 
 def _refusal_classes(paths: list[Path]) -> set[str]:
