@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from bot.core import Platform
 from bot.core.adapter import AdapterHost, InboundQueue, Process
-from bot.dispatcher import Bot
+from bot.dispatcher import EventDispatcher
 from bot.metrics import CONTENT_TYPE, circuit_family, exposition, store_families
 from bot.runtime import Services, context_for, scheduler_for
 from bot.scheduler import install_scheduler
@@ -22,7 +22,7 @@ from cards.pages import privacy_page, terms_page
 from handlers import build_router
 
 SERVICES = web.AppKey("services", Services)
-BOT = web.AppKey("bot", Bot)
+BOT = web.AppKey("bot", EventDispatcher)
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def create_app(services: Services, *, reminders: bool = False) -> web.Applicatio
     settings = services.settings
     guard = PersonalNumberGuard(lambda: services.clock.now().astimezone(settings.zone).date(),
                                 own_numbers=[settings.dial_in_number])
-    app[BOT] = Bot(build_router(), context=context_for(services), seen=services.events,
+    app[BOT] = EventDispatcher(build_router(), context=context_for(services), handled=services.events,
                    references=services.references, guard=guard, transient=is_transient)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -34,7 +34,7 @@ def mentions_email(text: str) -> bool:
     return bool(_EMAIL_WORDS.search(fold(text)))
 
 
-class Seen(Protocol):
+class HandledEvents(Protocol):
     async def begin(self, key: str) -> tuple[bool, str | None]:
         """Whether to handle ``key`` (``False`` if its handling finished before, also in another
         instance), and then the replies (JSON) kept with it and not posted since. Writes nothing."""
@@ -49,25 +49,25 @@ class Seen(Protocol):
         ...
 
 
-class Bot:
+class EventDispatcher:
     """The dispatcher. ``context`` builds what handlers get with each event (once per event)."""
 
-    def __init__(self, router: Router, *, context: Callable[[Event], Any], seen: Seen, references: References,
-                 guard: Guard, transient: Callable[[BaseException], bool]) -> None:
+    def __init__(self, router: Router, *, context: Callable[[Event], Any], handled: HandledEvents,
+                 references: References, guard: Guard, transient: Callable[[BaseException], bool]) -> None:
         self._router = router
         self._context = context
-        self._seen = seen
+        self._handled = handled
         self._references = references
         self._guard = guard
         self._transient = transient
 
     async def delivered(self, event: Event) -> None:
         """The adapter has posted the replies of ``event``: a run again sends nothing."""
-        self._seen.posted(event.dedupe_key)
+        self._handled.posted(event.dedupe_key)
 
     async def handle(self, event: Event) -> list[Reply]:
         # A queue job's first run is its event's first (``FIRST_RUN``): nothing to read.
-        handle, kept = (True, None) if FIRST_RUN.get() else await self._seen.begin(event.dedupe_key)
+        handle, kept = (True, None) if FIRST_RUN.get() else await self._handled.begin(event.dedupe_key)
         if not handle:
             if kept:  # handled, and the process died before the adapter had posted the replies
                 log.info("replies of an event handled before sent again (platform=%s)", event.platform)
@@ -104,16 +104,16 @@ class Bot:
         """Someone outside the allowlist: told once; a redelivery of the same event gets nothing."""
         # The key the event's own dedupe_key would have: the event is never handled after this.
         key = event_key(platform, event_id)
-        handle, _ = await self._seen.begin(key)
+        handle, _ = await self._handled.begin(key)
         if not handle:
             return []
-        await self._seen.finish(key, None)
+        await self._handled.finish(key, None)
         return [Reply(texts.NOT_ALLOWED)]
 
     async def _finish(self, event: Event, replies: list[Reply]) -> list[Reply]:
         """Record the event handled now, its replies kept for a run again before they are posted."""
         try:
-            await self._seen.finish(event.dedupe_key, json.dumps([asdict(reply) for reply in replies]))
+            await self._handled.finish(event.dedupe_key, json.dumps([asdict(reply) for reply in replies]))
         except Exception as exc:  # noqa: BLE001 - the replies go out all the same
             # Run again (its job could not be marked done either), the handler finds its changes made.
             log.warning("event not recorded as handled (platform=%s): %s", event.platform, type(exc).__name__)

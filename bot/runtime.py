@@ -25,13 +25,13 @@ from bot.services.admin_alerts import AdminAlerts
 from bot.services.auto_delete import AutoDeletion
 from bot.services.cms import CmsClient
 from bot.services.colleagues import Colleagues
-from bot.services.events import InboundEvents
+from bot.services.handled_events import InboundEvents
 from bot.services.joins import Joins
 from bot.services.meetings import MeetingService, Person
 from bot.services.notice_outbox import NoticeOutbox
 from bot.services.once import DailyOnce
 from bot.services.references import ConversationReferences
-from bot.services.reminder_rows import ReminderPlanner, Sends
+from bot.services.reminder_plan import ProactiveSends, ReminderPlanner
 from bot.services.reminders import ReminderService
 from bot.services.report import ReportService
 from bot.services.room_owners import RoomOwners
@@ -80,7 +80,7 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, cms: 
     cms = cms or CmsClient.from_settings(settings, workers=registry.cms_workers(settings))
     alarm = Alarm()
     planner = ReminderPlanner(settings, alarm)
-    sends = Sends(engine, clock, settings, Outbox(adapters))
+    sends = ProactiveSends(engine, clock, settings, Outbox(adapters))
     outbox = NoticeOutbox(sessions, clock, sends, render_notice)
     announce = functools.partial(announce_creation, settings=settings, tell=outbox.tell)
     meetings = MeetingService(sessions, cms, clock, settings, planner, announce)

@@ -78,7 +78,7 @@ class ReminderScheduler:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         if not self._reminders.many_instances_safe:
             log.info("reminders: SQLite store, so run a single instance only (PostgreSQL for several)")
-        self._timer.add_job(self.tick, "interval", seconds=self._poll_seconds, id="poll",
+        self._timer.add_job(self.run_due_now, "interval", seconds=self._poll_seconds, id="poll",
                             next_run_time=datetime.now(UTC), **_JOB)
         for work in self._passes:
             if isinstance(work.every, timedelta):
@@ -118,10 +118,10 @@ class ReminderScheduler:
         armed = self._timer.get_job("wake")
         if armed is not None and armed.next_run_time is not None and armed.next_run_time <= real:
             return
-        self._timer.add_job(self.tick, "date", run_date=max(real, datetime.now(UTC)), id="wake",
+        self._timer.add_job(self.run_due_now, "date", run_date=max(real, datetime.now(UTC)), id="wake",
                             replace_existing=True, **_JOB)
 
-    async def tick(self) -> int:
+    async def run_due_now(self) -> int:
         """Send what is due, then re-arm the wake-up. Overlapping ticks leave it to the one running."""
         if self._running.locked():
             return 0

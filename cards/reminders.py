@@ -42,7 +42,7 @@ def render(notice: notices.Notice) -> Reply:
         case notices.CleanupPrompt():
             return cleanup_prompt(notice)
         case notices.AutoDeleted():
-            return _told(texts.AUTO_DELETED_TITLE.format(room=notice.room.room_name),
+            return _personal_notice(texts.AUTO_DELETED_TITLE.format(room=notice.room.room_name),
                          texts.AUTO_DELETED_TEXT.format(when=when(notice.deleted_at)))
         case notices.CallActiveAtDeadline():
             return _admin(texts.ADMIN_CALL_ACTIVE.format(room=notice.room.room_name, deadline=when(notice.deadline),
@@ -56,21 +56,21 @@ def render(notice: notices.Notice) -> Reply:
             return _admin(texts.ADMIN_DELETION_FAILING.format(room=notice.room.room_name))
         case notices.CreationFailed():
             reason = texts.ERRORS.get(notice.refusal, texts.ERRORS["room_service_unavailable"])
-            return _told(texts.CREATION_FAILED_TITLE,
+            return _personal_notice(texts.CREATION_FAILED_TITLE,
                          texts.CREATION_FAILED.format(when=when(notice.starts_at), reason=reason))
         case notices.DeletionFinished():
-            return _told(texts.DELETED_TITLE, texts.DELETED_TEXT.format(room=notice.room_name))
+            return _personal_notice(texts.DELETED_TITLE, texts.DELETED_TEXT.format(room=notice.room_name))
         case notices.DeletedByAdmin():
-            return _told(texts.DELETED_BY_ADMIN_TITLE.format(room=notice.room.room_name),
+            return _personal_notice(texts.DELETED_BY_ADMIN_TITLE.format(room=notice.room.room_name),
                          texts.DELETED_BY_ADMIN_TEXT.format(when=when(notice.deleted_at)))
         case notices.DeletionWaitsOnCall():
-            return _told(texts.DELETION_WAITS_TITLE.format(room=notice.room.room_name),
+            return _personal_notice(texts.DELETION_WAITS_TITLE.format(room=notice.room.room_name),
                          texts.DELETION_WAITS_TEXT.format(deadline=when(notice.deadline), retry=clock(notice.retry_at)))
         case notices.DeletedInCiscoMeeting():
-            return _told(texts.DELETED_IN_CISCO_MEETING_TITLE.format(room=notice.room.room_name),
+            return _personal_notice(texts.DELETED_IN_CISCO_MEETING_TITLE.format(room=notice.room.room_name),
                          texts.DELETED_IN_CISCO_MEETING_TEXT)
         case notices.NoCmsUser():
-            return _told(texts.NO_CMS_USER_TITLE, texts.NO_CMS_USER_TEXT)
+            return _personal_notice(texts.NO_CMS_USER_TITLE, texts.NO_CMS_USER_TEXT)
         case notices.Orphans():
             return _orphans(notice)
 
@@ -83,7 +83,7 @@ def _reply(heading_text: str, body: Sequence[Element], *, late: bool, actions: S
                                actions=actions))
 
 
-def _told(heading_text: str, message: str) -> Reply:
+def _personal_notice(heading_text: str, message: str) -> Reply:
     return _reply(heading_text, [text(message)], late=False, fallback=message)
 
 

@@ -11,7 +11,7 @@ from bot import notices
 from bot.config import Settings
 from bot.core import CardSubmit, Command, PersonKey, Problem, Refused, Reply, Router, changes_nothing
 from bot.services.meetings import Channel, Finished, Meeting, MeetingError, MeetingState, PatientJoins, Person
-from bot.services.reminder_rows import room
+from bot.services.reminder_plan import room
 from bot.services.validation import chosen_unit, clean_label, meeting_times
 from cards import texts
 from cards.actions import (

@@ -52,7 +52,7 @@ def install_demo_clock(app: web.Application, services: Services, clock: MovableC
         else:
             clock.advance(max(_target(services, meeting, body.to) - clock.now(), timedelta(0)))
         if SCHEDULER in request.app:
-            await request.app[SCHEDULER].tick()
+            await request.app[SCHEDULER].run_due_now()
         return web.json_response(_state(services, clock, await _next_meeting(services, body.user)))
 
     app.router.add_get("/api/demo/clock", show)

@@ -20,7 +20,7 @@ from bot.core.delivery import DeliveryGone
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.meetings import MeetingError, MeetingService
 from bot.services.notice_outbox import NoticeOutbox
-from bot.services.reminder_rows import (
+from bot.services.reminder_plan import (
     CANCELLED,
     FAILED,
     MAX_ATTEMPTS,
@@ -28,7 +28,7 @@ from bot.services.reminder_rows import (
     RUNNING,
     SENT,
     SYSTEM,
-    Sends,
+    ProactiveSends,
     audit,
     backoff,
     room,
@@ -43,7 +43,7 @@ CALL_ACTIVE = Problem.CALL_ACTIVE.value
 
 
 class AutoDeletion:
-    def __init__(self, meetings: MeetingService, clock: Clock, settings: Settings, sends: Sends,
+    def __init__(self, meetings: MeetingService, clock: Clock, settings: Settings, sends: ProactiveSends,
                  alerts: AdminAlerts, render: notices.Render, outbox: NoticeOutbox) -> None:
         self._meetings = meetings
         self._outbox = outbox

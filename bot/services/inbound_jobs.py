@@ -18,8 +18,8 @@ from sqlalchemy import Integer, Table, and_, bindparam, delete, or_, select, upd
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
-from bot.services.events import KEEP_EVENT_IDS
 from bot.services.group_insert import GroupInsert, Pending, Statements
+from bot.services.handled_events import KEEP_EVENT_IDS
 from bot.store.driver import sqlite_statement, sqlite_transaction
 from bot.store.queues import InboundJob
 from bot.store.schema import in_open_states
@@ -30,7 +30,7 @@ PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 LEASE = timedelta(seconds=30)
 EMPTY = "{}"
 # Finished rows go on deduping redeliveries and replays this long: as long as the bot keeps event
-# ids (``bot.services.events``), so that a job's first run is known to be its event's first.
+# ids (``bot.services.handled_events``), so that a job's first run is known to be its event's first.
 KEEP_FINISHED = KEEP_EVENT_IDS
 
 _job = InboundJob.__table__.c

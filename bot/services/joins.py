@@ -13,7 +13,7 @@ from collections import Counter
 from bot import notices
 from bot.config import Settings
 from bot.services.cms import CmsClient, CmsError
-from bot.services.reminder_rows import room
+from bot.services.reminder_plan import room
 from bot.store.schema import Meeting
 
 log = logging.getLogger(__name__)

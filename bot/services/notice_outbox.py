@@ -23,7 +23,7 @@ from bot import notices
 from bot.clock import Clock
 from bot.core import PersonKey, Reply
 from bot.core.delivery import DeliveryError, DeliveryGone
-from bot.services.reminder_rows import Sends, backoff
+from bot.services.reminder_plan import ProactiveSends, backoff
 from bot.store.engine import insert_on_conflict
 from bot.store.queues import Notice
 
@@ -44,7 +44,8 @@ def cause_of(notice: notices.Notice | Sequence[Reply], replies: Sequence[Reply])
 
 
 class NoticeOutbox:
-    def __init__(self, sessions: async_sessionmaker, clock: Clock, sends: Sends, render: notices.Render) -> None:
+    def __init__(self, sessions: async_sessionmaker, clock: Clock, sends: ProactiveSends,
+                 render: notices.Render) -> None:
         self._sessions = sessions
         self._clock = clock
         self._sends = sends

@@ -26,12 +26,12 @@ from bot.config import Settings
 from bot.core import PersonKey
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.cms import CmsClient
-from bot.services.events import InboundEvents
+from bot.services.handled_events import InboundEvents
 from bot.services.meetings import DeletionFinished, Finished, MeetingService
 from bot.services.notice_outbox import NoticeOutbox
 from bot.services.once import DailyOnce
 from bot.services.reconciler import reconcile, rooms_gone
-from bot.services.reminder_rows import room
+from bot.services.reminder_plan import room
 from bot.services.retention import purge
 
 log = logging.getLogger(__name__)

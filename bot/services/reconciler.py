@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot.clock import Clock
 from bot.services.cms import CmsClient, CmsError, SpaceNotFound
 from bot.services.meetings import CREATING, MeetingService, cdr_tag
-from bot.services.reminder_rows import SYSTEM
+from bot.services.reminder_plan import SYSTEM
 from bot.services.sweep import Orphan, remove_orphan, sweep
 from bot.store.schema import CISCO_MEETING_RULE, LIVE_STATES, Meeting, RoomCreation
 

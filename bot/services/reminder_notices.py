@@ -10,7 +10,7 @@ from bot import notices
 from bot.config import Settings
 from bot.core import Reply
 from bot.services.joins import Joins
-from bot.services.reminder_rows import (
+from bot.services.reminder_plan import (
     CANCELLED,
     FOLLOWUP,
     JOIN_CHECK,

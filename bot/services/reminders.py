@@ -28,7 +28,7 @@ from bot.services.auto_delete import AutoDeletion
 from bot.services.joins import Joins
 from bot.services.meetings import MeetingError, MeetingService, Person
 from bot.services.reminder_notices import ReminderNotices, final_without_sending
-from bot.services.reminder_rows import (
+from bot.services.reminder_plan import (
     AUTO_DELETE,
     CANCELLED,
     CLAIMABLE,
@@ -42,8 +42,8 @@ from bot.services.reminder_rows import (
     RANK,
     SENT,
     SYSTEM,
+    ProactiveSends,
     ReminderPlanner,
-    Sends,
     audit,
     backoff,
     deadline,
@@ -74,8 +74,8 @@ class ReminderService:
     """Domain verbs for reminders: ``snooze``, ``next_due``, ``run_due``."""
 
     def __init__(self, sessions: async_sessionmaker, clock: Clock, settings: Settings, meetings: MeetingService,
-                 planner: ReminderPlanner, alarm: Alarm, sends: Sends, auto_delete: AutoDeletion, alerts: AdminAlerts,
-                 joins: Joins, *, render: notices.Render, workers: int | None = None) -> None:
+                 planner: ReminderPlanner, alarm: Alarm, sends: ProactiveSends, auto_delete: AutoDeletion,
+                 alerts: AdminAlerts, joins: Joins, *, render: notices.Render, workers: int | None = None) -> None:
         self._sessions = sessions
         self._clock = clock
         self._settings = settings

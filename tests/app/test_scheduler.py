@@ -117,7 +117,7 @@ async def test_planning_a_meeting_arms_the_wake_up_and_a_tick_re_arms_it(service
         assert abs(wake - _real(services, START - timedelta(minutes=60))) < timedelta(seconds=2)
 
         clock.set(START - timedelta(minutes=60))
-        assert await scheduler.tick() == 1
+        assert await scheduler.run_due_now() == 1
         assert outbox.texts() == [wording.NOBODY_TITLE.format(room="HC Torsås 1")]
         wake = scheduler._timer.get_job("wake").next_run_time
         assert abs(wake - _real(services, START - timedelta(minutes=5))) < timedelta(seconds=2)

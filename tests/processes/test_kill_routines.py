@@ -32,7 +32,7 @@ from bot.core import PersonKey
 from bot.services.cms import CmsClient
 from bot.services.meetings import CDR_TAG_PREFIX, DELETE_WITHDRAWN, DELETING, LIVE_STATES
 from bot.services.reconciler import reconcile
-from bot.services.reminder_rows import START, ReminderPlanner
+from bot.services.reminder_plan import START, ReminderPlanner
 from bot.store.engine import create_engine, sessionmaker
 from bot.store.queues import InboundJob
 from bot.store.schema import AuditRecord, Meeting, Recipient, Reminder, RoomCreation, RoomDeletion

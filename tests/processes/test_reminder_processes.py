@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.services.reminder_rows import START, new_reminder
+from bot.services.reminder_plan import START, new_reminder
 from bot.services.reminders import BATCH, CLAIM_LOOPS
 from bot.store.engine import create_engine, sessionmaker
 from bot.store.migrations import upgrade

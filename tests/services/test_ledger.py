@@ -18,7 +18,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.meetings import DELETION_GRACE, MeetingError, Person
-from bot.services.reminder_rows import SYSTEM
+from bot.services.reminder_plan import SYSTEM
 from bot.services.retention import erase_person
 from bot.store.queues import DailyRun, OperationChange
 from bot.store.schema import AUTO_DELETE_RULE, AuditRecord, Channel, RoomDeletion

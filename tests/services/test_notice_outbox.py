@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot import notices
 from bot.core import PersonKey, delivery
 from bot.services import notice_outbox
-from bot.services import reminder_rows as kinds
+from bot.services import reminder_plan as kinds
 from bot.store.queues import Notice
 from tests.conftest import run_pass
 from tests.services.test_reminders import START, Rig
@@ -66,8 +66,9 @@ async def test_a_persons_notice_is_tried_until_delivered_and_given_up_when_the_p
     assert sorted(await _states(rig)) == [notice_outbox.FAILED, notice_outbox.SENT]
 
 
-def _sends(rig: Rig) -> kinds.Sends:
-    return kinds.Sends(rig.services.engine, rig.clock, rig.services.settings, delivery.Outbox(rig.services.adapters))
+def _sends(rig: Rig) -> kinds.ProactiveSends:
+    return kinds.ProactiveSends(rig.services.engine, rig.clock, rig.services.settings,
+                                delivery.Outbox(rig.services.adapters))
 
 
 def _render(notice: notices.Notice):

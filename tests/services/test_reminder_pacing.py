@@ -14,7 +14,7 @@ from bot.core import PersonKey, Reply
 from bot.core import Platform as CorePlatform
 from bot.core.adapter import AdapterHost
 from bot.core.delivery import DeliveryFailed
-from bot.services import reminder_rows as kinds
+from bot.services import reminder_plan as kinds
 from bot.services.meetings import Person
 from bot.services.validation import MeetingTimes
 from tests.services.test_reminders import START, Rig, open_rig

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services import reminder_rows as kinds
+from bot.services import reminder_plan as kinds
 from bot.services.working_hours import WorkingHours
 from tests.services.test_reminders import Rig, open_rig
 

@@ -19,7 +19,7 @@ from bot.core import PersonKey, Platform, Reply, delivery
 from bot.core.adapter import AdapterHost
 from bot.runtime import Services, open_services
 from bot.services import auto_delete, reminders
-from bot.services import reminder_rows as kinds
+from bot.services import reminder_plan as kinds
 from bot.services.meetings import MeetingError, Person
 from bot.services.validation import MeetingTimes
 from bot.store.schema import Channel, Meeting, Reminder, ReminderAttempt

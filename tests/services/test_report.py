@@ -15,7 +15,7 @@ from bot.core import Actor
 from bot.runtime import Services
 from bot.services.auto_delete import AUTO_DELETE_RULE
 from bot.services.meetings import Person, cdr_tag
-from bot.services.reminder_rows import SYSTEM
+from bot.services.reminder_plan import SYSTEM
 from bot.services.sweep import sweep
 from bot.services.validation import MeetingTimes
 from cards import texts

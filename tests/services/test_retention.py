@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.core import PersonKey
 from bot.metrics import store_families
 from bot.services.meetings import Person
-from bot.services.reminder_rows import SYSTEM
+from bot.services.reminder_plan import SYSTEM
 from bot.services.retention import PersonHasLiveRooms, erase_person, export_person, purge
 from bot.store.schema import AUTO_DELETE_RULE, AuditRecord, Base, Channel
 from tests.services.test_meetings import NURSE, _create, _open

@@ -12,7 +12,7 @@ async def test_schema_is_applied(engine):
 async def test_old_event_ids_are_forgotten_after_a_month(engine, clock):
     from datetime import timedelta
 
-    from bot.services.events import InboundEvents
+    from bot.services.handled_events import InboundEvents
 
     events = InboundEvents(engine, clock)
     try:
@@ -29,7 +29,7 @@ async def test_old_event_ids_are_forgotten_after_a_month(engine, clock):
 
 
 async def test_an_event_noted_posted_is_handled_at_once_and_written_at_close(engine, clock):
-    from bot.services.events import InboundEvents
+    from bot.services.handled_events import InboundEvents
 
     events = InboundEvents(engine, clock)
     events.posted("webex:noted")

@@ -45,7 +45,7 @@ class Address:
 
 
 @dataclass(frozen=True)
-class Inbound:
+class TeamsInbound:
     """A message or card submission, as kept in the inbound queue until a worker handles it.
 
     Teams cannot be asked for a message again, so the command text itself is kept (mention
@@ -74,12 +74,12 @@ class Inbound:
         """What the person wrote: the text, else the card's inputs (what the privacy guard reads)."""
         return [self.text] if self.text is not None else list((self.inputs or {}).values())
 
-    def without_content(self) -> Inbound:
+    def without_content(self) -> TeamsInbound:
         """Only who and where: what a refused stranger's job keeps."""
         return replace(self, text=None, inputs=None)
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> Inbound:
+    def from_payload(cls, payload: dict[str, Any]) -> TeamsInbound:
         values = dict(payload)
         values["address"] = Address(**values["address"])
         return cls(**values)
@@ -110,7 +110,7 @@ def command_text(activity: Activity) -> str:
     return strip_mention(html.unescape(text).replace("\u00a0", " "), ())
 
 
-def inbound(activity: Activity, *, anonymous: bool) -> Inbound | None:
+def inbound(activity: Activity, *, anonymous: bool) -> TeamsInbound | None:
     """The message, submission or installation in ``activity``; ``None`` for anything else."""
     sender = activity.from_property
     conversation = activity.conversation
@@ -130,11 +130,11 @@ def inbound(activity: Activity, *, anonymous: bool) -> Inbound | None:
     if activity.type == "conversationUpdate":
         added = {member.id for member in activity.members_added or []}
         personal = (conversation.conversation_type or "personal") == "personal"
-        return Inbound(**common, installed=True) if personal and activity.recipient.id in added else None
+        return TeamsInbound(**common, installed=True) if personal and activity.recipient.id in added else None
     if activity.value is not None and not (activity.text or "").strip():
-        return Inbound(**common, inputs=card_inputs(activity.value), card_id=activity.reply_to_id)
+        return TeamsInbound(**common, inputs=card_inputs(activity.value), card_id=activity.reply_to_id)
     text = command_text(activity)
-    return Inbound(**common, text=text) if text else None
+    return TeamsInbound(**common, text=text) if text else None
 
 
 def personal_address(address: Address, conversation_id: str) -> Address:

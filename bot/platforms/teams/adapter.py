@@ -28,7 +28,7 @@ from bot.logs import bind_request
 from bot.metrics import INBOUND_REQUESTS
 from bot.platforms.http import BodyRefused, read_body
 from bot.platforms.teams import NAME, TeamsSettings
-from bot.platforms.teams.activities import Address, Inbound, inbound
+from bot.platforms.teams.activities import Address, TeamsInbound, inbound
 from bot.platforms.teams.auth import authenticate
 from bot.platforms.teams.config import CONNECTION, teams_config
 from bot.platforms.teams.connector import Connector, Sleep
@@ -172,18 +172,18 @@ class TeamsAdapter:
         """One activity. A store failure escapes, so the job runs again later; replies that Teams
         keeps refusing end it as failed (:class:`GiveUp`)."""
         if "refuse" in payload:
-            await self._refuse(Inbound.from_payload(payload["refuse"]))
+            await self._refuse(TeamsInbound.from_payload(payload["refuse"]))
         elif "installed" in payload:
-            await self._installed(Inbound.from_payload(payload["installed"]))
+            await self._installed(TeamsInbound.from_payload(payload["installed"]))
         else:
-            await self._handle(Inbound.from_payload(payload["handle"]))
+            await self._handle(TeamsInbound.from_payload(payload["handle"]))
 
-    async def _refuse(self, item: Inbound) -> None:
+    async def _refuse(self, item: TeamsInbound) -> None:
         replies = await self.host.dispatcher.refuse_stranger(NAME, item.event_id)
         if replies:
             await self.replies.deliver(item, replies, to_group=True)
 
-    async def _handle(self, item: Inbound) -> None:
+    async def _handle(self, item: TeamsInbound) -> None:
         upn = await self._upn(item)
         event = self._event(item, upn)
         replies = await self.host.dispatcher.handle(event)
@@ -193,7 +193,7 @@ class TeamsAdapter:
         await self.host.dispatcher.delivered(event)
 
     @staticmethod
-    def _event(item: Inbound, upn: str | None) -> Event:
+    def _event(item: TeamsInbound, upn: str | None) -> Event:
         return Event(
             NAME, item.event_id, Actor(id=item.actor_id, name=item.actor_name, email=upn),
             Conversation(item.address.conversation_id, item.is_direct), text=item.text, inputs=item.inputs or {},
@@ -201,7 +201,7 @@ class TeamsAdapter:
             reference=item.address.dumps() if item.is_direct else None,
         )
 
-    async def _installed(self, item: Inbound) -> None:
+    async def _installed(self, item: TeamsInbound) -> None:
         """The person added the app: from now on the bot may write to them 1:1 (reminders, alerts)."""
         await self.host.references.remember(PersonKey(NAME, item.actor_id), item.address.dumps())
         await self._remember_admin(await self._upn(item), item.address)
@@ -211,7 +211,7 @@ class TeamsAdapter:
         if upn is not None and upn in self._admin_upns:
             await self.host.references.remember(_upn_key(upn), personal.dumps())
 
-    async def _upn(self, item: Inbound) -> str | None:
+    async def _upn(self, item: TeamsInbound) -> str | None:
         """The sender's user principal name, when ``ADMINS`` lists any (Teams does not send it)."""
         if not self._admin_upns:
             return None

@@ -14,7 +14,7 @@ from bot.core import PersonKey, Reply
 from bot.core.adapter import GiveUp, References
 from bot.core.delivery import DeliveryFailed, DeliveryGone
 from bot.platforms.teams import NAME
-from bot.platforms.teams.activities import Address, Inbound, outgoing, personal_address
+from bot.platforms.teams.activities import Address, TeamsInbound, outgoing, personal_address
 from bot.platforms.teams.connector import Connector
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class TeamsReplies:
     def client(self, address: Address) -> Any:
         return self._connector.client(address.service_url, anonymous=address.anonymous, app_id=self._app_id)
 
-    async def deliver(self, item: Inbound, replies: Sequence[Reply], *, to_group: bool = False) -> None:
+    async def deliver(self, item: TeamsInbound, replies: Sequence[Reply], *, to_group: bool = False) -> None:
         """Send the replies in order; a failure is logged (never the text) and ends the delivery."""
         try:
             async with self.client(item.address) as client:
@@ -78,7 +78,7 @@ class TeamsReplies:
             activity.id = None
         return True
 
-    async def _personal_chat(self, client: ConnectorClientBase, item: Inbound) -> Address:
+    async def _personal_chat(self, client: ConnectorClientBase, item: TeamsInbound) -> Address:
         """The sender's 1:1 chat: the stored one, or a new one (Teams returns the existing chat)."""
         key = PersonKey(NAME, item.actor_id)
         stored = await self._references.find(key)

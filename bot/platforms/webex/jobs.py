@@ -15,7 +15,7 @@ from bot.platforms.webex import NAME
 from bot.platforms.webex.people import WebexPeople
 from bot.platforms.webex.translate import (
     BotIdentity,
-    Inbound,
+    WebexInbound,
     content,
     message_event,
     submit_event,
@@ -54,9 +54,9 @@ class WebexJobs:
     async def process(self, payload: Mapping[str, Any]) -> None:
         """One event. Transient failures raise :class:`RetryLater`, so the job runs again later;
         the workers record it as failed for anything else that escapes."""
-        await self._handle(Inbound(**payload))
+        await self._handle(WebexInbound(**payload))
 
-    async def _handle(self, inbound: Inbound) -> None:
+    async def _handle(self, inbound: WebexInbound) -> None:
         try:
             sender = self._by_signed_email(inbound) or await self._people.actor(inbound.person_id)
         except WEBEX_ERRORS as exc:
@@ -80,7 +80,7 @@ class WebexJobs:
             await self._deliver(event, await self.host.dispatcher.handle(event), submitted_card)
             await self.host.dispatcher.delivered(event)
 
-    def _by_signed_email(self, inbound: Inbound) -> Actor | None:
+    def _by_signed_email(self, inbound: WebexInbound) -> Actor | None:
         """The sender of a typed message whose signed ``personEmail`` is in an allowed domain.
 
         Saves a ``people/{id}`` call (a round trip to Webex, and its rate limit) for every new
@@ -94,22 +94,22 @@ class WebexJobs:
             return None
         return Actor(id=inbound.person_id, name="", email=email)
 
-    async def _refuse(self, inbound: Inbound, sender: Actor) -> None:
+    async def _refuse(self, inbound: WebexInbound, sender: Actor) -> None:
         log.info("Webex person outside the allowed organisations refused")
         for reply in await self.host.dispatcher.refuse_stranger(NAME, inbound.data_id):
             await self._send({"toPersonId": sender.id}, reply)
 
-    async def _event(self, inbound: Inbound, sender: Actor) -> tuple[Event, str | None] | None:
+    async def _event(self, inbound: WebexInbound, sender: Actor) -> tuple[Event, str | None] | None:
         """The neutral event, and the id of the card message that was submitted (if any)."""
         if inbound.resource == "messages":
             return await self._message_event(inbound, sender)
         return await self._submit_event(inbound, sender)
 
-    async def _message_event(self, inbound: Inbound, sender: Actor) -> tuple[Event, None] | None:
+    async def _message_event(self, inbound: WebexInbound, sender: Actor) -> tuple[Event, None] | None:
         event = message_event(inbound, sender, await self.client.message(inbound.data_id), self.me)
         return None if event is None else (event, None)
 
-    async def _submit_event(self, inbound: Inbound, sender: Actor) -> tuple[Event, str | None] | None:
+    async def _submit_event(self, inbound: WebexInbound, sender: Actor) -> tuple[Event, str | None] | None:
         action = await self.client.attachment_action(inbound.data_id)
         if action.get("personId") != sender.id or not isinstance(action.get("messageId"), str):
             return None

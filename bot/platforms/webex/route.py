@@ -28,7 +28,7 @@ from bot.platforms.webex.jobs import WebexJobs
 from bot.platforms.webex.people import WebexPeople
 from bot.platforms.webex.translate import (
     BotIdentity,
-    Inbound,
+    WebexInbound,
     content,
     job_key,
     org_key,
@@ -241,7 +241,7 @@ class WebexAdapter:
             return "unavailable", web.json_response({"error": "try again later"}, status=503)
         return outcome, web.Response(body=_ACCEPTED, content_type="application/json")
 
-    async def _accept(self, inbound: Inbound) -> bool:
+    async def _accept(self, inbound: WebexInbound) -> bool:
         assert self._queue is not None
         key = job_key(inbound)
         bind_request(key)

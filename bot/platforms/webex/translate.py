@@ -33,7 +33,7 @@ class BotIdentity:
 
 
 @dataclass(frozen=True)
-class Inbound:
+class WebexInbound:
     """The parts of a webhook envelope the bot uses; the content is fetched by ``data_id``."""
 
     resource: str
@@ -43,7 +43,7 @@ class Inbound:
     person_email: str | None = None  # messages only; signed with the envelope
 
 
-def parse_envelope(envelope: Any) -> Inbound | None:
+def parse_envelope(envelope: Any) -> WebexInbound | None:
     """The event in a verified envelope, or ``None`` for anything the bot does not handle."""
     if not isinstance(envelope, dict) or not isinstance(envelope.get("data"), dict):
         return None
@@ -55,7 +55,7 @@ def parse_envelope(envelope: Any) -> Inbound | None:
     if data_id is None or person_id is None or (actor_id is not None and _webex_id(actor_id) is None):
         return None
     # A malformed address only loses the shortcut past the people lookup.
-    return Inbound(envelope["resource"], data_id, person_id, actor_id, _email(data.get("personEmail")))
+    return WebexInbound(envelope["resource"], data_id, person_id, actor_id, _email(data.get("personEmail")))
 
 
 def _webex_id(value: Any) -> str | None:
@@ -68,7 +68,7 @@ def _email(value: Any) -> str | None:
     return value if value.isprintable() and not any(c.isspace() for c in value) else None
 
 
-def job_key(inbound: Inbound) -> str:
+def job_key(inbound: WebexInbound) -> str:
     """The stored job's key: what Webex redelivers, so a redelivery adds none.
 
     Not ``Event.dedupe_key``: the bot records that one itself when it handles the event.
@@ -94,7 +94,7 @@ def actor(person: dict[str, Any]) -> Actor:
     return Actor(id=person["id"], name=person.get("displayName") or "", email=emails[0], org=person.get("orgId"))
 
 
-def message_event(inbound: Inbound, sender: Actor, message: dict[str, Any], me: BotIdentity) -> Event | None:
+def message_event(inbound: WebexInbound, sender: Actor, message: dict[str, Any], me: BotIdentity) -> Event | None:
     """A typed command from ``GET messages/{id}``; ``None`` if it is not one from ``sender``."""
     text = message.get("text")
     if message.get("personId") != sender.id or not isinstance(text, str) or not text.strip():
@@ -106,7 +106,7 @@ def message_event(inbound: Inbound, sender: Actor, message: dict[str, Any], me: 
     return Event(NAME, inbound.data_id, sender, conversation, text=text)
 
 
-def submit_event(inbound: Inbound, sender: Actor, action: dict[str, Any],
+def submit_event(inbound: WebexInbound, sender: Actor, action: dict[str, Any],
                  card_message: dict[str, Any] | None) -> Event:
     """A card submission from ``GET attachment/actions/{id}`` and the card's message (``None``: gone)."""
     is_direct = card_message is not None and card_message.get("roomType") == "direct"

@@ -20,7 +20,7 @@ from bot.services.meetings.common import (
     MeetingError,
     NoReminders,
     Person,
-    ReminderPlanner,
+    PlansReminders,
     cdr_tag,
     meeting_id_from_cdr_tag,
 )
@@ -36,7 +36,7 @@ from bot.store.schema import LIVE_STATES, Channel, Meeting, MeetingState, Patien
 __all__ = [
     "CDR_TAG_PREFIX", "CREATING", "CREATION_GRACE", "CREATION_LEASE", "DELETE_WITHDRAWN", "DELETING",
     "DELETION_GRACE", "DOUBT_BOUND", "LIVE_STATES", "Channel", "DeletionFinished", "Finished", "HandedOver", "Meeting",
-    "MeetingError", "MeetingService", "MeetingState", "Moved", "PatientJoins", "Person", "ReminderPlanner", "cdr_tag",
+    "MeetingError", "MeetingService", "MeetingState", "Moved", "PatientJoins", "Person", "PlansReminders", "cdr_tag",
     "meeting_id_from_cdr_tag",
 ]
 
@@ -45,7 +45,7 @@ class MeetingService:
     """The meeting service's parts behind one object; each method is its part's own."""
 
     def __init__(self, sessions: async_sessionmaker, cms: CmsClient, clock: Clock, settings: Settings,
-                 planner: ReminderPlanner | None = None,
+                 planner: PlansReminders | None = None,
                  announce: Callable[[Finished], Awaitable[None]] | None = None) -> None:
         reads = MeetingReads(sessions)
         self._rows = CreationRows(sessions, clock, planner or NoReminders())
@@ -63,10 +63,10 @@ class MeetingService:
         self.move, self.hand_over = self._rebooking.move, self._rebooking.hand_over
 
     @property
-    def planner(self) -> ReminderPlanner:
+    def planner(self) -> PlansReminders:
         """Plans the reminder rows stored with each new meeting."""
         return self._rows.planner
 
     @planner.setter
-    def planner(self, planner: ReminderPlanner) -> None:
+    def planner(self, planner: PlansReminders) -> None:
         self._rows.planner = self._rebooking.planner = planner

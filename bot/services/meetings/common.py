@@ -30,7 +30,7 @@ class Person:
     is_admin: bool = False
 
 
-class ReminderPlanner(Protocol):
+class PlansReminders(Protocol):
     def reminders_for(self, meeting: Meeting, since: datetime | None = None) -> Sequence[Reminder]:
         """The reminder rows to store with a new (or moved, ``since`` then) meeting."""
 

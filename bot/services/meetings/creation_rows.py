@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.core.problems import Problem
 from bot.services import leases
 from bot.services.changes import record
-from bot.services.meetings.common import MeetingError, Person, ReminderPlanner
+from bot.services.meetings.common import MeetingError, Person, PlansReminders
 from bot.services.naming import new_call_id, room_name, room_uri, uri_slug
 from bot.services.validation import MeetingTimes
 from bot.store.engine import insert_on_conflict
@@ -26,7 +26,7 @@ CREATING, CREATED, ABANDONED = "creating", "created", "abandoned"
 
 
 class CreationRows:
-    def __init__(self, sessions: async_sessionmaker, clock: Clock, planner: ReminderPlanner) -> None:
+    def __init__(self, sessions: async_sessionmaker, clock: Clock, planner: PlansReminders) -> None:
         self._sessions = sessions
         self._clock = clock
         self.planner = planner

@@ -12,7 +12,7 @@ from bot.core.problems import Problem
 from bot.services.changes import made, record
 from bot.services.cms import CmsClient, CmsError
 from bot.services.colleagues import Colleague
-from bot.services.meetings.common import MeetingError, Person, ReminderPlanner
+from bot.services.meetings.common import MeetingError, Person, PlansReminders
 from bot.services.meetings.recipients import editable
 from bot.services.validation import MeetingTimes
 from bot.store.schema import Meeting, MeetingState, Reminder
@@ -36,7 +36,7 @@ class HandedOver:
 
 
 class Rebooking:
-    def __init__(self, sessions: async_sessionmaker, cms: CmsClient, clock: Clock, planner: ReminderPlanner) -> None:
+    def __init__(self, sessions: async_sessionmaker, cms: CmsClient, clock: Clock, planner: PlansReminders) -> None:
         self._sessions = sessions
         self._cms = cms
         self._clock = clock

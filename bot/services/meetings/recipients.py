@@ -50,10 +50,10 @@ class Recipients:
             if recipient.sent_at is not None:
                 raise MeetingError(Problem.ALREADY_PHONED if recipient.channel == Channel.PHONE
                                    else Problem.ALREADY_SENT)
-            await self._told(session, meeting, recipient, person, operation)
+            await self._mark_told(session, meeting, recipient, person, operation)
         return meeting
 
-    async def _told(self, session: AsyncSession, meeting: Meeting, recipient: Recipient, person: Person,
+    async def _mark_told(self, session: AsyncSession, meeting: Meeting, recipient: Recipient, person: Person,
                     operation: str | None) -> None:
         now = self._clock.now()
         recipient.sent_at = now
@@ -75,7 +75,7 @@ class Recipients:
                 return meeting
             if recipient.channel == Channel.PHONE and recipient.sent_at is None:
                 # One step for a phone call, either button.
-                await self._told(session, meeting, recipient, person, operation)
+                await self._mark_told(session, meeting, recipient, person, operation)
                 return meeting
             if recipient.sent_at is None:
                 raise MeetingError(Problem.NOT_SENT_YET)

@@ -62,7 +62,7 @@ UNCONFIRMED_MIN_LEAD = timedelta(minutes=15)
 
 
 class ReminderPlanner:
-    """The reminder rows of a new meeting, and when follow-ups fall (``meetings.ReminderPlanner``).
+    """The reminder rows of a new meeting, and when follow-ups fall (``meetings.PlansReminders``).
 
     Offsets in minutes are elapsed time: "5 minutes before the start" is five real minutes,
     also across a clock change. Every row planned rings ``alarm``, so the timer re-arms.
@@ -142,7 +142,7 @@ async def deadline(session: AsyncSession, meeting_id: str) -> datetime | None:
     )
 
 
-class Sends:
+class ProactiveSends:
     """What the bot sends on its own: the attempts logged first, then each message through its
     platform's gate (``bot.services.pacing``) to the outbox, within ``SEND_TIMEOUT`` in all."""
 
