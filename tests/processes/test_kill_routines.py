@@ -319,7 +319,10 @@ async def test_kill_9_at_random_points_of_50_routines(database_url: str, cms: An
             return any(start_title in str(m.card) for m in fake.sent_to(person_id=PersonKey.parse(key).id))
 
         await eventually(lambda: all(reminded(key) for key in due), within=RESTART_WITHIN)
-        assert await _start_reminders(database_url) == {}, "no start reminder left pending"
+        deadline = time.monotonic() + RESTART_WITHIN
+        while await _start_reminders(database_url):  # each is recorded sent once Webex has answered its post
+            assert time.monotonic() < deadline, "no start reminder left pending"
+            await asyncio.sleep(0.05)
     except BaseException as failure:
         failure.add_note(f"KILL_SEED={seed} (kills so far: {dict(run.kills)})")
         raise
