@@ -50,12 +50,31 @@ def when(view: MeetingView) -> str:
 
 def span(start: datetime, end: datetime) -> str:
     """``onsdag 2026-11-25 kl. 13.30–14.30``, local times."""
-    return f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d} kl. {clock(start)}–{clock(end)}"
+    return f"{day(start)} kl. {clock(start)}–{clock(end)}"
+
+
+def day(moment: datetime) -> str:
+    """``onsdag 2026-11-25``"""
+    return f"{texts.WEEKDAYS[moment.weekday()]} {moment:%Y-%m-%d}"
+
+
+def said_day(moment: datetime) -> str:
+    """``tisdag 8 december 2026``: a date as it is read aloud."""
+    return f"{texts.WEEKDAYS[moment.weekday()]} {moment.day} {texts.MONTHS[moment.month - 1]} {moment.year}"
 
 
 def clock(moment: datetime) -> str:
     """``13.30``"""
     return f"{moment:{texts.TIME_FORMAT}}"
+
+
+def stamp(moment: datetime) -> str:
+    """``2026-11-25 kl. 09.00``: with the year, as a record is read long after."""
+    return texts.DATE_AND_TIME.format(date=f"{moment:%Y-%m-%d}", time=clock(moment))
+
+
+def _lengths() -> dict[str, str]:
+    return {str(minutes): label for minutes, label in texts.LENGTH_CHOICES}
 
 
 def grouped(call_id: str) -> str:
@@ -64,7 +83,7 @@ def grouped(call_id: str) -> str:
 
 
 def new_meeting_card(form: NewMeetingForm) -> dict[str, Any]:
-    lengths = {str(minutes): label for minutes, label in texts.LENGTH_CHOICES}
+    lengths = _lengths()
     body = [
         title(texts.NEW_MEETING_TITLE),
         text(texts.NEW_MEETING_INTRO),
@@ -105,17 +124,13 @@ def _room_facts(view: MeetingView) -> Element:
 def _status(recipient: RecipientView) -> str:
     if recipient.channel not in texts.CONFIRMING_CHANNELS:
         if recipient.sent_at:
-            return texts.PHONED_AT.format(time=_stamp(recipient.sent_at))
+            return texts.PHONED_AT.format(time=stamp(recipient.sent_at))
         return texts.NEEDS_NEW_WORD if recipient.retell else texts.NOT_PHONED
     if recipient.confirmed_at:
-        return texts.CONFIRMED_AT.format(time=_stamp(recipient.confirmed_at))
+        return texts.CONFIRMED_AT.format(time=stamp(recipient.confirmed_at))
     if recipient.sent_at:
-        return texts.SENT_AT.format(time=_stamp(recipient.sent_at))
+        return texts.SENT_AT.format(time=stamp(recipient.sent_at))
     return texts.NEEDS_NEW_WORD if recipient.retell else texts.NOT_SENT
-
-
-def _stamp(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d} kl. {clock(moment)}"
 
 
 def recipients_section(view: MeetingView) -> list[Element]:
@@ -171,7 +186,7 @@ def meeting_card(view: MeetingView, *, just_created: bool = False, note: str | N
 def more_card(view: MeetingView, *, today: str) -> dict[str, Any]:
     """Fler val: move the meeting, hand it over, cancel it, or see the invitation again.
     ``today``: the earliest date to move it to (YYYY-MM-DD)."""
-    lengths = {str(minutes): label for minutes, label in texts.LENGTH_CHOICES}
+    lengths = _lengths()
     minutes = str(round((view.ends_at - view.starts_at).total_seconds() / 60))
     body = [
         title(texts.MORE_TITLE.format(room=view.room_name)), _room_facts(view),
@@ -207,8 +222,7 @@ def hand_over_card(question: HandOverQuestion) -> dict[str, Any]:
 def read_aloud(view: MeetingView) -> str:
     """For a telephone recipient: the same facts, as they are said (``tisdag 8 december 2026``)."""
     start = view.starts_at
-    values = dict(date=f"{texts.WEEKDAYS[start.weekday()]} {start.day} {texts.MONTHS[start.month - 1]} {start.year}",
-                  start=clock(start), call_id=grouped(view.call_id), address=view.video_address)
+    values = dict(date=said_day(start), start=clock(start), call_id=grouped(view.call_id), address=view.video_address)
     if view.dial_in:
         return texts.READ_ALOUD.format(number=view.dial_in, **values)
     return texts.READ_ALOUD_NO_NUMBER.format(**values)
@@ -237,8 +251,7 @@ def invitation_text(view: MeetingView, *, moved: bool = False, was: str | None =
     start, end = view.starts_at, view.ends_at
     lead = texts.MOVED_INVITATION_LEAD.format(was=was) if was else texts.MOVED_INVITATION_LEAD_AGAIN
     lines = [lead] if moved else []
-    lines.append(texts.INVITATION_HEADER.format(date=f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d}",
-                                                start=clock(start), end=clock(end)))
+    lines.append(texts.INVITATION_HEADER.format(date=day(start), start=clock(start), end=clock(end)))
     if view.patient_joins in texts.PATIENT_JOINS_LEAD:
         lines.append(texts.PATIENT_JOINS_LEAD[view.patient_joins])
     lines += [
@@ -295,15 +308,12 @@ def cancelled_card(view: MeetingView) -> dict[str, Any]:
     if any(r.channel in texts.CONFIRMING_CHANNELS for r in tell):
         body += [heading(texts.CANCELLED_MESSAGE_TITLE), text(cancelled_text(view), monospace=True)]
     if any(r.channel not in texts.CONFIRMING_CHANNELS for r in tell):
-        start = view.starts_at
-        said = f"{texts.WEEKDAYS[start.weekday()]} {start.day} {texts.MONTHS[start.month - 1]} {start.year}"
-        body += [heading(texts.CANCELLED_PHONE_TITLE),
-                 text(texts.CANCELLED_READ_ALOUD.format(date=said, start=clock(start)))]
+        body += [heading(texts.CANCELLED_PHONE_TITLE), text(texts.CANCELLED_READ_ALOUD.format(
+            date=said_day(view.starts_at), start=clock(view.starts_at)))]
     return card(body, fallback=message)
 
 
 def cancelled_text(view: MeetingView) -> str:
     """Plain text to paste into Cosmic Link or Cosmic Messenger, in place of the invitation."""
-    start = view.starts_at
-    return texts.CANCELLED_MESSAGE.format(date=f"{texts.WEEKDAYS[start.weekday()]} {start:%Y-%m-%d}",
-                                          start=clock(start), end=clock(view.ends_at))
+    return texts.CANCELLED_MESSAGE.format(date=day(view.starts_at), start=clock(view.starts_at),
+                                          end=clock(view.ends_at))

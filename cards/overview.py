@@ -8,7 +8,7 @@ from typing import Any
 from cards import texts
 from cards.actions import AskDelete, ShowInvitation
 from cards.elements import Element, card, choices, facts, heading, submit, text, title
-from cards.meeting import clock, when
+from cards.meeting import stamp, when
 from cards.models import HelpInfo, MeetingView, ReportRow, ReportView, RoomReportRow, RoomsReportView, StatusView
 from cards.reminders import when as day_and_time
 
@@ -131,8 +131,7 @@ def report_card(report: ReportView) -> dict[str, Any]:
 
 
 def _stamp(moment: datetime | None) -> str:
-    """``2026-11-25 kl. 09.00``: with the year, as proof is read long after."""
-    return texts.DATE_AND_TIME.format(date=f"{moment:%Y-%m-%d}", time=clock(moment)) if moment else "–"
+    return stamp(moment) if moment else "–"
 
 
 def _room_facts(room: RoomReportRow) -> Element:

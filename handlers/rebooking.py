@@ -7,7 +7,7 @@ from bot.services.meetings import MeetingState
 from bot.services.validation import meeting_times
 from cards import texts
 from cards.actions import FindColleague, HandOver, KeepOwner, MoveMeeting, ShowMore
-from cards.meeting import hand_over_card, invitation_text, meeting_card, more_card, span
+from cards.meeting import hand_over_card, invitation_text, meeting_card, more_card, span, stamp
 from cards.messages import info_card
 from cards.models import ColleagueChoice, HandOverQuestion
 from handlers.common import meeting_view
@@ -73,8 +73,8 @@ async def hand_over(submit: CardSubmit[HandOver], ctx: Context) -> list[Reply]:
     handed = await ctx.services.meetings.hand_over(form.meeting_id, ctx.person, colleague, owner_jid=owner.jid,
                                                    operation=ctx.operation)
     view = meeting_view(handed.meeting, ctx.settings)
-    at = f"{ctx.clock.now().astimezone(ctx.settings.zone):%Y-%m-%d %H.%M}"
-    note = texts.HANDED_TO_YOU_NOTE.format(name=ctx.person.name, when=at)
+    now = ctx.clock.now().astimezone(ctx.settings.zone)
+    note = texts.HANDED_TO_YOU_NOTE.format(name=ctx.person.name, when=stamp(now))
     await ctx.services.notices.tell(PersonKey.parse(colleague.key), [
         Reply(view.room_name, meeting_card(view, note=note), direct=True)])
     previous = handed.previous_key
