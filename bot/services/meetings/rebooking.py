@@ -80,7 +80,9 @@ class Rebooking:
         async with self._sessions() as session:
             current = await editable(session, meeting_id, person)
             again = HANDED_OVER in await made(session, operation)
-        if not again and to.key != current.creator_id and current.owner_jid != owner_jid:
+        if not again:
+            _may_take_over(current, to)  # before the CMS is asked: a refusal changes nothing there
+        if not again and current.owner_jid != owner_jid:
             try:
                 await self._cms.set_owner(current.space_id, owner_jid)
             except CmsError as exc:
@@ -90,10 +92,15 @@ class Rebooking:
             previous = meeting.creator_id
             if HANDED_OVER in await made(session, operation):
                 return HandedOver(meeting, None)
-            if to.key == meeting.creator_id:
-                raise MeetingError(Problem.ALREADY_THEIRS)
-            if to.key.partition(":")[0] != meeting.platform:
-                raise MeetingError(Problem.NOT_FOUND)
+            _may_take_over(meeting, to)
             meeting.creator_id, meeting.creator_name, meeting.owner_jid = to.key, to.name, owner_jid
             await record(session, self._clock.now(), person.key, HANDED_OVER, meeting, operation=operation)
         return HandedOver(meeting, previous)
+
+
+def _may_take_over(meeting: Meeting, to: Colleague) -> None:
+    """A colleague on the meeting's own platform, and not the one who has it."""
+    if to.key == meeting.creator_id:
+        raise MeetingError(Problem.ALREADY_THEIRS)
+    if to.key.partition(":")[0] != meeting.platform:
+        raise MeetingError(Problem.NOT_FOUND)
